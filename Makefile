@@ -1,0 +1,83 @@
+# The two commands a newcomer needs are `make run` and `make test`; both do all the set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMPS := .make
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: help run serve test test-sqlite test-postgres setup assets db seed lint typecheck bench lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run: setup db seed ## Set up everything, load demo data and serve on http://127.0.0.1:$(PORT)
+	@$(FLASK) demo-accounts
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops)"
+	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup $(STAMPS)/system-test ## Set up everything and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "Running the database-facing tests again on PostgreSQL"; \
+	  TRADED_TEST_DB=postgres $(BIN)/pytest tests/unit tests/integration; \
+	fi
+
+setup: $(STAMPS)/system-run $(STAMPS)/venv static/vendor/.stamp ## Install system packages, the virtualenv and front-end assets
+
+$(STAMPS)/system-run: scripts/system-packages.sh
+	@scripts/system-packages.sh run
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/system-test: scripts/system-packages.sh
+	@scripts/system-packages.sh test
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: pyproject.toml requirements.lock
+	@[ -n "$(PYTHON)" ] || { echo "Please install Python 3.11 (apt-get install python3 python3-venv)." >&2; exit 1; }
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { echo "Could not create the virtualenv: install python3-venv." >&2; exit 1; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+assets: static/vendor/.stamp ## Fetch the pinned GOV.UK Frontend and htmx into static/vendor and build the CSS
+
+static/vendor/.stamp: package.json package-lock.json static/src/app.scss
+	@command -v npm >/dev/null || { echo "Please install Node.js and npm (apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf static/vendor
+	mkdir -p static/vendor/govuk-frontend static/vendor/htmx
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk-frontend/
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --silence-deprecation=import \
+	  --load-path=node_modules static/src/app.scss static/vendor/app.css
+	@touch $@
+
+db: setup ## Bring the database schema up to date (Alembic migrations)
+	@mkdir -p instance
+	@$(FLASK) db upgrade
+
+seed: db ## Load the demo data (idempotent; refused in production)
+	@$(FLASK) seed-demo
+
+serve: setup db ## Serve under gunicorn as production does (set SECRET_KEY and APP_ENV=production)
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+lint: setup ## Lint and check formatting with ruff
+	$(BIN)/ruff check traded_app tests bench
+	$(BIN)/ruff format --check traded_app tests bench
+
+typecheck: setup ## Type-check the package with mypy
+	$(BIN)/mypy traded_app
+
+bench: setup db ## Run the benchmarks (they print ratios against a baseline)
+	$(BIN)/python bench/run.py
+
+lock: ## Re-pin Python packages after changing pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip freeze --exclude-editable > requirements.lock
+
+clean: ## Remove the virtualenv, node_modules and built assets (not the database)
+	rm -rf $(VENV) node_modules static/vendor $(STAMPS)

@@ -1,0 +1,122 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from traded_app.config import PROJECT_ROOT, ConfigError, load_settings
+
+__all__ = ["ConfigError", "create_app"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask:
+    """Build the app from the environment (`environ` replaces os.environ, for tests).
+
+    Raises ConfigError, with a message meant for the person starting the app, when a setting
+    is missing or unsafe.
+    """
+    if environ is None:
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+    settings = load_settings(environ)
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(settings.as_flask_config())
+    app.config.update(overrides)
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    WTFormsHelpers(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if settings.is_production and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from traded_app import web
+
+    web.init_app(app)
+
+    from traded_app.cli import register_cli
+
+    register_cli(app)
+
+    from traded_app.access import check_every_route_declares_access
+
+    check_every_route_declares_access(app)
+    if settings.is_production:
+        _refuse_demo_data(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from traded_app.database import configure_engine
+    from traded_app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from traded_app.services import auth as auth_service
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(auth_service.load_user_by_session_id)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from traded_app.views import auth, council, health, main, school
+
+    for module in (auth, council, health, main, school):
+        app.register_blueprint(module.bp)
+
+
+def _refuse_demo_data(app: Flask) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from traded_app.services.settings import demo_data_loaded
+
+    with app.app_context():
+        try:
+            loaded = demo_data_loaded()
+        except SQLAlchemyError:
+            return  # not migrated yet: `flask db upgrade` must still run
+        if loaded:
+            raise ConfigError(
+                "This database holds the demo data (demo accounts with a published password); "
+                "production refuses to start on it. Use a fresh database."
+            )

@@ -1,0 +1,59 @@
+"""Flask commands: `flask --app wsgi <command>`. Each command commits once, at its end."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from traded_app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_accounts)
+    app.cli.add_command(generate_allocations)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo data (Essex schools, catalogue, accounts). Safe to run again."""
+    from traded_app.services.demo import load_demo
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo is refused in production: it creates accounts with a published password.")
+    counts = load_demo()
+    db.session.commit()
+    click.echo(
+        f"Demo data ready: {counts['schools']} schools, {counts['services']} services, "
+        f"{counts['accounts']} demo accounts."
+    )
+
+
+@click.command("demo-accounts")
+def demo_accounts() -> None:
+    """Print the demo accounts and their password."""
+    from traded_app.services.demo import DEMO_PASSWORD, demo_account_lines
+
+    port = current_app.config["PORT"]
+    click.echo("")
+    click.echo(f"Traded services for schools: http://127.0.0.1:{port}")
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for line in demo_account_lines():
+        click.echo(line)
+    click.echo("")
+
+
+@click.command("generate-allocations")
+@click.option("--year", "start_year", type=int, help="Start year of the academic year, e.g. 2026 for 2026/27.")
+def generate_allocations(start_year: int | None) -> None:
+    """Generate core allocations for an academic year from the council's rules."""
+    from traded_app.services.allocations import generate_core_allocations
+    from traded_app.services.settings import academic_start_year, council_settings, ensure_academic_year, today
+
+    settings = council_settings()
+    if settings is None:
+        raise click.ClickException("Set up the council's settings first (or run seed-demo).")
+    year = ensure_academic_year(start_year or academic_start_year(today()))
+    total = generate_core_allocations(year, settings)
+    db.session.commit()
+    click.echo(f"Core allocations for {year.label}: {total / 2:g} days in all.")

@@ -1,0 +1,31 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+
+from traded_app.models.allocations import CoreAllocation
+from traded_app.models.base import Base
+from traded_app.models.catalogue import Service, ServicePrice, ServiceVat
+from traded_app.models.council import (
+    AcademicYear,
+    CouncilSettings,
+    Partnership,
+    Quadrant,
+    QuadrantCapacity,
+    QuadrantDistrict,
+)
+from traded_app.models.schools import School
+from traded_app.models.users import User
+
+__all__ = [
+    "AcademicYear",
+    "Base",
+    "CoreAllocation",
+    "CouncilSettings",
+    "Partnership",
+    "Quadrant",
+    "QuadrantCapacity",
+    "QuadrantDistrict",
+    "School",
+    "Service",
+    "ServicePrice",
+    "ServiceVat",
+    "User",
+]

@@ -1,0 +1,137 @@
+"""The council running the service: its details and the rules it sets as data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+
+
+class CouncilSettings(Base):
+    """One row: who the council is, how it is paid, and the numbers its rules use."""
+
+    __tablename__ = "council_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    service_name: Mapped[str] = mapped_column(String(200), default="Traded services for schools")
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    vat_number: Mapped[str] = mapped_column(String(32), default="")
+    bank_name: Mapped[str] = mapped_column(String(120), default="")
+    bank_account_name: Mapped[str] = mapped_column(String(120), default="")
+    bank_sort_code: Mapped[str] = mapped_column(String(8), default="")
+    bank_account_number: Mapped[str] = mapped_column(String(8), default="")
+    invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
+    recharge_prefix: Mapped[str] = mapped_column(String(12), default="RCH")
+    credit_note_prefix: Mapped[str] = mapped_column(String(12), default="CRN")
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
+    default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)
+    # Core allocation rules, all in half-day units (DOMAIN.md "Core allocation").
+    core_partnership_base_half_days: Mapped[int] = mapped_column(Integer, default=4)
+    core_partnership_per_school_half_days: Mapped[int] = mapped_column(Integer, default=2)
+    core_unpartnered_half_days: Mapped[int] = mapped_column(Integer, default=1)
+    core_causing_concern_half_days: Mapped[int] = mapped_column(Integer, default=6)
+    core_special_or_pru_half_days: Mapped[int] = mapped_column(Integer, default=4)
+    core_enhanced_provision_half_days: Mapped[int] = mapped_column(Integer, default=2)
+    core_headteacher_recruitment_half_days: Mapped[int] = mapped_column(Integer, default=2)
+    # Set by `seed-demo`; production refuses to start while it is true.
+    demo_data: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AcademicYear(Base):
+    """1 September to 31 August; days are allocated, ordered and delivered per academic year."""
+
+    __tablename__ = "academic_year"
+    __table_args__ = (CheckConstraint("ends_on > starts_on", name="dates_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_year: Mapped[int] = mapped_column(Integer, unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_year}/{str(self.start_year + 1)[-2:]}"
+
+    def __repr__(self) -> str:
+        return f"<AcademicYear {self.label}>"
+
+
+class Quadrant(Base):
+    """An area team with its own traded capacity (Essex: Mid, North East, South, West)."""
+
+    __tablename__ = "quadrant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    districts: Mapped[list[QuadrantDistrict]] = relationship(
+        back_populates="quadrant", order_by="QuadrantDistrict.name", cascade="all, delete-orphan"
+    )
+    capacities: Mapped[list[QuadrantCapacity]] = relationship(back_populates="quadrant")
+
+    def __repr__(self) -> str:
+        return f"<Quadrant {self.name}>"
+
+
+class QuadrantDistrict(Base):
+    """Maps a GIAS administrative district to the quadrant that serves it."""
+
+    __tablename__ = "quadrant_district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quadrant_id: Mapped[int] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    quadrant: Mapped[Quadrant] = relationship(back_populates="districts")
+
+
+class QuadrantCapacity(Base):
+    """The days a quadrant team can sell in an academic year, in half-days.
+
+    Confirming an order locks this row so two confirmations cannot oversell it together.
+    """
+
+    __tablename__ = "quadrant_capacity"
+    __table_args__ = (
+        UniqueConstraint("quadrant_id", "academic_year_id"),
+        CheckConstraint("traded_capacity_half_days >= 0", name="capacity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quadrant_id: Mapped[int] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
+    traded_capacity_half_days: Mapped[int] = mapped_column(Integer)
+
+    quadrant: Mapped[Quadrant] = relationship(back_populates="capacities")
+    academic_year: Mapped[AcademicYear] = relationship()
+
+
+class Partnership(Base):
+    """A named group of schools in a quadrant; its core days depend on its size."""
+
+    __tablename__ = "partnership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    quadrant_id: Mapped[int] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    quadrant: Mapped[Quadrant] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Partnership {self.name}>"

@@ -1,0 +1,73 @@
+"""Schools: the council's customers, identified by their GIAS URN."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.council import Partnership, Quadrant
+from traded_app.models.types import (
+    BillingRoute,
+    CustomerType,
+    EstablishmentType,
+    Phase,
+    SchoolStatus,
+    enum_column,
+)
+
+
+class School(Base):
+    __tablename__ = "school"
+    __table_args__ = (
+        CheckConstraint("urn > 0", name="urn_positive"),
+        CheckConstraint(
+            "approval_limit_pence IS NULL OR approval_limit_pence >= 0",
+            name="approval_limit_not_negative",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    urn: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase, "phase"))
+    establishment_type: Mapped[EstablishmentType] = mapped_column(
+        enum_column(EstablishmentType, "establishment_type")
+    )
+    customer_type: Mapped[CustomerType] = mapped_column(enum_column(CustomerType, "customer_type"))
+    billing_route: Mapped[BillingRoute] = mapped_column(enum_column(BillingRoute, "billing_route"))
+    status: Mapped[SchoolStatus] = mapped_column(
+        enum_column(SchoolStatus, "school_status"), default=SchoolStatus.OPEN
+    )
+    quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnership.id"), index=True)
+    district: Mapped[str | None] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    causing_concern: Mapped[bool] = mapped_column(default=False)
+    enhanced_provision: Mapped[bool] = mapped_column(default=False)
+    recruiting_headteacher: Mapped[bool] = mapped_column(default=False)
+    billing_contact_name: Mapped[str] = mapped_column(String(120), default="")
+    billing_contact_email: Mapped[str] = mapped_column(String(254), default="")
+    cost_centre: Mapped[str | None] = mapped_column(String(32))
+    approval_limit_pence: Mapped[int | None] = mapped_column(Integer)
+    po_required: Mapped[bool] = mapped_column(default=False)
+    # An academy conversion closes the old record and opens a new URN that points back here.
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    quadrant: Mapped[Quadrant | None] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    predecessor: Mapped[School | None] = relationship(remote_side=[id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SchoolStatus.OPEN
+
+    def __repr__(self) -> str:
+        return f"<School {self.urn} {self.name}>"

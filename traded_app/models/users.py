@@ -1,0 +1,71 @@
+"""People who sign in, with one role each and, for school roles, their school."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.schools import School
+from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role, enum_column
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+_school_roles = ", ".join(f"'{r.value}'" for r in sorted(SCHOOL_ROLES))
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        # School users belong to exactly one school; council users to none.
+        CheckConstraint(
+            f"(role IN ({_school_roles})) = (school_id IS NOT NULL)", name="school_matches_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Changing the token signs the user out everywhere (deactivation, password change).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    school: Mapped[School | None] = relationship()
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_school_user(self) -> bool:
+        return self.role in SCHOOL_ROLES
+
+    @property
+    def is_council_user(self) -> bool:
+        return self.role in COUNCIL_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,416 @@
+"""Demo data for development: Essex schools from GIAS, a catalogue at £450 a day, accounts.
+
+Idempotent: every record is found by its natural key (URN, code, e-mail) and updated in place.
+Quadrant, district and partnership membership and the school flags are illustrative (the GIAS
+extract has no districts), derived from the URN so that each run gives the same result.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from traded_app.extensions import db
+from traded_app.models import (
+    CouncilSettings,
+    Partnership,
+    Quadrant,
+    QuadrantCapacity,
+    QuadrantDistrict,
+    School,
+    Service,
+    ServicePrice,
+    ServiceVat,
+    User,
+)
+from traded_app.models.types import (
+    BillingRoute,
+    CustomerType,
+    EstablishmentType,
+    Phase,
+    Role,
+    SchoolStatus,
+    ServiceGroup,
+    VatTreatment,
+)
+from traded_app.services.allocations import generate_core_allocations
+from traded_app.services.auth import hash_password
+from traded_app.services.settings import academic_start_year, ensure_academic_year, today
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "essex_la_maintained_schools_2020.csv"
+DEMO_PASSWORD = "demo-password"
+DEMO_PRICE_PENCE = 45_000
+
+# Essex's four area teams and their districts (from the council's school-places plans).
+QUADRANTS = [
+    ("MID", "Mid", ["Braintree", "Chelmsford", "Maldon"], 600),
+    ("NE", "North East", ["Colchester", "Tendring"], 520),
+    ("SOUTH", "South", ["Basildon", "Brentwood", "Castle Point", "Rochford"], 640),
+    ("WEST", "West", ["Epping Forest", "Harlow", "Uttlesford"], 480),
+]
+
+# The traded offer of 2017/18 (seeds 002 and 003). Days are in half-days: (typical, min, max).
+CATALOGUE: list[tuple[str, str, ServiceGroup, tuple[int, int, int], str]] = [
+    ("HTPM", "Headteacher performance management", ServiceGroup.LEADERSHIP, (2, 1, 4),
+     "Support and advice for governors conducting the headteacher's performance management: "
+     "preparing, attending the review meeting and agreeing objectives."),
+    ("DHREC", "Deputy headteacher and leader recruitment", ServiceGroup.LEADERSHIP, (2, 1, 6),
+     "Help for headteachers appointing deputies and senior leaders: shortlisting, tasks and "
+     "interview panels."),
+    ("COLNEW", "Collaborative review for a new headteacher", ServiceGroup.LEADERSHIP, (4, 2, 6),
+     "A review carried out with a newly appointed headteacher to set priorities for the year."),
+    ("COLPRI", "Collaborative review of a current priority", ServiceGroup.LEADERSHIP, (4, 2, 8),
+     "A review focused on a current improvement priority or any strand of the school's work."),
+    ("QASEF", "Quality assurance of self-evaluation and action plans", ServiceGroup.LEADERSHIP,
+     (2, 1, 4), "An adviser checks the school's self-evaluation and improvement plan against the "
+     "evidence and the inspection framework."),
+    ("PARENT", "Support with challenging parents", ServiceGroup.LEADERSHIP, (1, 1, 4),
+     "Advice and mediation when relationships with parents have broken down."),
+    ("GOVREV", "Review of governance", ServiceGroup.GOVERNANCE, (4, 2, 6),
+     "An external review of how well the governing body carries out its duties, with a report."),
+    ("GOVSUP", "Support to governing bodies", ServiceGroup.GOVERNANCE, (2, 1, 6),
+     "Training and advice for governors and clerks on their strategic role."),
+    ("GOVHTR", "Governors' headteacher recruitment (after the free first day)",
+     ServiceGroup.GOVERNANCE, (2, 1, 6),
+     "Further support for governors recruiting a headteacher, beyond the first day free to every "
+     "maintained school."),
+    ("SAFE", "Safeguarding audit", ServiceGroup.SAFEGUARDING, (2, 1, 4),
+     "An audit of safeguarding arrangements, records and training, with an action plan."),
+    ("SENPP", "SEN and pupil premium review", ServiceGroup.SEND, (4, 2, 6),
+     "A review of provision and outcomes for pupils with special educational needs and for "
+     "disadvantaged pupils."),
+    ("CURRIC", "Bespoke curriculum review", ServiceGroup.CURRICULUM, (4, 2, 8),
+     "A review of the curriculum's intent, implementation and impact, designed with the school."),
+    ("PEER", "Support and training for peer review", ServiceGroup.CURRICULUM, (2, 1, 6),
+     "Training for school leaders to review each other's schools, and support for the reviews."),
+    ("EVENTS", "Planning of conferences and events", ServiceGroup.EVENTS, (2, 1, 10),
+     "Planning and running conferences, briefings or events for a school or a partnership."),
+]
+
+VAT_RULES = {
+    # A maintained school is part of the council: outside the scope of VAT (internal recharge).
+    CustomerType.MAINTAINED: (VatTreatment.OUTSIDE_SCOPE, 0),
+    CustomerType.ACADEMY: (VatTreatment.STANDARD, 2000),
+    CustomerType.OTHER: (VatTreatment.STANDARD, 2000),
+}
+
+# The demo accounts' schools: a maintained primary with no successor, and an academy made from a
+# successor link. Both are in the shipped extract; if a future extract lacks them the seed picks
+# the first school of the right kind instead.
+SBM_SCHOOL_URN = 114706  # Hamilton Primary School
+ACADEMY_URN = 148139  # de Vere Primary School (successor of URN 114726)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: Role
+    school: str  # "maintained", "academy" or ""
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("sbm@example.org", "Sam Patel", Role.SCHOOL_BUSINESS_MANAGER, "maintained"),
+    DemoAccount("head@example.org", "Helen Carter", Role.HEADTEACHER, "maintained"),
+    DemoAccount("sbm2@example.org", "Alex Morgan", Role.SCHOOL_BUSINESS_MANAGER, "academy"),
+    DemoAccount("finance@example.org", "Fiona Reed", Role.LA_FINANCE, ""),
+    DemoAccount("admin@example.org", "Adam Shah", Role.LA_ADMIN, ""),
+    DemoAccount("adviser@example.org", "Priya Evans", Role.ADVISER, ""),
+]
+
+M = TypeVar("M")
+
+
+def _one(model: type[M], **keys: Any) -> M | None:
+    return db.session.execute(select(model).filter_by(**keys)).scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+def _upsert(model: type[M], keys: dict[str, Any], values: dict[str, Any]) -> M:
+    row = _one(model, **keys)
+    if row is None:
+        row = model(**keys, **values)
+        db.session.add(row)
+    else:
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    return row
+
+
+def _parse_link_date(raw: str) -> date | None:
+    try:
+        return datetime.strptime(raw.strip(), "%d-%m-%Y").date()
+    except ValueError:
+        return None
+
+
+def load_demo(data_file: Path = DATA_FILE, password_hash: str | None = None) -> dict[str, int]:
+    """Load or refresh the whole demo; returns counts of what is there afterwards."""
+    settings = _council()
+    this_year = academic_start_year(today())
+    years = [ensure_academic_year(y) for y in (this_year - 1, this_year, this_year + 1)]
+    quadrants = _quadrants(years)
+    _catalogue(years)
+    schools = _schools(data_file, quadrants)
+    _partnerships(schools, quadrants)
+    accounts = _accounts(schools, password_hash or hash_password(DEMO_PASSWORD))
+    db.session.flush()
+    for year in years[1:]:
+        generate_core_allocations(year, settings)
+    settings.demo_data = True
+    db.session.flush()
+    return {"schools": len(schools), "accounts": len(accounts), "services": len(CATALOGUE)}
+
+
+def _council() -> CouncilSettings:
+    settings = _upsert(
+        CouncilSettings,
+        {"id": 1},
+        {
+            "name": "Essex County Council",
+            "service_name": "Traded services for schools",
+            "address": "County Hall\nMarket Road\nChelmsford",
+            "postcode": "CM1 1QH",
+            "contact_email": "traded.services@example.org",
+            "contact_phone": "0333 013 0000",
+            "vat_number": "GB 000 0000 00 (demo)",
+            "bank_name": "Demo Bank plc",
+            "bank_account_name": "Essex County Council (demo)",
+            "bank_sort_code": "00-00-00",
+            "bank_account_number": "00000000",
+            "default_approval_limit_pence": 150_000,
+        },
+    )
+    db.session.flush()
+    return settings
+
+
+def _quadrants(years: list[Any]) -> dict[str, Quadrant]:
+    result = {}
+    for code, name, districts, capacity_days in QUADRANTS:
+        quadrant = _upsert(Quadrant, {"code": code}, {"name": name})
+        db.session.flush()
+        for district in districts:
+            _upsert(QuadrantDistrict, {"name": district}, {"quadrant_id": quadrant.id})
+        for year in years:
+            if _one(QuadrantCapacity, quadrant_id=quadrant.id, academic_year_id=year.id) is None:
+                db.session.add(
+                    QuadrantCapacity(
+                        quadrant_id=quadrant.id,
+                        academic_year_id=year.id,
+                        traded_capacity_half_days=capacity_days * 2,
+                    )
+                )
+        result[code] = quadrant
+    db.session.flush()
+    return result
+
+
+def _catalogue(years: list[Any]) -> None:
+    for order, (code, name, group, (typical, low, high), description) in enumerate(CATALOGUE):
+        service = _upsert(
+            Service,
+            {"code": code},
+            {
+                "name": name,
+                "description": description,
+                "group": group,
+                "typical_half_days": typical,
+                "min_half_days": low,
+                "max_half_days": high,
+                "income_code": f"T45{order + 1:02d}",
+                "sort_order": order,
+            },
+        )
+        db.session.flush()
+        for year in years:
+            if _one(ServicePrice, service_id=service.id, academic_year_id=year.id) is None:
+                db.session.add(
+                    ServicePrice(
+                        service_id=service.id,
+                        academic_year_id=year.id,
+                        price_per_day_pence=DEMO_PRICE_PENCE,
+                    )
+                )
+        for customer_type, (treatment, rate) in VAT_RULES.items():
+            _upsert(
+                ServiceVat,
+                {"service_id": service.id, "customer_type": customer_type},
+                {"treatment": treatment, "vat_rate_bp": rate},
+            )
+    db.session.flush()
+
+
+def _classify(row: dict[str, str]) -> tuple[Phase, EstablishmentType]:
+    phase_raw = row["phase_of_education"].strip().lower()
+    if row["establishment_type_group"].strip().lower().startswith("special"):
+        return Phase.SPECIAL, EstablishmentType.SPECIAL
+    if phase_raw == "primary":
+        return Phase.PRIMARY, EstablishmentType.LA_MAINTAINED
+    if phase_raw == "secondary":
+        return Phase.SECONDARY, EstablishmentType.LA_MAINTAINED
+    if phase_raw == "nursery":
+        return Phase.NURSERY, EstablishmentType.LA_MAINTAINED
+    return Phase.PRU, EstablishmentType.PRU
+
+
+def _illustrative_place(urn: int, quadrants: dict[str, Quadrant]) -> tuple[Quadrant, str]:
+    code, _name, districts, _cap = QUADRANTS[urn % len(QUADRANTS)]
+    return quadrants[code], districts[(urn // len(QUADRANTS)) % len(districts)]
+
+
+def _schools(data_file: Path, quadrants: dict[str, Quadrant]) -> list[School]:
+    with data_file.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    schools: list[School] = []
+    for row in rows:
+        urn = int(row["urn"])
+        phase, kind = _classify(row)
+        quadrant, district = _illustrative_place(urn, quadrants)
+        successor = row["successor_urn_gias_2025"].strip()
+        link_date = _parse_link_date(row["successor_link_date"])
+        closed = bool(successor) and link_date is not None and link_date <= today()
+        school = _upsert(
+            School,
+            {"urn": urn},
+            {
+                "name": row["establishment_name"].strip(),
+                "phase": phase,
+                "establishment_type": kind,
+                "customer_type": CustomerType.MAINTAINED,
+                "billing_route": BillingRoute.RECHARGE,
+                "status": SchoolStatus.CLOSED if closed else SchoolStatus.OPEN,
+                "closed_on": (link_date - timedelta(days=1)) if closed and link_date else None,
+                "quadrant_id": quadrant.id,
+                "district": district,
+                "cost_centre": f"CC{urn}",
+                "billing_contact_name": "School business manager",
+                "billing_contact_email": f"finance.{urn}@schools.example.org",
+                "causing_concern": urn % 17 == 0,
+                "enhanced_provision": urn % 13 == 0,
+                "recruiting_headteacher": urn % 29 == 0,
+                "approval_limit_pence": 150_000,
+                "po_required": urn % 3 == 0,
+            },
+        )
+        schools.append(school)
+    db.session.flush()
+
+    # Successors: a single "Successor" link is a conversion to an academy (new URN, invoice
+    # route, history left on the old record); a merger continues as a maintained school.
+    by_urn = {s.urn: s for s in schools}
+    for row in rows:
+        raw = row["successor_urn_gias_2025"].strip()
+        link_date = _parse_link_date(row["successor_link_date"])
+        if not raw or link_date is None or link_date > today():
+            continue
+        old = by_urn[int(row["urn"])]
+        merged = "merged" in row["successor_link_type"].lower()
+        for urn_text in raw.split(";"):
+            new_urn = int(urn_text)
+            if new_urn in by_urn:
+                continue
+            academy = not merged
+            quadrant, district = _illustrative_place(new_urn, quadrants)
+            successor = _upsert(
+                School,
+                {"urn": new_urn},
+                {
+                    "name": row["successor_name_gias_2025"].split(";")[0].strip() or old.name,
+                    "phase": old.phase,
+                    "establishment_type": EstablishmentType.ACADEMY if academy else old.establishment_type,
+                    "customer_type": CustomerType.ACADEMY if academy else CustomerType.MAINTAINED,
+                    "billing_route": BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
+                    "status": SchoolStatus.OPEN,
+                    "opened_on": link_date,
+                    "predecessor_id": old.id,
+                    "quadrant_id": old.quadrant_id or quadrant.id,
+                    "district": old.district or district,
+                    "cost_centre": None if academy else f"CC{new_urn}",
+                    "billing_contact_name": "Trust finance team" if academy else "School business manager",
+                    "billing_contact_email": f"finance.{new_urn}@schools.example.org",
+                    "approval_limit_pence": None if academy else 150_000,
+                    "po_required": academy and new_urn % 2 == 0,
+                },
+            )
+            by_urn[new_urn] = successor
+            schools.append(successor)
+    db.session.flush()
+    return schools
+
+
+def _partnerships(schools: list[School], quadrants: dict[str, Quadrant]) -> None:
+    """Group about two thirds of each quadrant's open mainstream schools into partnerships of
+    six to ten, leaving the rest unpartnered (the seeds: "a minority of primary schools")."""
+    for code, name, _districts, _cap in QUADRANTS:
+        quadrant = quadrants[code]
+        eligible = sorted(
+            (
+                s
+                for s in schools
+                if s.quadrant_id == quadrant.id
+                and s.is_open
+                and s.phase not in (Phase.SPECIAL, Phase.PRU)
+            ),
+            key=lambda s: s.urn,
+        )
+        member_count = len(eligible) * 2 // 3
+        size = 8
+        groups = [eligible[i : i + size] for i in range(0, member_count, size)]
+        for number, group in enumerate(groups, start=1):
+            partnership = _upsert(
+                Partnership,
+                {"name": f"{name} demo partnership {number}"},
+                {"quadrant_id": quadrant.id, "active": True},
+            )
+            db.session.flush()
+            for school in group:
+                school.partnership_id = partnership.id
+        for school in eligible[member_count:]:
+            school.partnership_id = None
+    db.session.flush()
+
+
+def _accounts(schools: list[School], password_hash: str) -> list[User]:
+    maintained = next((s for s in schools if s.urn == SBM_SCHOOL_URN and s.is_open), None) or next(
+        s
+        for s in schools
+        if s.is_open and s.customer_type == CustomerType.MAINTAINED and s.phase == Phase.PRIMARY
+    )
+    academy = next((s for s in schools if s.urn == ACADEMY_URN and s.is_open), None) or next(
+        s for s in schools if s.is_open and s.customer_type == CustomerType.ACADEMY
+    )
+    # The demo school business manager's school asks for a PO and has a £1,000 limit, so orders
+    # above it go to the headteacher; the academy has neither.
+    maintained.approval_limit_pence = 100_000
+    maintained.po_required = True
+    academy.approval_limit_pence = None
+    academy.po_required = False
+    users = []
+    for account in DEMO_ACCOUNTS:
+        school = {"maintained": maintained, "academy": academy}.get(account.school)
+        user = _one(User, email=account.email)
+        if user is None:
+            user = User(email=account.email, password_hash=password_hash)
+            db.session.add(user)
+        user.name = account.name
+        user.role = account.role
+        user.school_id = school.id if school else None
+        user.active = True
+        users.append(user)
+    db.session.flush()
+    return users
+
+
+def demo_account_lines() -> list[str]:
+    lines = []
+    for account in DEMO_ACCOUNTS:
+        user = _one(User, email=account.email)
+        where = f" ({user.school.name}, URN {user.school.urn})" if user and user.school else ""
+        lines.append(f"  {account.email:<22} {account.role.label}{where}")
+    return lines

@@ -1,0 +1,1 @@
+"""One blueprint per area: parse input, call a service, render or redirect."""

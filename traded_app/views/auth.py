@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from traded_app.access import ALL_ROLES, public, roles_required
+from traded_app.extensions import limiter
+from traded_app.forms.auth import EmptyForm, SignInForm
+from traded_app.services import auth as auth_service
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def _account_key() -> str:
+    """Rate-limit key for the account being tried, whether or not it exists."""
+    return "account:" + auth_service.normalise_email(request.form.get("email", ""))[:254]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only follow `next` to a path on this site (no scheme, no host, no `//`)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute;100 per hour", methods=["POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_account_key)
+def sign_in() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    failed = False
+    if form.validate_on_submit():
+        user = auth_service.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()  # a fresh session on sign-in (no fixation)
+            login_user(user)
+            session.permanent = True
+            now = int(time.time())
+            session["signed_in_at"] = now
+            session["last_seen"] = now
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+        failed = True
+        form.email.errors = [SIGN_IN_FAILED]
+    status = 200
+    return render_template("auth/sign_in.html", form=form, failed=failed), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@roles_required(ALL_ROLES)
+def sign_out() -> Response:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You have been signed out.", "success")
+    return redirect(url_for("auth.sign_in"))

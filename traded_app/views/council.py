@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from traded_app.access import COUNCIL, roles_required
+from traded_app.services import council as council_service
+from traded_app.services import schools as school_service
+from traded_app.services.settings import academic_year_label, current_academic_year
+from traded_app.web import is_htmx
+
+bp = Blueprint("council", __name__, url_prefix="/council")
+
+
+@bp.route("/")
+@roles_required(COUNCIL)
+def dashboard() -> str:
+    year = current_academic_year()
+    return render_template(
+        "council/dashboard.html",
+        year_label=year.label if year else academic_year_label(),
+        summary=council_service.overview(year),
+    )
+
+
+@bp.route("/schools")
+@roles_required(COUNCIL)
+def schools() -> str:
+    query = request.args.get("q", "")[:100]
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    result = school_service.search_schools(query, page)
+    template = "council/_school_results.html" if is_htmx() else "council/schools.html"
+    return render_template(template, query=query, result=result)

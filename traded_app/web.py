@@ -1,0 +1,183 @@
+"""Request hooks, security headers, error pages and template helpers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from traded_app import formatting
+from traded_app.access import enforce_access
+from traded_app.database import reset_read_only, set_read_only
+from traded_app.extensions import db
+
+log = logging.getLogger(__name__)
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+ERROR_PAGES = {
+    400: ("Sorry, there is a problem with that request", "The request could not be understood."),
+    403: (
+        "You do not have permission to see this page",
+        "Your account does not give you access to this page.",
+    ),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Sorry, that action is not allowed here", "Go back and try again from the page before."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times in a short period. Wait a few minutes and try again.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. Nothing you entered has been saved unless you saw a confirmation.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_begin_request)
+    app.before_request(_expire_idle_session)
+    app.before_request(enforce_access)
+    app.after_request(_finish_request)
+    app.teardown_request(_end_request)
+    app.context_processor(_template_context)
+    for name in ("pounds", "days", "days_number", "long_date", "date_time"):
+        app.add_template_filter(getattr(formatting, name), name)
+
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _begin_request() -> None:
+    g.csp_nonce = secrets.token_urlsafe(16)
+    g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS)
+
+
+def _end_request(_exc: BaseException | None) -> None:
+    token = g.pop("read_only_token", None)
+    if token is not None:
+        reset_read_only(token)
+
+
+def _expire_idle_session() -> Response | None:
+    """Sign out after SESSION_IDLE_MINUTES without a request, and after the session's maximum age."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    from flask import current_app
+
+    now = int(time.time())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    max_age = current_app.permanent_session_lifetime.total_seconds()
+    last_seen = session.get("last_seen", 0)
+    signed_in_at = session.get("signed_in_at", 0)
+    if now - last_seen > idle or now - signed_in_at > max_age:
+        logout_user()
+        session.clear()
+        flash("Your session expired, so you have been signed out. Sign in again.", "info")
+        if request.headers.get("HX-Request"):
+            response = Response(status=401)
+            response.headers["HX-Redirect"] = url_for("auth.sign_in")
+            return response
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+    session["last_seen"] = now
+    return None
+
+
+def _finish_request(response: Response) -> Response:
+    # One commit point per request: views and services only flush.
+    if request.method not in READ_ONLY_METHODS and response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    _security_headers(response)
+    return response
+
+
+def _security_headers(response: Response) -> None:
+    from flask import current_app
+
+    nonce = g.get("csp_nonce", "")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; "
+        "img-src 'self' data:; "
+        "font-src 'self'; "
+        "connect-src 'self'; "
+        "form-action 'self'; "
+        "frame-ancestors 'none'; "
+        "base-uri 'none'; "
+        "object-src 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config["APP_ENV"] == "production":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint != "static":
+        response.vary.add("HX-Request")
+        if current_user.is_authenticated:
+            # Pages hold a school's or the council's figures: keep them out of shared caches.
+            response.headers["Cache-Control"] = "no-store"
+
+
+def _template_context() -> dict[str, Any]:
+    from traded_app.services.settings import council_display
+
+    return {
+        "csp_nonce": g.get("csp_nonce", ""),
+        "council": council_display(),
+    }
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _render_error(status: int, title: str | None = None, body: str | None = None) -> Response:
+    default_title, default_body = ERROR_PAGES.get(status, ERROR_PAGES[400])
+    html = render_template(
+        "errors/error.html", status=status, title=title or default_title, body=body or default_body
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    db.session.rollback()
+    return _render_error(
+        400,
+        "Your form could not be sent",
+        "The page you used had expired or was opened in another session. Go back, reload the "
+        "page and try again. Nothing was saved.",
+    )
+
+
+def _http_error(error: HTTPException) -> Response:
+    db.session.rollback()
+    status = error.code or 500
+    if status < 400:
+        return error.get_response()
+    response = _render_error(status if status in ERROR_PAGES else 400)
+    if status not in ERROR_PAGES:
+        response.status_code = status
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def _unexpected_error(error: Exception) -> Response:
+    db.session.rollback()
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    return _render_error(500)
