@@ -40,7 +40,7 @@ def overview(year: AcademicYear | None) -> Overview:
     schools_by_quadrant = dict(
         db.session.execute(
             select(School.quadrant_id, func.count()).where(open_school).group_by(School.quadrant_id)
-        ).tuples()
+        ).tuples().all()
     )
     capacity: dict[int, int] = {}
     core: dict[int, int] = {}
@@ -50,7 +50,7 @@ def overview(year: AcademicYear | None) -> Overview:
                 select(QuadrantCapacity.quadrant_id, QuadrantCapacity.traded_capacity_half_days).where(
                     QuadrantCapacity.academic_year_id == year.id
                 )
-            ).tuples()
+            ).tuples().all()
         )
         core = dict(
             db.session.execute(
@@ -58,7 +58,7 @@ def overview(year: AcademicYear | None) -> Overview:
                 .join(School, School.id == CoreAllocation.school_id)
                 .where(CoreAllocation.academic_year_id == year.id)
                 .group_by(School.quadrant_id)
-            ).tuples()
+            ).tuples().all()
         )
     quadrants = [
         QuadrantSummary(
@@ -72,7 +72,7 @@ def overview(year: AcademicYear | None) -> Overview:
     routes = dict(
         db.session.execute(
             select(School.billing_route, func.count()).where(open_school).group_by(School.billing_route)
-        ).tuples()
+        ).tuples().all()
     )
     return Overview(
         quadrants=quadrants,

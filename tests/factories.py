@@ -1,0 +1,148 @@
+"""Small, explicit builders for the records tests need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from traded_app.extensions import db
+from traded_app.models import (
+    AcademicYear,
+    CouncilSettings,
+    Partnership,
+    Quadrant,
+    QuadrantCapacity,
+    School,
+    Service,
+    ServicePrice,
+    ServiceVat,
+    User,
+)
+from traded_app.models.types import (
+    BillingRoute,
+    CustomerType,
+    EstablishmentType,
+    Phase,
+    Role,
+    ServiceGroup,
+    VatTreatment,
+)
+from traded_app.services.auth import hash_password
+from traded_app.services.settings import academic_start_year, ensure_academic_year, today
+
+PASSWORD = "correct horse battery staple"
+
+
+@cache
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def make_council(**values: Any) -> CouncilSettings:
+    settings = CouncilSettings(id=1, name="Testshire County Council", contact_email="team@council.example", **values)
+    db.session.add(settings)
+    db.session.flush()
+    return settings
+
+
+def make_quadrant(code: str = "MID", name: str = "Mid", capacity_half_days: int = 200, year: AcademicYear | None = None) -> Quadrant:
+    quadrant = Quadrant(code=code, name=name)
+    db.session.add(quadrant)
+    db.session.flush()
+    if year is not None:
+        db.session.add(QuadrantCapacity(quadrant_id=quadrant.id, academic_year_id=year.id, traded_capacity_half_days=capacity_half_days))
+    return quadrant
+
+
+def make_school(urn: int, name: str, *, quadrant: Quadrant | None = None, academy: bool = False, **values: Any) -> School:
+    school = School(
+        urn=urn,
+        name=name,
+        phase=values.pop("phase", Phase.PRIMARY),
+        establishment_type=EstablishmentType.ACADEMY if academy else EstablishmentType.LA_MAINTAINED,
+        customer_type=CustomerType.ACADEMY if academy else CustomerType.MAINTAINED,
+        billing_route=BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
+        quadrant_id=quadrant.id if quadrant else None,
+        cost_centre=None if academy else f"CC{urn}",
+        **values,
+    )
+    db.session.add(school)
+    db.session.flush()
+    return school
+
+
+def make_service(code: str, year: AcademicYear, *, price_pence: int = 45_000, half_days: tuple[int, int, int] = (2, 1, 6), group: ServiceGroup = ServiceGroup.LEADERSHIP, **values: Any) -> Service:
+    typical, low, high = half_days
+    service = Service(
+        code=code,
+        name=values.pop("name", f"Service {code}"),
+        description=values.pop("description", f"What {code} is."),
+        group=group,
+        typical_half_days=typical,
+        min_half_days=low,
+        max_half_days=high,
+        income_code=values.pop("income_code", f"IC{code}"),
+        **values,
+    )
+    db.session.add(service)
+    db.session.flush()
+    db.session.add(ServicePrice(service_id=service.id, academic_year_id=year.id, price_per_day_pence=price_pence))
+    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.MAINTAINED, treatment=VatTreatment.OUTSIDE_SCOPE, vat_rate_bp=0))
+    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.ACADEMY, treatment=VatTreatment.STANDARD, vat_rate_bp=2000))
+    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.OTHER, treatment=VatTreatment.STANDARD, vat_rate_bp=2000))
+    db.session.flush()
+    return service
+
+
+def make_user(email: str, role: Role, school: School | None = None, **values: Any) -> User:
+    user = User(
+        email=email,
+        name=values.pop("name", email.split("@")[0].title()),
+        password_hash=password_hash(),
+        role=role,
+        school_id=school.id if school else None,
+        **values,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@dataclass
+class World:
+    council: CouncilSettings
+    year: AcademicYear
+    quadrant: Quadrant
+    partnership: Partnership
+    school: School
+    other_school: School
+    academy: School
+    service: Service
+    users: dict[Role, User] = field(default_factory=dict)
+    academy_sbm: User | None = None
+
+
+def build_world() -> World:
+    """A council with one quadrant, two maintained schools and an academy, one service, and a
+    user for every role (school users at `school`). Committed, as the app would see it."""
+    council = make_council()
+    year = ensure_academic_year(academic_start_year(today()))
+    quadrant = make_quadrant(year=year)
+    partnership = Partnership(name="Riverside partnership", quadrant_id=quadrant.id)
+    db.session.add(partnership)
+    db.session.flush()
+    school = make_school(100001, "Riverside Primary School", quadrant=quadrant, partnership_id=partnership.id)
+    other = make_school(100002, "Hilltop Infant School", quadrant=quadrant)
+    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True)
+    service = make_service("HTPM", year, name="Headteacher performance management")
+    users = {
+        Role.SCHOOL_BUSINESS_MANAGER: make_user("sbm@school.example", Role.SCHOOL_BUSINESS_MANAGER, school),
+        Role.HEADTEACHER: make_user("head@school.example", Role.HEADTEACHER, school),
+        Role.LA_FINANCE: make_user("finance@council.example", Role.LA_FINANCE),
+        Role.LA_ADMIN: make_user("admin@council.example", Role.LA_ADMIN),
+        Role.ADVISER: make_user("adviser@council.example", Role.ADVISER),
+    }
+    academy_sbm = make_user("sbm@academy.example", Role.SCHOOL_BUSINESS_MANAGER, academy)
+    db.session.commit()
+    return World(council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm)

@@ -1,0 +1,108 @@
+"""Every route as every role: refused or allowed exactly as designed.
+
+EXPECTED is the design. A new route fails `test_every_route_is_in_the_design` until its access
+is written down here, so no route ships without someone deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
+
+ANON = None
+ALL = frozenset(Role)
+PUBLIC = "public"
+
+EXPECTED: dict[str, Any] = {
+    "static": PUBLIC,
+    "main.home": PUBLIC,
+    "main.accessibility": PUBLIC,
+    "health.healthz": PUBLIC,
+    "auth.sign_in": PUBLIC,
+    "auth.sign_out": ALL,
+    "school.dashboard": SCHOOL_ROLES,
+    "school.catalogue": SCHOOL_ROLES,
+    "school.school_detail": ALL,
+    "council.dashboard": COUNCIL_ROLES,
+    "council.schools": COUNCIL_ROLES,
+}
+
+ROUTES_SNAPSHOT = Path(__file__).with_name("routes.txt")
+
+
+def route_list(app: Flask) -> list[str]:
+    lines = []
+    for rule in app.url_map.iter_rules():
+        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        lines.append(f"{rule.rule} {methods} {rule.endpoint}")
+    return sorted(lines)
+
+
+def test_every_route_is_in_the_design(app: Flask) -> None:
+    assert set(app.view_functions) == set(EXPECTED)
+
+
+def test_route_list_matches_snapshot(app: Flask) -> None:
+    """A changed URL breaks bookmarks and links in e-mails: update routes.txt on purpose."""
+    assert route_list(app) == ROUTES_SNAPSHOT.read_text().split("\n")[:-1]
+
+
+def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
+    if endpoint == "static":
+        return {"filename": "images/favicon.svg"}
+    if endpoint == "school.school_detail":
+        return {"urn": world.school.urn}
+    return {}
+
+
+@pytest.mark.parametrize("role", [ANON, *Role], ids=lambda r: r.value if r else "anonymous")
+def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role | None) -> None:
+    for endpoint, allowed in EXPECTED.items():
+        client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **_url_args(endpoint, world))
+        if "GET" in (rule.methods or set()):
+            response = client.get(url)
+        else:
+            response = client.post_form(url)
+        refused_anon = response.status_code == 302 and "/sign-in?next=" in response.location
+        if allowed == PUBLIC:
+            assert response.status_code < 400 and not refused_anon, (endpoint, role)
+        elif role is None:
+            assert refused_anon, (endpoint, response.status_code)
+        elif role in allowed:
+            assert response.status_code < 400 and not refused_anon, (endpoint, role, response.status_code, response.location)
+        else:
+            assert response.status_code == 403, (endpoint, role, response.status_code)
+            assert "You do not have permission" in response.soup.h1.get_text()
+
+
+def test_school_user_guessing_another_schools_url_gets_not_found(as_role: Any, world: Any) -> None:
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    assert client.get(f"/schools/{world.school.urn}").status_code == 200
+    for urn in (world.other_school.urn, world.academy.urn, 999999):
+        response = client.get(f"/schools/{urn}")
+        assert response.status_code == 404
+        assert response.soup.h1.get_text(strip=True) == "Page not found"
+        assert world.other_school.name not in response.get_data(as_text=True)
+
+
+def test_council_users_see_any_school(as_role: Any, world: Any) -> None:
+    for role in COUNCIL_ROLES:
+        response = as_role(role).get(f"/schools/{world.other_school.urn}")
+        assert response.status_code == 200
+        assert response.soup.h1.get_text(strip=True) == world.other_school.name
+
+
+def test_htmx_request_when_signed_out_redirects_the_whole_page(client: Any) -> None:
+    response = client.get("/council/schools?q=x", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/sign-in")

@@ -1,0 +1,135 @@
+"""Signing in and out, sessions, CSRF and rate limits, as a person at the keyboard sees them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.conftest import text_of
+from tests.factories import PASSWORD
+from traded_app.extensions import db
+from traded_app.models.types import Role
+
+FAILED = "Enter a correct email address and password"
+
+
+def sign_in(client: Any, email: str, password: str, next_url: str | None = None) -> Any:
+    url = "/sign-in" + (f"?next={next_url}" if next_url else "")
+    return client.post_form(url, {"email": email, "password": password})
+
+
+def test_sign_in_page_is_the_front_door(client: Any) -> None:
+    response = client.get("/", follow_redirects=True)
+    assert response.request.path == "/sign-in"
+    assert response.soup.h1.get_text(strip=True) == "Sign in"
+    assert response.soup.select_one("input#email")["autocomplete"] == "username"
+    assert response.soup.select_one("input#password")["type"] == "password"
+
+
+def test_school_business_manager_lands_on_their_school(client: Any, world: Any) -> None:
+    response = sign_in(client, "SBM@School.example ", PASSWORD)
+    assert response.status_code == 302
+    page = client.get(response.location, follow_redirects=True)
+    assert page.soup.h1.get_text(strip=True) == "Riverside Primary School"
+    assert f"Academic year {world.year.label}" in text_of(page.soup, "main")
+    link = page.soup.find("a", string=lambda s: s and "catalogue" in s.lower())
+    assert link is not None and link["href"] == "/catalogue"
+    catalogue = client.get("/catalogue")
+    assert "Headteacher performance management" in text_of(catalogue.soup, "main")
+    assert "£450.00" in text_of(catalogue.soup, "main")
+
+
+def test_council_users_land_on_the_council_side(client: Any, world: Any) -> None:
+    for email in ("finance@council.example", "admin@council.example"):
+        fresh = client.application.test_client()
+        response = sign_in(fresh, email, PASSWORD)
+        page = fresh.get(response.location, follow_redirects=True)
+        assert page.request.path == "/council/"
+        assert page.soup.h1.get_text(strip=True) == "Traded services overview"
+        assert "Mid" in text_of(page.soup, "table")
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(client: Any, world: Any) -> None:
+    wrong = sign_in(client, "sbm@school.example", "not the password")
+    unknown = sign_in(client, "nobody@school.example", "not the password")
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert text_of(response.soup, ".govuk-error-summary") == f"There is a problem {FAILED}"
+        assert response.soup.title.get_text().startswith("Error: ")
+        # The address typed is kept; the password never is.
+        assert response.soup.select_one("input#password").get("value") in (None, "")
+    assert wrong.soup.select_one("input#email")["value"] == "sbm@school.example"
+
+
+def test_missing_fields_show_govuk_errors_linked_to_the_fields(client: Any, world: Any) -> None:
+    response = sign_in(client, "", "")
+    links = {a["href"]: a.get_text(strip=True) for a in response.soup.select(".govuk-error-summary a")}
+    assert links == {"#email": "Enter your email address", "#password": "Enter your password"}
+    assert "Enter your email address" in text_of(response.soup, "#email-error")
+
+
+def test_deactivated_user_cannot_sign_in_and_is_signed_out(client: Any, world: Any) -> None:
+    user = world.users[Role.HEADTEACHER]
+    client.sign_in_as(user)
+    assert client.get("/school").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/school").location.startswith("/sign-in")
+    assert FAILED in text_of(sign_in(client, "head@school.example", PASSWORD).soup, "main")
+
+
+def test_sign_out_ends_the_session(client: Any, world: Any) -> None:
+    client.sign_in_as(world.users[Role.LA_FINANCE])
+    response = client.post_form("/sign-out", follow_redirects=True)
+    assert "You have been signed out." in text_of(response.soup, ".govuk-notification-banner")
+    assert client.get("/council/").location.startswith("/sign-in?next=/council/")
+
+
+def test_sign_out_needs_a_post_with_csrf(client: Any, world: Any) -> None:
+    client.sign_in_as(world.users[Role.LA_FINANCE])
+    assert client.get("/sign-out").status_code == 405
+    response = client.post("/sign-out", data={})
+    assert response.status_code == 400
+    assert response.soup.h1.get_text(strip=True) == "Your form could not be sent"
+    assert client.get("/council/").status_code == 200  # still signed in
+
+
+def test_idle_session_expires_with_a_message(client: Any, world: Any) -> None:
+    client.sign_in_as(world.users[Role.LA_ADMIN])
+    idle = client.application.config["SESSION_IDLE_MINUTES"] * 60
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - idle - 5
+    response = client.get("/council/", follow_redirects=True)
+    assert response.request.path == "/sign-in"
+    assert "Your session expired" in text_of(response.soup, ".govuk-notification-banner")
+
+
+def test_next_goes_only_to_this_site(client: Any, world: Any) -> None:
+    assert sign_in(client, "admin@council.example", PASSWORD, "/council/schools").location == "/council/schools"
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        fresh = client.application.test_client()
+        assert sign_in(fresh, "admin@council.example", PASSWORD, evil).location == "/"
+
+
+def test_sign_in_attempts_are_limited_per_account(client: Any, world: Any) -> None:
+    statuses = [sign_in(client, "sbm@school.example", "guess").status_code for _ in range(6)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5] == 429
+    limited = sign_in(client, "sbm@school.example", PASSWORD)
+    assert limited.status_code == 429
+    assert limited.soup.h1.get_text(strip=True) == "Too many attempts"
+    # Another account from the same address is not locked out by that.
+    assert sign_in(client, "admin@council.example", PASSWORD).status_code == 302
+
+
+def test_sign_in_attempts_are_limited_per_address(client: Any, world: Any) -> None:
+    statuses = [sign_in(client, f"user{i}@nowhere.example", "guess").status_code for i in range(21)]
+    assert statuses[:20] == [200] * 20
+    assert statuses[20] == 429
+
+
+def test_session_cookie_flags(client: Any, world: Any) -> None:
+    response = sign_in(client, "admin@council.example", PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # only in production, where the app is behind HTTPS
