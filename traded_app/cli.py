@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from traded_app.extensions import db
 
@@ -15,6 +16,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo data (Essex schools, catalogue, accounts). Safe to run again."""
     from traded_app.services.demo import load_demo
@@ -30,6 +32,7 @@ def seed_demo() -> None:
 
 
 @click.command("demo-accounts")
+@with_appcontext
 def demo_accounts() -> None:
     """Print the demo accounts and their password."""
     from traded_app.services.demo import DEMO_PASSWORD, demo_account_lines
@@ -44,6 +47,7 @@ def demo_accounts() -> None:
 
 
 @click.command("generate-allocations")
+@with_appcontext
 @click.option("--year", "start_year", type=int, help="Start year of the academic year, e.g. 2026 for 2026/27.")
 def generate_allocations(start_year: int | None) -> None:
     """Generate core allocations for an academic year from the council's rules."""
