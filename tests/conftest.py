@@ -73,6 +73,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     reset_schema(application)
     with application.app_context():
         yield application
+        db.session.remove()
+        db.engine.dispose()
 
 
 def empty_database() -> None:
