@@ -19,7 +19,9 @@ run: setup db seed ## Set up everything, load demo data and serve on http://127.
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops)"
 	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: setup $(STAMPS)/system-test ## Set up everything and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
+test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/ruff check traded_app tests bench
+	$(BIN)/mypy traded_app
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "Running the database-facing tests again on PostgreSQL"; \

@@ -40,27 +40,44 @@ def password_hash() -> str:
 
 
 def make_council(**values: Any) -> CouncilSettings:
-    settings = CouncilSettings(id=1, name="Testshire County Council", contact_email="team@council.example", **values)
+    settings = CouncilSettings(
+        id=1, name="Testshire County Council", contact_email="team@council.example", **values
+    )
     db.session.add(settings)
     db.session.flush()
     return settings
 
 
-def make_quadrant(code: str = "MID", name: str = "Mid", capacity_half_days: int = 200, year: AcademicYear | None = None) -> Quadrant:
+def make_quadrant(
+    code: str = "MID",
+    name: str = "Mid",
+    capacity_half_days: int = 200,
+    year: AcademicYear | None = None,
+) -> Quadrant:
     quadrant = Quadrant(code=code, name=name)
     db.session.add(quadrant)
     db.session.flush()
     if year is not None:
-        db.session.add(QuadrantCapacity(quadrant_id=quadrant.id, academic_year_id=year.id, traded_capacity_half_days=capacity_half_days))
+        db.session.add(
+            QuadrantCapacity(
+                quadrant_id=quadrant.id,
+                academic_year_id=year.id,
+                traded_capacity_half_days=capacity_half_days,
+            )
+        )
     return quadrant
 
 
-def make_school(urn: int, name: str, *, quadrant: Quadrant | None = None, academy: bool = False, **values: Any) -> School:
+def make_school(
+    urn: int, name: str, *, quadrant: Quadrant | None = None, academy: bool = False, **values: Any
+) -> School:
     school = School(
         urn=urn,
         name=name,
         phase=values.pop("phase", Phase.PRIMARY),
-        establishment_type=EstablishmentType.ACADEMY if academy else EstablishmentType.LA_MAINTAINED,
+        establishment_type=EstablishmentType.ACADEMY
+        if academy
+        else EstablishmentType.LA_MAINTAINED,
         customer_type=CustomerType.ACADEMY if academy else CustomerType.MAINTAINED,
         billing_route=BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
         quadrant_id=quadrant.id if quadrant else None,
@@ -72,7 +89,15 @@ def make_school(urn: int, name: str, *, quadrant: Quadrant | None = None, academ
     return school
 
 
-def make_service(code: str, year: AcademicYear, *, price_pence: int = 45_000, half_days: tuple[int, int, int] = (2, 1, 6), group: ServiceGroup = ServiceGroup.LEADERSHIP, **values: Any) -> Service:
+def make_service(
+    code: str,
+    year: AcademicYear,
+    *,
+    price_pence: int = 45_000,
+    half_days: tuple[int, int, int] = (2, 1, 6),
+    group: ServiceGroup = ServiceGroup.LEADERSHIP,
+    **values: Any,
+) -> Service:
     typical, low, high = half_days
     service = Service(
         code=code,
@@ -87,10 +112,35 @@ def make_service(code: str, year: AcademicYear, *, price_pence: int = 45_000, ha
     )
     db.session.add(service)
     db.session.flush()
-    db.session.add(ServicePrice(service_id=service.id, academic_year_id=year.id, price_per_day_pence=price_pence))
-    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.MAINTAINED, treatment=VatTreatment.OUTSIDE_SCOPE, vat_rate_bp=0))
-    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.ACADEMY, treatment=VatTreatment.STANDARD, vat_rate_bp=2000))
-    db.session.add(ServiceVat(service_id=service.id, customer_type=CustomerType.OTHER, treatment=VatTreatment.STANDARD, vat_rate_bp=2000))
+    db.session.add(
+        ServicePrice(
+            service_id=service.id, academic_year_id=year.id, price_per_day_pence=price_pence
+        )
+    )
+    db.session.add(
+        ServiceVat(
+            service_id=service.id,
+            customer_type=CustomerType.MAINTAINED,
+            treatment=VatTreatment.OUTSIDE_SCOPE,
+            vat_rate_bp=0,
+        )
+    )
+    db.session.add(
+        ServiceVat(
+            service_id=service.id,
+            customer_type=CustomerType.ACADEMY,
+            treatment=VatTreatment.STANDARD,
+            vat_rate_bp=2000,
+        )
+    )
+    db.session.add(
+        ServiceVat(
+            service_id=service.id,
+            customer_type=CustomerType.OTHER,
+            treatment=VatTreatment.STANDARD,
+            vat_rate_bp=2000,
+        )
+    )
     db.session.flush()
     return service
 
@@ -132,12 +182,16 @@ def build_world() -> World:
     partnership = Partnership(name="Riverside partnership", quadrant_id=quadrant.id)
     db.session.add(partnership)
     db.session.flush()
-    school = make_school(100001, "Riverside Primary School", quadrant=quadrant, partnership_id=partnership.id)
+    school = make_school(
+        100001, "Riverside Primary School", quadrant=quadrant, partnership_id=partnership.id
+    )
     other = make_school(100002, "Hilltop Infant School", quadrant=quadrant)
     academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True)
     service = make_service("HTPM", year, name="Headteacher performance management")
     users = {
-        Role.SCHOOL_BUSINESS_MANAGER: make_user("sbm@school.example", Role.SCHOOL_BUSINESS_MANAGER, school),
+        Role.SCHOOL_BUSINESS_MANAGER: make_user(
+            "sbm@school.example", Role.SCHOOL_BUSINESS_MANAGER, school
+        ),
         Role.HEADTEACHER: make_user("head@school.example", Role.HEADTEACHER, school),
         Role.LA_FINANCE: make_user("finance@council.example", Role.LA_FINANCE),
         Role.LA_ADMIN: make_user("admin@council.example", Role.LA_ADMIN),
@@ -145,4 +199,6 @@ def build_world() -> World:
     }
     academy_sbm = make_user("sbm@academy.example", Role.SCHOOL_BUSINESS_MANAGER, academy)
     db.session.commit()
-    return World(council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm)
+    return World(
+        council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm
+    )

@@ -22,7 +22,9 @@ def seed_demo() -> None:
     from traded_app.services.demo import load_demo
 
     if current_app.config["APP_ENV"] == "production":
-        raise click.ClickException("seed-demo is refused in production: it creates accounts with a published password.")
+        raise click.ClickException(
+            "seed-demo is refused in production: it creates accounts with a published password."
+        )
     counts = load_demo()
     db.session.commit()
     click.echo(
@@ -48,11 +50,18 @@ def demo_accounts() -> None:
 
 @click.command("generate-allocations")
 @with_appcontext
-@click.option("--year", "start_year", type=int, help="Start year of the academic year, e.g. 2026 for 2026/27.")
+@click.option(
+    "--year", "start_year", type=int, help="Start year of the academic year, e.g. 2026 for 2026/27."
+)
 def generate_allocations(start_year: int | None) -> None:
     """Generate core allocations for an academic year from the council's rules."""
     from traded_app.services.allocations import generate_core_allocations
-    from traded_app.services.settings import academic_start_year, council_settings, ensure_academic_year, today
+    from traded_app.services.settings import (
+        academic_start_year,
+        council_settings,
+        ensure_academic_year,
+        today,
+    )
 
     settings = council_settings()
     if settings is None:

@@ -57,7 +57,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     contextvars.Context().run(prepare)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=contextvars.Context().run, args=(server.serve_forever,), daemon=True)
+    thread = threading.Thread(
+        target=contextvars.Context().run, args=(server.serve_forever,), daemon=True
+    )
     thread.start()
     del password_hash
     yield f"http://127.0.0.1:{server.server_port}"
@@ -74,11 +76,15 @@ def _demo_hash() -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test` (it installs chromium) or apt-get install chromium.")
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: run `make test` (it installs chromium) or apt-get install chromium."
+        )
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make test` (npm ci installs it).")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
         yield browser
         browser.close()
 
@@ -165,4 +171,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # connection it no longer needs; that is the test server's, not the app's, and is ignored.
     for item in items:
         if "tests/browser" in str(item.fspath):
-            item.add_marker(pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )

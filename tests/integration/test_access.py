@@ -79,7 +79,12 @@ def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role |
         elif role is None:
             assert refused_anon, (endpoint, response.status_code)
         elif role in allowed:
-            assert response.status_code < 400 and not refused_anon, (endpoint, role, response.status_code, response.location)
+            assert response.status_code < 400 and not refused_anon, (
+                endpoint,
+                role,
+                response.status_code,
+                response.location,
+            )
         else:
             assert response.status_code == 403, (endpoint, role, response.status_code)
             assert "You do not have permission" in response.soup.h1.get_text()

@@ -63,7 +63,9 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client: Any, worl
 
 def test_missing_fields_show_govuk_errors_linked_to_the_fields(client: Any, world: Any) -> None:
     response = sign_in(client, "", "")
-    links = {a["href"]: a.get_text(strip=True) for a in response.soup.select(".govuk-error-summary a")}
+    links = {
+        a["href"]: a.get_text(strip=True) for a in response.soup.select(".govuk-error-summary a")
+    }
     assert links == {"#email": "Enter your email address", "#password": "Enter your password"}
     assert "Enter your email address" in text_of(response.soup, "#email-error")
 
@@ -105,7 +107,10 @@ def test_idle_session_expires_with_a_message(client: Any, world: Any) -> None:
 
 
 def test_next_goes_only_to_this_site(client: Any, world: Any) -> None:
-    assert sign_in(client, "admin@council.example", PASSWORD, "/council/schools").location == "/council/schools"
+    assert (
+        sign_in(client, "admin@council.example", PASSWORD, "/council/schools").location
+        == "/council/schools"
+    )
     for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         fresh = client.application.test_client()
         assert sign_in(fresh, "admin@council.example", PASSWORD, evil).location == "/"

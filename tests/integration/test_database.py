@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from tests.conftest import TEST_SECRET, environ_for_tests
-from traded_app import ConfigError, MIGRATIONS_DIR, create_app
+from traded_app import MIGRATIONS_DIR, ConfigError, create_app
 from traded_app.extensions import db
 from traded_app.models import CouncilSettings, Partnership, Quadrant
 
@@ -31,7 +31,10 @@ def test_migrated_database_is_at_head_and_matches_the_models(app: Any) -> None:
     """Runs on SQLite and, in CI, on PostgreSQL: the suite's database was built by upgrading an
     empty database to head, so this also proves the upgrade works on that backend."""
     with db.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == head_revision()
+        )
         diff = compare_metadata(
             MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata
         )
@@ -52,7 +55,9 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_concurrent_read_then_write_transactions_never_see_database_is_locked(tmp_path: Path) -> None:
+def test_concurrent_read_then_write_transactions_never_see_database_is_locked(
+    tmp_path: Path,
+) -> None:
     """Each worker reads, then writes, in one transaction, as a request handler does. Without
     BEGIN IMMEDIATE two such transactions deadlock and SQLite answers "database is locked"."""
     app = sqlite_app(tmp_path)
@@ -69,10 +74,14 @@ def test_concurrent_read_then_write_transactions_never_see_database_is_locked(tm
         try:
             for n in range(rounds):
                 with app.app_context():
-                    count = db.session.execute(select(func.count()).select_from(Partnership)).scalar_one()
-                    db.session.add(Partnership(name=f"p{worker}-{n}-{count}", quadrant_id=quadrant_id))
+                    count = db.session.execute(
+                        select(func.count()).select_from(Partnership)
+                    ).scalar_one()
+                    db.session.add(
+                        Partnership(name=f"p{worker}-{n}-{count}", quadrant_id=quadrant_id)
+                    )
                     db.session.commit()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
@@ -82,7 +91,10 @@ def test_concurrent_read_then_write_transactions_never_see_database_is_locked(tm
         thread.join(timeout=120)
     assert errors == []
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(Partnership)).scalar_one() == workers * rounds
+        assert (
+            db.session.execute(select(func.count()).select_from(Partnership)).scalar_one()
+            == workers * rounds
+        )
 
 
 def test_production_refuses_to_start_on_the_demo_data(tmp_path: Path) -> None:

@@ -65,23 +65,43 @@ def test_demo_accounts_sign_in_with_the_published_password(app: Any, client: Any
 
 def test_core_allocations_follow_the_rules(app: Any) -> None:
     app.test_cli_runner().invoke(args=["seed-demo"])
-    specials = db.session.execute(select(School).where(School.phase == Phase.SPECIAL, School.status == SchoolStatus.OPEN)).scalars().all()
+    specials = (
+        db.session.execute(
+            select(School).where(School.phase == Phase.SPECIAL, School.status == SchoolStatus.OPEN)
+        )
+        .scalars()
+        .all()
+    )
     assert specials
     for school in specials:
-        reasons = {a.reason.value for a in db.session.execute(select(CoreAllocation).where(CoreAllocation.school_id == school.id)).scalars()}
+        reasons = {
+            a.reason.value
+            for a in db.session.execute(
+                select(CoreAllocation).where(CoreAllocation.school_id == school.id)
+            ).scalars()
+        }
         assert "special_or_pru" in reasons and "unpartnered_visit" not in reasons
 
 
 def test_demo_accounts_command_prints_the_accounts(app: Any) -> None:
     app.test_cli_runner().invoke(args=["seed-demo"])
     output = app.test_cli_runner().invoke(args=["demo-accounts"]).output
-    for email in ("sbm@example.org", "head@example.org", "sbm2@example.org", "finance@example.org", "admin@example.org", "adviser@example.org"):
+    for email in (
+        "sbm@example.org",
+        "head@example.org",
+        "sbm2@example.org",
+        "finance@example.org",
+        "admin@example.org",
+        "adviser@example.org",
+    ):
         assert email in output
     assert "demo-password" in output
 
 
 def test_seed_demo_is_refused_in_production(tmp_path: Path) -> None:
-    environ = environ_for_tests(tmp_path, f"sqlite:///{tmp_path / 'prod.db'}", APP_ENV="production", SECRET_KEY=TEST_SECRET)
+    environ = environ_for_tests(
+        tmp_path, f"sqlite:///{tmp_path / 'prod.db'}", APP_ENV="production", SECRET_KEY=TEST_SECRET
+    )
     app = create_app(environ)
     with app.app_context():
         upgrade()

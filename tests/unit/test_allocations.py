@@ -20,7 +20,9 @@ RULES = Rules(
 )
 
 
-def school(sid: int, partnership: int | None = None, phase: Phase = Phase.PRIMARY, **flags: bool) -> SchoolFacts:
+def school(
+    sid: int, partnership: int | None = None, phase: Phase = Phase.PRIMARY, **flags: bool
+) -> SchoolFacts:
     return SchoolFacts(
         school_id=sid,
         urn=100000 + sid,
@@ -57,8 +59,14 @@ def test_flags_add_their_days() -> None:
     }
 
 
-@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=40), st.integers(0, 20), st.integers(0, 6))
-def test_each_partnership_pool_is_given_out_to_the_half_day(memberships: list[int], base: int, per: int) -> None:
+@given(
+    st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=40),
+    st.integers(0, 20),
+    st.integers(0, 6),
+)
+def test_each_partnership_pool_is_given_out_to_the_half_day(
+    memberships: list[int], base: int, per: int
+) -> None:
     rules = Rules(base, per, 1, 0, 0, 0, 0)
     schools = [school(i, partnership=p) for i, p in enumerate(memberships, start=1)]
     result = entitlements(schools, rules)

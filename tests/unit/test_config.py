@@ -52,11 +52,15 @@ def test_unknown_environment_and_bad_numbers_are_explained() -> None:
 @pytest.mark.parametrize("secret", ["", DEV_SECRET_KEY, "too-short"])
 def test_production_refuses_a_default_or_weak_secret(secret: str) -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        load_settings({"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": "postgresql://u@h/d"})
+        load_settings(
+            {"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": "postgresql://u@h/d"}
+        )
 
 
 def test_production_with_a_strong_secret_is_accepted_and_secures_cookies() -> None:
-    settings = load_settings({"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d"})
+    settings = load_settings(
+        {"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d"}
+    )
     config = settings.as_flask_config()
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True

@@ -15,7 +15,7 @@ def test_pounds() -> None:
     assert pounds(-500) == "-£5.00"
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_pounds_round_trips_to_the_penny(pence: int) -> None:
     text = pounds(pence).replace("£", "").replace(",", "")
     whole, part = text.lstrip("-").split(".")

@@ -98,9 +98,7 @@ def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> 
     Returns the total half-days allocated.
     """
     active_partnerships = select(Partnership.id).where(Partnership.active.is_(True))
-    rows = db.session.execute(
-        select(School).where(School.status == SchoolStatus.OPEN)
-    ).scalars()
+    rows = db.session.execute(select(School).where(School.status == SchoolStatus.OPEN)).scalars()
     facts = [
         SchoolFacts(
             school_id=s.id,
@@ -115,7 +113,8 @@ def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> 
     ]
     live = set(db.session.execute(active_partnerships).scalars())
     facts = [
-        f if f.partnership_id in live or f.partnership_id is None
+        f
+        if f.partnership_id in live or f.partnership_id is None
         else SchoolFacts(**{**f.__dict__, "partnership_id": None})
         for f in facts
     ]

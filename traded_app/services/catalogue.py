@@ -42,7 +42,9 @@ def catalogue_for(customer_type: CustomerType, year: AcademicYear) -> list[Catal
             select(ServicePrice.service_id, ServicePrice.price_per_day_pence).where(
                 ServicePrice.academic_year_id == year.id
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     entries = []
     for service in services:

@@ -40,17 +40,21 @@ def overview(year: AcademicYear | None) -> Overview:
     schools_by_quadrant = dict(
         db.session.execute(
             select(School.quadrant_id, func.count()).where(open_school).group_by(School.quadrant_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     capacity: dict[int, int] = {}
-    core: dict[int, int] = {}
+    core: dict[int | None, int] = {}
     if year is not None:
         capacity = dict(
             db.session.execute(
-                select(QuadrantCapacity.quadrant_id, QuadrantCapacity.traded_capacity_half_days).where(
-                    QuadrantCapacity.academic_year_id == year.id
-                )
-            ).tuples().all()
+                select(
+                    QuadrantCapacity.quadrant_id, QuadrantCapacity.traded_capacity_half_days
+                ).where(QuadrantCapacity.academic_year_id == year.id)
+            )
+            .tuples()
+            .all()
         )
         core = dict(
             db.session.execute(
@@ -58,7 +62,9 @@ def overview(year: AcademicYear | None) -> Overview:
                 .join(School, School.id == CoreAllocation.school_id)
                 .where(CoreAllocation.academic_year_id == year.id)
                 .group_by(School.quadrant_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     quadrants = [
         QuadrantSummary(
@@ -71,8 +77,12 @@ def overview(year: AcademicYear | None) -> Overview:
     ]
     routes = dict(
         db.session.execute(
-            select(School.billing_route, func.count()).where(open_school).group_by(School.billing_route)
-        ).tuples().all()
+            select(School.billing_route, func.count())
+            .where(open_school)
+            .group_by(School.billing_route)
+        )
+        .tuples()
+        .all()
     )
     return Overview(
         quadrants=quadrants,

@@ -56,40 +56,109 @@ QUADRANTS = [
 
 # The traded offer of 2017/18 (seeds 002 and 003). Days are in half-days: (typical, min, max).
 CATALOGUE: list[tuple[str, str, ServiceGroup, tuple[int, int, int], str]] = [
-    ("HTPM", "Headteacher performance management", ServiceGroup.LEADERSHIP, (2, 1, 4),
-     "Support and advice for governors conducting the headteacher's performance management: "
-     "preparing, attending the review meeting and agreeing objectives."),
-    ("DHREC", "Deputy headteacher and leader recruitment", ServiceGroup.LEADERSHIP, (2, 1, 6),
-     "Help for headteachers appointing deputies and senior leaders: shortlisting, tasks and "
-     "interview panels."),
-    ("COLNEW", "Collaborative review for a new headteacher", ServiceGroup.LEADERSHIP, (4, 2, 6),
-     "A review carried out with a newly appointed headteacher to set priorities for the year."),
-    ("COLPRI", "Collaborative review of a current priority", ServiceGroup.LEADERSHIP, (4, 2, 8),
-     "A review focused on a current improvement priority or any strand of the school's work."),
-    ("QASEF", "Quality assurance of self-evaluation and action plans", ServiceGroup.LEADERSHIP,
-     (2, 1, 4), "An adviser checks the school's self-evaluation and improvement plan against the "
-     "evidence and the inspection framework."),
-    ("PARENT", "Support with challenging parents", ServiceGroup.LEADERSHIP, (1, 1, 4),
-     "Advice and mediation when relationships with parents have broken down."),
-    ("GOVREV", "Review of governance", ServiceGroup.GOVERNANCE, (4, 2, 6),
-     "An external review of how well the governing body carries out its duties, with a report."),
-    ("GOVSUP", "Support to governing bodies", ServiceGroup.GOVERNANCE, (2, 1, 6),
-     "Training and advice for governors and clerks on their strategic role."),
-    ("GOVHTR", "Governors' headteacher recruitment (after the free first day)",
-     ServiceGroup.GOVERNANCE, (2, 1, 6),
-     "Further support for governors recruiting a headteacher, beyond the first day free to every "
-     "maintained school."),
-    ("SAFE", "Safeguarding audit", ServiceGroup.SAFEGUARDING, (2, 1, 4),
-     "An audit of safeguarding arrangements, records and training, with an action plan."),
-    ("SENPP", "SEN and pupil premium review", ServiceGroup.SEND, (4, 2, 6),
-     "A review of provision and outcomes for pupils with special educational needs and for "
-     "disadvantaged pupils."),
-    ("CURRIC", "Bespoke curriculum review", ServiceGroup.CURRICULUM, (4, 2, 8),
-     "A review of the curriculum's intent, implementation and impact, designed with the school."),
-    ("PEER", "Support and training for peer review", ServiceGroup.CURRICULUM, (2, 1, 6),
-     "Training for school leaders to review each other's schools, and support for the reviews."),
-    ("EVENTS", "Planning of conferences and events", ServiceGroup.EVENTS, (2, 1, 10),
-     "Planning and running conferences, briefings or events for a school or a partnership."),
+    (
+        "HTPM",
+        "Headteacher performance management",
+        ServiceGroup.LEADERSHIP,
+        (2, 1, 4),
+        "Support and advice for governors conducting the headteacher's performance management: "
+        "preparing, attending the review meeting and agreeing objectives.",
+    ),
+    (
+        "DHREC",
+        "Deputy headteacher and leader recruitment",
+        ServiceGroup.LEADERSHIP,
+        (2, 1, 6),
+        "Help for headteachers appointing deputies and senior leaders: shortlisting, tasks and "
+        "interview panels.",
+    ),
+    (
+        "COLNEW",
+        "Collaborative review for a new headteacher",
+        ServiceGroup.LEADERSHIP,
+        (4, 2, 6),
+        "A review carried out with a newly appointed headteacher to set priorities for the year.",
+    ),
+    (
+        "COLPRI",
+        "Collaborative review of a current priority",
+        ServiceGroup.LEADERSHIP,
+        (4, 2, 8),
+        "A review focused on a current improvement priority or any strand of the school's work.",
+    ),
+    (
+        "QASEF",
+        "Quality assurance of self-evaluation and action plans",
+        ServiceGroup.LEADERSHIP,
+        (2, 1, 4),
+        "An adviser checks the school's self-evaluation and improvement plan against the "
+        "evidence and the inspection framework.",
+    ),
+    (
+        "PARENT",
+        "Support with challenging parents",
+        ServiceGroup.LEADERSHIP,
+        (1, 1, 4),
+        "Advice and mediation when relationships with parents have broken down.",
+    ),
+    (
+        "GOVREV",
+        "Review of governance",
+        ServiceGroup.GOVERNANCE,
+        (4, 2, 6),
+        "An external review of how well the governing body carries out its duties, with a report.",
+    ),
+    (
+        "GOVSUP",
+        "Support to governing bodies",
+        ServiceGroup.GOVERNANCE,
+        (2, 1, 6),
+        "Training and advice for governors and clerks on their strategic role.",
+    ),
+    (
+        "GOVHTR",
+        "Governors' headteacher recruitment (after the free first day)",
+        ServiceGroup.GOVERNANCE,
+        (2, 1, 6),
+        "Further support for governors recruiting a headteacher, beyond the first day free to every "
+        "maintained school.",
+    ),
+    (
+        "SAFE",
+        "Safeguarding audit",
+        ServiceGroup.SAFEGUARDING,
+        (2, 1, 4),
+        "An audit of safeguarding arrangements, records and training, with an action plan.",
+    ),
+    (
+        "SENPP",
+        "SEN and pupil premium review",
+        ServiceGroup.SEND,
+        (4, 2, 6),
+        "A review of provision and outcomes for pupils with special educational needs and for "
+        "disadvantaged pupils.",
+    ),
+    (
+        "CURRIC",
+        "Bespoke curriculum review",
+        ServiceGroup.CURRICULUM,
+        (4, 2, 8),
+        "A review of the curriculum's intent, implementation and impact, designed with the school.",
+    ),
+    (
+        "PEER",
+        "Support and training for peer review",
+        ServiceGroup.CURRICULUM,
+        (2, 1, 6),
+        "Training for school leaders to review each other's schools, and support for the reviews.",
+    ),
+    (
+        "EVENTS",
+        "Planning of conferences and events",
+        ServiceGroup.EVENTS,
+        (2, 1, 10),
+        "Planning and running conferences, briefings or events for a school or a partnership.",
+    ),
 ]
 
 VAT_RULES = {
@@ -144,7 +213,7 @@ def _upsert(model: type[M], keys: dict[str, Any], values: dict[str, Any]) -> M:
 
 def _parse_link_date(raw: str) -> date | None:
     try:
-        return datetime.strptime(raw.strip(), "%d-%m-%Y").date()
+        return datetime.strptime(raw.strip(), "%d-%m-%Y").date()  # noqa: DTZ007 - a date, no time
     except ValueError:
         return None
 
@@ -323,7 +392,9 @@ def _schools(data_file: Path, quadrants: dict[str, Quadrant]) -> list[School]:
                 {
                     "name": row["successor_name_gias_2025"].split(";")[0].strip() or old.name,
                     "phase": old.phase,
-                    "establishment_type": EstablishmentType.ACADEMY if academy else old.establishment_type,
+                    "establishment_type": EstablishmentType.ACADEMY
+                    if academy
+                    else old.establishment_type,
                     "customer_type": CustomerType.ACADEMY if academy else CustomerType.MAINTAINED,
                     "billing_route": BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
                     "status": SchoolStatus.OPEN,
@@ -332,7 +403,9 @@ def _schools(data_file: Path, quadrants: dict[str, Quadrant]) -> list[School]:
                     "quadrant_id": old.quadrant_id or quadrant.id,
                     "district": old.district or district,
                     "cost_centre": None if academy else f"CC{new_urn}",
-                    "billing_contact_name": "Trust finance team" if academy else "School business manager",
+                    "billing_contact_name": "Trust finance team"
+                    if academy
+                    else "School business manager",
                     "billing_contact_email": f"finance.{new_urn}@schools.example.org",
                     "approval_limit_pence": None if academy else 150_000,
                     "po_required": academy and new_urn % 2 == 0,

@@ -37,7 +37,9 @@ def core_allocations(school: School, year: AcademicYear | None) -> list[CoreAllo
     return list(
         db.session.execute(
             select(CoreAllocation)
-            .where(CoreAllocation.school_id == school.id, CoreAllocation.academic_year_id == year.id)
+            .where(
+                CoreAllocation.school_id == school.id, CoreAllocation.academic_year_id == year.id
+            )
             .order_by(CoreAllocation.reason)
         ).scalars()
     )

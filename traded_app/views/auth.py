@@ -42,7 +42,6 @@ def sign_in() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignInForm()
-    failed = False
     if form.validate_on_submit():
         user = auth_service.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
@@ -53,10 +52,8 @@ def sign_in() -> str | Response:
             session["signed_in_at"] = now
             session["last_seen"] = now
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
-        failed = True
         form.email.errors = [SIGN_IN_FAILED]
-    status = 200
-    return render_template("auth/sign_in.html", form=form, failed=failed), status
+    return render_template("auth/sign_in.html", form=form)
 
 
 @bp.route("/sign-out", methods=["POST"])
