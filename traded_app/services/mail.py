@@ -1,0 +1,70 @@
+"""One way out for every e-mail: SMTP when MAIL_SERVER is set, otherwise a readable outbox.
+
+Sending never raises: a mail failure is logged and reported as False, so it can never undo the
+work (an order, a payment) that the e-mail is about.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+from traded_app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def build_message(to: list[str], subject: str, body: str, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(body)
+    return message
+
+
+def send_mail(to: list[str], subject: str, body: str) -> bool:
+    """Send a plain-text e-mail; True when it was sent (or written to the outbox)."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        return False
+    config = current_app.config
+    message = build_message(recipients, subject, body, config["MAIL_SENDER"])
+    try:
+        if config["MAIL_SERVER"]:
+            _send_smtp(message)
+        else:
+            _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
+    except (OSError, smtplib.SMTPException):
+        log.exception("Could not send e-mail %r to %s", subject, recipients)
+        return False
+    return True
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def _write_outbox(message: EmailMessage, outbox: Path) -> Path:
+    """Write the message as an .eml file, atomically, named so a listing sorts by time."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
+    temporary = outbox / f".{name}.tmp"
+    temporary.write_bytes(message.as_bytes())
+    os.replace(temporary, outbox / name)
+    return outbox / name
