@@ -15,7 +15,9 @@ from traded_app.services.mail import send_mail
 def test_without_smtp_mail_lands_in_a_readable_outbox(app: Flask) -> None:
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
-    assert send_mail(["head@school.example"], "Order ORD-1 needs your approval", "Please approve it.")
+    assert send_mail(
+        ["head@school.example"], "Order ORD-1 needs your approval", "Please approve it."
+    )
     new = set(outbox.glob("*.eml")) - before
     assert len(new) == 1
     message = email.message_from_bytes(new.pop().read_bytes())
