@@ -11,6 +11,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.schools import School
 from traded_app.models.users import User
 
@@ -19,6 +20,10 @@ __all__ = [
     "Base",
     "CoreAllocation",
     "CouncilSettings",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderStatus",
     "Partnership",
     "Quadrant",
     "QuadrantCapacity",

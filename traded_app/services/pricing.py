@@ -41,13 +41,13 @@ def parse_days(raw: str | None, *, minimum: int = 1, maximum: int = MAX_HALF_DAY
         raise DaysError("Days must be whole or half days, like 2 or 2.5")
     half_days = int(doubled)
     if half_days < minimum:
-        raise DaysError(f"Days must be at least {_days_text(minimum)}")
+        raise DaysError(f"Days must be at least {days_text(minimum)}")
     if half_days > maximum:
-        raise DaysError(f"Days must be {_days_text(maximum)} or fewer")
+        raise DaysError(f"Days must be {days_text(maximum)} or fewer")
     return half_days
 
 
-def _days_text(half_days: int) -> str:
+def days_text(half_days: int) -> str:
     whole, half = divmod(half_days, 2)
     return f"{whole}.5" if half else f"{whole}"
 

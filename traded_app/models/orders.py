@@ -1,0 +1,148 @@
+"""Orders: a school's purchase of traded days, its lines and its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.catalogue import Service
+from traded_app.models.council import AcademicYear
+from traded_app.models.schools import School
+from traded_app.models.types import VatTreatment, enum_column
+from traded_app.models.users import User
+
+
+class OrderStatus(StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"  # over the school's limit: the headteacher decides
+    SUBMITTED = "submitted"  # with the council
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"  # by the council
+    REJECTED = "rejected"  # by the headteacher
+    WITHDRAWN = "withdrawn"  # by the school, before the council confirmed
+    CANCELLATION_REQUESTED = "cancellation_requested"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "awaiting_approval": "Awaiting headteacher approval",
+            "submitted": "Submitted to the council",
+            "cancellation_requested": "Cancellation requested",
+            "in_progress": "In progress",
+        }.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+class Order(Base):
+    __tablename__ = "school_order"
+    __table_args__ = (
+        # One draft per school: every user and tab of the school works on the same basket.
+        Index(
+            "uq_school_order_one_draft",
+            "school_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+        CheckConstraint(
+            "(net_pence IS NULL) = (status = 'draft')", name="totals_frozen_at_submission"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus, "order_status"), default=OrderStatus.DRAFT, index=True
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    po_number: Mapped[str] = mapped_column(String(40), default="")
+    preferred_dates: Mapped[str] = mapped_column(String(500), default="")
+    adviser_note: Mapped[str] = mapped_column(Text, default="")
+    # Frozen when the order is submitted; NULL while it is a draft.
+    net_pence: Mapped[int | None] = mapped_column(Integer)
+    vat_pence: Mapped[int | None] = mapped_column(Integer)
+    gross_pence: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two tabs or a double-submitted form cannot both change the order.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    school: Mapped[School] = relationship()
+    academic_year: Mapped[AcademicYear] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"ORD-{self.id:06d}"
+
+
+class OrderLine(Base):
+    """Days of one service. Price and VAT are NULL in a draft (the catalogue's apply) and are
+    frozen when the order is submitted."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        UniqueConstraint("order_id", "service_id"),
+        CheckConstraint("half_days > 0", name="half_days_positive"),
+        CheckConstraint(
+            "price_per_day_pence IS NULL OR price_per_day_pence >= 0", name="price_not_negative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("school_order.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    half_days: Mapped[int] = mapped_column(Integer)
+    price_per_day_pence: Mapped[int | None] = mapped_column(Integer)
+    vat_treatment: Mapped[VatTreatment | None] = mapped_column(
+        enum_column(VatTreatment, "vat_treatment")
+    )
+    vat_rate_bp: Mapped[int | None] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    service: Mapped[Service] = relationship()
+
+
+class OrderEvent(Base):
+    """Who did what to an order, and when: the history the school and the council see."""
+
+    __tablename__ = "order_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("school_order.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
