@@ -24,7 +24,6 @@ ACCESS_ATTR = "_traded_access"
 ALL_ROLES = frozenset(Role)
 SCHOOL = SCHOOL_ROLES
 COUNCIL = COUNCIL_ROLES
-FINANCE_AND_ADMIN = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 
 
 def public(view: F) -> F:

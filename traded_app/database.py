@@ -9,8 +9,6 @@ readers never queue behind writers (WAL lets them read alongside).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,16 +18,6 @@ from sqlalchemy.engine import Connection, Engine
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 _read_only: ContextVar[bool] = ContextVar("sqlite_read_only", default=False)
-
-
-@contextmanager
-def read_only_transactions() -> Iterator[None]:
-    """Within this block, SQLite transactions begin deferred (used for GET requests)."""
-    token = _read_only.set(True)
-    try:
-        yield
-    finally:
-        _read_only.reset(token)
 
 
 def set_read_only(value: bool) -> Any:

@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -71,8 +71,6 @@ def _expire_idle_session() -> Response | None:
     """Sign out after SESSION_IDLE_MINUTES without a request, and after the session's maximum age."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
-    from flask import current_app
-
     now = int(time.time())
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     max_age = current_app.permanent_session_lifetime.total_seconds()
@@ -102,8 +100,6 @@ def _finish_request(response: Response) -> Response:
 
 
 def _security_headers(response: Response) -> None:
-    from flask import current_app
-
     nonce = g.get("csp_nonce", "")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "

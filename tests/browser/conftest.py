@@ -42,7 +42,6 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the demo data on its own SQLite file, served on a free loopback port."""
-    from tests.factories import password_hash
     from traded_app.services.demo import load_demo
 
     tmp = tmp_path_factory.mktemp("live")
@@ -61,7 +60,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         target=contextvars.Context().run, args=(server.serve_forever,), daemon=True
     )
     thread.start()
-    del password_hash
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 

@@ -97,26 +97,22 @@ def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> 
     Idempotent: rows are updated in place, added, or removed when a rule no longer applies.
     Returns the total half-days allocated.
     """
-    active_partnerships = select(Partnership.id).where(Partnership.active.is_(True))
+    # A school in a retired partnership counts as in no partnership.
+    live = set(
+        db.session.execute(select(Partnership.id).where(Partnership.active.is_(True))).scalars()
+    )
     rows = db.session.execute(select(School).where(School.status == SchoolStatus.OPEN)).scalars()
     facts = [
         SchoolFacts(
             school_id=s.id,
             urn=s.urn,
             phase=s.phase,
-            partnership_id=s.partnership_id,
+            partnership_id=s.partnership_id if s.partnership_id in live else None,
             causing_concern=s.causing_concern,
             enhanced_provision=s.enhanced_provision,
             recruiting_headteacher=s.recruiting_headteacher,
         )
         for s in rows
-    ]
-    live = set(db.session.execute(active_partnerships).scalars())
-    facts = [
-        f
-        if f.partnership_id in live or f.partnership_id is None
-        else SchoolFacts(**{**f.__dict__, "partnership_id": None})
-        for f in facts
     ]
     wanted = entitlements(facts, Rules.from_settings(settings))
 

@@ -17,7 +17,7 @@ def dashboard() -> str:
     year = current_academic_year()
     return render_template(
         "council/dashboard.html",
-        year_label=year.label if year else academic_year_label(),
+        year_label=academic_year_label(),
         summary=council_service.overview(year),
     )
 

@@ -20,7 +20,7 @@ def dashboard() -> str:
     return render_template(
         "school/dashboard.html",
         school=school,
-        year_label=year.label if year else academic_year_label(),
+        year_label=academic_year_label(),
         core_half_days=sum(a.half_days for a in allocations),
     )
 
@@ -34,7 +34,7 @@ def catalogue() -> str:
     return render_template(
         "school/catalogue.html",
         school=school,
-        year_label=year.label if year else academic_year_label(),
+        year_label=academic_year_label(),
         groups=catalogue_service.grouped(entries),
     )
 
@@ -51,7 +51,7 @@ def school_detail(urn: int) -> str:
     return render_template(
         "school/detail.html",
         school=school,
-        year_label=year.label if year else academic_year_label(),
+        year_label=academic_year_label(),
         allocations=allocations,
         core_half_days=sum(a.half_days for a in allocations),
     )
