@@ -28,7 +28,7 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	  TRADED_TEST_DB=postgres $(BIN)/pytest tests/unit tests/integration; \
 	fi
 
-setup: $(STAMPS)/system-run $(STAMPS)/venv static/vendor/.stamp ## Install system packages, the virtualenv and front-end assets
+setup: $(STAMPS)/system-run $(VENV)/.installed static/vendor/.stamp ## Install system packages, the virtualenv and front-end assets
 
 $(STAMPS)/system-run: scripts/system-packages.sh
 	@scripts/system-packages.sh run
@@ -38,17 +38,25 @@ $(STAMPS)/system-test: scripts/system-packages.sh
 	@scripts/system-packages.sh test
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/venv: pyproject.toml requirements.lock
-	@[ -n "$(PYTHON)" ] || { echo "Please install Python 3.11 (apt-get install python3 python3-venv)." >&2; exit 1; }
-	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { echo "Could not create the virtualenv: install python3-venv." >&2; exit 1; }
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
-	@mkdir -p $(STAMPS) && touch $@
+# The stamp lives inside the virtualenv, so deleting .venv makes the next run rebuild it.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@[ -n "$(PYTHON)" ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Please install Python 3.11 or later (apt-get install python3 python3-venv)." >&2; exit 1; }
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create the virtualenv: install python3-venv." >&2; exit 1; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]' \
+	  || { echo "Could not install the Python packages (see pip's message above); check the network or proxy and run make again." >&2; exit 1; }
+	@touch $@
 
 assets: static/vendor/.stamp ## Fetch the pinned GOV.UK Frontend and htmx into static/vendor and build the CSS
 
-static/vendor/.stamp: package.json package-lock.json static/src/app.scss
+# axe-core for the browser tests comes from node_modules too, so it has its own stamp.
+node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Please install Node.js and npm (apt-get install nodejs npm)." >&2; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error \
+	  || { echo "Could not fetch the pinned front-end packages with npm (see its message above); check the network or npm proxy and run make again." >&2; exit 1; }
+	@touch $@
+
+static/vendor/.stamp: node_modules/.installed static/src/app.scss
 	rm -rf static/vendor
 	mkdir -p static/vendor/govuk-frontend static/vendor/htmx
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk-frontend/

@@ -60,7 +60,15 @@ def parse_database_url(raw: str) -> URL:
     if backend == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
         if not path.is_absolute():
-            url = url.set(database=str(PROJECT_ROOT / path))
+            path = PROJECT_ROOT / path
+            url = url.set(database=str(path))
+        # The app creates instance/ itself; any other folder must exist (a typo otherwise ends
+        # in SQLite's bare "unable to open database file").
+        if path.parent != PROJECT_ROOT / "instance" and not path.parent.is_dir():
+            raise ConfigError(
+                f"DATABASE_URL points at an SQLite file in {path.parent}, which does not exist. "
+                "Create the folder or correct the path."
+            )
     if url.get_backend_name() == "postgresql" and not url.database:
         raise ConfigError("DATABASE_URL must name the PostgreSQL database (…/dbname).")
     return url

@@ -87,6 +87,24 @@ def test_sign_out_ends_the_session(client: Any, world: Any) -> None:
     assert client.get("/council/").location.startswith("/sign-in?next=/council/")
 
 
+def test_a_copied_session_cookie_stops_working_after_sign_out(client: Any, world: Any) -> None:
+    assert sign_in(client, "finance@council.example", PASSWORD).status_code == 302
+    copied = client.get_cookie("traded_session").value
+    client.post_form("/sign-out")
+    thief = client.application.test_client()
+    thief.set_cookie("traded_session", copied)
+    assert thief.get("/council/").location.startswith("/sign-in")
+
+
+def test_htmx_post_carries_csrf_in_the_header(client: Any, world: Any) -> None:
+    client.sign_in_as(world.users[Role.LA_FINANCE])
+    token = client.csrf_token()  # what <body hx-headers> hands to htmx
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    response = client.post("/sign-out", headers=headers, check=False)  # a redirect, not a page
+    assert response.status_code == 302
+    assert client.get("/council/").location.startswith("/sign-in")
+
+
 def test_sign_out_needs_a_post_with_csrf(client: Any, world: Any) -> None:
     client.sign_in_as(world.users[Role.LA_FINANCE])
     assert client.get("/sign-out").status_code == 405
@@ -101,6 +119,16 @@ def test_idle_session_expires_with_a_message(client: Any, world: Any) -> None:
     idle = client.application.config["SESSION_IDLE_MINUTES"] * 60
     with client.session_transaction() as session:
         session["last_seen"] = int(time.time()) - idle - 5
+    response = client.get("/council/", follow_redirects=True)
+    assert response.request.path == "/sign-in"
+    assert "Your session expired" in text_of(response.soup, ".govuk-notification-banner")
+
+
+def test_session_ends_at_its_maximum_age_however_busy(client: Any, world: Any) -> None:
+    client.sign_in_as(world.users[Role.LA_ADMIN])
+    max_age = client.application.permanent_session_lifetime.total_seconds()
+    with client.session_transaction() as session:
+        session["signed_in_at"] = int(time.time() - max_age) - 5
     response = client.get("/council/", follow_redirects=True)
     assert response.request.path == "/sign-in"
     assert "Your session expired" in text_of(response.soup, ".govuk-notification-banner")

@@ -42,6 +42,15 @@ def test_malformed_database_url_is_explained(raw: str, message: str) -> None:
         load_settings({"DATABASE_URL": raw})
 
 
+def test_sqlite_file_in_a_missing_folder_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}"})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings({"DATABASE_URL": "sqlite:///instnace/traded.db"})
+    # instance/ is created by the app itself, so it need not exist yet.
+    assert load_settings({"DATABASE_URL": "sqlite:///instance/other.db"}).database_url.database
+
+
 def test_unknown_environment_and_bad_numbers_are_explained() -> None:
     with pytest.raises(ConfigError, match="APP_ENV must be one of"):
         load_settings({"APP_ENV": "staging"})

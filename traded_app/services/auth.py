@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from traded_app.extensions import db
 from traded_app.models import User
 from traded_app.models.base import utcnow
+from traded_app.models.users import new_session_token
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both paths cost the same time.
@@ -44,6 +45,16 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_sign_in_at = utcnow()
     db.session.flush()
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to `user`, including copies of the current one.
+
+    Sessions live in signed cookies, so clearing the browser's cookie alone would leave a copied
+    cookie valid until it expires; changing the token makes the user loader refuse them all.
+    """
+    user.session_token = new_session_token()
+    db.session.flush()
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -61,6 +61,8 @@ def sign_in() -> str | Response:
 def sign_out() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
+        # Signing out ends this user's sessions in every browser (a copied cookie stops working).
+        auth_service.end_sessions(current_user)
         logout_user()
         session.clear()
         flash("You have been signed out.", "success")
