@@ -202,3 +202,29 @@ def build_world() -> World:
     return World(
         council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm
     )
+
+
+def submitted_order(
+    world: World,
+    lines: dict[Service, int] | None = None,
+    *,
+    school: School | None = None,
+    by: User | None = None,
+    po_number: str = "PO-1",
+) -> Any:
+    """An order submitted through the ordering service (to the council unless it is over the
+    school's approval limit), committed."""
+    from traded_app.services import ordering
+
+    school = school or world.school
+    user = by or (
+        world.users[Role.SCHOOL_BUSINESS_MANAGER] if school is world.school else world.academy_sbm
+    )
+    order = ordering.draft_for(school, user, world.year)
+    for service, half_days in (lines or {world.service: 2}).items():
+        ordering.set_days(order, service.id, half_days)
+    ordering.submit(
+        order, user, ordering.Checkout(po_number=po_number), expected_version=order.version
+    )
+    db.session.commit()
+    return order

@@ -101,11 +101,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
+    from traded_app.services import notifications
+
+    notifications.init_app()
+
 
 def _register_blueprints(app: Flask) -> None:
-    from traded_app.views import auth, council, health, main, school
+    from traded_app.views import auth, council, health, main, orders, school
 
-    for module in (auth, council, health, main, school):
+    for module in (auth, council, health, main, orders, school):
         app.register_blueprint(module.bp)
 
 

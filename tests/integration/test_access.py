@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
+from tests.factories import submitted_order
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
 
 ANON = None
@@ -26,7 +27,20 @@ EXPECTED: dict[str, Any] = {
     "auth.sign_in": PUBLIC,
     "auth.sign_out": ALL,
     "school.dashboard": SCHOOL_ROLES,
-    "school.catalogue": SCHOOL_ROLES,
+    "orders.catalogue": SCHOOL_ROLES,
+    "orders.set_line_days": SCHOOL_ROLES,
+    "orders.check_answers": SCHOOL_ROLES,
+    "orders.order_list": SCHOOL_ROLES,
+    "orders.order_detail": ALL,
+    "orders.approve": {Role.HEADTEACHER},
+    "orders.reject": {Role.HEADTEACHER},
+    "orders.withdraw": SCHOOL_ROLES,
+    "orders.request_cancellation": SCHOOL_ROLES,
+    "orders.confirm": {Role.LA_ADMIN},
+    "orders.decline": {Role.LA_ADMIN},
+    "orders.cancel": {Role.LA_ADMIN},
+    "orders.keep": {Role.LA_ADMIN},
+    "council.order_queue": COUNCIL_ROLES,
     "school.school_detail": ALL,
     "council.dashboard": COUNCIL_ROLES,
     "council.schools": COUNCIL_ROLES,
@@ -57,11 +71,18 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"filename": "images/favicon.svg"}
     if endpoint == "school.school_detail":
         return {"urn": world.school.urn}
-    return {}
+    rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
+    args: dict[str, Any] = {}
+    if "order_id" in rule.arguments:
+        args["order_id"] = world.order.id
+    if "service_id" in rule.arguments:
+        args["service_id"] = world.service.id
+    return args
 
 
 @pytest.mark.parametrize("role", [ANON, *Role], ids=lambda r: r.value if r else "anonymous")
 def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role | None) -> None:
+    world.order = submitted_order(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.catalogue import Service
-from traded_app.models.council import AcademicYear
+from traded_app.models.council import AcademicYear, Quadrant
 from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
@@ -47,6 +47,37 @@ class OrderStatus(StrEnum):
             "in_progress": "In progress",
         }.get(self.value, self.value.replace("_", " ").capitalize())
 
+    @property
+    def tag_class(self) -> str:
+        """The GOV.UK tag colour that shows this status."""
+        return {
+            "draft": "govuk-tag--grey",
+            "awaiting_approval": "govuk-tag--yellow",
+            "submitted": "govuk-tag--light-blue",
+            "confirmed": "govuk-tag--green",
+            "in_progress": "govuk-tag--turquoise",
+            "completed": "govuk-tag--blue",
+            "cancellation_requested": "govuk-tag--orange",
+            "declined": "govuk-tag--red",
+            "rejected": "govuk-tag--red",
+            "withdrawn": "govuk-tag--grey",
+            "cancelled": "govuk-tag--grey",
+        }[self.value]
+
+
+# Orders whose days the council has sold: they use a quadrant team's traded capacity and count
+# as purchased days for the school.
+SOLD_STATUSES = frozenset(
+    {
+        OrderStatus.CONFIRMED,
+        OrderStatus.CANCELLATION_REQUESTED,
+        OrderStatus.IN_PROGRESS,
+        OrderStatus.COMPLETED,
+    }
+)
+# Submitted orders not yet decided: with the headteacher or with the council.
+PENDING_STATUSES = frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITTED})
+
 
 class Order(Base):
     __tablename__ = "school_order"
@@ -62,6 +93,10 @@ class Order(Base):
         CheckConstraint(
             "(net_pence IS NULL) = (status = 'draft')", name="totals_frozen_at_submission"
         ),
+        CheckConstraint(
+            "(half_days IS NULL) = (status = 'draft')", name="days_frozen_at_submission"
+        ),
+        CheckConstraint("half_days IS NULL OR half_days > 0", name="days_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,14 +107,22 @@ class Order(Base):
     )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     po_number: Mapped[str] = mapped_column(String(40), default="")
+    preferred_term: Mapped[str] = mapped_column(String(16), default="")
     preferred_dates: Mapped[str] = mapped_column(String(500), default="")
     adviser_note: Mapped[str] = mapped_column(Text, default="")
     # Frozen when the order is submitted; NULL while it is a draft.
+    half_days: Mapped[int | None] = mapped_column(Integer)
     net_pence: Mapped[int | None] = mapped_column(Integer)
     vat_pence: Mapped[int | None] = mapped_column(Integer)
     gross_pence: Mapped[int | None] = mapped_column(Integer)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The quadrant team whose traded capacity the order uses, fixed when it is confirmed.
+    quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: two tabs or a double-submitted form cannot both change the order.
@@ -91,6 +134,9 @@ class Order(Base):
     academic_year: Mapped[AcademicYear] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    quadrant: Mapped[Quadrant | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
@@ -128,6 +174,15 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines")
     service: Mapped[Service] = relationship()
+
+    @property
+    def net_pence(self) -> int | None:
+        """The frozen line's cost before VAT (None while it is a draft line)."""
+        from traded_app.services.pricing import line_net_pence
+
+        if self.price_per_day_pence is None:
+            return None
+        return line_net_pence(self.half_days, self.price_per_day_pence)
 
 
 class OrderEvent(Base):

@@ -93,3 +93,12 @@ def overview(year: AcademicYear | None) -> Overview:
             select(func.count()).select_from(Service).where(Service.active.is_(True))
         ).scalar_one(),
     )
+
+
+def quadrants() -> list[Quadrant]:
+    return list(db.session.execute(select(Quadrant).order_by(Quadrant.name)).scalars())
+
+
+def services() -> list[Service]:
+    """Every service, retired ones too (old orders still name them), by name."""
+    return list(db.session.execute(select(Service).order_by(Service.name)).scalars())

@@ -4,6 +4,7 @@ from flask import Blueprint, render_template, request
 
 from traded_app.access import COUNCIL, roles_required
 from traded_app.services import council as council_service
+from traded_app.services import ordering
 from traded_app.services import schools as school_service
 from traded_app.services.settings import academic_year_label, current_academic_year
 from traded_app.web import is_htmx
@@ -31,3 +32,34 @@ def schools() -> str:
     result = school_service.search_schools(query, page)
     template = "council/_school_results.html" if is_htmx() else "council/schools.html"
     return render_template(template, query=query, result=result)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.route("/orders")
+@roles_required(COUNCIL)
+def order_queue() -> str:
+    """The service manager's queue: filter by status, quadrant, service and school."""
+    status = request.args.get("status", ordering.NEEDS_ACTION)
+    if status not in ordering.QUEUE_STATUSES:
+        status = ordering.NEEDS_ACTION
+    filters = ordering.QueueFilters(
+        status=status,
+        quadrant_id=_int_arg("quadrant"),
+        service_id=_int_arg("service"),
+        school=request.args.get("school", "")[:100],
+        page=_int_arg("page") or 1,
+    )
+    result = ordering.council_queue(filters)
+    template = "council/_order_results.html" if is_htmx() else "council/orders.html"
+    return render_template(
+        template,
+        filters=filters,
+        result=result,
+        statuses=ordering.QUEUE_STATUSES,
+        quadrants=council_service.quadrants(),
+        services=council_service.services(),
+    )

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
-from traded_app.services import catalogue as catalogue_service
 from traded_app.services import schools as school_service
 from traded_app.services.settings import academic_year_label, current_academic_year
 
@@ -22,20 +21,6 @@ def dashboard() -> str:
         school=school,
         year_label=academic_year_label(),
         core_half_days=sum(a.half_days for a in allocations),
-    )
-
-
-@bp.route("/catalogue")
-@roles_required(SCHOOL)
-def catalogue() -> str:
-    school = current_user.school
-    year = current_academic_year()
-    entries = catalogue_service.catalogue_for(school.customer_type, year) if year else []
-    return render_template(
-        "school/catalogue.html",
-        school=school,
-        year_label=academic_year_label(),
-        groups=catalogue_service.grouped(entries),
     )
 
 

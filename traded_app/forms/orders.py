@@ -1,0 +1,110 @@
+"""Forms for checking out an order and for actions that need a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTextInput
+from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
+from wtforms.widgets import HiddenInput
+
+from traded_app.services.ordering import (
+    MAX_NOTE_LENGTH,
+    MAX_PO_LENGTH,
+    MAX_PREFERRED_DATES_LENGTH,
+    MAX_REASON_LENGTH,
+    TERMS,
+)
+
+
+class CheckoutForm(FlaskForm):
+    # The draft the person checked, and its version: a second press of "Submit" or a basket
+    # changed in another tab is caught rather than sent twice or unseen.
+    order_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    po_number = StringField(
+        "Purchase order number",
+        widget=GovTextInput(),
+        validators=[
+            Length(
+                max=MAX_PO_LENGTH,
+                message=f"Purchase order number must be {MAX_PO_LENGTH} characters or fewer",
+            )
+        ],
+    )
+    preferred_term = RadioField(
+        "When would you like the support?",
+        widget=GovRadioInput(),
+        choices=list(TERMS.items()),
+        default="",
+        validators=[Optional()],
+    )
+    preferred_dates = StringField(
+        "Preferred dates (optional)",
+        widget=GovTextInput(),
+        validators=[
+            Length(
+                max=MAX_PREFERRED_DATES_LENGTH,
+                message=(
+                    f"Preferred dates must be {MAX_PREFERRED_DATES_LENGTH} characters or fewer"
+                ),
+            )
+        ],
+    )
+    adviser_note = TextAreaField(
+        "Note for the adviser (optional)",
+        widget=GovTextArea(),
+        validators=[
+            Length(
+                max=MAX_NOTE_LENGTH,
+                message=f"Note for the adviser must be {MAX_NOTE_LENGTH} characters or fewer",
+            )
+        ],
+    )
+
+    def __init__(self, *args: Any, po_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.po_required = po_required
+        if po_required:
+            self.po_number.label.text = "Purchase order number"
+        else:
+            self.po_number.label.text = "Purchase order number (optional)"
+
+    def validate_po_number(self, field: StringField) -> None:
+        if self.po_required and not (field.data or "").strip():
+            raise StopValidation("Enter your purchase order number")
+
+    def validate_preferred_term(self, field: RadioField) -> None:
+        if (field.data or "") not in TERMS:
+            raise StopValidation("Select when you would like the support")
+
+
+class ReasonForm(FlaskForm):
+    """One reason, required, for the actions that must be explained (reject, decline, …)."""
+
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired(message="Enter a reason"),
+            Length(
+                max=MAX_REASON_LENGTH,
+                message=f"Reason must be {MAX_REASON_LENGTH} characters or fewer",
+            ),
+        ],
+    )
+
+
+class OptionalReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)",
+        widget=GovTextArea(),
+        validators=[
+            Length(
+                max=MAX_REASON_LENGTH,
+                message=f"Reason must be {MAX_REASON_LENGTH} characters or fewer",
+            ),
+        ],
+    )

@@ -1,0 +1,451 @@
+"""Ordering traded days: the catalogue with its live basket, checking out, and orders' lives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.extensions import db
+from traded_app.forms.auth import EmptyForm
+from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
+from traded_app.models import Order, User
+from traded_app.models.orders import OrderStatus
+from traded_app.models.types import Role
+from traded_app.services import days_ledger, ordering, pricing
+from traded_app.services.settings import current_academic_year
+from traded_app.web import is_htmx
+
+bp = Blueprint("orders", __name__)
+
+
+# --- The catalogue and the basket -------------------------------------------------------------
+
+
+def _draft() -> Order:
+    year = current_academic_year()
+    if year is None:
+        abort(404)
+    return ordering.draft_for(current_user.school, current_user, year)
+
+
+def _field(service_id: int) -> str:
+    return f"days-{service_id}"
+
+
+@dataclass
+class Basket:
+    """Everything the catalogue page and its fragments show about the draft."""
+
+    order: Order
+    summary: ordering.DraftSummary
+    position: days_ledger.YearPosition
+    typed: dict[int, str]  # what the person typed, shown back when it could not be used
+    errors: dict[int, str]
+
+    @property
+    def half_days_by_service(self) -> dict[int, int]:
+        return {line.entry.service.id: line.half_days for line in self.summary.lines}
+
+    @property
+    def cost_by_service(self) -> dict[int, int]:
+        return {line.entry.service.id: line.net_pence for line in self.summary.lines}
+
+    @property
+    def remaining_after_half_days(self) -> int:
+        return self.position.remaining_after(self.summary.totals.half_days)
+
+    def shown_value(self, service_id: int) -> str:
+        if service_id in self.typed:
+            return self.typed[service_id]
+        half_days = self.half_days_by_service.get(service_id)
+        return pricing.days_text(half_days) if half_days else ""
+
+    @property
+    def needs_approval(self) -> bool:
+        return ordering.needs_approval(self.order.school, self.summary.totals.net_pence)
+
+
+def _basket(
+    order: Order, typed: dict[int, str] | None = None, errors: dict[int, str] | None = None
+) -> Basket:
+    return Basket(
+        order=order,
+        summary=ordering.summarise(order),
+        position=days_ledger.year_position(order.school, order.academic_year),
+        typed=typed or {},
+        errors=errors or {},
+    )
+
+
+def _apply_days(order: Order, service_id: int, raw: str) -> str | None:
+    """Set one line from what was typed; the error message, or None when it was saved."""
+    text = (raw or "").strip()
+    try:
+        half_days = 0 if text == "" else pricing.parse_days(text, minimum=0)
+        ordering.set_days(order, service_id, half_days)
+    except (pricing.DaysError, ordering.OrderError) as error:
+        return str(error)
+    return None
+
+
+@bp.route("/catalogue", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def catalogue() -> str | Response:
+    """The catalogue with a days control per service. Without JavaScript the whole form is
+    posted: valid lines are saved, the rest are shown back with their errors."""
+    order = _draft()
+    typed: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        offer = ordering.offer_for(order)
+        for service_id in offer:
+            name = _field(service_id)
+            if name not in request.form:
+                continue
+            raw = request.form.get(name, "")
+            problem = _apply_days(order, service_id, raw)
+            if problem:
+                typed[service_id], errors[service_id] = raw[:20], problem
+        if not errors:
+            if request.form.get("action") == "continue":
+                return redirect(url_for("orders.check_answers"))
+            return redirect(url_for("orders.catalogue") + "#order-summary")
+    return render_template(
+        "orders/catalogue.html",
+        basket=_basket(order, typed, errors),
+        groups=_groups(order),
+    )
+
+
+def _groups(order: Order) -> list[tuple[object, list[object]]]:
+    from traded_app.services.catalogue import grouped
+
+    return grouped(list(ordering.offer_for(order).values()))  # type: ignore[return-value]
+
+
+@bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
+@roles_required(SCHOOL)
+def set_line_days(service_id: int) -> str | Response:
+    """One line's days changed: answer with that line's cost and, out of band, the summary."""
+    raw = request.form.get(_field(service_id), "")
+    problem = None
+    for attempt in (1, 2):  # a second tab may have changed the basket at the same moment
+        order = _draft()
+        try:
+            problem = _apply_days(order, service_id, raw)
+            break
+        except (ordering.OrderConflict, IntegrityError):
+            db.session.rollback()
+            if attempt == 2:
+                problem = ordering.CHANGED_ELSEWHERE
+    if not is_htmx():
+        if problem:
+            flash(problem, "info")
+        return redirect(url_for("orders.catalogue"))
+    typed = {service_id: raw[:20]} if problem else {}
+    errors = {service_id: problem} if problem else {}
+    if problem:
+        db.session.rollback()
+        order = _draft()
+    basket = _basket(order, typed, errors)
+    entry = ordering.offer_for(order).get(service_id)
+    return render_template(
+        "orders/_line_update.html", basket=basket, entry=entry, service_id=service_id
+    )
+
+
+# --- Checking answers and submitting ----------------------------------------------------------
+
+
+@bp.route("/order/check", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def check_answers() -> str | Response:
+    """The GOV.UK "check answers" page: lines, totals, PO number and preferences, then submit."""
+    form = CheckoutForm(po_required=current_user.school.po_required)
+    if request.method == "POST" and form.order_id.data:
+        try:
+            posted = ordering.order_visible_to(current_user, form.order_id.data)
+        except ordering.OrderNotFound:
+            posted = None
+        if posted is not None:  # not a draft any more: this form was sent twice
+            flash(f"Order {posted.reference} has already been submitted.", "info")
+            return redirect(url_for("orders.order_detail", order_id=posted.id))
+    order = _draft()
+    basket = _basket(order)
+    if not basket.summary.lines:
+        flash("Choose the days you need before you check your order.", "info")
+        return redirect(url_for("orders.catalogue"))
+    if request.method == "GET":
+        form.order_id.data, form.version.data = order.id, order.version
+    elif form.validate_on_submit():
+        details = ordering.Checkout(
+            po_number=form.po_number.data or "",
+            preferred_term=form.preferred_term.data or "",
+            preferred_dates=form.preferred_dates.data or "",
+            adviser_note=form.adviser_note.data or "",
+        )
+        try:
+            ordering.submit(order, current_user, details, expected_version=form.version.data or 0)
+        except ordering.OrderError as error:
+            db.session.rollback()
+            flash(str(error), "info")
+            return redirect(url_for("orders.check_answers"))
+        if order.status == OrderStatus.AWAITING_APPROVAL:
+            flash(
+                f"Order {order.reference} has been sent to your headteacher to approve, "
+                "because it is over your school's approval limit.",
+                "success",
+            )
+        else:
+            flash(f"Order {order.reference} has been sent to the council.", "success")
+        return redirect(url_for("orders.order_detail", order_id=order.id))
+    return render_template("orders/check_answers.html", basket=basket, form=form)
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+@bp.route("/orders")
+@roles_required(SCHOOL)
+def order_list() -> str:
+    return render_template(
+        "orders/list.html", orders=ordering.orders_of_school(current_user.school)
+    )
+
+
+def _visible_order(order_id: int) -> Order:
+    try:
+        return ordering.order_visible_to(current_user, order_id)
+    except ordering.OrderNotFound:
+        abort(404)
+
+
+@bp.route("/orders/<int:order_id>")
+@roles_required(ALL_ROLES)
+def order_detail(order_id: int) -> str:
+    order = _visible_order(order_id)
+    capacity = None
+    if current_user.is_council_user and order.school.quadrant_id is not None:
+        capacity = ordering.capacity_position(order.school.quadrant_id, order.academic_year_id)
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        capacity=capacity,
+        actions=available_actions(order, current_user),
+        form=EmptyForm(),
+        terms=ordering.TERMS,
+        event_labels=EVENT_LABELS,
+    )
+
+
+EVENT_LABELS = {
+    "created": "Order started",
+    "submitted": "Submitted",
+    "approved": "Approved by the headteacher",
+    "rejected": "Rejected by the headteacher",
+    "withdrawn": "Withdrawn by the school",
+    "cancellation_requested": "Cancellation requested by the school",
+    "confirmed": "Confirmed by the council",
+    "declined": "Declined by the council",
+    "cancelled": "Cancelled by the council",
+    "cancellation_refused": "Cancellation refused by the council",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    endpoint: str
+    label: str
+    needs_form: bool  # a page with a reason first, or a single button
+    style: str = ""  # "", "secondary" or "warning"
+
+
+ACTIONS: dict[str, Action] = {
+    "approve": Action("orders.approve", "Approve order", False),
+    "reject": Action("orders.reject", "Reject order", True, "warning"),
+    "withdraw": Action("orders.withdraw", "Withdraw order", True, "secondary"),
+    "request_cancellation": Action(
+        "orders.request_cancellation", "Ask to cancel this order", True, "secondary"
+    ),
+    "confirm": Action("orders.confirm", "Confirm order", False),
+    "decline": Action("orders.decline", "Decline order", True, "warning"),
+    "cancel": Action("orders.cancel", "Cancel order", True, "warning"),
+    "keep": Action("orders.keep", "Keep order", True, "secondary"),
+}
+
+
+def available_actions(order: Order, user: User) -> list[Action]:
+    """What `user` may do to `order` now (the services check it again when it is done)."""
+    names: list[str] = []
+    status = order.status
+    if user.is_school_user and user.school_id == order.school_id:
+        if status == OrderStatus.AWAITING_APPROVAL and user.role == Role.HEADTEACHER:
+            if order.submitted_by_id != user.id:
+                names += ["approve", "reject"]
+        if status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITTED):
+            names.append("withdraw")
+        if status == OrderStatus.CONFIRMED:
+            names.append("request_cancellation")
+    if user.role == Role.LA_ADMIN:
+        if status == OrderStatus.SUBMITTED:
+            names += ["confirm", "decline"]
+        if status == OrderStatus.CANCELLATION_REQUESTED:
+            names += ["cancel", "keep"]
+        elif status == OrderStatus.CONFIRMED:
+            names.append("cancel")
+    return [ACTIONS[name] for name in names]
+
+
+def _do(order: Order, change: Callable[[], object], done: str) -> Response:
+    """Run a change to an order; a refusal rolls back and is shown on the order's page."""
+    try:
+        change()
+    except ordering.OrderError as error:
+        db.session.rollback()
+        flash(str(error), "info")
+    else:
+        flash(done, "success")
+    return redirect(url_for("orders.order_detail", order_id=order.id))
+
+
+def _button_action(order_id: int, run: Callable[[Order], object], done: str) -> Response:
+    order = _visible_order(order_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _do(order, lambda: run(order), done.format(ref=order.reference))
+
+
+def _reason_action(
+    order_id: int,
+    run: Callable[[Order, str], object],
+    *,
+    title: str,
+    label: str,
+    hint: str,
+    button: str,
+    done: str,
+    required: bool = True,
+) -> str | Response:
+    order = _visible_order(order_id)
+    form = ReasonForm() if required else OptionalReasonForm()
+    form.reason.label.text = label
+    if form.validate_on_submit():
+        return _do(
+            order, lambda: run(order, form.reason.data or ""), done.format(ref=order.reference)
+        )
+    return render_template(
+        "orders/reason.html", order=order, form=form, title=title, hint=hint, button=button
+    )
+
+
+@bp.route("/orders/<int:order_id>/approve", methods=["POST"])
+@roles_required(Role.HEADTEACHER)
+def approve(order_id: int) -> Response:
+    return _button_action(
+        order_id,
+        lambda o: ordering.approve(o, current_user),
+        "You approved order {ref}: it has been sent to the council.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/reject", methods=["GET", "POST"])
+@roles_required(Role.HEADTEACHER)
+def reject(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.reject(o, current_user, reason),
+        title="Reject this order",
+        label="Why are you rejecting this order?",
+        hint="The person who submitted it will see this.",
+        button="Reject order",
+        done="You rejected order {ref}.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/withdraw", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def withdraw(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.withdraw(o, current_user, reason),
+        title="Withdraw this order",
+        label="Why are you withdrawing it? (optional)",
+        hint="The order will not go ahead. You can place a new order at any time.",
+        button="Withdraw order",
+        done="Order {ref} has been withdrawn.",
+        required=False,
+    )
+
+
+@bp.route("/orders/<int:order_id>/request-cancellation", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def request_cancellation(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.request_cancellation(o, current_user, reason),
+        title="Ask to cancel this order",
+        label="Why do you want to cancel it?",
+        hint="The council decides. Its notice policy may make late cancellations chargeable.",
+        button="Send cancellation request",
+        done="Your request to cancel order {ref} has been sent to the council.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/confirm", methods=["POST"])
+@roles_required(Role.LA_ADMIN)
+def confirm(order_id: int) -> Response:
+    return _button_action(
+        order_id,
+        lambda o: ordering.confirm(o, current_user),
+        "Order {ref} is confirmed.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/decline", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def decline(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.decline(o, current_user, reason),
+        title="Decline this order",
+        label="Why is the council declining this order?",
+        hint="The school will see this.",
+        button="Decline order",
+        done="Order {ref} has been declined.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def cancel(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.cancel(o, current_user, reason),
+        title="Cancel this order",
+        label="Why is the order being cancelled?",
+        hint="Its days go back to the team's capacity. The school will see this.",
+        button="Cancel order",
+        done="Order {ref} has been cancelled.",
+    )
+
+
+@bp.route("/orders/<int:order_id>/keep", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def keep(order_id: int) -> str | Response:
+    return _reason_action(
+        order_id,
+        lambda o, reason: ordering.keep(o, current_user, reason),
+        title="Refuse the cancellation request",
+        label="Why does the order stand?",
+        hint="The order stays confirmed. The school will see this.",
+        button="Keep order",
+        done="Order {ref} stands: the cancellation request was refused.",
+    )
