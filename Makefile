@@ -43,7 +43,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@[ -n "$(PYTHON)" ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	  || { echo "Please install Python 3.11 or later (apt-get install python3 python3-venv)." >&2; exit 1; }
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create the virtualenv: install python3-venv." >&2; exit 1; }
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]' \
+	@echo "Installing the pinned Python packages into $(VENV)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]' \
 	  || { echo "Could not install the Python packages (see pip's message above); check the network or proxy and run make again." >&2; exit 1; }
 	@touch $@
 
@@ -52,7 +53,8 @@ assets: static/vendor/.stamp ## Fetch the pinned GOV.UK Frontend and htmx into s
 # axe-core for the browser tests comes from node_modules too, so it has its own stamp.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Please install Node.js and npm (apt-get install nodejs npm)." >&2; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error \
+	@echo "Fetching the pinned front-end packages (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error \
 	  || { echo "Could not fetch the pinned front-end packages with npm (see its message above); check the network or npm proxy and run make again." >&2; exit 1; }
 	@touch $@
 
