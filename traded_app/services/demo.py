@@ -1,23 +1,31 @@
-"""Demo data for development: Essex schools from GIAS, a catalogue at £450 a day, accounts.
+"""Demo data for development: Essex schools from GIAS, a catalogue at £450 a day, accounts,
+and orders in every status at four demo schools.
 
 Idempotent: every record is found by its natural key (URN, code, e-mail) and updated in place.
 Quadrant, district and partnership membership and the school flags are illustrative (the GIAS
-extract has no districts), derived from the URN so that each run gives the same result.
+extract has no districts), derived from the URN so that each run gives the same result. Demo
+orders are made once per demo school (a school with any submitted order is left alone), and only
+through the ordering service, so their history, frozen prices and totals are the real thing.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from traded_app.extensions import db
 from traded_app.models import (
+    AcademicYear,
     CouncilSettings,
+    Order,
+    OrderStatus,
     Partnership,
     Quadrant,
     QuadrantCapacity,
@@ -38,13 +46,17 @@ from traded_app.models.types import (
     ServiceGroup,
     VatTreatment,
 )
+from traded_app.services import ordering
 from traded_app.services.allocations import generate_core_allocations
 from traded_app.services.auth import hash_password
+from traded_app.services.catalogue import catalogue_for
 from traded_app.services.settings import academic_start_year, ensure_academic_year, today
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "essex_la_maintained_schools_2020.csv"
 DEMO_PASSWORD = "demo-password"
 DEMO_PRICE_PENCE = 45_000
+
+log = logging.getLogger(__name__)
 
 # Essex's four area teams and their districts (from the council's school-places plans).
 QUADRANTS = [
@@ -168,11 +180,29 @@ VAT_RULES = {
     CustomerType.OTHER: (VatTreatment.STANDARD, 2000),
 }
 
-# The demo accounts' schools: a maintained primary with no successor, and an academy made from a
-# successor link. Both are in the shipped extract; if a future extract lacks them the seed picks
-# the first school of the right kind instead.
+# The demo schools, by key: URN, approval limit (cost before VAT, pence) and whether a PO number
+# is required. Hamilton Primary (maintained, internal recharge) and de Vere Primary (an academy made
+# from a successor link: VAT invoices) are where the first demo accounts work; two more maintained
+# schools, in other quadrants, carry the orders the council has still to act on. All are in the
+# shipped extract; if a future extract lacks one, the seed picks another school of the same kind.
 SBM_SCHOOL_URN = 114706  # Hamilton Primary School
 ACADEMY_URN = 148139  # de Vere Primary School (successor of URN 114726)
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    urn: int
+    kind: str  # "maintained primary", "academy" or "maintained secondary"
+    approval_limit_pence: int | None
+    po_required: bool
+
+
+DEMO_SCHOOLS = {
+    "maintained": DemoSchool(SBM_SCHOOL_URN, "maintained primary", 200_000, True),
+    "academy": DemoSchool(ACADEMY_URN, "academy", 150_000, True),
+    "myland": DemoSchool(114708, "maintained primary", 100_000, False),  # Myland Community Primary
+    "delasalle": DemoSchool(115237, "maintained secondary", 300_000, False),  # De La Salle School
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +210,7 @@ class DemoAccount:
     email: str
     name: str
     role: Role
-    school: str  # "maintained", "academy" or ""
+    school: str  # a key of DEMO_SCHOOLS, or "" for council staff
 
 
 DEMO_ACCOUNTS = [
@@ -190,6 +220,169 @@ DEMO_ACCOUNTS = [
     DemoAccount("finance@example.org", "Fiona Reed", Role.LA_FINANCE, ""),
     DemoAccount("admin@example.org", "Adam Shah", Role.LA_ADMIN, ""),
     DemoAccount("adviser@example.org", "Priya Evans", Role.ADVISER, ""),
+    DemoAccount("head2@example.org", "Daniel Okafor", Role.HEADTEACHER, "academy"),
+    DemoAccount("sbm3@example.org", "Jo Whitfield", Role.SCHOOL_BUSINESS_MANAGER, "myland"),
+    DemoAccount("head3@example.org", "Ruth Adeyemi", Role.HEADTEACHER, "myland"),
+    DemoAccount("sbm4@example.org", "Chris Lowe", Role.SCHOOL_BUSINESS_MANAGER, "delasalle"),
+    DemoAccount("head4@example.org", "Marcus Bell", Role.HEADTEACHER, "delasalle"),
+]
+COUNCIL_ADMIN = "admin@example.org"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    """One order: who builds and submits it, then what happens to it, as (action, by, reason)."""
+
+    school: str  # a key of DEMO_SCHOOLS
+    lines: tuple[tuple[str, int], ...]  # (service code, half-days)
+    submitted_by: str
+    steps: tuple[tuple[str, str, str], ...] = ()
+    po_number: str = ""
+    preferred_term: str = ""
+    adviser_note: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return any(action == "confirm" for action, _by, _reason in self.steps)
+
+    @property
+    def half_days(self) -> int:
+        return sum(half_days for _code, half_days in self.lines)
+
+
+# Orders in every status a newcomer can meet before visits exist (in progress and completed come
+# with visits, so the demo has none yet). Hamilton Primary, where the browser tests start from an
+# empty basket and confirm "the newest submitted order", has only finished business; the council's
+# queue (submitted, awaiting approval, cancellation requested) is at the other schools.
+# Totals before VAT at £450 a day: Hamilton's limit is £2,000, the academy's £1,500, Myland's
+# £1,000 and De La Salle's £3,000.
+DEMO_ORDERS = [
+    # Hamilton Primary: 5 days (£2,250) is over the limit; the headteacher approved it and the
+    # council confirmed it.
+    DemoOrder(
+        "maintained",
+        (("COLPRI", 8), ("QASEF", 2)),
+        "sbm@example.org",
+        (("approve", "head@example.org", ""), ("confirm", COUNCIL_ADMIN, "")),
+        po_number="DEMO-114706-001",
+        preferred_term="autumn",
+        adviser_note="Our priority this year is reading in Key Stage 2.",
+    ),
+    DemoOrder(
+        "maintained",
+        (("PARENT", 2),),
+        "sbm@example.org",
+        (("withdraw", "sbm@example.org", "The governors resolved the complaint themselves."),),
+        po_number="DEMO-114706-002",
+    ),
+    # de Vere Primary (academy: VAT at 20%).
+    DemoOrder(
+        "academy",
+        (("GOVREV", 6),),
+        "sbm2@example.org",
+        po_number="DEMO-148139-001",
+        preferred_term="spring",
+    ),
+    DemoOrder(
+        "academy",
+        (("CURRIC", 8),),
+        "sbm2@example.org",
+        po_number="DEMO-148139-002",
+        preferred_term="summer",
+        adviser_note="We would like the review to cover the wider curriculum in Years 5 and 6.",
+    ),
+    DemoOrder(
+        "academy",
+        (("SAFE", 4),),
+        "sbm2@example.org",
+        (
+            ("confirm", COUNCIL_ADMIN, ""),
+            (
+                "request_cancellation",
+                "sbm2@example.org",
+                "Our trust is arranging a safeguarding audit for all its schools this year.",
+            ),
+        ),
+        po_number="DEMO-148139-003",
+    ),
+    DemoOrder(
+        "academy",
+        (("SENPP", 6),),
+        "sbm2@example.org",
+        (
+            (
+                "decline",
+                COUNCIL_ADMIN,
+                "No SEN adviser is free in the summer term. Please order again for the autumn.",
+            ),
+        ),
+        po_number="DEMO-148139-004",
+        preferred_term="summer",
+    ),
+    # Myland Community Primary: 3 days (£1,350) is over its £1,000 limit.
+    DemoOrder(
+        "myland",
+        (("COLNEW", 6),),
+        "sbm3@example.org",
+        (
+            (
+                "reject",
+                "head3@example.org",
+                "Not in this year's budget: we will look again in April.",
+            ),
+        ),
+    ),
+    DemoOrder("myland", (("HTPM", 2),), "sbm3@example.org", preferred_term="autumn"),
+    DemoOrder(
+        "myland",
+        (("DHREC", 4),),
+        "sbm3@example.org",
+        (
+            ("confirm", COUNCIL_ADMIN, ""),
+            (
+                "request_cancellation",
+                "sbm3@example.org",
+                "Our deputy headteacher has decided to stay, so we are not recruiting.",
+            ),
+            ("cancel", COUNCIL_ADMIN, "Cancelled at the school's request before any visit."),
+        ),
+    ),
+    # De La Salle School.
+    DemoOrder(
+        "delasalle",
+        (("COLPRI", 8), ("QASEF", 4)),
+        "sbm4@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        po_number="DEMO-115237-001",
+    ),
+    DemoOrder(
+        "delasalle",
+        (("PEER", 4),),
+        "sbm4@example.org",
+        (
+            ("confirm", COUNCIL_ADMIN, ""),
+            ("request_cancellation", "sbm4@example.org", "We have found training elsewhere."),
+            (
+                "keep",
+                COUNCIL_ADMIN,
+                "The trainer is booked and the partnership's other schools rely on these dates.",
+            ),
+        ),
+    ),
+    # 8 days (£3,600) is over the £3,000 limit: waiting for the headteacher.
+    DemoOrder(
+        "delasalle",
+        (("EVENTS", 10), ("GOVSUP", 6)),
+        "sbm4@example.org",
+        adviser_note="A conference for the partnership's subject leaders in June.",
+    ),
+    # Over the limit too, but submitted by the headteacher, who may commit the spending.
+    DemoOrder(
+        "delasalle",
+        (("GOVREV", 6), ("SAFE", 4), ("HTPM", 4)),
+        "head4@example.org",
+        preferred_term="spring",
+    ),
 ]
 
 M = TypeVar("M")
@@ -227,13 +420,20 @@ def load_demo(data_file: Path = DATA_FILE, password_hash: str | None = None) -> 
     _catalogue(years)
     schools = _schools(data_file, quadrants)
     _partnerships(schools, quadrants)
-    accounts = _accounts(schools, password_hash or hash_password(DEMO_PASSWORD))
+    demo_schools = _demo_schools(schools)
+    accounts = _accounts(demo_schools, password_hash or hash_password(DEMO_PASSWORD))
     db.session.flush()
     for year in years[1:]:
         generate_core_allocations(year, settings)
+    orders = _orders(demo_schools, {u.email: u for u in accounts}, years[1])
     settings.demo_data = True
     db.session.flush()
-    return {"schools": len(schools), "accounts": len(accounts), "services": len(CATALOGUE)}
+    return {
+        "schools": len(schools),
+        "accounts": len(accounts),
+        "services": len(CATALOGUE),
+        "orders": orders,
+    }
 
 
 def _council() -> CouncilSettings:
@@ -449,24 +649,35 @@ def _partnerships(schools: list[School], quadrants: dict[str, Quadrant]) -> None
     db.session.flush()
 
 
-def _accounts(schools: list[School], password_hash: str) -> list[User]:
-    maintained = next((s for s in schools if s.urn == SBM_SCHOOL_URN and s.is_open), None) or next(
-        s
-        for s in schools
-        if s.is_open and s.customer_type == CustomerType.MAINTAINED and s.phase == Phase.PRIMARY
-    )
-    academy = next((s for s in schools if s.urn == ACADEMY_URN and s.is_open), None) or next(
-        s for s in schools if s.is_open and s.customer_type == CustomerType.ACADEMY
-    )
-    # The demo school business manager's school asks for a PO and has a £1,000 limit, so orders
-    # above it go to the headteacher; the academy has neither.
-    maintained.approval_limit_pence = 100_000
-    maintained.po_required = True
-    academy.approval_limit_pence = None
-    academy.po_required = False
+def _demo_schools(schools: list[School]) -> dict[str, School]:
+    """The demo schools by key, with their approval limits and PO requirements set."""
+    kinds: dict[str, Callable[[School], bool]] = {
+        "maintained primary": lambda s: (
+            s.customer_type == CustomerType.MAINTAINED and s.phase == Phase.PRIMARY
+        ),
+        "maintained secondary": lambda s: (
+            s.customer_type == CustomerType.MAINTAINED and s.phase == Phase.SECONDARY
+        ),
+        "academy": lambda s: s.customer_type == CustomerType.ACADEMY,
+    }
+    chosen: dict[str, School] = {}
+    for key, demo in DEMO_SCHOOLS.items():
+        fits = kinds[demo.kind]
+        taken = {s.id for s in chosen.values()}
+        school = next(
+            (s for s in schools if s.urn == demo.urn and s.is_open and fits(s)), None
+        ) or next(s for s in schools if s.is_open and fits(s) and s.id not in taken)
+        school.approval_limit_pence = demo.approval_limit_pence
+        school.po_required = demo.po_required
+        chosen[key] = school
+    db.session.flush()
+    return chosen
+
+
+def _accounts(demo_schools: dict[str, School], password_hash: str) -> list[User]:
     users = []
     for account in DEMO_ACCOUNTS:
-        school = {"maintained": maintained, "academy": academy}.get(account.school)
+        school = demo_schools.get(account.school)
         user = _one(User, email=account.email)
         if user is None:
             user = User(email=account.email, password_hash=password_hash)
@@ -478,6 +689,92 @@ def _accounts(schools: list[School], password_hash: str) -> list[User]:
         users.append(user)
     db.session.flush()
     return users
+
+
+ORDER_STEPS: dict[str, Callable[[Order, User, str], Order]] = {
+    "approve": lambda order, user, _reason: ordering.approve(order, user),
+    "reject": ordering.reject,
+    "withdraw": ordering.withdraw,
+    "request_cancellation": ordering.request_cancellation,
+    "confirm": lambda order, user, _reason: ordering.confirm(order, user),
+    "decline": ordering.decline,
+    "cancel": ordering.cancel,
+    "keep": ordering.keep,
+}
+
+
+def _orders(demo_schools: dict[str, School], users: dict[str, User], year: AcademicYear) -> int:
+    """Make the demo orders of each demo school that has none yet; returns how many orders the
+    demo schools have afterwards.
+
+    A school is left alone when it already has a submitted order (an earlier run, or someone
+    trying the app) or a basket with something in it (someone's unfinished order). A school whose
+    quadrant team has too few days left to confirm its orders is left out, with a warning, rather
+    than half made.
+    """
+    for key, school in demo_schools.items():
+        plan = [o for o in DEMO_ORDERS if o.school == key]
+        if not plan or _has_orders(school):
+            continue
+        problem = _why_not(school, plan, year)
+        if problem:
+            log.warning("Demo orders for %s left out: %s", school.name, problem)
+            continue
+        for demo in plan:
+            _make_order(demo, school, users, year)
+    db.session.flush()
+    return int(
+        db.session.execute(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.school_id.in_([s.id for s in demo_schools.values()]),
+                Order.status != OrderStatus.DRAFT,
+            )
+        ).scalar_one()
+    )
+
+
+def _why_not(school: School, plan: list[DemoOrder], year: AcademicYear) -> str:
+    """What would stop the school's demo orders being made in full ("" when nothing would)."""
+    offered = {e.service.code for e in catalogue_for(school.customer_type, year)}
+    missing = sorted({code for o in plan for code, _ in o.lines} - offered)
+    if missing:
+        return f"{', '.join(missing)} cannot be ordered in {year.label}"
+    needed = sum(o.half_days for o in plan if o.confirmed)
+    if not needed:
+        return ""
+    position = (
+        ordering.capacity_position(school.quadrant_id, year.id) if school.quadrant_id else None
+    )
+    if position is None or position.available_half_days < needed:
+        return f"its quadrant team cannot sell {needed / 2:g} more days in {year.label}"
+    return ""
+
+
+def _has_orders(school: School) -> bool:
+    orders = db.session.execute(select(Order).where(Order.school_id == school.id)).scalars().all()
+    return any(o.status != OrderStatus.DRAFT or o.lines for o in orders)
+
+
+def _make_order(
+    demo: DemoOrder, school: School, users: dict[str, User], year: AcademicYear
+) -> Order:
+    """Build, submit and move one order on, as the people who would do it in the app."""
+    submitter = users[demo.submitted_by]
+    order = ordering.draft_for(school, submitter, year)
+    services = {s.code: s.id for s in db.session.execute(select(Service)).scalars()}
+    for code, half_days in demo.lines:
+        ordering.set_days(order, services[code], half_days)
+    details = ordering.Checkout(
+        po_number=demo.po_number,
+        preferred_term=demo.preferred_term,
+        adviser_note=demo.adviser_note,
+    )
+    ordering.submit(order, submitter, details, expected_version=order.version)
+    for action, email, reason in demo.steps:
+        ORDER_STEPS[action](order, users[email], reason)
+    return order
 
 
 def demo_account_lines() -> list[str]:
