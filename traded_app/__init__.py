@@ -11,6 +11,7 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from traded_app.config import PROJECT_ROOT, ConfigError, load_settings
 
@@ -35,6 +36,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    # Ids in URLs are database integers: a number too big for the column is simply not found.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_mapping(settings.as_flask_config())
     app.config.update(overrides)
     app.jinja_loader = ChoiceLoader(
@@ -77,6 +80,14 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     if settings.is_production:
         _refuse_demo_data(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` that matches only what fits a 32-bit signed column (so no 500 on overflow)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:

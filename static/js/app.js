@@ -8,3 +8,44 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   const summary = event.detail.target.querySelector?.(".govuk-error-summary");
   if (summary) summary.focus();
 });
+
+// Regions being updated say so to assistive technology while the request is in flight.
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const indicator = event.detail.elt.getAttribute("hx-indicator");
+  const region = indicator ? document.querySelector(indicator) : null;
+  if (region) region.setAttribute("aria-busy", "true");
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const indicator = event.detail.elt.getAttribute("hx-indicator");
+  const region = indicator ? document.querySelector(indicator) : null;
+  if (region) region.removeAttribute("aria-busy");
+});
+
+// htmx does not swap error responses. Show the error page's heading at the top of the page
+// (as a GOV.UK error summary) so a failed update is never silent.
+document.body.addEventListener("htmx:responseError", (event) => {
+  const page = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+  const heading = page.querySelector("h1")?.textContent?.trim() || "Sorry, there is a problem";
+  const detail = page.querySelector("main p")?.textContent?.trim() || "Reload the page and try again.";
+  let summary = document.getElementById("app-request-error");
+  if (!summary) {
+    summary = document.createElement("div");
+    summary.id = "app-request-error";
+    summary.className = "govuk-error-summary";
+    summary.setAttribute("role", "alert");
+    summary.setAttribute("tabindex", "-1");
+    document.querySelector("main")?.prepend(summary);
+  }
+  summary.replaceChildren();
+  const title = document.createElement("h2");
+  title.className = "govuk-error-summary__title";
+  title.textContent = heading;
+  const body = document.createElement("div");
+  body.className = "govuk-error-summary__body";
+  const text = document.createElement("p");
+  text.className = "govuk-body";
+  text.textContent = detail;
+  body.append(text);
+  summary.append(title, body);
+  summary.focus();
+});

@@ -132,3 +132,9 @@ def test_htmx_request_when_signed_out_redirects_the_whole_page(client: Any) -> N
     response = client.get("/council/schools?q=x", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/sign-in")
+
+
+@pytest.mark.parametrize("path", ["/schools/999999999999999999999", "/orders/99999999999999999999"])
+def test_ids_too_big_for_the_database_are_not_found(as_role: Any, path: str) -> None:
+    response = as_role(Role.LA_ADMIN).get(path)
+    assert response.status_code == 404

@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTextInput
 from wtforms import IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
 from traded_app.services.ordering import (
@@ -88,7 +88,7 @@ class ReasonForm(FlaskForm):
         "Reason",
         widget=GovTextArea(),
         validators=[
-            InputRequired(message="Enter a reason"),
+            DataRequired(message="Enter a reason"),
             Length(
                 max=MAX_REASON_LENGTH,
                 message=f"Reason must be {MAX_REASON_LENGTH} characters or fewer",
