@@ -84,8 +84,9 @@ lint: setup ## Lint and check formatting with ruff
 typecheck: setup ## Type-check the package with mypy
 	$(BIN)/mypy traded_app
 
-bench: setup db ## Run the benchmarks (they print ratios against a baseline)
-	$(BIN)/python bench/run.py
+bench: setup db ## Run the benchmarks: pages, then the ordering day-count request (ratios against a baseline)
+	status=0; $(BIN)/python bench/run.py || status=$$?; \
+	$(BIN)/python bench/ordering.py || status=$$?; exit $$status
 
 lock: ## Re-pin Python packages after changing pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
