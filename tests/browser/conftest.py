@@ -107,6 +107,9 @@ class Journey:
         """Run axe-core on the page as it is now; fail on any WCAG A/AA violation."""
         self.page.wait_for_load_state("load")
         target = self.page
+        if self.checker is None:
+            # Judge the page as it settles, not half-way through an htmx swap.
+            self.page.wait_for_function("() => !document.querySelector('.htmx-request')")
         if self.checker is not None:
             html = self.page.content().replace("<head>", f'<head><base href="{self.page.url}">', 1)
             self.checker.set_content(html, wait_until="load")

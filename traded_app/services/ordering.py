@@ -36,10 +36,23 @@ class OrderError(ValueError):
     """A change the order cannot take; the message is for the person making it."""
 
 
+def draft_or_empty(school: School, year: AcademicYear) -> Order:
+    """The school's draft, or an unsaved empty one to show: reading a page never writes."""
+    existing = _current_draft(school)
+    if existing is not None:
+        return existing  # a basket left from last year moves to this year when next changed
+    return Order(school=school, academic_year=year, status=OrderStatus.DRAFT, lines=[], version=0)
+
+
 def draft_for(school: School, user: User, year: AcademicYear) -> Order:
     """The school's draft order, created on first use (safe when two tabs ask at once)."""
     existing = _current_draft(school)
     if existing is not None:
+        if existing.academic_year_id != year.id:
+            # A basket left over from last year is for this year now (drafts carry no prices).
+            existing.academic_year_id = year.id
+            existing.academic_year = year
+            db.session.flush()
         return existing
     order = Order(school_id=school.id, academic_year_id=year.id, created_by_id=user.id)
     try:
@@ -77,11 +90,19 @@ def offer_for(order: Order) -> dict[int, CatalogueEntry]:
     }
 
 
-def set_days(order: Order, service_id: int, half_days: int) -> None:
-    """Set a draft line's days; 0 takes the service out of the order."""
+def set_days(
+    order: Order,
+    service_id: int,
+    half_days: int,
+    offer: dict[int, CatalogueEntry] | None = None,
+) -> None:
+    """Set a draft line's days; 0 takes the service out of the order.
+
+    `offer` is `offer_for(order)` when the caller already has it (it is worked out once per
+    request, not once per step)."""
     if order.status != OrderStatus.DRAFT:
         raise OrderError("This order has been submitted and can no longer be changed")
-    entry = offer_for(order).get(service_id)
+    entry = (offer if offer is not None else offer_for(order)).get(service_id)
     if entry is None:
         raise OrderError("That service is not available to order")
     line = next((line for line in order.lines if line.service_id == service_id), None)
@@ -121,9 +142,10 @@ class DraftSummary:
     unavailable: list[OrderLine]  # lines whose service was retired or lost its price since
 
 
-def summarise(order: Order) -> DraftSummary:
+def summarise(order: Order, offer: dict[int, CatalogueEntry] | None = None) -> DraftSummary:
     """The draft's lines priced from the catalogue, and its totals, recomputed every time."""
-    offer = offer_for(order)
+    if offer is None:
+        offer = offer_for(order)
     priced, unavailable = [], []
     for line in order.lines:
         entry = offer.get(line.service_id)

@@ -18,6 +18,7 @@ from traded_app.models import Order, User
 from traded_app.models.orders import OrderStatus
 from traded_app.models.types import Role
 from traded_app.services import days_ledger, ordering, pricing
+from traded_app.services.catalogue import CatalogueEntry, grouped
 from traded_app.services.settings import current_academic_year
 from traded_app.web import is_htmx
 
@@ -28,9 +29,12 @@ bp = Blueprint("orders", __name__)
 
 
 def _draft() -> Order:
+    """The school's draft: created for a request that changes it, shown empty otherwise."""
     year = current_academic_year()
     if year is None:
         abort(404)
+    if request.method in ("GET", "HEAD"):
+        return ordering.draft_or_empty(current_user.school, year)
     return ordering.draft_for(current_user.school, current_user, year)
 
 
@@ -72,23 +76,28 @@ class Basket:
 
 
 def _basket(
-    order: Order, typed: dict[int, str] | None = None, errors: dict[int, str] | None = None
+    order: Order,
+    offer: dict[int, CatalogueEntry],
+    typed: dict[int, str] | None = None,
+    errors: dict[int, str] | None = None,
 ) -> Basket:
     return Basket(
         order=order,
-        summary=ordering.summarise(order),
+        summary=ordering.summarise(order, offer),
         position=days_ledger.year_position(order.school, order.academic_year),
         typed=typed or {},
         errors=errors or {},
     )
 
 
-def _apply_days(order: Order, service_id: int, raw: str) -> str | None:
+def _apply_days(
+    order: Order, offer: dict[int, CatalogueEntry], service_id: int, raw: str
+) -> str | None:
     """Set one line from what was typed; the error message, or None when it was saved."""
     text = (raw or "").strip()
     try:
         half_days = 0 if text == "" else pricing.parse_days(text, minimum=0)
-        ordering.set_days(order, service_id, half_days)
+        ordering.set_days(order, service_id, half_days, offer)
     except (pricing.DaysError, ordering.OrderError) as error:
         return str(error)
     return None
@@ -100,18 +109,18 @@ def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
     posted: valid lines are saved, the rest are shown back with their errors."""
     order = _draft()
+    offer = ordering.offer_for(order)
     typed: dict[int, str] = {}
     errors: dict[int, str] = {}
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        offer = ordering.offer_for(order)
         for service_id in offer:
             name = _field(service_id)
             if name not in request.form:
                 continue
             raw = request.form.get(name, "")
-            problem = _apply_days(order, service_id, raw)
+            problem = _apply_days(order, offer, service_id, raw)
             if problem:
                 typed[service_id], errors[service_id] = raw[:20], problem
         if not errors:
@@ -120,15 +129,9 @@ def catalogue() -> str | Response:
             return redirect(url_for("orders.catalogue") + "#order-summary")
     return render_template(
         "orders/catalogue.html",
-        basket=_basket(order, typed, errors),
-        groups=_groups(order),
+        basket=_basket(order, offer, typed, errors),
+        groups=grouped(list(offer.values())),
     )
-
-
-def _groups(order: Order) -> list[tuple[object, list[object]]]:
-    from traded_app.services.catalogue import grouped
-
-    return grouped(list(ordering.offer_for(order).values()))  # type: ignore[return-value]
 
 
 @bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
@@ -139,8 +142,9 @@ def set_line_days(service_id: int) -> str | Response:
     problem = None
     for attempt in (1, 2):  # a second tab may have changed the basket at the same moment
         order = _draft()
+        offer = ordering.offer_for(order)
         try:
-            problem = _apply_days(order, service_id, raw)
+            problem = _apply_days(order, offer, service_id, raw)
             break
         except (ordering.OrderConflict, IntegrityError):
             db.session.rollback()
@@ -155,11 +159,8 @@ def set_line_days(service_id: int) -> str | Response:
     if problem:
         db.session.rollback()
         order = _draft()
-    basket = _basket(order, typed, errors)
-    entry = ordering.offer_for(order).get(service_id)
-    return render_template(
-        "orders/_line_update.html", basket=basket, entry=entry, service_id=service_id
-    )
+    basket = _basket(order, offer, typed, errors)
+    return render_template("orders/_line_update.html", basket=basket, service_id=service_id)
 
 
 # --- Checking answers and submitting ----------------------------------------------------------
@@ -179,7 +180,7 @@ def check_answers() -> str | Response:
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
     order = _draft()
-    basket = _basket(order)
+    basket = _basket(order, ordering.offer_for(order))
     if not basket.summary.lines:
         flash("Choose the days you need before you check your order.", "info")
         return redirect(url_for("orders.catalogue"))
