@@ -21,6 +21,7 @@ run: setup db seed ## Set up everything, load demo data and serve on http://127.
 
 test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check traded_app tests bench
+	$(BIN)/ruff format --check traded_app tests bench
 	$(BIN)/mypy traded_app
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
