@@ -11,6 +11,7 @@ from flask import Flask, current_app, flash, g, redirect, render_template, reque
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
 from traded_app import formatting
@@ -132,7 +133,8 @@ def _template_context() -> dict[str, Any]:
 
     return {
         "csp_nonce": g.get("csp_nonce", ""),
-        "council": council_display(),
+        # Looked up only if the template shows it (htmx fragments do not).
+        "council": LocalProxy(council_display),
     }
 
 
