@@ -18,6 +18,7 @@ from traded_app import formatting
 from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
 from traded_app.extensions import db
+from traded_app.models.orders import OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def _template_context() -> dict[str, Any]:
         "csp_nonce": g.get("csp_nonce", ""),
         # Looked up only if the template shows it (htmx fragments do not).
         "council": LocalProxy(council_display),
+        "OrderStatus": OrderStatus,
     }
 
 

@@ -611,3 +611,16 @@ def test_a_mail_failure_never_loses_the_order(app: Flask, as_role: Any, world: A
         app.config["MAIL_SERVER"] = ""
     order = db.session.execute(select(Order).where(Order.status != "draft")).scalar_one()
     assert order.status == OrderStatus.SUBMITTED
+
+
+def test_dashboards_point_to_orders_needing_someone(as_role: Any, world: Any) -> None:
+    over_limit_order(world)
+    head_page = as_role(Role.HEADTEACHER).get("/school").soup
+    assert "1 order is waiting for your approval" in text_of(head_page, ".govuk-inset-text")
+    sbm_page = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/school").soup
+    assert sbm_page.select_one(".govuk-inset-text") is None
+    assert "1 awaiting headteacher approval" in text_of(sbm_page, "main")
+    submitted_order(world, school=world.academy)
+    council = as_role(Role.LA_ADMIN).get("/council/").soup
+    card = next(c for c in council.select(".app-card") if "needing a decision" in c.get_text())
+    assert text_of(card, ".app-figure") == "1"

@@ -597,3 +597,11 @@ def council_queue(filters: QueueFilters, per_page: int = 25) -> QueuePage:
         .scalars()
     )
     return QueuePage(list(orders), int(total), page, per_page, int(half_days), int(gross))
+
+
+def order_counts(school: School | None = None) -> dict[OrderStatus, int]:
+    """How many orders are in each status: one school's, or every school's."""
+    stmt = select(Order.status, func.count()).group_by(Order.status)
+    if school is not None:
+        stmt = stmt.where(Order.school_id == school.id)
+    return dict(db.session.execute(stmt).tuples().all())

@@ -20,6 +20,7 @@ def dashboard() -> str:
         "council/dashboard.html",
         year_label=academic_year_label(),
         summary=council_service.overview(year),
+        order_counts=ordering.order_counts(),
     )
 
 

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.services import ordering
 from traded_app.services import schools as school_service
 from traded_app.services.settings import academic_year_label, current_academic_year
 
@@ -21,6 +22,7 @@ def dashboard() -> str:
         school=school,
         year_label=academic_year_label(),
         core_half_days=sum(a.half_days for a in allocations),
+        order_counts=ordering.order_counts(school),
     )
 
 
