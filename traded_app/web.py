@@ -173,8 +173,18 @@ def _http_error(error: HTTPException) -> Response:
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     if status == 429:
-        response.headers["Retry-After"] = "60"
+        response.headers["Retry-After"] = str(_seconds_until_limit_resets())
     return response
+
+
+def _seconds_until_limit_resets() -> int:
+    """When the limit that refused this request lets the next one through (hourly limits too)."""
+    from traded_app.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()) + 1)
 
 
 def _unexpected_error(error: Exception) -> Response:

@@ -5,6 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 config = context.config
 if config.config_file_name is not None and not current_app.testing:
@@ -39,7 +40,15 @@ def run_migrations_online() -> None:
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
-    with target_db.engine.connect() as connection:
+    try:
+        connection = target_db.engine.connect()
+    except OperationalError as error:
+        where = target_db.engine.url.render_as_string(hide_password=True)
+        raise SystemExit(
+            f"Could not connect to the database {where}: {str(error.orig).strip()}. "
+            "Check DATABASE_URL and that the database server is running."
+        ) from None
+    with connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
