@@ -42,6 +42,7 @@ EXPECTED: dict[str, Any] = {
     "orders.keep": {Role.LA_ADMIN},
     "council.order_queue": COUNCIL_ROLES,
     "school.school_detail": ALL,
+    "school.ordering_rules": {Role.HEADTEACHER},
     "council.dashboard": COUNCIL_ROLES,
     "council.schools": COUNCIL_ROLES,
 }

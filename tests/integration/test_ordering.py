@@ -624,3 +624,47 @@ def test_dashboards_point_to_orders_needing_someone(as_role: Any, world: Any) ->
     council = as_role(Role.LA_ADMIN).get("/council/").soup
     card = next(c for c in council.select(".app-card") if "needing a decision" in c.get_text())
     assert text_of(card, ".app-figure") == "1"
+
+
+# --- The headteacher's rules for orders --------------------------------------------------
+
+
+def test_headteacher_sets_the_approval_limit_and_po_rule(as_role: Any, world: Any) -> None:
+    head = as_role(Role.HEADTEACHER)
+    page = head.get("/school/ordering-rules").soup
+    assert page.select_one("#approval_limit")["value"] == ""
+    response = head.post_form(
+        "/school/ordering-rules", {"approval_limit": "£1,250.50", "po_required": "yes"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(world.school)
+    assert (world.school.approval_limit_pence, world.school.po_required) == (125_050, True)
+    assert head.get("/school/ordering-rules").soup.select_one("#approval_limit")["value"] == (
+        "1,250.50"
+    )
+    head.post_form("/school/ordering-rules", {"approval_limit": "", "po_required": "no"})
+    db.session.refresh(world.school)
+    assert (world.school.approval_limit_pence, world.school.po_required) == (None, False)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("12.345", "no more than 2 decimal places"),
+        ("-5", "Amount must be £0 or more"),
+        ("lots", "Enter an amount in pounds, like 1500 or 1500.50"),
+        ("99999999999", "Amount must be £1,000,000 or less"),
+    ],
+)
+def test_a_bad_approval_limit_is_explained_and_nothing_changes(
+    as_role: Any, world: Any, typed: str, message: str
+) -> None:
+    world.school.approval_limit_pence = 100_000
+    db.session.commit()
+    response = as_role(Role.HEADTEACHER).post_form(
+        "/school/ordering-rules", {"approval_limit": typed, "po_required": "yes"}
+    )
+    assert response.status_code == 200
+    assert message in text_of(response.soup, ".govuk-error-summary")
+    db.session.refresh(world.school)
+    assert world.school.approval_limit_pence == 100_000 and not world.school.po_required

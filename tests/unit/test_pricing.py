@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from traded_app.models.types import VatTreatment as T
+from traded_app.services import pricing
 from traded_app.services.pricing import (
     DaysError,
     Line,
@@ -102,3 +103,12 @@ def test_parse_days_explains_what_is_wrong(text: str, message: str) -> None:
     """For a service bought in 1 to 10 days."""
     with pytest.raises(DaysError, match=f"^{message}$"):
         parse_days(text, minimum=2, maximum=20)
+
+
+@given(st.integers(min_value=0, max_value=pricing.MAX_POUNDS_PENCE))
+def test_pounds_typed_as_shown_read_back_to_the_same_pence(pence: int) -> None:
+    from traded_app.formatting import pounds
+
+    shown = pounds(pence)  # '£12,345.67'
+    assert pricing.parse_pounds(shown) == pence
+    assert pricing.parse_pounds(shown[1:].replace(",", "")) == pence

@@ -108,3 +108,30 @@ class OptionalReasonForm(FlaskForm):
             ),
         ],
     )
+
+
+class OrderingRulesForm(FlaskForm):
+    """The headteacher's rules for the school's orders."""
+
+    approval_limit = StringField(
+        "Approval limit (optional)",
+        widget=GovTextInput(),
+        validators=[Length(max=20, message="Enter an amount in pounds, like 1500 or 1500.50")],
+    )
+    po_required = RadioField(
+        "Must orders have a purchase order number?",
+        widget=GovRadioInput(),
+        choices=[("yes", "Yes"), ("no", "No")],
+        validators=[InputRequired(message="Select whether orders need a purchase order number")],
+    )
+
+    def validate_approval_limit(self, field: StringField) -> None:
+        from traded_app.services.pricing import MoneyError, parse_pounds
+
+        text = (field.data or "").strip()
+        self.approval_limit_pence: int | None = None
+        if text:
+            try:
+                self.approval_limit_pence = parse_pounds(text)
+            except MoneyError as error:
+                raise StopValidation(str(error)) from None

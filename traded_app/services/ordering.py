@@ -201,6 +201,10 @@ def approval_limit_pence(school: School) -> int | None:
     """The school's own limit, else the council's default; None means no approval needed."""
     if school.approval_limit_pence is not None:
         return school.approval_limit_pence
+    return approval_limit_pence_default()
+
+
+def approval_limit_pence_default() -> int | None:
     from traded_app.services.settings import council_settings
 
     settings = council_settings()

@@ -118,3 +118,34 @@ def totals(lines: Iterable[Line]) -> Totals:
         vat_pence=sum(b.vat_pence for b in bands),
         bands=bands,
     )
+
+
+MAX_POUNDS_PENCE = 100_000_000  # £1,000,000: far above any order here
+
+
+def parse_pounds(raw: str | None, *, maximum: int = MAX_POUNDS_PENCE) -> int:
+    """'1,500.50' or '£1500.5' -> 150050 pence, or MoneyError with a GOV.UK message.
+
+    Never goes through a float."""
+    text = (raw or "").strip().replace(",", "").removeprefix("£").strip()
+    if not text:
+        raise MoneyError("Enter an amount in pounds")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise MoneyError("Enter an amount in pounds, like 1500 or 1500.50") from None
+    if not value.is_finite():
+        raise MoneyError("Enter an amount in pounds, like 1500 or 1500.50")
+    pence = value * 100
+    if pence != pence.to_integral_value():
+        raise MoneyError("Enter an amount in pounds and pence, with no more than 2 decimal places")
+    if pence < 0:
+        raise MoneyError("Amount must be £0 or more")
+    if pence > maximum:
+        whole = maximum // 100
+        raise MoneyError(f"Amount must be £{whole:,} or less")
+    return int(pence)
+
+
+class MoneyError(ValueError):
+    """An amount a person typed that cannot be used; the message is for them."""

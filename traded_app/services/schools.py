@@ -75,3 +75,11 @@ def search_schools(query: str = "", page: int = 1, per_page: int = 50) -> School
         .offset((page - 1) * per_page)
     ).scalars()
     return SchoolPage(list(rows), total, page, per_page)
+
+
+def set_ordering_rules(school: School, approval_limit_pence: int | None, po_required: bool) -> None:
+    """The school's own rules for orders: the cost (before VAT) over which its headteacher must
+    approve an order (None: no approval needed), and whether a PO number is required."""
+    school.approval_limit_pence = approval_limit_pence
+    school.po_required = po_required
+    db.session.flush()
