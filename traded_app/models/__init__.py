@@ -14,10 +14,22 @@ from traded_app.models.council import (
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.schools import School
 from traded_app.models.users import User
+from traded_app.models.visits import (
+    AllocationChange,
+    AllocationSource,
+    CancelledBy,
+    ClosureDay,
+    Visit,
+    VisitStatus,
+)
 
 __all__ = [
     "AcademicYear",
+    "AllocationChange",
+    "AllocationSource",
     "Base",
+    "CancelledBy",
+    "ClosureDay",
     "CoreAllocation",
     "CouncilSettings",
     "Order",
@@ -33,4 +45,6 @@ __all__ = [
     "ServicePrice",
     "ServiceVat",
     "User",
+    "Visit",
+    "VisitStatus",
 ]
