@@ -9,11 +9,24 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from traded_app.extensions import db
-from traded_app.models import AcademicYear, CoreAllocation, CouncilSettings, Partnership, School
-from traded_app.models.types import AllocationReason, Phase, SchoolStatus
+from traded_app.models import (
+    AcademicYear,
+    AllocationChange,
+    AllocationSource,
+    CoreAllocation,
+    CouncilSettings,
+    Partnership,
+    School,
+    User,
+    Visit,
+    VisitStatus,
+)
+from traded_app.models.base import utcnow
+from traded_app.models.types import AllocationReason, Phase, Role, SchoolStatus
 
 
 @dataclass(frozen=True)
@@ -91,10 +104,16 @@ def entitlements(
     return {k: v for k, v in result.items() if v}
 
 
-def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> int:
+def generate_core_allocations(
+    year: AcademicYear, settings: CouncilSettings, user: User | None = None
+) -> int:
     """Bring every open school's rule-based allocations for `year` in line with the rules.
 
-    Idempotent: rows are updated in place, added, or removed when a rule no longer applies.
+    Idempotent: rows are updated in place, added, or removed when a rule no longer applies, and
+    each change is kept in the allocation history. Two things the rules never override: an
+    allocation the service manager adjusted (its latest change is an adjustment), and a school's
+    core days already delivered or booked (a school whose new total would fall below them keeps
+    its allocation, so its remaining days never go negative).
     Returns the total half-days allocated.
     """
     # A school in a retired partnership counts as in no partnership.
@@ -116,16 +135,52 @@ def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> 
     ]
     wanted = entitlements(facts, Rules.from_settings(settings))
 
-    existing = {
+    existing: dict[tuple[int, AllocationReason], CoreAllocation] = {
         (a.school_id, a.reason): a
         for a in db.session.execute(
             select(CoreAllocation).where(CoreAllocation.academic_year_id == year.id)
         ).scalars()
     }
+    adjusted = _adjusted_keys(year)
+    committed = _core_committed(year)
+    current: dict[int, int] = defaultdict(int)
+    for allocation in existing.values():
+        current[allocation.school_id] += allocation.half_days
+
+    def new_total(school_id: int) -> int:
+        total = 0
+        for reason in AllocationReason:
+            key = (school_id, reason)
+            if key in adjusted and key in existing:
+                total += existing[key].half_days
+            else:
+                total += wanted.get(school_id, {}).get(reason, 0)
+        return total
+
+    schools = set(wanted) | set(current)
+    frozen = {s for s in schools if new_total(s) < committed.get(s, 0)}
+    now = utcnow()
+
+    def record(school_id: int, reason: AllocationReason, before: int, after: int) -> None:
+        db.session.add(
+            AllocationChange(
+                school_id=school_id,
+                academic_year_id=year.id,
+                reason=reason,
+                from_half_days=before,
+                to_half_days=after,
+                source=AllocationSource.RULES,
+                user_id=user.id if user else None,
+                at=now,
+            )
+        )
+
     for school_id, reasons in wanted.items():
         for reason, half_days in reasons.items():
-            row = existing.pop((school_id, reason), None)
-            if row is None:
+            key = (school_id, reason)
+            if key in adjusted or school_id in frozen:
+                continue
+            if key not in existing:
                 db.session.add(
                     CoreAllocation(
                         school_id=school_id,
@@ -134,9 +189,177 @@ def generate_core_allocations(year: AcademicYear, settings: CouncilSettings) -> 
                         half_days=half_days,
                     )
                 )
-            elif row.half_days != half_days:
-                row.half_days = half_days
-    for row in existing.values():
-        db.session.delete(row)
+                record(school_id, reason, 0, half_days)
+            elif existing[key].half_days != half_days:
+                record(school_id, reason, existing[key].half_days, half_days)
+                existing[key].half_days = half_days
+    for key, stale in existing.items():
+        if key in adjusted or stale.school_id in frozen or key[1] in wanted.get(key[0], {}):
+            continue
+        record(stale.school_id, stale.reason, stale.half_days, 0)
+        db.session.delete(stale)
     db.session.flush()
-    return sum(sum(r.values()) for r in wanted.values())
+    total = db.session.execute(
+        select(func.coalesce(func.sum(CoreAllocation.half_days), 0)).where(
+            CoreAllocation.academic_year_id == year.id
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _adjusted_keys(year: AcademicYear) -> set[tuple[int, AllocationReason]]:
+    """(school, reason) pairs whose latest change was the service manager's adjustment."""
+    latest = (
+        select(func.max(AllocationChange.id))
+        .where(AllocationChange.academic_year_id == year.id)
+        .group_by(AllocationChange.school_id, AllocationChange.reason)
+    )
+    return {
+        (school_id, reason)
+        for school_id, reason in db.session.execute(
+            select(AllocationChange.school_id, AllocationChange.reason).where(
+                AllocationChange.id.in_(latest),
+                AllocationChange.source == AllocationSource.ADJUSTED,
+            )
+        ).tuples()
+    }
+
+
+def _core_committed(year: AcademicYear, school_id: int | None = None) -> dict[int, int]:
+    """Core half-days delivered, charged or booked per school: the floor of its allocation."""
+    stmt = (
+        select(Visit.school_id, func.sum(Visit.half_days))
+        .where(
+            Visit.academic_year_id == year.id,
+            Visit.order_line_id.is_(None),
+            or_(Visit.status != VisitStatus.CANCELLED, Visit.chargeable.is_(True)),
+        )
+        .group_by(Visit.school_id)
+    )
+    if school_id is not None:
+        stmt = stmt.where(Visit.school_id == school_id)
+    return {k: int(v) for k, v in db.session.execute(stmt).tuples()}
+
+
+class AllocationError(ValueError):
+    """An adjustment that cannot be made; the message is for the service manager."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+MAX_NOTE_LENGTH = 500
+
+
+def adjust(
+    school: School,
+    year: AcademicYear,
+    reason: AllocationReason,
+    half_days: int,
+    note: str,
+    user: User,
+) -> AllocationChange:
+    """The service manager sets a school's allocation for one reason, saying why.
+
+    Refused when it would leave the school fewer core days than it has used or booked.
+    Later rule-based generation leaves an adjusted allocation alone.
+    """
+    if user.role != Role.LA_ADMIN:
+        raise AllocationError("Only the council's service manager can adjust allocations")
+    if half_days < 0:
+        raise AllocationError("Days must be 0 or more", "days")
+    text = note.strip()
+    if not text:
+        raise AllocationError("Enter the reason for the change", "note")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise AllocationError(f"Reason must be {MAX_NOTE_LENGTH} characters or fewer", "note")
+    db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
+    rows = {
+        a.reason: a
+        for a in db.session.execute(
+            select(CoreAllocation).where(
+                CoreAllocation.school_id == school.id, CoreAllocation.academic_year_id == year.id
+            )
+        ).scalars()
+    }
+    row = rows.get(reason)
+    before = row.half_days if row else 0
+    if before == half_days:
+        raise AllocationError(
+            f"{reason.label} is already {days_text(half_days)}: enter a different number", "days"
+        )
+    new_total = sum(a.half_days for a in rows.values()) - before + half_days
+    committed = _core_committed(year, school.id).get(school.id, 0)
+    if new_total < committed:
+        raise AllocationError(
+            f"{school.name} has used or booked {days_text(committed)} of core days in "
+            f"{year.label}: its core allocation cannot be less than that",
+            "days",
+        )
+    if row is None:
+        db.session.add(
+            CoreAllocation(
+                school_id=school.id, academic_year_id=year.id, reason=reason, half_days=half_days
+            )
+        )
+    else:
+        row.half_days = half_days
+    change = AllocationChange(
+        school_id=school.id,
+        academic_year_id=year.id,
+        reason=reason,
+        from_half_days=before,
+        to_half_days=half_days,
+        source=AllocationSource.ADJUSTED,
+        note=text,
+        user_id=user.id,
+        at=utcnow(),
+    )
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def days_text(half_days: int) -> str:
+    from traded_app.formatting import days
+
+    return days(half_days)
+
+
+def history(school: School, year: AcademicYear) -> list[AllocationChange]:
+    """Every change to the school's allocation in the year, newest first."""
+    return list(
+        db.session.execute(
+            select(AllocationChange)
+            .options(joinedload(AllocationChange.user))
+            .where(
+                AllocationChange.school_id == school.id,
+                AllocationChange.academic_year_id == year.id,
+            )
+            .order_by(AllocationChange.id.desc())
+        ).scalars()
+    )
+
+
+def recent_changes(year: AcademicYear, limit: int = 20) -> list[AllocationChange]:
+    return list(
+        db.session.execute(
+            select(AllocationChange)
+            .options(joinedload(AllocationChange.school), joinedload(AllocationChange.user))
+            .where(AllocationChange.academic_year_id == year.id)
+            .order_by(AllocationChange.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def allocations_of(school: School, year: AcademicYear) -> dict[AllocationReason, int]:
+    return {
+        reason: int(days)
+        for reason, days in db.session.execute(
+            select(CoreAllocation.reason, CoreAllocation.half_days).where(
+                CoreAllocation.school_id == school.id, CoreAllocation.academic_year_id == year.id
+            )
+        ).tuples()
+    }

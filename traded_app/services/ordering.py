@@ -346,9 +346,10 @@ def withdraw(order: Order, user: User, reason: str = "") -> Order:
 
 
 def request_cancellation(order: Order, user: User, reason: str) -> Order:
-    """The school asks the council to cancel a confirmed order."""
+    """The school asks the council to cancel a confirmed order (in progress too: what was
+    delivered stays used, the rest is released)."""
     _require_school_user(order, user)
-    _require_status(order, {OrderStatus.CONFIRMED}, "cancelled by request")
+    _require_status(order, {OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS}, "cancelled by request")
     return _move_and_tell(
         order, user, "cancellation_requested", OrderStatus.CANCELLATION_REQUESTED, _reason(reason)
     )
@@ -390,7 +391,11 @@ def capacity_position(
             Order.status.in_(SOLD_STATUSES),
         )
     ).scalar_one()
-    return CapacityPosition(capacity.traded_capacity_half_days, sold or 0)
+    # A cancelled order's used days stay sold; only its undelivered days went back.
+    from traded_app.services.days_ledger import cancelled_orders_used_half_days
+
+    sold = (sold or 0) + cancelled_orders_used_half_days(quadrant_id, year_id)
+    return CapacityPosition(capacity.traded_capacity_half_days, sold)
 
 
 def confirm(order: Order, user: User) -> Order:
@@ -438,19 +443,29 @@ def decline(order: Order, user: User, reason: str) -> Order:
 
 def cancel(order: Order, user: User, reason: str) -> Order:
     """The council cancels a confirmed order (usually at the school's request), releasing its
-    days to the team's capacity."""
+    undelivered days to the school's figures and the team's capacity: its scheduled visits are
+    cancelled free of charge, and days already used stay used (days_ledger)."""
+    from traded_app.services.visits import cancel_open_visits
+
     _require_council_admin(user)
-    _require_status(order, {OrderStatus.CONFIRMED, OrderStatus.CANCELLATION_REQUESTED}, "cancelled")
-    return _move_and_tell(order, user, "cancelled", OrderStatus.CANCELLED, _reason(reason))
+    _require_status(
+        order,
+        {OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS, OrderStatus.CANCELLATION_REQUESTED},
+        "cancelled",
+    )
+    note = _reason(reason)
+    cancel_open_visits(order, user)
+    return _move_and_tell(order, user, "cancelled", OrderStatus.CANCELLED, note)
 
 
 def keep(order: Order, user: User, reason: str) -> Order:
     """The council refuses a school's cancellation request: the order stands."""
     _require_council_admin(user)
     _require_status(order, {OrderStatus.CANCELLATION_REQUESTED}, "kept")
-    return _move_and_tell(
-        order, user, "cancellation_refused", OrderStatus.CONFIRMED, _reason(reason)
-    )
+    from traded_app.services.days_ledger import order_used_half_days
+
+    back = OrderStatus.IN_PROGRESS if order_used_half_days(order.id) else OrderStatus.CONFIRMED
+    return _move_and_tell(order, user, "cancellation_refused", back, _reason(reason))
 
 
 def _reason(reason: str) -> str:
