@@ -228,3 +228,108 @@ def submitted_order(
     )
     db.session.commit()
     return order
+
+
+# --- Days: allocations, visits, closure days (issue 4) -----------------------------------------
+
+
+def next_weekday(after: Any = None, *, days_ahead: int = 14) -> Any:
+    """A weekday at least `days_ahead` days after `after` (default today) in the same
+    academic year where possible."""
+    from datetime import timedelta
+
+    day = (after or today()) + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def weekday_in_year(world: World, *, past: bool = False) -> Any:
+    """A weekday inside the world's academic year: in the past (for deliveries) or future."""
+    from datetime import timedelta
+
+    now = today()
+    if past:
+        day = now - timedelta(days=1)
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        if day < world.year.starts_on:
+            day = world.year.starts_on
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+        return day
+    day = now + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    if day > world.year.ends_on:
+        day = world.year.ends_on
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+    return day
+
+
+def core_allocation(world: World, half_days: int = 4, school: School | None = None) -> Any:
+    from traded_app.models import CoreAllocation
+    from traded_app.models.types import AllocationReason
+
+    row = CoreAllocation(
+        school_id=(school or world.school).id,
+        academic_year_id=world.year.id,
+        reason=AllocationReason.PARTNERSHIP,
+        half_days=half_days,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def confirmed_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
+    """An order submitted and confirmed by the council, committed."""
+    from traded_app.services import ordering
+
+    order = submitted_order(world, {world.service: half_days}, school=school)
+    if order.status.value == "awaiting_approval":
+        ordering.approve(order, world.users[Role.HEADTEACHER])
+    ordering.confirm(order, world.users[Role.LA_ADMIN])
+    db.session.commit()
+    return order
+
+
+def book_visit(
+    world: World,
+    *,
+    on: Any = None,
+    half_days: int = 2,
+    against: str = "core",
+    school: School | None = None,
+    purpose: str = "Termly visit",
+) -> Any:
+    from traded_app.services import visits
+
+    visit = visits.schedule(
+        visits.NewVisit(
+            school=school or world.school,
+            adviser_id=world.users[Role.ADVISER].id,
+            visit_date=on or weekday_in_year(world),
+            half_days=half_days,
+            against=against,
+            purpose=purpose,
+        ),
+        world.users[Role.LA_ADMIN],
+    )
+    db.session.commit()
+    return visit
+
+
+def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:
+    """A delivered-able core visit and a closure day, for the route × role test."""
+    from datetime import timedelta
+
+    from traded_app.models import ClosureDay
+
+    core_allocation(world, 4)
+    visit = book_visit(world, on=weekday_in_year(world, past=True))
+    closure = ClosureDay(closed_on=world.year.ends_on - timedelta(days=1), name="Training day")
+    db.session.add(closure)
+    db.session.commit()
+    return visit, closure

@@ -122,6 +122,10 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, council, health, main, orders, school):
         app.register_blueprint(module.bp)
+    from traded_app.views import days
+
+    for blueprint in days.blueprints:
+        app.register_blueprint(blueprint)
 
 
 def _refuse_demo_data(app: Flask) -> None:

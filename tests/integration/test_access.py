@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 
-from tests.factories import submitted_order
+from tests.factories import submitted_order, visit_and_closure_for_access
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
 
 ANON = None
@@ -45,6 +45,20 @@ EXPECTED: dict[str, Any] = {
     "school.ordering_rules": {Role.HEADTEACHER},
     "council.dashboard": COUNCIL_ROLES,
     "council.schools": COUNCIL_ROLES,
+    "days.my_days": SCHOOL_ROLES,
+    "days.school_days": ALL,
+    "days.visits_csv": ALL,
+    "visits.calendar": {Role.ADVISER, Role.LA_ADMIN},
+    "visits.new_visit": {Role.ADVISER, Role.LA_ADMIN},
+    "visits.visit_detail": COUNCIL_ROLES,
+    "visits.deliver": {Role.ADVISER, Role.LA_ADMIN},
+    "visits.cancel": {Role.ADVISER, Role.LA_ADMIN},
+    "council_days.overview": COUNCIL_ROLES,
+    "council_days.allocations_page": {Role.LA_ADMIN},
+    "council_days.generate_allocations": {Role.LA_ADMIN},
+    "council_days.school_allocation": {Role.LA_ADMIN},
+    "council_days.closure_days": {Role.LA_ADMIN},
+    "council_days.delete_closure_day": {Role.LA_ADMIN},
 }
 
 ROUTES_SNAPSHOT = Path(__file__).with_name("routes.txt")
@@ -72,18 +86,25 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"filename": "images/favicon.svg"}
     if endpoint == "school.school_detail":
         return {"urn": world.school.urn}
+    if endpoint == "council_days.delete_closure_day":
+        return {"closure_id": world.closure.id}
     rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
     args: dict[str, Any] = {}
     if "order_id" in rule.arguments:
         args["order_id"] = world.order.id
     if "service_id" in rule.arguments:
         args["service_id"] = world.service.id
+    if "urn" in rule.arguments:
+        args["urn"] = world.school.urn
+    if "visit_id" in rule.arguments:
+        args["visit_id"] = world.visit.id
     return args
 
 
 @pytest.mark.parametrize("role", [ANON, *Role], ids=lambda r: r.value if r else "anonymous")
 def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role | None) -> None:
     world.order = submitted_order(world)
+    world.visit, world.closure = visit_and_closure_for_access(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

@@ -363,3 +363,11 @@ def allocations_of(school: School, year: AcademicYear) -> dict[AllocationReason,
             )
         ).tuples()
     }
+
+
+def partnerships() -> list[Partnership]:
+    return list(
+        db.session.execute(
+            select(Partnership).where(Partnership.active.is_(True)).order_by(Partnership.name)
+        ).scalars()
+    )

@@ -360,3 +360,205 @@ def school_figures_subquery(year_id: int) -> Subquery:
         .outerjoin(visits, visits.c.school_id == School.id)
     )
     return stmt.subquery("figures")
+
+
+# --- The council's overview -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    year_id: int
+    q: str = ""
+    quadrant_id: int | None = None
+    partnership_id: int | None = None
+    phase: str = ""
+    unused_only: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    school_id: int
+    urn: int
+    name: str
+    phase: str
+    quadrant_name: str
+    partnership_name: str
+    core: Figures
+    traded: Figures
+
+    @property
+    def total(self) -> Figures:
+        return self.core + self.traded
+
+
+@dataclass(frozen=True)
+class QuadrantRow:
+    quadrant_id: int | None
+    name: str
+    schools: int
+    figures: Figures
+    capacity_half_days: int | None
+    sold_half_days: int
+
+    @property
+    def capacity_used_percent(self) -> int | None:
+        if not self.capacity_half_days:
+            return None
+        return self.sold_half_days * 100 // self.capacity_half_days
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    rows: list[SchoolRow]
+    total: int
+    page: int
+    per_page: int
+    quadrants: list[QuadrantRow]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPage:
+    """Every open school's days for the year, filtered and paged, with totals per quadrant.
+
+    Five queries whatever the number of schools: the page, its count, the quadrant totals, the
+    teams' capacities and the days sold per team.
+    """
+    from traded_app.models import Partnership, Quadrant, QuadrantCapacity
+    from traded_app.models.types import Phase, SchoolStatus
+
+    figures = school_figures_subquery(filters.year_id)
+    core_used = _core_used_subquery(filters.year_id)
+    remaining = figures.c.core + figures.c.purchased - figures.c.delivered - figures.c.charged
+    conditions: list[Any] = [School.status == SchoolStatus.OPEN]
+    text = filters.q.strip()
+    if text:
+        if text.isdigit() and len(text) <= 9:
+            conditions.append(or_(School.urn == int(text), School.name.ilike(f"%{text}%")))
+        else:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(School.name.ilike(f"%{escaped}%", escape="\\"))
+    if filters.quadrant_id is not None:
+        conditions.append(School.quadrant_id == filters.quadrant_id)
+    if filters.partnership_id is not None:
+        conditions.append(School.partnership_id == filters.partnership_id)
+    if filters.phase in {p.value for p in Phase}:
+        conditions.append(School.phase == Phase(filters.phase))
+    if filters.unused_only:
+        conditions.append(remaining > 0)
+
+    base = select(School.id).join(figures, figures.c.school_id == School.id).where(*conditions)
+    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, filters.page), pages)
+    rows = db.session.execute(
+        select(
+            School.id,
+            School.urn,
+            School.name,
+            School.phase,
+            Quadrant.name,
+            Partnership.name,
+            figures.c.core,
+            figures.c.purchased,
+            figures.c.scheduled,
+            figures.c.delivered,
+            figures.c.charged,
+            func.coalesce(core_used.c.scheduled, 0),
+            func.coalesce(core_used.c.delivered, 0),
+            func.coalesce(core_used.c.charged, 0),
+        )
+        .join(figures, figures.c.school_id == School.id)
+        .outerjoin(core_used, core_used.c.school_id == School.id)
+        .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
+        .outerjoin(Partnership, Partnership.id == School.partnership_id)
+        .where(*conditions)
+        .order_by(School.name, School.urn)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    school_rows = []
+    for row in rows:
+        core_figures = Figures(int(row[6]), int(row[11]), int(row[12]), int(row[13]))
+        all_figures = Figures(int(row[6]) + int(row[7]), int(row[8]), int(row[9]), int(row[10]))
+        traded = Figures(
+            all_figures.allocated - core_figures.allocated,
+            all_figures.scheduled - core_figures.scheduled,
+            all_figures.delivered - core_figures.delivered,
+            all_figures.charged - core_figures.charged,
+        )
+        school_rows.append(
+            SchoolRow(
+                school_id=row[0],
+                urn=row[1],
+                name=row[2],
+                phase=row[3].label,
+                quadrant_name=row[4] or "",
+                partnership_name=row[5] or "",
+                core=core_figures,
+                traded=traded,
+            )
+        )
+
+    quadrant_totals = db.session.execute(
+        select(
+            School.quadrant_id,
+            Quadrant.name,
+            func.count(),
+            func.sum(figures.c.core + figures.c.purchased),
+            func.sum(figures.c.scheduled),
+            func.sum(figures.c.delivered),
+            func.sum(figures.c.charged),
+        )
+        .join(figures, figures.c.school_id == School.id)
+        .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
+        .where(School.status == SchoolStatus.OPEN)
+        .group_by(School.quadrant_id, Quadrant.name)
+        .order_by(Quadrant.name)
+    ).all()
+    capacities = dict(
+        db.session.execute(
+            select(QuadrantCapacity.quadrant_id, QuadrantCapacity.traded_capacity_half_days).where(
+                QuadrantCapacity.academic_year_id == filters.year_id
+            )
+        )
+        .tuples()
+        .all()
+    )
+    sold = dict(
+        db.session.execute(
+            select(Order.quadrant_id, func.sum(Order.half_days))
+            .where(
+                Order.academic_year_id == filters.year_id,
+                Order.status.in_(SOLD_STATUSES),
+                Order.quadrant_id.is_not(None),
+            )
+            .group_by(Order.quadrant_id)
+        )
+        .tuples()
+        .all()
+    )
+    quadrants = [
+        QuadrantRow(
+            quadrant_id=quadrant_id,
+            name=name or "No quadrant",
+            schools=int(count),
+            figures=Figures(int(a or 0), int(s or 0), int(d or 0), int(c or 0)),
+            capacity_half_days=capacities.get(quadrant_id) if quadrant_id else None,
+            sold_half_days=int(sold.get(quadrant_id) or 0) if quadrant_id else 0,
+        )
+        for quadrant_id, name, count, a, s, d, c in quadrant_totals
+    ]
+    return OverviewPage(school_rows, int(total), page, per_page, quadrants)
+
+
+def _core_used_subquery(year_id: int) -> Subquery:
+    return (
+        select(*_visit_sums(Visit.school_id.label("school_id")))
+        .where(Visit.academic_year_id == year_id, Visit.order_line_id.is_(None))
+        .group_by(Visit.school_id)
+        .subquery("core_visits")
+    )

@@ -503,3 +503,56 @@ def visits_csv(visits: list[Visit]) -> str:
             ]
         )
     return out.getvalue()
+
+
+# --- Council closure days ---------------------------------------------------------------------
+
+
+def closure_days(year: AcademicYear) -> list[ClosureDay]:
+    return list(
+        db.session.execute(
+            select(ClosureDay)
+            .where(ClosureDay.closed_on >= year.starts_on, ClosureDay.closed_on <= year.ends_on)
+            .order_by(ClosureDay.closed_on)
+        ).scalars()
+    )
+
+
+def add_closure_day(on: date, name: str, user: User) -> ClosureDay:
+    """Mark a date as a council closure day; refused when visits are already booked on it."""
+    if user.role != Role.LA_ADMIN:
+        raise VisitError("Only the council's service manager can do that")
+    text = name.strip()
+    if not text:
+        raise VisitError("Enter what the closure is, like Christmas Day", "name")
+    if closure_on(on) is not None:
+        raise VisitError(f"{formatting.long_date(on)} is already a closure day", "closed_on")
+    booked = db.session.execute(
+        select(func.count()).where(Visit.visit_date == on, Visit.status == VisitStatus.SCHEDULED)
+    ).scalar_one()
+    if booked:
+        raise VisitError(
+            f"{booked} {'visit is' if booked == 1 else 'visits are'} booked on "
+            f"{formatting.long_date(on)}: move or cancel {'it' if booked == 1 else 'them'} first",
+            "closed_on",
+        )
+    closure = ClosureDay(closed_on=on, name=text, created_by_id=user.id, created_at=utcnow())
+    db.session.add(closure)
+    db.session.flush()
+    return closure
+
+
+def remove_closure_day(closure_id: int, user: User) -> ClosureDay | None:
+    if user.role != Role.LA_ADMIN:
+        raise VisitError("Only the council's service manager can do that")
+    closure = db.session.get(ClosureDay, closure_id) if closure_id < 2**31 else None
+    if closure is not None:
+        db.session.delete(closure)
+        db.session.flush()
+    return closure
+
+
+def academic_years() -> list[AcademicYear]:
+    return list(
+        db.session.execute(select(AcademicYear).order_by(AcademicYear.start_year.desc())).scalars()
+    )

@@ -5,6 +5,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import public
+from traded_app.models.types import Role
 
 bp = Blueprint("main", __name__)
 
@@ -15,6 +16,9 @@ def home() -> Response:
     """Send each person to their own starting page."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
+    if current_user.role == Role.HEADTEACHER:
+        # What a headteacher checks first: the days the school has left (issue 4).
+        return redirect(url_for("days.my_days"))
     if current_user.is_school_user:
         return redirect(url_for("school.dashboard"))
     return redirect(url_for("council.dashboard"))

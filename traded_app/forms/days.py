@@ -1,0 +1,150 @@
+"""Forms for visits, allocation adjustments and closure days (GOV.UK widgets and messages)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
+
+from traded_app.models.types import AllocationReason
+from traded_app.services.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
+
+
+class GovDateField(DateField):
+    """Three GOV.UK inputs (day, month, year) read as one date, with GOV.UK messages."""
+
+    def __init__(self, label: str, **kwargs: object) -> None:
+        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)  # type: ignore[arg-type]
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [v.strip() for v in valuelist]
+        if not any(parts):
+            self.data = None
+            return
+        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2027")
+        day, month, year = (int(p) for p in parts)
+        try:
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2027") from None
+
+
+def _required_date(form: FlaskForm, field: GovDateField) -> None:
+    if field.data is None and not field.errors:
+        raise StopValidation(f"Enter the {field.label.text.lower()}")
+
+
+class VisitForm(FlaskForm):
+    adviser_id = SelectField(
+        "Adviser", widget=GovSelect(), coerce=str, validators=[InputRequired("Select the adviser")]
+    )
+    visit_date = GovDateField("Date of the visit", validators=[_required_date])
+    half_days = RadioField(
+        "Length of the visit",
+        widget=GovRadioInput(),
+        choices=[("1", "Half day"), ("2", "Whole day")],
+        validators=[InputRequired("Select half day or whole day")],
+    )
+    against = RadioField(
+        "Which days does the visit use?",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select which days the visit uses")],
+    )
+    purpose = TextAreaField(
+        "Purpose of the visit",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter the purpose of the visit"),
+            Length(
+                max=MAX_PURPOSE_LENGTH,
+                message=f"Purpose must be {MAX_PURPOSE_LENGTH} characters or fewer",
+            ),
+        ],
+    )
+
+
+class DeliverForm(FlaskForm):
+    note = TextAreaField(
+        "What was done",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter a short note of what was done"),
+            Length(
+                max=MAX_NOTE_LENGTH, message=f"Note must be {MAX_NOTE_LENGTH} characters or fewer"
+            ),
+        ],
+    )
+
+
+class CancelVisitForm(FlaskForm):
+    party = RadioField(
+        "Who cancelled the visit?",
+        widget=GovRadioInput(),
+        choices=[("school", "The school"), ("council", "The council or the adviser")],
+        validators=[InputRequired("Select who cancelled the visit")],
+    )
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter why the visit was cancelled"),
+            Length(
+                max=MAX_NOTE_LENGTH,
+                message=f"Reason must be {MAX_NOTE_LENGTH} characters or fewer",
+            ),
+        ],
+    )
+
+
+class AdjustAllocationForm(FlaskForm):
+    reason = SelectField(
+        "Allocation",
+        widget=GovSelect(),
+        choices=[(r.value, r.label) for r in AllocationReason],
+        validators=[InputRequired("Select the allocation to change")],
+    )
+    days = StringField(
+        "Days",
+        widget=GovTextInput(),
+        validators=[Length(max=10, message="Days must be a number, like 2 or 2.5")],
+    )
+    note = TextAreaField(
+        "Reason for the change",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter the reason for the change"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
+    )
+
+    def validate_days(self, field: StringField) -> None:
+        from traded_app.services.pricing import DaysError, parse_days
+
+        try:
+            self.half_days = parse_days(field.data, minimum=0, maximum=400)
+        except DaysError as error:
+            raise StopValidation(str(error)) from None
+
+
+class ClosureDayForm(FlaskForm):
+    closed_on = GovDateField("Date", validators=[_required_date])
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter what the closure is, like Christmas Day"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
+    )

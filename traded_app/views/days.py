@@ -1,0 +1,483 @@
+"""Days: the school's Days page, advisers' visits, and the council's overview and allocations.
+
+Three blueprints: `days` (a school's days and visit history), `visits` (advisers' calendar and
+recording visits) and `council_days` (the council's overview, allocations and closure days).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from traded_app.access import ALL_ROLES, COUNCIL, SCHOOL, roles_required
+from traded_app.extensions import db
+from traded_app.forms.auth import EmptyForm
+from traded_app.forms.days import (
+    AdjustAllocationForm,
+    CancelVisitForm,
+    ClosureDayForm,
+    DeliverForm,
+    VisitForm,
+)
+from traded_app.models import AcademicYear, CancelledBy, School, Visit
+from traded_app.models.types import AllocationReason, Phase, Role
+from traded_app.services import allocations, days_ledger, visits
+from traded_app.services import council as council_service
+from traded_app.services import schools as school_service
+from traded_app.services.settings import (
+    academic_start_year,
+    council_settings,
+    ensure_academic_year,
+    today,
+)
+from traded_app.web import is_htmx
+
+bp = Blueprint("days", __name__)
+visits_bp = Blueprint("visits", __name__, url_prefix="/visits")
+council_bp = Blueprint("council_days", __name__, url_prefix="/council")
+blueprints = (bp, visits_bp, council_bp)
+
+ADVISERS = frozenset({Role.ADVISER, Role.LA_ADMIN})
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _chosen_year() -> tuple[AcademicYear, list[AcademicYear]]:
+    """The academic year asked for (?year=2026), else this one; and every year to choose."""
+    years = visits.academic_years()
+    wanted = _int_arg("year") or academic_start_year(today())
+    for year in years:
+        if year.start_year == wanted:
+            return year, years
+    if request.args.get("year"):
+        abort(404)
+    year = ensure_academic_year(academic_start_year(today()))
+    return year, [year, *years] if year not in years else years
+
+
+# --- The school's Days page -------------------------------------------------------------------
+
+
+@bp.route("/days")
+@roles_required(SCHOOL)
+def my_days() -> str:
+    return _days_page(current_user.school)
+
+
+@bp.route("/schools/<int:urn>/days")
+@roles_required(ALL_ROLES)
+def school_days(urn: int) -> str:
+    return _days_page(_visible_school(urn))
+
+
+def _visible_school(urn: int) -> School:
+    try:
+        return school_service.school_visible_to(current_user, urn)
+    except school_service.NotFound:
+        abort(404)
+
+
+def _days_page(school: School) -> str:
+    year, years = _chosen_year()
+    ledger = days_ledger.school_ledger(school.id, year.id)
+    history = visits.school_visits(school.id, year.id)
+    now = today()
+    upcoming = sorted(
+        (v for v in history if v.status.value == "scheduled" and v.visit_date >= now),
+        key=lambda v: (v.visit_date, v.id),
+    )
+    past = [v for v in history if v not in upcoming]
+    return render_template(
+        "days/school.html",
+        school=school,
+        year=year,
+        years=years,
+        ledger=ledger,
+        upcoming=upcoming,
+        past=past,
+        against_label=visits.against_label,
+        notice_days=visits.notice_days(),
+    )
+
+
+@bp.route("/schools/<int:urn>/days/visits.csv")
+@roles_required(ALL_ROLES)
+def visits_csv(urn: int) -> Response:
+    school = _visible_school(urn)
+    year, _ = _chosen_year()
+    body = visits.visits_csv(visits.school_visits(school.id, year.id))
+    filename = f"visits-{school.urn}-{year.start_year}-{str(year.start_year + 1)[-2:]}.csv"
+    return Response(
+        "\ufeff" + body,  # a byte-order mark so Excel reads the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- Advisers' visits -------------------------------------------------------------------------
+
+
+@visits_bp.route("")
+@roles_required(ADVISERS)
+def calendar() -> str:
+    """An adviser's visits by week; the service manager chooses whose."""
+    raw_week = request.args.get("week", "")
+    try:
+        shown = date.fromisoformat(raw_week) if raw_week else today()
+    except ValueError:
+        shown = today()
+    monday = visits.week_start(shown)
+    advisers = visits.advisers()
+    adviser_id = current_user.id
+    if current_user.role == Role.LA_ADMIN:
+        chosen = _int_arg("adviser")
+        ids = [a.id for a in advisers]
+        adviser_id = chosen if chosen in ids else (ids[0] if ids else 0)
+    adviser = next((a for a in advisers if a.id == adviser_id), None)
+    week = visits.adviser_week(adviser_id, monday) if adviser_id else []
+    from datetime import timedelta
+
+    return render_template(
+        "visits/calendar.html",
+        week=week,
+        monday=monday,
+        previous_week=(monday - timedelta(days=7)).isoformat(),
+        next_week=(monday + timedelta(days=7)).isoformat(),
+        this_week=visits.week_start(today()).isoformat(),
+        advisers=advisers,
+        adviser=adviser,
+        against_label=visits.against_label,
+        today=today(),
+    )
+
+
+@visits_bp.route("/new", methods=["GET", "POST"])
+@roles_required(ADVISERS)
+def new_visit() -> str | BaseResponse:
+    """Book a visit: first the school (by URN), then the details."""
+    raw_school = request.args.get("school", "").strip()
+    school = None
+    school_error = ""
+    if raw_school:
+        school = (
+            visits.school_by_urn(int(raw_school))
+            if raw_school.isdigit() and len(raw_school) < 10
+            else None
+        )
+        if school is None:
+            school_error = "Enter the URN of a school, like 114999"
+    if school is None:
+        return render_template(
+            "visits/choose_school.html", raw_school=raw_school, school_error=school_error
+        )
+
+    year, _ = _chosen_year()
+    form = VisitForm()
+    advisers = visits.advisers()
+    form.adviser_id.choices = [("", "Choose an adviser")] + [(str(a.id), a.name) for a in advisers]
+    if request.method == "GET" and current_user.role == Role.ADVISER:
+        form.adviser_id.data = str(current_user.id)
+    ledger = days_ledger.school_ledger(school.id, year.id)
+    lines = visits.bookable_lines(school, year)
+    form.against.choices = [(visits.CORE, "Core allocation")] + [
+        (str(line.order_line_id), f"{line.service_name} ({line.order_reference})") for line in lines
+    ]
+    if form.validate_on_submit():
+        try:
+            visit = visits.schedule(
+                visits.NewVisit(
+                    school=school,
+                    adviser_id=int(form.adviser_id.data)
+                    if (form.adviser_id.data or "").isdigit()
+                    else None,
+                    visit_date=form.visit_date.data,
+                    half_days=int(form.half_days.data or 0),
+                    against=form.against.data or "",
+                    purpose=form.purpose.data or "",
+                ),
+                current_user,
+            )
+        except visits.VisitError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            if field is None:
+                field = form.purpose
+            field.errors = [*field.errors, str(error)]  # type: ignore[list-item]
+        else:
+            flash(
+                f"Visit {visit.reference} booked: {school.name} on "
+                f"{visit.visit_date.day} {visit.visit_date:%B %Y}.",
+                "success",
+            )
+            return redirect(url_for("visits.visit_detail", visit_id=visit.id))
+    return render_template(
+        "visits/new.html",
+        school=school,
+        year=year,
+        form=form,
+        ledger=ledger,
+        lines=lines,
+    )
+
+
+def _visit(visit_id: int) -> Visit:
+    try:
+        return visits.visit_for(current_user, visit_id)
+    except visits.VisitNotFound:
+        abort(404)
+
+
+@visits_bp.route("/<int:visit_id>")
+@roles_required(COUNCIL)
+def visit_detail(visit_id: int) -> str:
+    visit = _visit(visit_id)
+    may_change = visit.status.value == "scheduled" and (
+        current_user.role == Role.LA_ADMIN
+        or (current_user.role == Role.ADVISER and visit.adviser_id == current_user.id)
+    )
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        against=visits.against_label(visit),
+        may_change=may_change,
+        may_deliver=may_change and visit.visit_date <= today(),
+    )
+
+
+@visits_bp.route("/<int:visit_id>/deliver", methods=["GET", "POST"])
+@roles_required(ADVISERS)
+def deliver(visit_id: int) -> str | BaseResponse:
+    visit = _visit(visit_id)
+    form = DeliverForm()
+    problem = ""
+    if form.validate_on_submit():
+        try:
+            visits.deliver(visit, current_user, form.note.data or "")
+        except visits.VisitError as error:
+            db.session.rollback()
+            if error.field == "note":
+                form.note.errors = [str(error)]
+            else:
+                problem = str(error)
+        else:
+            flash(f"Visit {visit.reference} recorded as delivered.", "success")
+            return redirect(url_for("visits.visit_detail", visit_id=visit.id))
+    status = 409 if problem else 200
+    return render_template("visits/deliver.html", visit=visit, form=form, problem=problem), status  # type: ignore[return-value]
+
+
+@visits_bp.route("/<int:visit_id>/cancel", methods=["GET", "POST"])
+@roles_required(ADVISERS)
+def cancel(visit_id: int) -> str | BaseResponse:
+    visit = _visit(visit_id)
+    form = CancelVisitForm()
+    problem = ""
+    if form.validate_on_submit():
+        try:
+            visits.cancel(visit, current_user, CancelledBy(form.party.data), form.reason.data or "")
+        except visits.VisitError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            if field is not None:
+                field.errors = [str(error)]
+            else:
+                problem = str(error)
+        else:
+            charged = (
+                " The school gave less notice than the policy asks, so the days are charged."
+                if visit.chargeable
+                else ""
+            )
+            flash(f"Visit {visit.reference} cancelled.{charged}", "success")
+            return redirect(url_for("visits.visit_detail", visit_id=visit.id))
+    late = visits.is_late(visit.visit_date)
+    status = 409 if problem else 200
+    return render_template(
+        "visits/cancel.html",
+        visit=visit,
+        form=form,
+        problem=problem,
+        late=late,
+        notice_days=visits.notice_days(),
+    ), status  # type: ignore[return-value]
+
+
+# --- The council's overview -------------------------------------------------------------------
+
+
+@council_bp.route("/days")
+@roles_required(COUNCIL)
+def overview() -> str:
+    """Every school's remaining days: filters, active search, pages, quadrant totals."""
+    year, years = _chosen_year()
+    filters = days_ledger.OverviewFilters(
+        year_id=year.id,
+        q=request.args.get("q", "")[:100],
+        quadrant_id=_int_arg("quadrant"),
+        partnership_id=_int_arg("partnership"),
+        phase=request.args.get("phase", "")[:20],
+        unused_only=request.args.get("unused") == "yes",
+        page=_int_arg("page") or 1,
+    )
+    result = days_ledger.council_overview(filters)
+    template = "council/_overview_days_results.html" if is_htmx() else "council/overview_days.html"
+    return render_template(
+        template,
+        year=year,
+        years=years,
+        filters=filters,
+        result=result,
+        quadrants=council_service.quadrants(),
+        partnerships=allocations.partnerships(),
+        phases=list(Phase),
+        query_args=_overview_args(filters, year),
+    )
+
+
+def _overview_args(filters: days_ledger.OverviewFilters, year: AcademicYear) -> dict[str, object]:
+    args: dict[str, object] = {
+        "year": year.start_year,
+        "q": filters.q or None,
+        "quadrant": filters.quadrant_id,
+        "partnership": filters.partnership_id,
+        "phase": filters.phase or None,
+        "unused": "yes" if filters.unused_only else None,
+    }
+    return {k: v for k, v in args.items() if v is not None}
+
+
+# --- Allocations and closure days (service manager) ------------------------------------------
+
+
+@council_bp.route("/allocations")
+@roles_required(Role.LA_ADMIN)
+def allocations_page() -> str:
+    year, years = _chosen_year()
+    return render_template(
+        "council/allocations.html",
+        year=year,
+        years=years,
+        settings=council_settings(),
+        changes=allocations.recent_changes(year),
+        form=EmptyForm(),
+    )
+
+
+@council_bp.route("/allocations/generate", methods=["POST"])
+@roles_required(Role.LA_ADMIN)
+def generate_allocations() -> BaseResponse:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    year, _ = _chosen_year()
+    settings = council_settings()
+    if settings is None:
+        abort(409)
+    before = len(allocations.recent_changes(year, limit=100_000))
+    total = allocations.generate_core_allocations(year, settings, current_user)
+    changed = len(allocations.recent_changes(year, limit=100_000)) - before
+    flash(
+        f"Core allocations for {year.label} generated from the rules: {total / 2:g} days in all, "
+        f"{changed} {'change' if changed == 1 else 'changes'}.",
+        "success",
+    )
+    return redirect(url_for("council_days.allocations_page", year=year.start_year))
+
+
+@council_bp.route("/allocations/<int:urn>", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def school_allocation(urn: int) -> str | BaseResponse:
+    school = _visible_school(urn)
+    year, years = _chosen_year()
+    form = AdjustAllocationForm()
+    if form.validate_on_submit():
+        try:
+            allocations.adjust(
+                school,
+                year,
+                AllocationReason(form.reason.data),
+                form.half_days,
+                form.note.data or "",
+                current_user,
+            )
+        except allocations.AllocationError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field or form.note).errors = [str(error)]
+        else:
+            flash(f"{school.name}'s core allocation for {year.label} changed.", "success")
+            return redirect(
+                url_for("council_days.school_allocation", urn=school.urn, year=year.start_year)
+            )
+    current = allocations.allocations_of(school, year)
+    return render_template(
+        "council/allocations_school.html",
+        school=school,
+        year=year,
+        years=years,
+        current=current,
+        reasons=list(AllocationReason),
+        history=allocations.history(school, year),
+        ledger=days_ledger.school_ledger(school.id, year.id),
+        form=form,
+    )
+
+
+@council_bp.route("/closure-days", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def closure_days() -> str | BaseResponse:
+    year, years = _chosen_year()
+    form = ClosureDayForm()
+    if form.validate_on_submit() and form.closed_on.data is not None:
+        try:
+            closure = visits.add_closure_day(
+                form.closed_on.data, form.name.data or "", current_user
+            )
+        except visits.VisitError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field or form.name).errors = [str(error)]
+        else:
+            flash(f"{closure.name} added as a closure day.", "success")
+            return redirect(
+                url_for(
+                    "council_days.closure_days",
+                    year=academic_start_year(closure.closed_on),
+                )
+            )
+    return render_template(
+        "council/closure_days.html",
+        year=year,
+        years=years,
+        closures=visits.closure_days(year),
+        form=form,
+        delete_form=EmptyForm(),
+    )
+
+
+@council_bp.route("/closure-days/<int:closure_id>/delete", methods=["POST"])
+@roles_required(Role.LA_ADMIN)
+def delete_closure_day(closure_id: int) -> BaseResponse:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    closure = visits.remove_closure_day(closure_id, current_user)
+    if closure is None:
+        abort(404)
+    flash(f"{closure.name} is no longer a closure day.", "success")
+    return redirect(
+        url_for("council_days.closure_days", year=academic_start_year(closure.closed_on))
+    )
