@@ -25,8 +25,11 @@ def seed_demo() -> None:
         raise click.ClickException(
             "seed-demo is refused in production: it creates accounts with a published password."
         )
-    counts = load_demo()
-    db.session.commit()
+    from traded_app.services import notifications
+
+    with notifications.suppressed():  # the demo's orders e-mail nobody
+        counts = load_demo()
+        db.session.commit()
     click.echo(
         f"Demo data ready: {counts['schools']} schools, {counts['services']} services, "
         f"{counts['accounts']} demo accounts."

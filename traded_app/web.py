@@ -141,7 +141,12 @@ def _template_context() -> dict[str, Any]:
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request for a fragment. A history restore (Back after htmx pushed a URL) needs the
+    whole page, though htmx marks it as its own request."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def _render_error(status: int, title: str | None = None, body: str | None = None) -> Response:

@@ -5,8 +5,21 @@ initAll();
 
 // Move focus to the GOV.UK error summary after htmx swaps in a form with errors.
 document.body.addEventListener("htmx:afterSwap", (event) => {
-  const summary = event.detail.target.querySelector?.(".govuk-error-summary");
+  const target = event.detail.target;
+  const summary = target?.querySelector?.(".govuk-error-summary");
   if (summary) summary.focus();
+});
+
+// A day count the server refused marks its input as in error, as the full page does.
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  const input = event.detail.requestConfig?.elt;
+  if (!(input instanceof HTMLInputElement) || !input.id.startsWith("days-")) return;
+  const result = document.getElementById(`${input.id}-result`);
+  const refused = result?.dataset.error === "true";
+  input.classList.toggle("govuk-input--error", refused);
+  input.closest(".govuk-form-group")?.classList.toggle("govuk-form-group--error", refused);
+  if (refused) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
 });
 
 // Regions being updated say so to assistive technology while the request is in flight.

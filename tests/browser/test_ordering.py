@@ -42,7 +42,7 @@ def confirm_as_admin(journey: Journey, reference: str) -> None:
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
         f"Order {reference} is confirmed."
     )
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Confirmed")
+    expect(page.locator(".govuk-tag").first).to_have_text("Confirmed")
 
 
 def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> None:
@@ -71,10 +71,12 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
     # A bad value is explained in place and changes nothing.
     days_control(page, SECOND).fill("1.2")
     expect(page.locator("#order-announcement")).to_contain_text("Error: Days must be whole")
+    expect(days_control(page, SECOND)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#summary-total")).to_have_text("£1,125.00")
     journey.check()
     days_control(page, SECOND).fill("1")
     expect(page.locator("#order-announcement")).to_contain_text("Order updated")
+    expect(days_control(page, SECOND)).not_to_have_attribute("aria-invalid", "true")
 
     page.get_by_role("button", name="Continue to check your order").click()
     journey.check()
@@ -108,7 +110,9 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     days_control(page, SECOND).fill("0.4")
     page.get_by_role("button", name="Update totals").click()
     journey.check()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Days must be whole or half")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        f"Days of {SECOND} must be whole or half days"
+    )
     expect(days_control(page, SECOND)).to_have_value("0.4")
     expect(page.locator("#summary-total")).to_have_text("£900.00")
     days_control(page, SECOND).fill("0.5")

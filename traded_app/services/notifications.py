@@ -7,6 +7,8 @@ that did not happen, and a mail that fails (the mail service logs it) never undo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import has_request_context, url_for
@@ -38,8 +40,21 @@ def init_app() -> None:
     event.listen(Session, "after_rollback", _drop_queued)
 
 
+SUPPRESS_KEY = "traded_mail_suppressed"
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """No e-mail from what happens inside (loading demo data must not write to anyone)."""
+    db.session.info[SUPPRESS_KEY] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(SUPPRESS_KEY, None)
+
+
 def queue(mail: Mail) -> None:
-    if mail.to:
+    if mail.to and not db.session.info.get(SUPPRESS_KEY):
         db.session.info.setdefault(QUEUE_KEY, []).append(mail)
 
 
@@ -72,6 +87,16 @@ def _council_inbox() -> list[str]:
 def _submitter(order: Order) -> list[str]:
     user = order.submitted_by or order.created_by
     return [user.email] if user and user.active else []
+
+
+def _approver(order: Order) -> list[str]:
+    """The headteacher who approved the order hears how it ended."""
+    user = order.approved_by
+    return [user.email] if user and user.active else []
+
+
+def _name(user: User | None) -> str:
+    return f"{user.name} ({user.email})" if user else "unknown"
 
 
 def _link(order: Order) -> str:
@@ -110,7 +135,8 @@ def order_changed(order: Order, change: OrderEvent) -> None:
                 _unique(_school_staff(order, Role.HEADTEACHER)),
                 f"Order {ref} needs your approval",
                 f"An order is over {school}'s approval limit and needs a headteacher's "
-                f"approval before it goes to the council.\n\n{facts}",
+                f"approval before it goes to the council.\n\n"
+                f"Submitted by: {_name(order.submitted_by)}\n{facts}",
             )
         )
         mails.append(
@@ -149,7 +175,7 @@ def order_changed(order: Order, change: OrderEvent) -> None:
     elif action == "confirmed":
         mails.append(
             Mail(
-                _unique(_submitter(order), [order.school.billing_contact_email]),
+                _unique(_submitter(order), _approver(order), [order.school.billing_contact_email]),
                 f"Order {ref} is confirmed",
                 f"The council has confirmed your order. An adviser will be in touch to arrange "
                 f"the visits.\n\n{facts}",
@@ -158,7 +184,7 @@ def order_changed(order: Order, change: OrderEvent) -> None:
     elif action == "declined":
         mails.append(
             Mail(
-                _unique(_submitter(order)),
+                _unique(_submitter(order), _approver(order)),
                 f"Order {ref} was declined",
                 f"The council could not confirm this order.{reason}\n{facts}",
             )

@@ -258,7 +258,7 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
     if order.version != expected_version:
         raise OrderError(
             "Your order changed since you checked it (perhaps in another tab). "
-            "Check your answers again before you submit"
+            "Check the days and totals again before you submit"
         )
     problems = checkout_problems(order, details)
     if problems:

@@ -55,9 +55,10 @@ def order_queue() -> str:
         page=_int_arg("page") or 1,
     )
     result = ordering.council_queue(filters)
-    template = "council/_order_results.html" if is_htmx() else "council/orders.html"
+    fragment = is_htmx()
     return render_template(
-        template,
+        "council/_order_results.html" if fragment else "council/orders.html",
+        fragment=fragment,
         filters=filters,
         result=result,
         statuses=ordering.QUEUE_STATUSES,

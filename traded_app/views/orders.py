@@ -38,6 +38,11 @@ def _draft() -> Order:
     return ordering.draft_for(current_user.school, current_user, year)
 
 
+def sentence(message: str) -> str:
+    """An error message (GOV.UK style, no full stop) as a sentence for a notification banner."""
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
 def _field(service_id: int) -> str:
     return f"days-{service_id}"
 
@@ -90,6 +95,15 @@ def _basket(
     )
 
 
+def _naming(message: str, service_name: str) -> str:
+    """'Days must be …' -> 'Days of <service> must be …', so a list of errors says which is which."""
+    if service_name in message:
+        return message
+    if message.startswith("Days "):
+        return f"Days of {service_name} {message[len('Days ') :]}"
+    return f"{service_name}: {message}"
+
+
 def _apply_days(
     order: Order, offer: dict[int, CatalogueEntry], service_id: int, raw: str
 ) -> str | None:
@@ -122,7 +136,8 @@ def catalogue() -> str | Response:
             raw = request.form.get(name, "")
             problem = _apply_days(order, offer, service_id, raw)
             if problem:
-                typed[service_id], errors[service_id] = raw[:20], problem
+                typed[service_id] = raw[:20]
+                errors[service_id] = _naming(problem, offer[service_id].service.name)
         if not errors:
             if request.form.get("action") == "continue":
                 return redirect(url_for("orders.check_answers"))
@@ -186,6 +201,15 @@ def check_answers() -> str | Response:
         return redirect(url_for("orders.catalogue"))
     if request.method == "GET":
         form.order_id.data, form.version.data = order.id, order.version
+    elif form.version.data != order.version:
+        # The basket changed in another tab: show it as it is now, keep what was typed here.
+        flash(
+            "Your order changed since you checked it (perhaps in another tab). "
+            "Check the days and totals below, then submit again.",
+            "info",
+        )
+        form.version.data = order.version
+        form.order_id.data = order.id
     elif form.validate_on_submit():
         details = ordering.Checkout(
             po_number=form.po_number.data or "",
@@ -197,7 +221,7 @@ def check_answers() -> str | Response:
             ordering.submit(order, current_user, details, expected_version=form.version.data or 0)
         except ordering.OrderError as error:
             db.session.rollback()
-            flash(str(error), "info")
+            flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
         if order.status == OrderStatus.AWAITING_APPROVAL:
             flash(
@@ -311,7 +335,7 @@ def _do(order: Order, change: Callable[[], object], done: str) -> Response:
         change()
     except ordering.OrderError as error:
         db.session.rollback()
-        flash(str(error), "info")
+        flash(sentence(str(error)), "info")
     else:
         flash(done, "success")
     return redirect(url_for("orders.order_detail", order_id=order.id))
