@@ -85,8 +85,16 @@ def empty_database() -> None:
             quoted = ", ".join(f'"{t}"' for t in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
+            # Issued documents refuse DELETE (triggers); lift that for the wipe, then restore it.
+            triggers = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _sql in triggers:
+                connection.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))
+            for _name, sql in triggers:
+                connection.execute(text(sql))
 
 
 @pytest.fixture(autouse=True)

@@ -112,9 +112,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services import notifications
+    from traded_app.services import invoicing, notifications
 
     notifications.init_app()
+    invoicing.install_immutability_guard()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -11,6 +11,14 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.invoices import (
+    Document,
+    DocumentCounter,
+    DocumentLine,
+    DocumentSend,
+    DocumentType,
+    DocumentVatBand,
+)
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.schools import School
 from traded_app.models.users import User
@@ -32,6 +40,12 @@ __all__ = [
     "ClosureDay",
     "CoreAllocation",
     "CouncilSettings",
+    "Document",
+    "DocumentCounter",
+    "DocumentLine",
+    "DocumentSend",
+    "DocumentType",
+    "DocumentVatBand",
     "Order",
     "OrderEvent",
     "OrderLine",

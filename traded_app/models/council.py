@@ -17,6 +17,12 @@ class CouncilSettings(Base):
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_range"),
+        CheckConstraint(
+            "invoice_timing IN ('on_confirmation', 'invoice_run')", name="invoice_timing_known"
+        ),
+        CheckConstraint(
+            "financial_year_start_month BETWEEN 1 AND 12", name="financial_year_month_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -35,6 +41,10 @@ class CouncilSettings(Base):
     recharge_prefix: Mapped[str] = mapped_column(String(12), default="RCH")
     credit_note_prefix: Mapped[str] = mapped_column(String(12), default="CRN")
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    # "on_confirmation": each confirmed order is invoiced at once; "invoice_run": confirmed
+    # orders wait for finance to issue them together (for example monthly).
+    invoice_timing: Mapped[str] = mapped_column(String(16), default="on_confirmation")
+    financial_year_start_month: Mapped[int] = mapped_column(Integer, default=4)
     default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
     default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)

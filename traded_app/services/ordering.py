@@ -431,7 +431,14 @@ def confirm(order: Order, user: User) -> Order:
     order.quadrant_id = school.quadrant_id
     order.confirmed_at = utcnow()
     order.confirmed_by_id = user.id
-    return _move_and_tell(order, user, "confirmed", OrderStatus.CONFIRMED)
+    _move_and_tell(order, user, "confirmed", OrderStatus.CONFIRMED)
+    # Confirmation is when the order is charged, in this same transaction (unless the council
+    # issues its documents in runs).
+    from traded_app.services import invoicing
+
+    if invoicing.issues_on_confirmation():
+        invoicing.issue_for_order(order, user)
+    return order
 
 
 def decline(order: Order, user: User, reason: str) -> Order:
@@ -455,7 +462,13 @@ def cancel(order: Order, user: User, reason: str) -> Order:
     )
     note = _reason(reason)
     cancel_open_visits(order, user)
-    return _move_and_tell(order, user, "cancelled", OrderStatus.CANCELLED, note)
+    _move_and_tell(order, user, "cancelled", OrderStatus.CANCELLED, note)
+    # The days not used are credited (late cancellations charged under the notice policy are
+    # used days, so they are not).
+    from traded_app.services import invoicing
+
+    invoicing.credit_order(order, user, f"Order {order.reference} cancelled: {note}")
+    return order
 
 
 def keep(order: Order, user: User, reason: str) -> Order:

@@ -1,0 +1,210 @@
+"""Issued documents: VAT invoices, internal recharges and credit notes.
+
+A document copies everything it says (seller, buyer, lines, VAT by rate, totals, dates) at the
+moment it is issued, with its PDF's SHA-256. It is inserted once and never changed or deleted:
+the ORM refuses (traded_app.services.invoicing installs the guard) and so does the database
+(triggers in migration 0005). Corrections are credit notes, which are documents too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.council import AcademicYear
+from traded_app.models.orders import Order
+from traded_app.models.schools import School
+from traded_app.models.types import VatTreatment, enum_column
+from traded_app.models.users import User
+
+
+class DocumentType(StrEnum):
+    INVOICE = "invoice"  # a VAT invoice, paid by bank transfer or card
+    RECHARGE = "recharge"  # an internal recharge, settled by journal against a cost centre
+    CREDIT_NOTE = "credit_note"
+
+    @property
+    def label(self) -> str:
+        return {
+            "invoice": "VAT invoice",
+            "recharge": "Internal recharge",
+            "credit_note": "Credit note",
+        }[self.value]
+
+
+class DocumentCounter(Base):
+    """The last number used in one series (document type and financial year).
+
+    The issuing transaction locks this row (FOR UPDATE; on SQLite the write lock taken at BEGIN
+    IMMEDIATE) and takes the next number, so numbers run 1, 2, 3… with no gap and no repeat.
+    """
+
+    __tablename__ = "document_counter"
+    __table_args__ = (
+        UniqueConstraint("document_type", "financial_year"),
+        CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType, "document_type"))
+    financial_year: Mapped[int] = mapped_column(Integer)  # the year in which it starts (April)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("document_type", "financial_year", "sequence"),
+        # Each order is charged exactly once: one invoice or recharge per order.
+        Index(
+            "uq_document_one_charge_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("document_type <> 'credit_note'"),
+            postgresql_where=text("document_type <> 'credit_note'"),
+        ),
+        CheckConstraint("sequence > 0", name="sequence_positive"),
+        CheckConstraint(
+            "(document_type = 'credit_note') = (credits_document_id IS NOT NULL)",
+            name="credit_notes_refer_to_a_document",
+        ),
+        CheckConstraint("net_pence >= 0 AND vat_pence >= 0", name="amounts_not_negative"),
+        CheckConstraint("gross_pence = net_pence + vat_pence", name="gross_is_net_plus_vat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[DocumentType] = mapped_column(
+        enum_column(DocumentType, "document_type"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    financial_year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[int] = mapped_column(ForeignKey("school_order.id"), index=True)
+    credits_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    issue_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    # The seller (the council) as it was.
+    seller_name: Mapped[str] = mapped_column(String(200))
+    seller_address: Mapped[str] = mapped_column(Text)
+    seller_vat_number: Mapped[str] = mapped_column(String(32))
+    seller_email: Mapped[str] = mapped_column(String(254))
+    seller_phone: Mapped[str] = mapped_column(String(40))
+    bank_name: Mapped[str] = mapped_column(String(120))
+    bank_account_name: Mapped[str] = mapped_column(String(120))
+    bank_sort_code: Mapped[str] = mapped_column(String(8))
+    bank_account_number: Mapped[str] = mapped_column(String(8))
+    # The buyer (the school) as it was.
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_urn: Mapped[int] = mapped_column(Integer)
+    buyer_address: Mapped[str] = mapped_column(Text)
+    buyer_contact_name: Mapped[str] = mapped_column(String(120))
+    buyer_contact_email: Mapped[str] = mapped_column(String(254))
+    buyer_cost_centre: Mapped[str] = mapped_column(String(32))
+    po_number: Mapped[str] = mapped_column(String(40))
+    order_reference: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")  # why a credit note was raised
+    net_pence: Mapped[int] = mapped_column(Integer)
+    vat_pence: Mapped[int] = mapped_column(Integer)
+    gross_pence: Mapped[int] = mapped_column(Integer)
+    pdf_path: Mapped[str] = mapped_column(String(255))  # relative to INVOICE_DIR
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_bytes: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship()
+    school: Mapped[School] = relationship()
+    academic_year: Mapped[AcademicYear] = relationship()
+    issued_by: Mapped[User | None] = relationship()
+    credits: Mapped[Document | None] = relationship(remote_side=[id])
+    lines: Mapped[list[DocumentLine]] = relationship(
+        back_populates="document", order_by="DocumentLine.position"
+    )
+    vat_bands: Mapped[list[DocumentVatBand]] = relationship(
+        back_populates="document", order_by="DocumentVatBand.position"
+    )
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.document_type == DocumentType.CREDIT_NOTE
+
+    def __repr__(self) -> str:
+        return f"<Document {self.number}>"
+
+
+class DocumentLine(Base):
+    __tablename__ = "document_line"
+    __table_args__ = (
+        UniqueConstraint("document_id", "position"),
+        CheckConstraint("half_days > 0", name="half_days_positive"),
+        CheckConstraint("net_pence >= 0", name="net_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    service_code: Mapped[str] = mapped_column(String(16))
+    service_name: Mapped[str] = mapped_column(String(160))
+    description: Mapped[str] = mapped_column(Text)
+    income_code: Mapped[str] = mapped_column(String(32))
+    half_days: Mapped[int] = mapped_column(Integer)
+    price_per_day_pence: Mapped[int] = mapped_column(Integer)
+    net_pence: Mapped[int] = mapped_column(Integer)
+    vat_treatment: Mapped[VatTreatment] = mapped_column(enum_column(VatTreatment, "vat_treatment"))
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+
+    document: Mapped[Document] = relationship(back_populates="lines")
+
+
+class DocumentVatBand(Base):
+    """VAT by rate, as the document shows it."""
+
+    __tablename__ = "document_vat_band"
+    __table_args__ = (UniqueConstraint("document_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    vat_treatment: Mapped[VatTreatment] = mapped_column(enum_column(VatTreatment, "vat_treatment"))
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    net_pence: Mapped[int] = mapped_column(Integer)
+    vat_pence: Mapped[int] = mapped_column(Integer)
+
+    document: Mapped[Document] = relationship(back_populates="vat_bands")
+
+
+class DocumentSend(Base):
+    """Each time a document was e-mailed, to whom, by whom, and whether it went."""
+
+    __tablename__ = "document_send"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[Document] = relationship()
+    sent_by: Mapped[User | None] = relationship()
+
+
+IMMUTABLE_TABLES = ("document", "document_line", "document_vat_band")
