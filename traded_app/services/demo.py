@@ -426,6 +426,7 @@ def load_demo(data_file: Path = DATA_FILE, password_hash: str | None = None) -> 
     for year in years[1:]:
         generate_core_allocations(year, settings)
     orders = _orders(demo_schools, {u.email: u for u in accounts}, years[1])
+    visit_count = _days(years, demo_schools)
     settings.demo_data = True
     db.session.flush()
     return {
@@ -433,7 +434,16 @@ def load_demo(data_file: Path = DATA_FILE, password_hash: str | None = None) -> 
         "accounts": len(accounts),
         "services": len(CATALOGUE),
         "orders": orders,
+        "visits": visit_count,
     }
+
+
+def _days(years: list[AcademicYear], demo_schools: dict[str, School]) -> int:
+    """Closure days for every demo year and this year's visits (traded_app.services.demo_days)."""
+    from traded_app.services import demo_days
+
+    demo_days.load_closure_days(years)
+    return demo_days.load_visits(years[1], list(demo_schools.values()))
 
 
 def _council() -> CouncilSettings:
