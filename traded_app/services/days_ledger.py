@@ -450,7 +450,10 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
     if filters.unused_only:
         conditions.append(remaining > 0)
 
-    base = select(School.id).join(figures, figures.c.school_id == School.id).where(*conditions)
+    # Only the "has unused days" filter needs the figures to count the schools.
+    base = select(School.id).where(*conditions)
+    if filters.unused_only:
+        base = base.join(figures, figures.c.school_id == School.id)
     total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     pages = max(1, -(-total // per_page))
     page = min(max(1, filters.page), pages)
