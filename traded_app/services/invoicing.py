@@ -182,6 +182,9 @@ class DocumentData:
     reason: str = ""
     payment_link: str = ""  # a card-payment link, once card payments are set up
     extra: dict[str, str] = field(default_factory=dict)
+    # A credit note's original is a recharge or a VAT invoice: the PDF says which, and how the
+    # credit is settled (by journal, or against the invoice).
+    credits_type: DocumentType | None = None
 
     @property
     def title(self) -> str:
@@ -235,6 +238,7 @@ def document_data(document: Document) -> DocumentData:
         gross_pence=document.gross_pence,
         credits_number=document.credits.number if document.credits else "",
         reason=document.reason,
+        credits_type=document.credits.document_type if document.credits else None,
     )
 
 
