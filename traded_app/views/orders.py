@@ -282,6 +282,8 @@ EVENT_LABELS = {
     "declined": "Declined by the council",
     "cancelled": "Cancelled by the council",
     "cancellation_refused": "Cancellation refused by the council",
+    "in_progress": "First visit delivered: in progress",
+    "completed": "All days used: completed",
 }
 
 
@@ -317,14 +319,14 @@ def available_actions(order: Order, user: User) -> list[Action]:
                 names += ["approve", "reject"]
         if status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITTED):
             names.append("withdraw")
-        if status == OrderStatus.CONFIRMED:
+        if status in (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS):
             names.append("request_cancellation")
     if user.role == Role.LA_ADMIN:
         if status == OrderStatus.SUBMITTED:
             names += ["confirm", "decline"]
         if status == OrderStatus.CANCELLATION_REQUESTED:
             names += ["cancel", "keep"]
-        elif status == OrderStatus.CONFIRMED:
+        elif status in (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS):
             names.append("cancel")
     return [ACTIONS[name] for name in names]
 
