@@ -257,3 +257,12 @@ def test_closure_days_are_managed_by_the_admin_and_refuse_visits(as_role: Any, w
         "/council/closure-days", {"closed_on": ["31", "2", "2027"], "name": "Nope"}
     )
     assert "Date must be a real date, like 27 3 2027" in text_of(bad.soup, ".govuk-error-summary")
+
+
+def test_pagination_links_keep_the_filters(as_role: Any, world: Any) -> None:
+    _add_schools(world, 120, 700_000)
+    page = as_role(Role.LA_ADMIN).get("/council/days?unused=yes&page=2").soup
+    links = {a.get_text(" ", strip=True): a["href"] for a in page.select(".govuk-pagination a")}
+    assert "unused=yes" in links["Previous page"] and "page=1" in links["Previous page"]
+    assert "page=3" in links["Next page"]
+    assert page.select_one('.govuk-pagination [aria-current="page"]').get_text() == "2"
