@@ -333,3 +333,38 @@ def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:
     db.session.add(closure)
     db.session.commit()
     return visit, closure
+
+
+# --- Invoices, sending and invoice runs (issue 5) ----------------------------------------------
+
+
+def charged_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
+    """A confirmed order and the invoice or recharge that confirmation issued: (order, document)."""
+    from traded_app.services import invoicing
+
+    order = confirmed_order(world, half_days, school=school)
+    document = invoicing.charge_document_for(order)
+    assert document is not None, "confirmation did not charge the order (invoice runs set?)"
+    return order, document
+
+
+def invoice_in_runs(world: World) -> None:
+    """The council issues its documents in invoice runs, not on confirmation."""
+    world.council.invoice_timing = "invoice_run"
+    db.session.commit()
+
+
+def finished_invoice_run(world: World) -> Any:
+    """A finished invoice run that issued nothing (for pages that need a run's id)."""
+    from traded_app.models import InvoiceRun, InvoiceRunStatus
+    from traded_app.models.base import utcnow
+
+    run = InvoiceRun(
+        status=InvoiceRunStatus.FINISHED,
+        source="cli",
+        issue_date=today(),
+        finished_at=utcnow(),
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run

@@ -112,10 +112,12 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services import invoicing, notifications
+    from traded_app.services import document_sending, invoice_runs, invoicing, notifications
 
     notifications.init_app()
     invoicing.install_immutability_guard()
+    document_sending.init_app()
+    invoice_runs.init_app()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -127,6 +129,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
+    from traded_app.views import invoices
+
+    app.register_blueprint(invoices.bp)
 
 
 def _refuse_demo_data(app: Flask) -> None:

@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_accounts)
     app.cli.add_command(generate_allocations)
+    app.cli.add_command(invoices_cli)
 
 
 @click.command("seed-demo")
@@ -73,3 +74,54 @@ def generate_allocations(start_year: int | None) -> None:
     total = generate_core_allocations(year, settings)
     db.session.commit()
     click.echo(f"Core allocations for {year.label}: {total / 2:g} days in all.")
+
+
+@click.group("invoices")
+def invoices_cli() -> None:
+    """Invoices: issue the documents of confirmed orders waiting to be charged."""
+
+
+@invoices_cli.command("run")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Processes rendering PDFs (default: the cores)."
+)
+@click.option("--batch-size", type=click.IntRange(min=1, max=500), default=20, show_default=True)
+@with_appcontext
+def run_invoices(workers: int | None, batch_size: int) -> None:
+    """Run the invoice run: issue everything pending, one committed transaction per batch.
+
+    Safe to run again after an interruption: nothing is issued twice, the rest is finished.
+    Exits with status 1 when the run stopped or an order could not be charged."""
+    from traded_app.services import invoice_runs, invoicing
+
+    try:
+        run = invoice_runs.start(None, source="cli", workers=workers)
+    except invoice_runs.NothingToIssue as nothing:
+        db.session.rollback()
+        click.echo(f"{nothing}.")
+        return
+    except (invoice_runs.InvoiceRunError, invoicing.InvoicingError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"Invoice run {run.id}: {run.orders_total} orders, {run.workers} rendering processes."
+    )
+
+    def report(progress: object) -> None:
+        click.echo(
+            f"  {progress.done} of {progress.orders_total} done "  # type: ignore[attr-defined]
+            f"({progress.issued} issued, {progress.failed} failed)"  # type: ignore[attr-defined]
+        )
+
+    run = invoice_runs.execute(run.id, batch_size=batch_size, on_batch=report)
+    items = invoice_runs.items_of(run)
+    click.echo(
+        f"Invoice run {run.id} {run.status.label.lower()}: {run.issued} issued, {run.failed} failed."
+    )
+    for item in items.failed:
+        click.echo(f"  Not issued: {item.order.reference} ({item.order.school.name}): {item.error}")
+    if run.error:
+        click.echo(f"  {run.error}")
+    if run.status.value != "finished" or run.failed:
+        raise SystemExit(1)

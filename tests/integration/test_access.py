@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 
-from tests.factories import submitted_order, visit_and_closure_for_access
+from tests.factories import (
+    charged_order,
+    finished_invoice_run,
+    submitted_order,
+    visit_and_closure_for_access,
+)
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
 
 ANON = None
@@ -59,6 +64,13 @@ EXPECTED: dict[str, Any] = {
     "council_days.school_allocation": {Role.LA_ADMIN},
     "council_days.closure_days": {Role.LA_ADMIN},
     "council_days.delete_closure_day": {Role.LA_ADMIN},
+    "invoices.school_documents": SCHOOL_ROLES,
+    "invoices.document_detail": ALL,
+    "invoices.document_pdf": ALL,
+    "invoices.send_again": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "invoices.council_invoices": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "invoices.start_run": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "invoices.run_progress": {Role.LA_FINANCE, Role.LA_ADMIN},
 }
 
 ROUTES_SNAPSHOT = Path(__file__).with_name("routes.txt")
@@ -98,6 +110,10 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["urn"] = world.school.urn
     if "visit_id" in rule.arguments:
         args["visit_id"] = world.visit.id
+    if "document_id" in rule.arguments:
+        args["document_id"] = world.document.id
+    if "run_id" in rule.arguments:
+        args["run_id"] = world.run.id
     return args
 
 
@@ -105,6 +121,8 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
 def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role | None) -> None:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
+    _order, world.document = charged_order(world)
+    world.run = finished_invoice_run(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

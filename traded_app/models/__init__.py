@@ -11,6 +11,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
     Document,
     DocumentCounter,
@@ -46,6 +47,9 @@ __all__ = [
     "DocumentSend",
     "DocumentType",
     "DocumentVatBand",
+    "InvoiceRun",
+    "InvoiceRunItem",
+    "InvoiceRunStatus",
     "Order",
     "OrderEvent",
     "OrderLine",

@@ -5,6 +5,9 @@ counter row locked), copy every figure and party as it is now, render the PDF fr
 alone, store the file atomically with its SHA-256, and insert the rows. If anything fails, the
 transaction rolls back: the number is not used, nothing is half-issued, and a PDF file already
 written under that number is simply replaced when the number is next taken.
+
+The step has two halves, `prepare` (number, rows, the data to render) and `finish` (the stored
+file and the insert), so an invoice run can render a batch's PDFs in parallel between them.
 """
 
 from __future__ import annotations
@@ -339,6 +342,12 @@ def issue_for_order(order: Order, user: User | None, on: date | None = None) -> 
     """Charge a confirmed order: a VAT invoice or, for a maintained school, an internal recharge.
 
     Each order is charged once (a unique index makes sure of it, whatever races)."""
+    return _render_and_finish(prepare_charge(order, user, on=on))
+
+
+def prepare_charge(order: Order, user: User | None, on: date | None = None) -> PreparedDocument:
+    """The first half of charging `order` (see `prepare`): refused, with InvoicingError, before
+    any number is taken when the order cannot be charged."""
     if order.status not in SOLD_STATUSES:
         raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
     if charge_document_for(order) is not None:
@@ -364,7 +373,7 @@ def issue_for_order(order: Order, user: User | None, on: date | None = None) -> 
             for service, half_days, price, _treatment, _rate in lines
         ]
     document_type = DocumentType.RECHARGE if recharge else DocumentType.INVOICE
-    return _issue(document_type, order, user, lines, on=on)
+    return prepare(document_type, order, user, lines, on=on)
 
 
 def credit_order(
@@ -412,8 +421,8 @@ def credit_order(
         )
     if not lines:
         return None
-    return _issue(
-        DocumentType.CREDIT_NOTE, order, user, lines, credits=charge, reason=reason, on=on
+    return _render_and_finish(
+        prepare(DocumentType.CREDIT_NOTE, order, user, lines, credits=charge, reason=reason, on=on)
     )
 
 
@@ -438,7 +447,23 @@ def credited_pence(charge: Document) -> int:
     )
 
 
-def _issue(
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document with its number taken and its rows built, not yet rendered or stored.
+
+    Only valid inside the transaction that prepared it: rolling back returns the number."""
+
+    document: Document
+    data: DocumentData
+
+
+def _render_and_finish(prepared: PreparedDocument) -> Document:
+    from traded_app.services import pdf
+
+    return finish(prepared, pdf.render(prepared.data))
+
+
+def prepare(
     document_type: DocumentType,
     order: Order,
     user: User | None,
@@ -447,9 +472,11 @@ def _issue(
     credits: Document | None = None,
     reason: str = "",
     on: date | None = None,
-) -> Document:
-    from traded_app.services import pdf
-
+) -> PreparedDocument:
+    """Take the next number (the counter row stays locked until the transaction ends) and copy
+    every figure and party into a document that is not yet in the session, with the data its
+    PDF is rendered from. Issuing is `prepare`, render the data, then `finish`, all in one
+    transaction; an invoice run renders many prepared documents in parallel between the two."""
     settings = _settings()
     issue_date = on or today()
     financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
@@ -511,11 +538,20 @@ def _issue(
         )
         for position, band in enumerate(totals.bands, start=1)
     ]
-    content = pdf.render(document_data(document))
+    return PreparedDocument(document, document_data(document))
+
+
+def finish(prepared: PreparedDocument, content: bytes) -> Document:
+    """Store the rendered PDF atomically with its SHA-256 and insert the document; its first
+    e-mail to the school goes once the transaction commits (document_sending)."""
+    from traded_app.services import document_sending
+
+    document = prepared.document
     document.pdf_sha256 = store_pdf(document.pdf_path, content)
     document.pdf_bytes = len(content)
     db.session.add(document)
     db.session.flush()
+    document_sending.send_after_commit(document)
     return document
 
 

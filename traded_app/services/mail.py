@@ -10,6 +10,8 @@ import logging
 import os
 import smtplib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -21,7 +23,20 @@ from traded_app.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def build_message(to: list[str], subject: str, body: str, sender: str) -> EmailMessage:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/pdf"
+
+
+def build_message(
+    to: list[str],
+    subject: str,
+    body: str,
+    sender: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -29,22 +44,34 @@ def build_message(to: list[str], subject: str, body: str, sender: str) -> EmailM
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(body)
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
     return message
 
 
-def send_mail(to: list[str], subject: str, body: str) -> bool:
-    """Send a plain-text e-mail; True when it was sent (or written to the outbox)."""
+def send_mail(
+    to: list[str], subject: str, body: str, attachments: Sequence[Attachment] = ()
+) -> bool:
+    """Send a plain-text e-mail, with any attachments; True when it was sent (or written to the
+    outbox)."""
     recipients = [address for address in to if address]
     if not recipients:
         return False
     config = current_app.config
-    message = build_message(recipients, subject, body, config["MAIL_SENDER"])
     try:
+        message = build_message(recipients, subject, body, config["MAIL_SENDER"], attachments)
         if config["MAIL_SERVER"]:
             _send_smtp(message)
         else:
             _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
-    except (OSError, smtplib.SMTPException):
+    except (OSError, smtplib.SMTPException, ValueError, TypeError):
+        # ValueError/TypeError: an address or attachment the e-mail library cannot encode.
         log.exception("Could not send e-mail %r to %s", subject, recipients)
         return False
     return True

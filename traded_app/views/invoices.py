@@ -1,0 +1,164 @@
+"""Issued documents: the school's Invoices page, a document's page and its PDF, sending again,
+and finance's invoice runs with their progress."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.extensions import db
+from traded_app.forms.auth import EmptyForm
+from traded_app.models import Document, DocumentLine, DocumentVatBand, Order, School
+from traded_app.models.types import Role, VatTreatment
+from traded_app.services import document_sending, documents, invoice_runs, invoicing
+from traded_app.services.settings import council_settings
+from traded_app.views.orders import sentence
+from traded_app.web import is_htmx
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("invoices", __name__)
+
+FINANCE = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
+
+
+@bp.app_template_global()
+def order_documents(order: Order) -> list[documents.DocumentRow]:
+    """The order's invoice or recharge and credit notes, for the order's page."""
+    return documents.documents_of_order(order)
+
+
+@bp.app_template_global()
+def outstanding_documents(school: School) -> documents.Outstanding:
+    """What the school has left to settle, for its dashboard."""
+    return documents.outstanding(school)
+
+
+@bp.app_template_filter()
+def vat_rate_text(line: DocumentLine | DocumentVatBand) -> str:
+    """A line's VAT column: '20%', '17.5%', or why it carries none ('Exempt')."""
+    if line.vat_treatment not in RATED:
+        return line.vat_treatment.label
+    whole, part = divmod(line.vat_rate_bp, 100)
+    return f"{whole}%" if part == 0 else f"{whole}.{part:02d}".rstrip("0") + "%"
+
+
+RATED = frozenset({VatTreatment.STANDARD, VatTreatment.REDUCED, VatTreatment.ZERO})
+
+
+def _visible_document(document_id: int) -> Document:
+    try:
+        return documents.document_visible_to(current_user, document_id)
+    except documents.DocumentNotFound:
+        abort(404)
+
+
+@bp.route("/invoices")
+@roles_required(SCHOOL)
+def school_documents() -> str:
+    return render_template(
+        "documents/school_list.html", rows=documents.documents_of_school(current_user.school)
+    )
+
+
+@bp.route("/documents/<int:document_id>")
+@roles_required(ALL_ROLES)
+def document_detail(document_id: int) -> str:
+    document = _visible_document(document_id)
+    return render_template(
+        "documents/detail.html",
+        document=document,
+        row=documents.row_for(document),
+        credit_notes=documents.rows_for(documents.credit_notes_against(document)),
+        sends=document_sending.sends_of(document),
+        can_send=current_user.role in FINANCE,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/documents/<int:document_id>/pdf")
+@roles_required(ALL_ROLES)
+def document_pdf(document_id: int) -> Response:
+    """The PDF exactly as issued; if the stored file is missing or altered, say so (never make a
+    new one: it would not be the document the school was sent)."""
+    document = _visible_document(document_id)
+    try:
+        content = invoicing.read_pdf(document)
+    except invoicing.MissingPdfError as error:
+        log.error("Download refused: %s", error)
+        html = render_template("documents/pdf_unavailable.html", document=document)
+        return Response(html, status=404, mimetype="text/html")
+    response = Response(content, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "attachment", filename=f"{document.number}.pdf")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/documents/<int:document_id>/send", methods=["POST"])
+@roles_required(FINANCE)
+def send_again(document_id: int) -> Response:
+    document = _visible_document(document_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    send = document_sending.send_again(document, current_user)
+    if send.succeeded:
+        flash(f"{document.number} has been sent to {send.recipient}.", "success")
+    else:
+        flash(f"{document.number} was not sent. {sentence(send.error)}", "info")
+    return redirect(url_for("invoices.document_detail", document_id=document.id))
+
+
+# --- Finance: documents and invoice runs ------------------------------------------------------
+
+
+@bp.route("/council/invoices")
+@roles_required(FINANCE)
+def council_invoices() -> str:
+    settings = council_settings()
+    running = invoice_runs.running_run()
+    return render_template(
+        "documents/council.html",
+        pending=invoice_runs.pending_orders(),
+        in_runs=settings is not None and settings.invoice_timing == "invoice_run",
+        running=running,
+        running_is_stale=running is not None and invoice_runs.is_stale(running),
+        runs=invoice_runs.latest_runs(),
+        unsent=documents.unsent_documents(),
+        recent=documents.recent_documents(),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/council/invoice-runs", methods=["POST"])
+@roles_required(FINANCE)
+def start_run() -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        run = invoice_runs.start(current_user, source="web")
+    except (invoice_runs.InvoiceRunError, invoicing.InvoicingError) as error:
+        db.session.rollback()
+        flash(sentence(str(error)), "info")
+        return redirect(url_for("invoices.council_invoices"))
+    invoice_runs.start_after_commit(run)
+    return redirect(url_for("invoices.run_progress", run_id=run.id))
+
+
+@bp.route("/council/invoice-runs/<int:run_id>")
+@roles_required(FINANCE)
+def run_progress(run_id: int) -> str:
+    """The run's progress: the whole page, or for htmx's polling just the progress fragment
+    (which stops asking once the run has ended)."""
+    run = invoice_runs.get_run(run_id)
+    if run is None:
+        abort(404)
+    return render_template(
+        "documents/_run_progress.html" if is_htmx() else "documents/run.html",
+        run=run,
+        stale=invoice_runs.is_stale(run),
+        items=invoice_runs.items_of(run),
+    )
