@@ -9,7 +9,7 @@ a title and a language, and "Page n of m" in its footer.
 
 The parsed stylesheet and the font configuration are made once per thread and reused: they
 are most of a warm render's set-up cost, and neither depends on the document (bench/invoices.py
-measures it).
+measures it). So is the template: a changed print.css or document.html needs a restart.
 """
 
 from __future__ import annotations
