@@ -164,6 +164,26 @@ def test_a_run_whose_process_stopped_is_finished_by_the_next(
     assert sequences("recharge") == [1, 2] and sequences("invoice") == [1]
 
 
+def test_a_stalled_run_that_wakes_after_being_replaced_stops_and_issues_nothing_twice(
+    waiting: list[Order],
+) -> None:
+    later: list[InvoiceRun] = []
+
+    def stall_and_be_replaced(run: InvoiceRun) -> None:
+        if later:
+            return
+        run.heartbeat_at = utcnow() - timedelta(minutes=10)
+        db.session.commit()
+        later.append(invoice_runs.start(None, source="cli", workers=1))
+        db.session.commit()
+
+    stalled = run_now(batch_size=1, on_batch=stall_and_be_replaced)
+    assert stalled.status == InvoiceRunStatus.INTERRUPTED and stalled.issued == 1
+    finishing = invoice_runs.execute(later[0].id)
+    assert finishing.status == InvoiceRunStatus.FINISHED and finishing.issued == 2
+    assert charges_per_order() == {order.id: 1 for order in waiting}
+
+
 class _Stop(BaseException):
     """Stands for the process dying: nothing after it runs, not even the failure handling."""
 

@@ -252,6 +252,10 @@ def renderer(workers: int) -> Iterator[Submit]:
         yield lambda data: pool.submit(pdf.render, data)
 
 
+class _Superseded(Exception):
+    pass
+
+
 @dataclass
 class _RenderFailed(Exception):
     order_id: int
@@ -279,6 +283,10 @@ def execute(
                 _batch(run_id, order_ids[first : first + batch_size], submit)
                 if on_batch is not None:
                     on_batch(_run(run_id))
+    except _Superseded:
+        db.session.rollback()
+        log.warning("Invoice run %s stopped: a later run took over its work", run_id)
+        return _run(run_id)
     except Exception as error:
         db.session.rollback()
         log.exception("Invoice run %s stopped", run_id)
@@ -311,8 +319,12 @@ def _batch(run_id: int, order_ids: list[int], submit: Submit) -> None:
     recorded as failed and the batch is done again without it (its number goes back)."""
     left_out: set[int] = set()
     while True:
+        run = _run(run_id)
+        if run.status != InvoiceRunStatus.RUNNING:
+            # Marked interrupted by a later run while this one was stalled: that run does the rest.
+            raise _Superseded
         try:
-            _issue_batch(_run(run_id), [i for i in order_ids if i not in left_out], submit)
+            _issue_batch(run, [i for i in order_ids if i not in left_out], submit)
             db.session.commit()
             return
         except _RenderFailed as failure:
