@@ -172,7 +172,13 @@ def test_the_document_page_shows_lines_totals_sends_and_credit_notes(
     assert "Send again" not in sent  # schools cannot send
     credit_page = client.get(f"/documents/{credit.id}").soup
     assert credit_page.h1.get_text(strip=True) == f"Credit note {credit.number}"
-    assert invoice.number in text_of(credit_page, ".govuk-summary-list")
+    summary_links = {
+        a.get_text(strip=True): a["href"] for a in credit_page.select(".govuk-summary-list a")
+    }
+    assert summary_links == {
+        order.reference: f"/orders/{order.id}",
+        invoice.number: f"/documents/{invoice.id}",
+    }
     assert "Changed plans" in text_of(credit_page, ".govuk-summary-list")
 
 
