@@ -368,3 +368,79 @@ def finished_invoice_run(world: World) -> Any:
     db.session.add(run)
     db.session.commit()
     return run
+
+
+# --- Running the service: GIAS imports (issue 8) ------------------------------------------------
+
+GIAS_HEADER = [
+    "URN",
+    "LA (code)",
+    "LA (name)",
+    "EstablishmentName",
+    "TypeOfEstablishment (name)",
+    "EstablishmentTypeGroup (name)",
+    "EstablishmentStatus (name)",
+    "ReasonEstablishmentOpened (name)",
+    "OpenDate",
+    "ReasonEstablishmentClosed (name)",
+    "CloseDate",
+    "PhaseOfEducation (name)",
+    "Street",
+    "Town",
+    "Postcode",
+    "DistrictAdministrative (name)",
+]
+
+
+def gias_row(urn: int, name: str, **values: str) -> dict[str, str]:
+    """One GIAS export row (its own column names): an open LA-maintained primary by default."""
+    row = {
+        "URN": str(urn),
+        "LA (code)": "881",
+        "LA (name)": "Essex",
+        "EstablishmentName": name,
+        "TypeOfEstablishment (name)": "Community school",
+        "EstablishmentTypeGroup (name)": "Local authority maintained schools",
+        "EstablishmentStatus (name)": "Open",
+        "ReasonEstablishmentOpened (name)": "Not applicable",
+        "OpenDate": "",
+        "ReasonEstablishmentClosed (name)": "Not applicable",
+        "CloseDate": "",
+        "PhaseOfEducation (name)": "Primary",
+        "Street": "1 School Lane",
+        "Town": "Chelmsford",
+        "Postcode": f"CM1 {urn % 10}AA",
+        "DistrictAdministrative (name)": "Chelmsford",
+    }
+    row.update(values)
+    return row
+
+
+def gias_csv(rows: list[dict[str, str]], *, encoding: str = "utf-8") -> bytes:
+    """A GIAS-shaped CSV file as bytes."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=GIAS_HEADER, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def gias_import_for_access(world: World) -> Any:
+    """A previewed GIAS import (one new school) for the route × role test."""
+    import io
+
+    from traded_app.services import gias_import
+
+    world.council.la_code = "881"
+    db.session.flush()
+    record = gias_import.preview(
+        io.BytesIO(gias_csv([gias_row(200001, "New Primary School")])),
+        "gias.csv",
+        "881",
+        world.users[Role.LA_ADMIN],
+    )
+    db.session.commit()
+    return record

@@ -112,9 +112,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services import document_sending, invoice_runs, invoicing, notifications
+    from traded_app.services import audit, document_sending, invoice_runs, invoicing, notifications
 
     notifications.init_app()
+    audit.init_app()
     invoicing.install_immutability_guard()
     document_sending.init_app()
     invoice_runs.init_app()
@@ -132,6 +133,9 @@ def _register_blueprints(app: Flask) -> None:
     from traded_app.views import invoices
 
     app.register_blueprint(invoices.bp)
+    from traded_app.views import admin
+
+    app.register_blueprint(admin.bp)
 
 
 def _refuse_demo_data(app: Flask) -> None:

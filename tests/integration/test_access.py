@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from tests.factories import (
     charged_order,
     finished_invoice_run,
+    gias_import_for_access,
     submitted_order,
     visit_and_closure_for_access,
 )
@@ -71,6 +72,43 @@ EXPECTED: dict[str, Any] = {
     "invoices.council_invoices": {Role.LA_FINANCE, Role.LA_ADMIN},
     "invoices.start_run": {Role.LA_FINANCE, Role.LA_ADMIN},
     "invoices.run_progress": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.accept_invite": PUBLIC,
+    **{
+        f"admin.{name}": {Role.LA_ADMIN}
+        for name in (
+            "index",
+            "services",
+            "new_service",
+            "edit_service",
+            "set_price",
+            "retire_service",
+            "reinstate_service",
+            "schools",
+            "edit_school",
+            "gias_upload",
+            "gias_preview",
+            "gias_discard",
+            "partnerships_page",
+            "edit_partnership",
+            "add_member",
+            "remove_member",
+            "quadrants",
+            "edit_quadrant",
+            "users",
+            "invite_user",
+            "edit_user",
+            "deactivate_user",
+            "reactivate_user",
+            "resend_invite",
+            "settings",
+            "add_academic_year",
+            "edit_academic_year",
+            "audit_trail",
+            "audit_csv",
+        )
+    },
 }
 
 ROUTES_SNAPSHOT = Path(__file__).with_name("routes.txt")
@@ -114,6 +152,24 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["document_id"] = world.document.id
     if "run_id" in rule.arguments:
         args["run_id"] = world.run.id
+    if "import_id" in rule.arguments:
+        args["import_id"] = world.gias_import.id
+    if "partnership_id" in rule.arguments:
+        args["partnership_id"] = world.partnership.id
+    if "quadrant_id" in rule.arguments:
+        args["quadrant_id"] = world.quadrant.id
+    if "user_id" in rule.arguments:
+        # Another user than any signed-in role, so deactivating them spoils nothing.
+        args["user_id"] = world.academy_sbm.id
+    if "start_year" in rule.arguments:
+        args["start_year"] = world.year.start_year
+    if "token" in rule.arguments:
+        from traded_app.services import users_admin
+
+        salt = (
+            users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT
+        )
+        args["token"] = users_admin.make_token(world.academy_sbm, salt)
     return args
 
 
@@ -123,6 +179,7 @@ def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role |
     world.visit, world.closure = visit_and_closure_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
+    world.gias_import = gias_import_for_access(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

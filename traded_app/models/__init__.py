@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from traded_app.models.allocations import CoreAllocation
+from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
 from traded_app.models.catalogue import Service, ServicePrice, ServiceVat
 from traded_app.models.council import (
@@ -11,6 +12,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
     Document,
@@ -36,6 +38,7 @@ __all__ = [
     "AcademicYear",
     "AllocationChange",
     "AllocationSource",
+    "AuditEvent",
     "Base",
     "CancelledBy",
     "ClosureDay",
@@ -47,6 +50,8 @@ __all__ = [
     "DocumentSend",
     "DocumentType",
     "DocumentVatBand",
+    "GiasImport",
+    "GiasImportStatus",
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",

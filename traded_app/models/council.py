@@ -33,6 +33,8 @@ class CouncilSettings(Base):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     vat_number: Mapped[str] = mapped_column(String(32), default="")
+    # The DfE's three-digit local authority code (Essex: 881): a GIAS import keeps only its rows.
+    la_code: Mapped[str] = mapped_column(String(3), default="")
     bank_name: Mapped[str] = mapped_column(String(120), default="")
     bank_account_name: Mapped[str] = mapped_column(String(120), default="")
     bank_sort_code: Mapped[str] = mapped_column(String(8), default="")

@@ -67,3 +67,61 @@ def sign_out() -> Response:
         session.clear()
         flash("You have been signed out.", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+# --- Password reset and invitations -----------------------------------------------------------
+
+
+def _reset_account_key() -> str:
+    return "reset:" + auth_service.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per minute;50 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_reset_account_key)
+def forgot_password() -> str | Response:
+    """Ask for a reset link. The answer is the same whether or not the account exists."""
+    from traded_app.forms.admin import ForgotPasswordForm
+    from traded_app.services import users_admin
+
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        users_admin.request_password_reset(form.email.data or "")
+        return render_template("auth/reset_requested.html", email=form.email.data)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute", methods=["POST"])
+def reset_password(token: str) -> str | Response:
+    return _set_password(token, invitation=False)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute", methods=["POST"])
+def accept_invite(token: str) -> str | Response:
+    return _set_password(token, invitation=True)
+
+
+def _set_password(token: str, *, invitation: bool) -> str | Response:
+    from traded_app.forms.admin import SetPasswordForm
+    from traded_app.services import audit, users_admin
+
+    salt = users_admin.INVITE_SALT if invitation else users_admin.RESET_SALT
+    try:
+        user = users_admin.user_for_token(token[:500], salt)
+    except users_admin.TokenError as error:
+        return render_template("auth/link_problem.html", problem=str(error), invitation=invitation)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        with audit.acting_as(user):
+            users_admin.set_password(user, form.password.data or "")
+        if current_user.is_authenticated:
+            logout_user()
+        session.clear()
+        flash("Your password has been set. Sign in with it now.", "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("auth/set_password.html", form=form, user=user, invitation=invitation)
