@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -14,6 +16,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_accounts)
     app.cli.add_command(generate_allocations)
     app.cli.add_command(invoices_cli)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore_backup)
 
 
 @click.command("seed-demo")
@@ -125,3 +129,61 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
         click.echo(f"  {run.error}")
     if run.status.value != "finished" or run.failed:
         raise SystemExit(1)
+
+
+@click.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Backup file to write (default: instance/backups/traded-<UTC time>.db).",
+)
+@with_appcontext
+def backup(output: Path | None) -> None:
+    """Write a consistent copy of the SQLite database, safe while the app runs."""
+    from traded_app.services.backup import (
+        BackupError,
+        backup_sqlite,
+        default_destination,
+        sqlite_path,
+    )
+
+    try:
+        source = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        result = backup_sqlite(
+            source, output or default_destination(Path(current_app.instance_path))
+        )
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backed up {source} to {result.path} ({result.size_bytes:,} bytes, "
+        f"schema {result.alembic_revision})."
+    )
+    click.echo("Keep the INVOICE_DIR folder with it: issued PDFs are files, not in the database.")
+
+
+@click.command("restore-backup")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@with_appcontext
+def restore_backup(backup_file: Path, yes: bool) -> None:
+    """Replace the SQLite database with a backup made by `flask backup`."""
+    from traded_app.services.backup import BackupError, restore_sqlite, sqlite_path
+
+    try:
+        target = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    if not yes:
+        click.confirm(
+            f"Replace {target} with {backup_file}? Changes since the backup are lost", abort=True
+        )
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        result = restore_sqlite(backup_file, target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {target} from {backup_file} (schema {result.alembic_revision}). "
+        "Run `flask --app wsgi db upgrade` if the backup is from an older release."
+    )

@@ -243,6 +243,24 @@ def init_app() -> None:
     init_app._done = True  # type: ignore[attr-defined]
     event.listen(Session, "before_flush", _refuse_changes_to_the_trail)
     event.listen(Session, "after_flush", _record_flush)
+    _keep_old_values()
+
+
+def _keep_old_values() -> None:
+    """Make SQLAlchemy load a column's old value before an audited attribute is replaced, so
+    "from" is known even when the object was expired (after a commit) before the change."""
+    from traded_app.models import Base
+
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.local_table, "name", None) not in AUDITED:
+            continue
+        for column in mapper.column_attrs:
+            if column.key not in IGNORED_COLUMNS:
+                event.listen(getattr(mapper.class_, column.key), "set", _keep, active_history=True)
+
+
+def _keep(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
+    return value
 
 
 def _refuse_changes_to_the_trail(session: Session, _context: Any, _instances: Any) -> None:

@@ -576,17 +576,12 @@ def apply(record: GiasImport, user: User) -> dict[str, Any]:
         conversion_rows.append(row)
     if new_rows or conversion_rows:
         db.session.execute(insert(SCHOOL), new_rows + conversion_rows)
-    ids = (
-        dict(
-            db.session.execute(
-                select(School.urn, School.id).where(
-                    School.urn.in_([r["urn"] for r in new_rows + conversion_rows])
-                )
-            ).tuples()
-        )
-        if (new_rows or conversion_rows)
-        else {}
-    )
+    # Every school's id by URN: one query, whatever the number of new rows (no huge IN list).
+    ids: dict[int, int] = {}
+    if new_rows or conversion_rows:
+        ids = {
+            urn: school_id for urn, school_id in db.session.execute(select(School.urn, School.id))
+        }
     for row in new_rows:
         entries.append(_created_entry(row, ids[row["urn"]]))
 

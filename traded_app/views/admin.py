@@ -409,6 +409,8 @@ def gias_upload() -> str | BaseResponse:
             form.file.errors = [problems[0]]
         else:
             return redirect(url_for("admin.gias_preview", import_id=record.id))
+        finally:
+            upload.close()  # the spooled temporary file, as soon as it is read
     return render_template(
         "admin/gias_upload.html",
         form=form,
