@@ -412,7 +412,19 @@ def _parse_link_date(raw: str) -> date | None:
 
 
 def load_demo(data_file: Path = DATA_FILE, password_hash: str | None = None) -> dict[str, int]:
-    """Load or refresh the whole demo; returns counts of what is there afterwards."""
+    """Load or refresh the whole demo; returns counts of what is there afterwards.
+
+    The audit trail is paused while loading; the demo's history is then written into it with
+    the people and times of each step (traded_app.services.demo_audit)."""
+    from traded_app.services import audit, demo_audit
+
+    with audit.paused():
+        counts = _load_demo(data_file, password_hash)
+    counts["audit_events"] = demo_audit.load_history()
+    return counts
+
+
+def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     settings = _council()
     this_year = academic_start_year(today())
     years = [ensure_academic_year(y) for y in (this_year - 1, this_year, this_year + 1)]
@@ -463,6 +475,7 @@ def _council() -> CouncilSettings:
             "bank_sort_code": "00-00-00",
             "bank_account_number": "00000000",
             "default_approval_limit_pence": 150_000,
+            "la_code": "881",  # Essex's local authority code in GIAS
         },
     )
     db.session.flush()
