@@ -444,3 +444,133 @@ def gias_import_for_access(world: World) -> Any:
     )
     db.session.commit()
     return record
+
+
+# --- Finance: payments, registers and exports (issue 6) ----------------------------------------
+
+
+def payment_for_access(world: World) -> Any:
+    """A bank transfer of £1 on a fresh invoice to the academy (for the route × role test)."""
+    from traded_app.services import payments
+
+    _order, invoice = charged_order(world, 2, school=world.academy)
+    payment = payments.record_bank_transfer(
+        invoice, 100, today(), "BACS 1", world.users[Role.LA_FINANCE]
+    )
+    db.session.commit()
+    return payment
+
+
+def issue_document(
+    world: World,
+    *,
+    school: School | None = None,
+    document_type: Any = None,
+    lines: list[tuple[int, int, Any, int]] | None = None,
+    on: Any = None,
+    credits: Any = None,
+    po_number: str = "PO-1",
+    number: str | None = None,
+) -> Any:
+    """A document inserted directly (no order workflow, no PDF render: fast enough for hundreds),
+    with its lines and VAT bands worked out by the pricing service as issuing would. `lines` are
+    (half_days, price_per_day_pence, vat_treatment, vat_rate_bp)."""
+    from datetime import timedelta
+
+    from traded_app.models import Document, DocumentLine, DocumentType, DocumentVatBand, Order
+    from traded_app.models.orders import OrderStatus
+    from traded_app.services import pricing
+
+    school = school or world.academy
+    document_type = document_type or (
+        DocumentType.INVOICE
+        if school.billing_route == BillingRoute.INVOICE
+        else DocumentType.RECHARGE
+    )
+    lines = lines or [(2, 45_000, VatTreatment.STANDARD, 2000)]
+    if document_type == DocumentType.RECHARGE:
+        lines = [(h, p, VatTreatment.OUTSIDE_SCOPE, 0) for h, p, _t, _r in lines]
+    issue_date = on or today()
+    totals = pricing.totals([pricing.Line(h, p, t, r) for h, p, t, r in lines])
+    order_id = credits.order_id if credits is not None else None
+    if order_id is None:
+        order = Order(
+            school_id=school.id,
+            academic_year_id=world.year.id,
+            status=OrderStatus.CONFIRMED,
+            po_number=po_number,
+            created_by_id=world.users[Role.LA_ADMIN].id,
+            half_days=totals.half_days,
+            net_pence=totals.net_pence,
+            vat_pence=totals.vat_pence,
+            gross_pence=totals.gross_pence,
+        )
+        db.session.add(order)
+        db.session.flush()
+        order_id = order.id
+    issue_document.counter = getattr(issue_document, "counter", 0) + 1  # type: ignore[attr-defined]
+    sequence = issue_document.counter  # type: ignore[attr-defined]
+    prefix = {"invoice": "INV", "recharge": "RCH", "credit_note": "CRN"}[document_type.value]
+    document = Document(
+        document_type=document_type,
+        number=number or f"{prefix}-T-{sequence:06d}",
+        financial_year=issue_date.year,
+        sequence=sequence,
+        order_id=order_id,
+        credits_document_id=credits.id if credits is not None else None,
+        school_id=school.id,
+        academic_year_id=world.year.id,
+        issue_date=issue_date,
+        due_date=issue_date + timedelta(days=30),
+        seller_name="Testshire County Council",
+        seller_address="County Hall",
+        seller_vat_number="GB123",
+        seller_email="team@council.example",
+        seller_phone="01234",
+        bank_name="Bank",
+        bank_account_name="Testshire CC",
+        bank_sort_code="12-34-56",
+        bank_account_number="12345678",
+        buyer_name=school.name,
+        buyer_urn=school.urn,
+        buyer_address="",
+        buyer_contact_name="Bursar",
+        buyer_contact_email=school.billing_contact_email or "",
+        buyer_cost_centre=school.cost_centre or "",
+        po_number=po_number,
+        order_reference=f"ORD-{order_id}",
+        net_pence=totals.net_pence,
+        vat_pence=totals.vat_pence,
+        gross_pence=totals.gross_pence,
+        pdf_path=f"test/{sequence}.pdf",
+        pdf_sha256="0" * 64,
+        pdf_bytes=0,
+    )
+    document.lines = [
+        DocumentLine(
+            position=i,
+            service_code=world.service.code,
+            service_name=world.service.name,
+            description=world.service.description,
+            income_code=world.service.income_code,
+            half_days=h,
+            price_per_day_pence=p,
+            net_pence=pricing.line_net_pence(h, p),
+            vat_treatment=t,
+            vat_rate_bp=r,
+        )
+        for i, (h, p, t, r) in enumerate(lines, start=1)
+    ]
+    document.vat_bands = [
+        DocumentVatBand(
+            position=i,
+            vat_treatment=b.treatment,
+            vat_rate_bp=b.rate_bp,
+            net_pence=b.net_pence,
+            vat_pence=b.vat_pence,
+        )
+        for i, b in enumerate(totals.bands, start=1)
+    ]
+    db.session.add(document)
+    db.session.flush()
+    return document

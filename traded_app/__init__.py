@@ -133,6 +133,9 @@ def _register_blueprints(app: Flask) -> None:
     from traded_app.views import invoices
 
     app.register_blueprint(invoices.bp)
+    from traded_app.views import finance
+
+    finance.init_app(app)
     from traded_app.views import admin
 
     app.register_blueprint(admin.bp)

@@ -16,6 +16,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_accounts)
     app.cli.add_command(generate_allocations)
     app.cli.add_command(invoices_cli)
+    from traded_app.cli_finance import finance_cli
+
+    app.cli.add_command(finance_cli)
     app.cli.add_command(backup)
     app.cli.add_command(restore_backup)
 

@@ -16,6 +16,7 @@ from tests.factories import (
     charged_order,
     finished_invoice_run,
     gias_import_for_access,
+    payment_for_access,
     submitted_order,
     visit_and_closure_for_access,
 )
@@ -72,6 +73,13 @@ EXPECTED: dict[str, Any] = {
     "invoices.council_invoices": {Role.LA_FINANCE, Role.LA_ADMIN},
     "invoices.start_run": {Role.LA_FINANCE, Role.LA_ADMIN},
     "invoices.run_progress": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "finance.register_page": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "finance.aged_debt_page": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "finance.record_payment": {Role.LA_FINANCE},
+    "finance.reverse_payment": {Role.LA_FINANCE},
+    "finance.settle_recharges": {Role.LA_FINANCE},
+    "finance.send_reminders": {Role.LA_FINANCE},
+    "finance.exports_page": {Role.LA_FINANCE},
     "auth.forgot_password": PUBLIC,
     "auth.reset_password": PUBLIC,
     "auth.accept_invite": PUBLIC,
@@ -152,6 +160,8 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["document_id"] = world.document.id
     if "run_id" in rule.arguments:
         args["run_id"] = world.run.id
+    if "payment_id" in rule.arguments:
+        args["payment_id"] = world.payment.id
     if "import_id" in rule.arguments:
         args["import_id"] = world.gias_import.id
     if "partnership_id" in rule.arguments:
@@ -179,6 +189,7 @@ def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role |
     world.visit, world.closure = visit_and_closure_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
+    world.payment = payment_for_access(world)
     world.gias_import = gias_import_for_access(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest

@@ -12,6 +12,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.finance import DocumentExport, ExportKind, FinanceExport, Reminder
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
@@ -23,6 +24,7 @@ from traded_app.models.invoices import (
     DocumentVatBand,
 )
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
+from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
 from traded_app.models.users import User
 from traded_app.models.visits import (
@@ -46,10 +48,13 @@ __all__ = [
     "CouncilSettings",
     "Document",
     "DocumentCounter",
+    "DocumentExport",
     "DocumentLine",
     "DocumentSend",
     "DocumentType",
     "DocumentVatBand",
+    "ExportKind",
+    "FinanceExport",
     "GiasImport",
     "GiasImportStatus",
     "InvoiceRun",
@@ -60,9 +65,12 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "Partnership",
+    "Payment",
+    "PaymentKind",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
+    "Reminder",
     "School",
     "Service",
     "ServicePrice",

@@ -17,6 +17,7 @@ class CouncilSettings(Base):
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_range"),
+        CheckConstraint("reminder_interval_days BETWEEN 1 AND 365", name="reminder_interval_range"),
         CheckConstraint(
             "invoice_timing IN ('on_confirmation', 'invoice_run')", name="invoice_timing_known"
         ),
@@ -50,6 +51,8 @@ class CouncilSettings(Base):
     default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
     default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)
+    # An overdue invoice's reminder e-mail goes at most once in this many days.
+    reminder_interval_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # Core allocation rules, all in half-day units (DOMAIN.md "Core allocation").
     core_partnership_base_half_days: Mapped[int] = mapped_column(Integer, default=4)
     core_partnership_per_school_half_days: Mapped[int] = mapped_column(Integer, default=2)

@@ -1,15 +1,11 @@
-"""Reading issued documents: who may see which, their status and balance, and the lists the
-pages show.
+"""Reading issued documents: who may see which, and the lists the pages show.
 
-Until payments are recorded (a later issue), a charge's balance is its gross amount less the
-credit notes against it. Status: Credited (nothing left), Overdue (a VAT invoice past its due
-date with something left), Part credited, or Issued. An internal recharge is never Overdue: it
-is settled by a journal the council makes, not by the school paying.
+Balances and statuses come from traded_app.services.balances (gross less credit notes less
+payments), the one place they are worked out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentSend, DocumentType, Order, School, User
-from traded_app.services.settings import today
+from traded_app.models import Document, DocumentSend, Order, School, User
+from traded_app.services import balances
 
 
 class DocumentNotFound(LookupError):
@@ -36,58 +32,31 @@ def document_visible_to(user: User, document_id: int) -> Document:
 
 
 @dataclass(frozen=True)
-class Status:
-    label: str
-    tag_class: str
-
-
-ISSUED = Status("Issued", "govuk-tag--blue")
-CREDITED = Status("Credited", "govuk-tag--grey")
-PART_CREDITED = Status("Part credited", "govuk-tag--yellow")
-OVERDUE = Status("Overdue", "govuk-tag--red")
-
-
-@dataclass(frozen=True)
 class DocumentRow:
     document: Document
-    credited_pence: int  # credit notes against it (0 for a credit note)
+    figures: balances.Figures
+
+    @property
+    def credited_pence(self) -> int:
+        """Credit notes against it (0 for a credit note)."""
+        return self.figures.credited_pence
+
+    @property
+    def paid_pence(self) -> int:
+        return self.figures.paid_pence
 
     @property
     def balance_pence(self) -> int | None:
         """What is left to settle; None for a credit note, which has no balance of its own."""
-        if self.document.is_credit_note:
-            return None
-        return self.document.gross_pence - self.credited_pence
+        return self.figures.balance_pence
 
-    def status(self, on: date | None = None) -> Status:
-        document = self.document
-        if document.is_credit_note:
-            return ISSUED
-        balance = self.balance_pence or 0
-        if balance <= 0:
-            return CREDITED
-        if document.document_type == DocumentType.INVOICE and document.due_date < (on or today()):
-            return OVERDUE
-        if self.credited_pence:
-            return PART_CREDITED
-        return ISSUED
-
-
-def _credited_by_charge(charge_ids: Iterable[int]) -> dict[int, int]:
-    ids = list(charge_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Document.credits_document_id, func.sum(Document.gross_pence))
-        .where(Document.credits_document_id.in_(ids))
-        .group_by(Document.credits_document_id)
-    ).tuples()
-    return {charge_id: int(total) for charge_id, total in rows if charge_id is not None}
+    def status(self, on: date | None = None) -> balances.DocumentStatus:
+        return self.figures.status(on)
 
 
 def rows_for(documents: list[Document]) -> list[DocumentRow]:
-    credited = _credited_by_charge(d.id for d in documents if not d.is_credit_note)
-    return [DocumentRow(d, credited.get(d.id, 0)) for d in documents]
+    figures = balances.figures_for(documents)
+    return [DocumentRow(d, figures[d.id]) for d in documents]
 
 
 def row_for(document: Document) -> DocumentRow:
@@ -122,21 +91,12 @@ def credit_notes_against(document: Document) -> list[Document]:
     )
 
 
-@dataclass(frozen=True)
-class Outstanding:
-    count: int
-    balance_pence: int
-    overdue: int
+Outstanding = balances.Outstanding
 
 
 def outstanding(school: School) -> Outstanding:
     """The school's charges with something left to settle (for its dashboard)."""
-    rows = [r for r in documents_of_school(school) if (r.balance_pence or 0) > 0]
-    return Outstanding(
-        count=len(rows),
-        balance_pence=sum(r.balance_pence or 0 for r in rows),
-        overdue=sum(1 for r in rows if r.status() == OVERDUE),
-    )
+    return balances.outstanding_for_school(school)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,107 @@
+"""Finance's records about documents: reminders sent, and exports to the council's ledger.
+
+Documents never change, so what happens to them later is kept beside them: a Reminder row for
+each reminder e-mail, and a DocumentExport row linking each document to each export that
+carried it (so finance sees what has been posted and nothing goes to the ledger twice by
+accident).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.invoices import Document
+from traded_app.models.types import enum_column
+from traded_app.models.users import User
+
+
+class Reminder(Base):
+    """One reminder e-mail about an overdue invoice: queued in the transaction that decided to
+    send it, then sent after commit (succeeded stays None until the mail service answers)."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    balance_pence: Mapped[int] = mapped_column(Integer)  # what the reminder asked for
+    days_overdue: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[bool | None] = mapped_column(nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[Document] = relationship()
+    sent_by: Mapped[User | None] = relationship()
+
+
+class ExportKind(StrEnum):
+    SALES_CSV = "sales_csv"
+    SALES_XLSX = "sales_xlsx"
+    JOURNAL_CSV = "journal_csv"
+    PDF_ZIP = "pdf_zip"
+
+    @property
+    def label(self) -> str:
+        return {
+            "sales_csv": "Sales ledger (CSV)",
+            "sales_xlsx": "Sales ledger (XLSX)",
+            "journal_csv": "Recharge journal (CSV)",
+            "pdf_zip": "PDFs (ZIP)",
+        }[self.value]
+
+    @property
+    def family(self) -> str:
+        """Exports of one family post the same documents: a document in a sales CSV is already
+        in the ledger when the XLSX of the same range is made."""
+        return {"sales_csv": "sales", "sales_xlsx": "sales"}.get(self.value, self.value)
+
+    @property
+    def kinds_in_family(self) -> tuple[ExportKind, ...]:
+        return tuple(k for k in ExportKind if k.family == self.family)
+
+
+class FinanceExport(Base):
+    """One export for the ledger: who made it, when, of what, for which dates, how many rows."""
+
+    __tablename__ = "finance_export"
+    __table_args__ = (
+        CheckConstraint("date_to >= date_from", name="dates_in_order"),
+        CheckConstraint("row_count >= 0 AND document_count >= 0", name="counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ExportKind] = mapped_column(enum_column(ExportKind, "export_kind"))
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    source: Mapped[str] = mapped_column(String(8), default="web")  # "web" or "cli"
+    reference: Mapped[str] = mapped_column(String(80), default="")  # a journal's reference
+    excluded_already_exported: Mapped[bool] = mapped_column(default=False)
+    document_count: Mapped[int] = mapped_column(Integer, default=0)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    net_pence: Mapped[int] = mapped_column(Integer, default=0)  # credit notes counted negative
+    vat_pence: Mapped[int] = mapped_column(Integer, default=0)
+    gross_pence: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class DocumentExport(Base):
+    """A document carried by an export."""
+
+    __tablename__ = "document_export"
+
+    export_id: Mapped[int] = mapped_column(ForeignKey("finance_export.id"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id"), primary_key=True, index=True
+    )
+
+    export: Mapped[FinanceExport] = relationship()
+    document: Mapped[Document] = relationship()

@@ -1,0 +1,336 @@
+"""Finance: the register of documents, payments and reversals, journals settling recharges, aged
+debt with reminders, and exports for the ledger.
+
+Service managers may read the register and aged debt; only finance officers move money, send
+reminders or export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from traded_app.access import roles_required
+from traded_app.extensions import db
+from traded_app.formatting import long_date, pounds
+from traded_app.forms.finance import (
+    ExportForm,
+    JournalForm,
+    PaymentForm,
+    ReminderForm,
+    ReverseForm,
+    parse_register_filters,
+)
+from traded_app.models import DocumentType
+from traded_app.models.finance import ExportKind
+from traded_app.models.types import Role
+from traded_app.services import (
+    aged_debt,
+    balances,
+    documents,
+    exports,
+    payments,
+    register,
+    reminders,
+)
+from traded_app.services.balances import DocumentStatus
+from traded_app.web import is_htmx
+
+bp = Blueprint("finance", __name__, url_prefix="/finance")
+
+READERS = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
+FINANCE_ONLY = frozenset({Role.LA_FINANCE})
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the once-per-process hooks finance needs."""
+    app.register_blueprint(bp)
+    payments.install_immutability_guard()
+    reminders.init_app()
+
+
+# --- The register ----------------------------------------------------------------------------
+
+
+@bp.route("/invoices")
+@roles_required(READERS)
+def register_page() -> str:
+    filters, errors = parse_register_filters(request.args)
+    result = None if errors else register.register(filters)
+    school = register.school_by_urn(filters.school_urn) if filters.school_urn else None
+    fragment = is_htmx()
+    return render_template(
+        "finance/_register_results.html" if fragment else "finance/register.html",
+        fragment=fragment,
+        filters=filters,
+        errors=errors,
+        result=result,
+        school=school,
+        quadrants=[] if fragment else register.quadrants(),
+        types=list(DocumentType),
+        statuses=list(DocumentStatus),
+        sorts=register.SORTS,
+    )
+
+
+# --- Payments --------------------------------------------------------------------------------
+
+
+def _document(document_id: int) -> documents.Document:
+    try:
+        return documents.document_visible_to(current_user, document_id)
+    except documents.DocumentNotFound:
+        abort(404)
+
+
+@bp.route("/documents/<int:document_id>/payments/new", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def record_payment(document_id: int) -> str | Response:
+    document = _document(document_id)
+    figures = balances.figures_of(document)
+    form = PaymentForm()
+    problem = payments.route_problem(document, payments.PaymentKind.BANK_TRANSFER)
+    if form.validate_on_submit() and not problem:
+        assert form.amount.pence is not None and form.received_on.data is not None
+        try:
+            payment = payments.record_bank_transfer(
+                document,
+                form.amount.pence,
+                form.received_on.data,
+                form.reference.data or "",
+                current_user,
+                note=form.note.data or "",
+            )
+        except payments.PaymentError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
+        else:
+            left = balances.figures_of(document).balance_pence or 0
+            flash(
+                f"{pounds(payment.amount_pence)} received on {long_date(payment.received_on)} "
+                f"recorded against {document.number}. "
+                + (f"{pounds(left)} is left to pay." if left else "It is now paid in full."),
+                "success",
+            )
+            return redirect(url_for("invoices.document_detail", document_id=document.id))
+    return render_template(
+        "finance/payment.html", document=document, figures=figures, form=form, problem=problem
+    )
+
+
+@bp.route("/payments/<int:payment_id>/reverse", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def reverse_payment(payment_id: int) -> str | Response:
+    payment = payments.get_payment(payment_id)
+    if payment is None:
+        abort(404)
+    already = payments.reversal_of(payment)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            reversal = payments.reverse_payment(payment, form.reason.data or "", current_user)
+        except payments.PaymentError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
+        else:
+            flash(
+                f"The {payment.kind.label.lower()} of {pounds(payment.amount_pence)} "
+                f"({payment.reference}) is reversed: {pounds(-reversal.amount_pence)} taken off "
+                f"what {payment.document.number} has been paid.",
+                "success",
+            )
+            return redirect(url_for("invoices.document_detail", document_id=payment.document_id))
+    return render_template("finance/reverse.html", payment=payment, already=already, form=form)
+
+
+@bp.route("/journals", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def settle_recharges() -> str | Response:
+    """Settle internal recharges by a journal: choose several, give the journal's reference and
+    date."""
+    unsettled = payments.unsettled_recharges()
+    form = JournalForm()
+    form.documents.choices = [(d.id, d.number) for d, _f in unsettled]
+    if form.validate_on_submit():
+        assert form.journal_date.data is not None
+        try:
+            settlement = payments.settle_recharges(
+                form.documents.data or [],
+                form.reference.data or "",
+                form.journal_date.data,
+                current_user,
+            )
+        except payments.PaymentError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
+        else:
+            count = len(settlement.payments)
+            flash(
+                f"{count} {'recharge' if count == 1 else 'recharges'} settled by journal "
+                f"{settlement.payments[0].reference}: {pounds(settlement.total_pence)} in all.",
+                "success",
+            )
+            return redirect(url_for("finance.settle_recharges"))
+    chosen = set(form.documents.data or []) if request.method == "POST" else set()
+    return render_template("finance/journals.html", unsettled=unsettled, form=form, chosen=chosen)
+
+
+# --- Aged debt and reminders -----------------------------------------------------------------
+
+
+@bp.route("/aged-debt")
+@roles_required(READERS)
+def aged_debt_page() -> str:
+    raw = request.args.get("quadrant", "")
+    quadrant_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    interval = reminders.interval_days()
+    return render_template(
+        "finance/aged_debt.html",
+        debt=aged_debt.aged_debt(quadrant_id=quadrant_id),
+        overdue=aged_debt.overdue_invoices(interval),
+        interval=interval,
+        quadrants=register.quadrants(),
+        quadrant_id=quadrant_id,
+        form=ReminderForm(formdata=None),
+        chosen=set(),
+        can_remind=current_user.role == Role.LA_FINANCE,
+    )
+
+
+@bp.route("/reminders", methods=["POST"])
+@roles_required(FINANCE_ONLY)
+def send_reminders() -> str | Response:
+    interval = reminders.interval_days()
+    overdue = aged_debt.overdue_invoices(interval)
+    form = ReminderForm()
+    form.documents.choices = [(o.document.id, o.document.number) for o in overdue]
+    if form.validate_on_submit():
+        try:
+            outcome = reminders.send_reminders(form.documents.data or [], current_user)
+        except reminders.ReminderError as error:
+            form.documents.errors = [str(error)]  # type: ignore[assignment]
+        else:
+            if outcome.queued:
+                numbers = ", ".join(r.document.number for r in outcome.queued)
+                flash(f"Reminders are being sent for {numbers}.", "success")
+            for number, why in outcome.skipped:
+                flash(f"No reminder for {number}: {why}.", "info")
+            return redirect(url_for("finance.aged_debt_page"))
+    return render_template(
+        "finance/aged_debt.html",
+        debt=aged_debt.aged_debt(),
+        overdue=overdue,
+        interval=interval,
+        quadrants=register.quadrants(),
+        quadrant_id=None,
+        form=form,
+        chosen=set(form.documents.data or []),
+        can_remind=True,
+    )
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def exports_page() -> str | Response:
+    form = ExportForm()
+    summary = None
+    if request.method == "GET":
+        start, end = exports.default_range()
+        form.date_from.data, form.date_to.data = start, end
+        form.kind.data = ExportKind.SALES_CSV.value
+    elif form.validate_on_submit():
+        kind = ExportKind(form.kind.data)
+        try:
+            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
+            summary = exports.summarise_range(kind, date_from, date_to)
+            if summary.already_exported and not form.already_exported.data:
+                form.already_exported.errors = [  # type: ignore[assignment]
+                    f"{summary.already_exported} of the {summary.documents} documents issued "
+                    f"in these dates were exported before: choose whether to export them again"
+                ]
+            else:
+                export = exports.create_export(
+                    kind,
+                    date_from,
+                    date_to,
+                    current_user,
+                    exclude_already_exported=form.already_exported.data == "exclude",
+                    reference=form.reference.data or "",
+                )
+                return _download(export)
+        except exports.ExportError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
+    return render_template(
+        "finance/exports.html", form=form, summary=summary, recent=exports.latest_exports()
+    )
+
+
+def _download(export: exports.FinanceExport) -> Response:
+    filename = exports.filename_of(export)
+    if export.kind in (ExportKind.SALES_CSV, ExportKind.JOURNAL_CSV):
+        # The export is committed when this view returns; the file streams after, in its own
+        # app context and read-only transaction (exports.csv_stream). Not stream_with_context:
+        # the request's teardown would then wait for the download to end while holding the
+        # request's write transaction settings.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response = Response(exports.csv_stream(app, export.id), mimetype="text/csv")
+    else:
+        handle = exports.write_to_temporary(export)
+        mimetype = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if export.kind == ExportKind.SALES_XLSX
+            else "application/zip"
+        )
+        response = Response(_file_chunks(handle), mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Export-Id"] = str(export.id)
+    return response
+
+
+def _file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := file.read(65_536):
+            yield chunk
+    finally:
+        file.close()
+
+
+# --- For the document page (templates/finance/_document_finance.html) -------------------------
+
+
+@bp.app_template_global()
+def document_payments(document: documents.Document) -> list[payments.PaymentRow]:
+    return payments.payments_of(document)
+
+
+@bp.app_template_global()
+def document_reminders(document: documents.Document) -> list[reminders.Reminder]:
+    return reminders.reminders_of(document)
+
+
+@bp.app_template_global()
+def document_exports(document: documents.Document) -> list[exports.FinanceExport]:
+    return exports.exports_of(document)
