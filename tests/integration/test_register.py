@@ -1,0 +1,176 @@
+"""The finance register: filters, search, sort, pages, htmx fragments, totals from SQL, bad
+filters with GOV.UK messages, and the same queries for 10 documents as for 500."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import text_of
+from tests.factories import issue_document
+from tests.integration.test_days import count_queries
+from traded_app.extensions import db
+from traded_app.models import DocumentType, Quadrant
+from traded_app.models.types import Role, VatTreatment
+from traded_app.services import payments
+from traded_app.services.settings import today
+
+
+def numbers(page: Any) -> list[str]:
+    return [r.select_one("a").get_text(strip=True) for r in page.select("main tbody tr")]
+
+
+@pytest.fixture()
+def documents(world: Any) -> dict[str, Any]:
+    finance = world.users[Role.LA_FINANCE]
+    east = Quadrant(code="EAST", name="East")
+    db.session.add(east)
+    db.session.flush()
+    world.other_school.quadrant_id = east.id
+    old = issue_document(
+        world, on=today() - timedelta(days=70), po_number="PO-OLD", number="INV-2026-000001"
+    )
+    paid = issue_document(
+        world, lines=[(6, 45_000, VatTreatment.STANDARD, 2000)], number="INV-2026-000002"
+    )
+    recharge = issue_document(world, school=world.other_school, number="RCH-2026-000001")
+    credit = issue_document(
+        world,
+        document_type=DocumentType.CREDIT_NOTE,
+        lines=[(1, 45_000, VatTreatment.STANDARD, 2000)],
+        credits=old,
+        number="CRN-2026-000001",
+    )
+    payments.record_bank_transfer(paid, 162_000, today(), "BACS", finance)
+    db.session.commit()
+    return {"old": old, "paid": paid, "recharge": recharge, "credit": credit, "east": east}
+
+
+def test_every_document_with_totals(as_role: Any, documents: dict[str, Any]) -> None:
+    page = as_role(Role.LA_ADMIN).get("/finance/invoices").soup
+    assert page.h1.get_text(strip=True) == "Invoices and credit notes"
+    assert sorted(numbers(page)) == sorted(d.number for k, d in documents.items() if k != "east")
+    totals = text_of(page, ".app-register-totals")
+    # Invoiced: £540 + £1,620 + £450; credit notes £270; paid £1,620; outstanding
+    # £540 − £270 + £450.
+    assert "Invoiced (invoices and recharges) £2,610.00" in totals
+    assert "Credit notes issued £270.00" in totals
+    assert "Paid £1,620.00" in totals and "Outstanding £720.00" in totals
+    assert "4 documents" in text_of(page, "main h2")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("type=recharge", ["RCH-2026-000001"]),
+        ("type=credit_note", ["CRN-2026-000001"]),
+        ("status=paid", ["INV-2026-000002"]),
+        ("status=overdue", ["INV-2026-000001"]),
+        ("q=PO-OLD", ["INV-2026-000001"]),
+        ("q=rch-2026", ["RCH-2026-000001"]),
+        ("q=100002", ["RCH-2026-000001"]),
+        ("q=hilltop", ["RCH-2026-000001"]),
+        ("school=100002", ["RCH-2026-000001"]),
+        ("min=500&max=600", ["INV-2026-000001"]),
+        ("min=1000", ["INV-2026-000002"]),
+    ],
+)
+def test_filters_and_search(
+    as_role: Any, documents: dict[str, Any], query: str, expected: list[str]
+) -> None:
+    page = as_role(Role.LA_FINANCE).get(f"/finance/invoices?{query}").soup
+    assert numbers(page) == expected
+
+
+def test_quadrant_and_dates(as_role: Any, documents: dict[str, Any]) -> None:
+    client = as_role(Role.LA_FINANCE)
+    page = client.get(f"/finance/invoices?quadrant={documents['east'].id}").soup
+    assert numbers(page) == ["RCH-2026-000001"]
+    since = (today() - timedelta(days=10)).isoformat()
+    page = client.get(f"/finance/invoices?from={since}&type=invoice").soup
+    assert numbers(page) == ["INV-2026-000002"]
+    before = (today() - timedelta(days=60)).isoformat()
+    page = client.get(f"/finance/invoices?to={before}").soup
+    assert numbers(page) == ["INV-2026-000001"]
+
+
+def test_sorting_and_htmx(as_role: Any, documents: dict[str, Any]) -> None:
+    client = as_role(Role.LA_FINANCE)
+    page = client.get("/finance/invoices?sort=number&dir=asc").soup
+    assert numbers(page) == sorted(numbers(page))
+    header = page.select_one("th[aria-sort]")
+    assert header is not None and header["aria-sort"] == "ascending"
+    page = client.get("/finance/invoices?sort=amount&dir=desc").soup
+    assert numbers(page)[0] == "INV-2026-000002"
+    response = client.get("/finance/invoices?type=invoice", headers={"HX-Request": "true"})
+    assert response.soup.select_one("h1") is None  # just the results
+    assert "match the filters" in text_of(response.soup, "#register-status")
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("type=bogus", "Select a type from the list"),
+        ("status=lost", "Select a status from the list"),
+        ("from=2027-02-30", "Issued from must be a real date"),
+        ("from=2027-03-01&to=2027-02-01", "Issued from must be the same as or before issued to"),
+        ("min=10.001", "no more than 2 decimal places"),
+        ("min=-4", "Amount from must be £0 or more"),
+        ("min=50&max=10", "Amount from must be the same as or less than amount to"),
+        ("sort=secret", "Sort by one of the columns offered"),
+    ],
+)
+def test_unknown_or_bad_filters_are_explained(
+    as_role: Any, documents: dict[str, Any], query: str, message: str
+) -> None:
+    page = as_role(Role.LA_FINANCE).get(f"/finance/invoices?{query}").soup
+    assert message in text_of(page, ".govuk-error-summary")
+    assert page.title.get_text().startswith("Error:")
+    assert numbers(page) == []
+
+
+def test_pages_of_fifty(world: Any, as_role: Any) -> None:
+    for _ in range(55):
+        issue_document(world)
+    db.session.commit()
+    client = as_role(Role.LA_FINANCE)
+    page = client.get("/finance/invoices").soup
+    assert len(numbers(page)) == 50
+    next_link = page.select_one(".govuk-pagination__next a")
+    assert next_link is not None
+    page = client.get(next_link["href"]).soup
+    assert len(numbers(page)) == 5
+
+
+def test_the_same_queries_for_10_or_500_documents(world: Any, as_role: Any) -> None:
+    client = as_role(Role.LA_FINANCE)
+
+    def fill(count: int) -> None:
+        for i in range(count):
+            document = issue_document(world, school=world.academy if i % 3 else world.school)
+            if i % 4 == 0 and document.document_type == DocumentType.INVOICE:
+                payments.record_bank_transfer(
+                    document, 100, today(), "B", world.users[Role.LA_FINANCE]
+                )
+            if i % 5 == 0:
+                issue_document(
+                    world,
+                    school=document.school,
+                    document_type=DocumentType.CREDIT_NOTE,
+                    lines=[(1, 1000, VatTreatment.OUTSIDE_SCOPE, 0)],
+                    credits=document,
+                )
+        db.session.commit()
+
+    fill(10)
+    client.get("/finance/invoices")  # warm the session's user
+    with count_queries() as few:
+        client.get("/finance/invoices?sort=balance")
+    fill(490)
+    with count_queries() as many:
+        page = client.get("/finance/invoices?sort=balance").soup
+    assert len(numbers(page)) == 50
+    assert len(many) == len(few), (few, many)
