@@ -29,8 +29,8 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
-from flask import Flask
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from traded_app.database import reset_read_only, set_read_only
@@ -44,6 +44,8 @@ from traded_app.services.settings import today
 
 MAX_RANGE_DAYS = 366  # a whole financial year, leap day included
 BATCH = 2000
+
+Execute = Callable[[Any], Any]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 VAT_CODES = {
@@ -340,7 +342,7 @@ def filename_of(export: FinanceExport) -> str:
 # --- The rows --------------------------------------------------------------------------------
 
 
-def _line_rows(export_id: int) -> Iterator[tuple[Any, ...]]:
+def _line_rows(export_id: int, execute: Execute | None = None) -> Iterator[tuple[Any, ...]]:
     """Every line of the export's documents with its document's columns, in batches."""
     original = aliased(Document)
     stmt = (
@@ -372,7 +374,7 @@ def _line_rows(export_id: int) -> Iterator[tuple[Any, ...]]:
         .order_by(Document.issue_date, Document.number, DocumentLine.position)
         .execution_options(yield_per=BATCH)
     )
-    for row in db.session.execute(stmt):
+    for row in (execute or db.session.execute)(stmt):
         yield tuple(row)
 
 
@@ -414,10 +416,10 @@ class SalesRow:
     values: tuple[Any, ...]  # in SALES_COLUMNS order: text, date, Decimal
 
 
-def sales_rows(export_id: int) -> Iterator[tuple[Any, ...]]:
+def sales_rows(export_id: int, execute: Execute | None = None) -> Iterator[tuple[Any, ...]]:
     """The sales ledger's rows (SALES_COLUMNS): one per document line, credit notes negative;
     text already neutralised, dates as dates, numbers as Decimals."""
-    for lines in _by_document(_line_rows(export_id)):
+    for lines in _by_document(_line_rows(export_id, execute)):
         vats = line_vat([(r[15], r[16], r[17]) for r in lines])
         for row, vat in zip(lines, vats, strict=True):
             (
@@ -464,10 +466,12 @@ def sales_rows(export_id: int) -> Iterator[tuple[Any, ...]]:
             )
 
 
-def journal_rows(export: FinanceExport) -> Iterator[tuple[Any, ...]]:
+def journal_rows(
+    export_id: int, reference: str, execute: Execute | None = None
+) -> Iterator[tuple[Any, ...]]:
     """The recharge journal's rows (JOURNAL_COLUMNS): for each line, the school's cost centre
     debited and the service's income code credited (the other way round for a credit note)."""
-    for row in _line_rows(export.id):
+    for row in _line_rows(export_id, execute):
         (
             _id,
             number,
@@ -493,9 +497,9 @@ def journal_rows(export: FinanceExport) -> Iterator[tuple[Any, ...]]:
         credit_note = document_type == DocumentType.CREDIT_NOTE
         common = (neutralise(number), document_type.value)
         school = (str(urn), neutralise(name), neutralise(code), neutralise(service_name))
-        reference = neutralise(export.reference)
+        journal = neutralise(reference)
         cost_centre_row = (
-            reference,
+            journal,
             issue_date,
             *common,
             neutralise(cost_centre or ""),
@@ -505,7 +509,7 @@ def journal_rows(export: FinanceExport) -> Iterator[tuple[Any, ...]]:
             amount if credit_note else zero,
         )
         income_row = (
-            reference,
+            journal,
             issue_date,
             *common,
             neutralise(income_code),
@@ -548,27 +552,41 @@ def csv_chunks(header: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> Iter
         yield buffer.getvalue().encode()
 
 
-def csv_stream(app: Flask, export_id: int) -> Iterator[bytes]:
+def csv_stream(engine: Engine, export_id: int) -> Iterator[bytes]:
     """The export's CSV for a streamed response. It runs after the request has ended (and its
-    transaction committed), so it opens its own app context and a read-only transaction: on
-    SQLite a plain BEGIN, which takes no write lock however long the download lasts."""
-    with app.app_context():
+    transaction committed), on a connection of its own in a read-only transaction: on SQLite a
+    plain BEGIN, which takes no write lock however long the download lasts. Nothing here
+    depends on a context variable lasting from one chunk to the next (a server may hand each
+    chunk to a different context)."""
+    connection = engine.connect()
+    try:
         token = set_read_only(True)
         try:
-            export = db.session.get(FinanceExport, export_id)
-            assert export is not None
-            yield from write_csv(export)
+            kind, reference = connection.execute(
+                select(FinanceExport.kind, FinanceExport.reference).where(
+                    FinanceExport.id == export_id
+                )
+            ).one()
         finally:
-            db.session.rollback()
             reset_read_only(token)
+        yield from _csv_for(ExportKind(kind), export_id, reference, connection.execute)
+    finally:
+        connection.rollback()
+        connection.close()
 
 
 def write_csv(export: FinanceExport) -> Iterator[bytes]:
-    if export.kind == ExportKind.SALES_CSV:
-        return csv_chunks(SALES_COLUMNS, sales_rows(export.id))
-    if export.kind == ExportKind.JOURNAL_CSV:
-        return csv_chunks(JOURNAL_COLUMNS, journal_rows(export))
-    raise ValueError(f"{export.kind} is not a CSV export")
+    return _csv_for(export.kind, export.id, export.reference, None)
+
+
+def _csv_for(
+    kind: ExportKind, export_id: int, reference: str, execute: Execute | None
+) -> Iterator[bytes]:
+    if kind == ExportKind.SALES_CSV:
+        return csv_chunks(SALES_COLUMNS, sales_rows(export_id, execute))
+    if kind == ExportKind.JOURNAL_CSV:
+        return csv_chunks(JOURNAL_COLUMNS, journal_rows(export_id, reference, execute))
+    raise ValueError(f"{kind} is not a CSV export")
 
 
 def write_xlsx(export: FinanceExport, out: IO[bytes]) -> None:

@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -291,11 +290,10 @@ def _download(export: exports.FinanceExport) -> Response:
     filename = exports.filename_of(export)
     if export.kind in (ExportKind.SALES_CSV, ExportKind.JOURNAL_CSV):
         # The export is committed when this view returns; the file streams after, in its own
-        # app context and read-only transaction (exports.csv_stream). Not stream_with_context:
-        # the request's teardown would then wait for the download to end while holding the
-        # request's write transaction settings.
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response = Response(exports.csv_stream(app, export.id), mimetype="text/csv")
+        # connection and read-only transaction (exports.csv_stream), not the request's context
+        # (stream_with_context would keep the request, its session and its write-lock setting
+        # alive for the whole download).
+        response = Response(exports.csv_stream(db.engine, export.id), mimetype="text/csv")
     else:
         handle = exports.write_to_temporary(export)
         mimetype = (

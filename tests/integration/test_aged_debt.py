@@ -1,0 +1,99 @@
+"""Aged debt by school and age with a chart that needs no script or inline style, and reminders
+that go at most once in the council's interval, logged on the invoice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from tests.conftest import text_of
+from tests.factories import issue_document
+from traded_app.extensions import db
+from traded_app.models import Reminder
+from traded_app.models.types import Role
+from traded_app.services import aged_debt, payments
+from traded_app.services.settings import today
+
+
+def _invoice(world: Any, days_overdue: int, school: Any = None) -> Any:
+    # Due 30 days after issue: issued (30 + days overdue) days ago.
+    return issue_document(world, school=school, on=today() - timedelta(days=30 + days_overdue))
+
+
+def test_buckets_by_school(world: Any, as_role: Any) -> None:
+    world.other_school.billing_route = world.academy.billing_route
+    _invoice(world, -5)  # not yet due: £540
+    _invoice(world, 1)  # 0 to 30
+    _invoice(world, 30)  # 0 to 30
+    _invoice(world, 31)  # 31 to 60
+    part = _invoice(world, 75)  # 61 to 90, £40 paid
+    payments.record_bank_transfer(part, 4000, today(), "B", world.users[Role.LA_FINANCE])
+    _invoice(world, 200, school=world.other_school)  # over 90
+    issue_document(world, school=world.school, on=today() - timedelta(days=200))  # a recharge
+    db.session.commit()
+    debt = aged_debt.aged_debt()
+    totals = debt.totals
+    assert (totals.current, totals.d0_30, totals.d31_60, totals.d61_90, totals.d90_plus) == (
+        54_000,
+        108_000,
+        54_000,
+        50_000,
+        54_000,
+    )
+    assert debt.recharges_awaiting == 1
+    assert [s.name for s in debt.schools] == ["Meadow Academy", "Hilltop Infant School"]
+    page = as_role(Role.LA_ADMIN).get("/finance/aged-debt")
+    soup = page.soup
+    assert "£3,200.00" in text_of(soup, "tfoot")
+    assert "not debt: 1 recharge is waiting" in text_of(soup, "main")
+    chart = soup.select_one("svg.app-aged-chart")
+    assert chart is not None and chart["aria-hidden"] == "true"
+    assert not soup.select("[style]")  # the CSP allows no inline style
+    assert soup.select_one("form[action='/finance/reminders']") is None  # admins only read
+
+
+def test_reminders_go_once_in_the_interval(app: Flask, world: Any, as_role: Any) -> None:
+    world.academy.billing_contact_email = "bursar@meadow.example"
+    world.council.reminder_interval_days = 7
+    overdue = _invoice(world, 40)
+    not_due = _invoice(world, -3)
+    db.session.commit()
+    client = as_role(Role.LA_FINANCE)
+    page = client.get("/finance/aged-debt").soup
+    assert "at most once every 7 days" in text_of(page, "main")
+    boxes = [b["value"] for b in page.select("input[name=documents]")]
+    assert boxes == [str(overdue.id)]
+    page = client.post_form("/finance/reminders", {"documents": []}).soup
+    assert "Select at least one overdue invoice" in text_of(page, ".govuk-error-summary")
+    response = client.post_form("/finance/reminders", {"documents": [str(overdue.id)]})
+    assert response.status_code == 302
+    reminder = db.session.execute(select(Reminder)).scalar_one()
+    assert (reminder.succeeded, reminder.recipient, reminder.days_overdue) == (
+        True,
+        "bursar@meadow.example",
+        40,
+    )
+    outbox = sorted(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    message = outbox[-1].read_bytes().decode()
+    assert f"Reminder: invoice {overdue.number} is overdue" in message
+    assert "40 days overdue" in message
+    # Again at once: refused with the date the next may go, nothing sent.
+    response = client.post_form("/finance/reminders", {"documents": [str(overdue.id)]})
+    page = client.get(response.location).soup
+    assert f"No reminder for {overdue.number}: a reminder went on" in text_of(
+        page, ".govuk-notification-banner"
+    )
+    from traded_app.services import reminders
+
+    outcome = reminders.send_reminders([overdue.id, not_due.id], world.users[Role.LA_FINANCE])
+    db.session.rollback()
+    assert outcome.queued == []
+    assert outcome.skipped[0][1].startswith("a reminder went on")
+    assert outcome.skipped[1] == (not_due.number, "it is not overdue")
+    page = client.get(f"/documents/{overdue.id}").soup
+    assert "to bursar@meadow.example by Finance" in text_of(page, "main")
+    assert len(db.session.execute(select(Reminder)).scalars().all()) == 1
