@@ -46,7 +46,7 @@ from traded_app.models.types import (
     ServiceGroup,
     VatTreatment,
 )
-from traded_app.services import ordering
+from traded_app.services import demo_finance, ordering
 from traded_app.services.allocations import generate_core_allocations
 from traded_app.services.auth import hash_password
 from traded_app.services.catalogue import catalogue_for
@@ -437,8 +437,10 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     db.session.flush()
     for year in years[1:]:
         generate_core_allocations(year, settings)
+    timing = demo_finance.hold_invoices(settings)  # issued below with believable dates
     orders = _orders(demo_schools, {u.email: u for u in accounts}, years[1])
     visit_count = _days(years, demo_schools)
+    demo_finance.load_finance(settings, timing)  # aged invoices, payments, journals
     settings.demo_data = True
     db.session.flush()
     return {
