@@ -574,3 +574,31 @@ def issue_document(
     db.session.add(document)
     db.session.flush()
     return document
+
+
+def card_payment_for_access(world: World) -> tuple[Any, Any]:
+    """Stripe keys, a credit note and a held card payment (for the route x role test, which
+    answers for Stripe with tests/stripe_fake.py)."""
+    from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET
+    from traded_app.models import CardPaymentReview, DocumentType, ReviewKind
+
+    world.council.stripe_secret_key = SECRET_KEY
+    world.council.stripe_webhook_secret = WEBHOOK_SECRET
+    _order, invoice = charged_order(world, 2, school=world.academy)
+    credit_note = issue_document(
+        world,
+        document_type=DocumentType.CREDIT_NOTE,
+        credits=invoice,
+        lines=[(1, 45_000, VatTreatment.STANDARD, 2000)],
+    )
+    review = CardPaymentReview(
+        kind=ReviewKind.PAYMENT,
+        stripe_object_id="pi_access",
+        stripe_payment_intent="pi_access",
+        amount_pence=100,
+        currency="GBP",
+        problem="For the access test",
+    )
+    db.session.add(review)
+    db.session.commit()
+    return credit_note, review

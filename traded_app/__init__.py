@@ -139,6 +139,14 @@ def _register_blueprints(app: Flask) -> None:
     from traded_app.views import admin
 
     app.register_blueprint(admin.bp)
+    from traded_app.extensions import csrf
+    from traded_app.services import card_payments as card_payments_service
+    from traded_app.views import card_payments
+
+    app.register_blueprint(card_payments.bp)
+    # Stripe signs its webhook instead: the one POST without a CSRF token.
+    csrf.exempt(card_payments.webhook)
+    card_payments_service.init_app()
 
 
 def _refuse_demo_data(app: Flask) -> None:

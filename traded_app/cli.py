@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -20,6 +21,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(finance_cli)
     app.cli.add_command(backup)
+    app.cli.add_command(payments_cli)
     app.cli.add_command(restore_backup)
 
 
@@ -190,3 +192,52 @@ def restore_backup(backup_file: Path, yes: bool) -> None:
         f"Restored {target} from {backup_file} (schema {result.alembic_revision}). "
         "Run `flask --app wsgi db upgrade` if the backup is from an older release."
     )
+
+
+@click.group("payments")
+def payments_cli() -> None:
+    """Card payments through Stripe."""
+
+
+@payments_cli.command("reconcile")
+@click.option(
+    "--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day."
+)
+@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@with_appcontext
+def reconcile_payments(date_from: Any, date_to: Any) -> None:
+    """Compare Stripe's card payments and refunds in the dates with ours; list every difference.
+
+    Exits with status 1 when there are differences."""
+    from traded_app.formatting import pounds
+    from traded_app.services import card_payments
+
+    if not card_payments.enabled():
+        raise click.ClickException("Card payments are not set up (no Stripe keys).")
+    try:
+        result = card_payments.reconcile(date_from.date(), date_to.date())
+    except card_payments.CardPaymentError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        db.session.rollback()
+    click.echo(f"Card payments {result.date_from} to {result.date_to}:")
+    click.echo(
+        f"  payments: Stripe {result.stripe_payments} ({pounds(result.stripe_payments_pence)}), "
+        f"here {result.our_payments} ({pounds(result.our_payments_pence)})"
+    )
+    click.echo(
+        f"  refunds: Stripe {result.stripe_refunds} ({pounds(result.stripe_refunds_pence)}), "
+        f"here {result.our_refunds} ({pounds(result.our_refunds_pence)})"
+    )
+    if result.matches:
+        click.echo("No differences.")
+        return
+    click.echo(f"{len(result.differences)} differences:")
+    for d in result.differences:
+        stripe_amount = pounds(d.stripe_pence) if d.stripe_pence is not None else "none"
+        ours = pounds(d.ours_pence) if d.ours_pence is not None else "none"
+        click.echo(
+            f"  {d.what} {d.stripe_id} {d.reference or '-'}: {d.problem} "
+            f"(Stripe {stripe_amount}, here {ours})"
+        )
+    raise SystemExit(1)

@@ -170,10 +170,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_outbox_dir=outbox,
         ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+        extra=_stripe_settings(env),
     )
     if settings.is_production:
         check_production(settings)
     return settings
+
+
+def _stripe_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Card payments: keys set here override the council settings' (for deployments that keep
+    secrets in the environment); APP_BASE_URL makes the PDF's "Pay by card" link; STRIPE_API_BASE
+    points the Stripe library elsewhere (tests' fake Stripe only)."""
+    base_url = env.get("APP_BASE_URL", "").strip().rstrip("/")
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"APP_BASE_URL must start with https://, not {base_url!r}.")
+    return {
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", "").strip(),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", "").strip(),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "").strip(),
+        "STRIPE_WEBHOOK_TOLERANCE": _int(env, "STRIPE_WEBHOOK_TOLERANCE", 300),
+        "APP_BASE_URL": base_url,
+    }
 
 
 def check_production(settings: Settings) -> None:

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask, current_app
 
 from tests.factories import (
+    card_payment_for_access,
     charged_order,
     finished_invoice_run,
     gias_import_for_access,
@@ -80,6 +81,16 @@ EXPECTED: dict[str, Any] = {
     "finance.settle_recharges": {Role.LA_FINANCE},
     "finance.send_reminders": {Role.LA_FINANCE},
     "finance.exports_page": {Role.LA_FINANCE},
+    "card_payments.pay_link": SCHOOL_ROLES,
+    "card_payments.pay": SCHOOL_ROLES,
+    "card_payments.checkout_return": SCHOOL_ROLES,
+    "card_payments.checkout_cancelled": SCHOOL_ROLES,
+    "card_payments.webhook": PUBLIC,
+    "card_payments.reviews": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "card_payments.review": {Role.LA_FINANCE},
+    "card_payments.refund": {Role.LA_FINANCE},
+    "card_payments.reconcile": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "card_payments.stripe_settings": {Role.LA_ADMIN},
     "auth.forgot_password": PUBLIC,
     "auth.reset_password": PUBLIC,
     "auth.accept_invite": PUBLIC,
@@ -173,6 +184,12 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["user_id"] = world.academy_sbm.id
     if "start_year" in rule.arguments:
         args["start_year"] = world.year.start_year
+    if endpoint == "card_payments.refund":
+        args["document_id"] = world.credit_note.id
+    if "review_id" in rule.arguments:
+        args["review_id"] = world.card_review.id
+    if "number" in rule.arguments:
+        args["number"] = world.document.number
     if "token" in rule.arguments:
         from traded_app.services import users_admin
 
@@ -183,14 +200,28 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
     return args
 
 
+@pytest.fixture()
+def stripe_fake(app: Flask) -> Any:
+    """Card payment routes answer for Stripe from the fake (no network)."""
+    from tests.stripe_fake import FakeStripe
+
+    fake = FakeStripe()
+    app.extensions["stripe_http_client"] = fake.http_client()
+    yield fake
+    app.extensions.pop("stripe_http_client", None)
+
+
 @pytest.mark.parametrize("role", [ANON, *Role], ids=lambda r: r.value if r else "anonymous")
-def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role | None) -> None:
+def test_route_access_by_role(
+    app: Flask, as_role: Any, world: Any, role: Role | None, stripe_fake: Any
+) -> None:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
     world.payment = payment_for_access(world)
     world.gias_import = gias_import_for_access(world)
+    world.credit_note, world.card_review = card_payment_for_access(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
@@ -203,7 +234,10 @@ def test_route_access_by_role(app: Flask, as_role: Any, world: Any, role: Role |
         else:
             response = client.post_form(url)
         refused_anon = response.status_code == 302 and "/sign-in?next=" in response.location
-        if allowed == PUBLIC:
+        if endpoint == "card_payments.webhook":
+            # Public, but only Stripe's signature gets in: an unsigned POST is refused.
+            assert response.status_code == 400, (endpoint, role)
+        elif allowed == PUBLIC:
             assert response.status_code < 400 and not refused_anon, (endpoint, role)
         elif role is None:
             assert refused_anon, (endpoint, response.status_code)

@@ -3,6 +3,12 @@
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.card_payments import (
+    CardPaymentReview,
+    CardRefund,
+    ReviewKind,
+    ReviewStatus,
+)
 from traded_app.models.catalogue import Service, ServicePrice, ServiceVat
 from traded_app.models.council import (
     AcademicYear,
@@ -43,6 +49,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CancelledBy",
+    "CardPaymentReview",
+    "CardRefund",
     "ClosureDay",
     "CoreAllocation",
     "CouncilSettings",
@@ -71,6 +79,8 @@ __all__ = [
     "QuadrantCapacity",
     "QuadrantDistrict",
     "Reminder",
+    "ReviewKind",
+    "ReviewStatus",
     "School",
     "Service",
     "ServicePrice",

@@ -538,7 +538,16 @@ def prepare(
         )
         for position, band in enumerate(totals.bands, start=1)
     ]
-    return PreparedDocument(document, document_data(document))
+    data = document_data(document)
+    if document_type == DocumentType.INVOICE:
+        from dataclasses import replace
+
+        from traded_app.services import card_payments
+
+        # Only when card payments are set up (and the app has an https address) at issue time:
+        # the PDF never changes, so its link is the app's stable page for the invoice.
+        data = replace(data, payment_link=card_payments.payment_link_for(number))
+    return PreparedDocument(document, data)
 
 
 def finish(prepared: PreparedDocument, content: bytes) -> Document:

@@ -276,6 +276,49 @@ def reverse_payment(payment: Payment, reason: str, user: User) -> Payment:
     return reversal
 
 
+def record_card_refund(
+    payment: Payment, amount_pence: int, note: str, user: User | None
+) -> tuple[Payment, Payment | None]:
+    """Record a card refund of `amount_pence` from a card payment (issue 7): the payment is
+    reversed and what is kept of it recorded again with the same reference, so the invoice's
+    paid figure (and so its balance and status) counts the refund and every step stays visible.
+    Returns the reversal and the payment kept (None when all of it went back)."""
+    if payment.kind != PaymentKind.CARD or payment.is_reversal:
+        raise PaymentError("Only a card payment is refunded by card")
+    if not 0 < amount_pence <= payment.amount_pence:
+        raise PaymentError(
+            f"The refund must be more than £0 and at most {pounds(payment.amount_pence)}"
+        )
+    lock_document(payment.document_id)
+    if reversal_of(payment) is not None:
+        raise PaymentError("This payment has already been reversed")
+    reversal = Payment(
+        document_id=payment.document_id,
+        kind=PaymentKind.CARD,
+        amount_pence=-payment.amount_pence,
+        received_on=today(),
+        reference=payment.reference,
+        note=note[:MAX_NOTE_LENGTH],
+        reverses_payment_id=payment.id,
+        recorded_by_id=user.id if user else None,
+    )
+    db.session.add(reversal)
+    kept = None
+    if amount_pence < payment.amount_pence:
+        kept = Payment(
+            document_id=payment.document_id,
+            kind=PaymentKind.CARD,
+            amount_pence=payment.amount_pence - amount_pence,
+            received_on=payment.received_on,
+            reference=payment.reference,
+            note=f"What is kept of the card payment after: {note}"[:MAX_NOTE_LENGTH],
+            recorded_by_id=user.id if user else None,
+        )
+        db.session.add(kept)
+    db.session.flush()
+    return reversal, kept
+
+
 def reversal_of(payment: Payment) -> Payment | None:
     return db.session.execute(
         select(Payment).where(Payment.reverses_payment_id == payment.id)
