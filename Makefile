@@ -85,12 +85,13 @@ lint: setup ## Lint and check formatting with ruff
 typecheck: setup ## Type-check the package with mypy
 	$(BIN)/mypy traded_app
 
-bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import (ratios against a baseline)
+bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline)
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
 	$(BIN)/python bench/ordering.py || status=$$?; \
 	$(BIN)/python bench/overview.py || status=$$?; \
 	$(BIN)/python bench/invoices.py || status=$$?; \
-	$(BIN)/python bench/gias_import.py || status=$$?; exit $$status
+	$(BIN)/python bench/gias_import.py || status=$$?; \
+	$(BIN)/python bench/finance_exports.py || status=$$?; exit $$status
 
 lock: ## Re-pin Python packages after changing pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -609,26 +609,34 @@ def write_xlsx(export: FinanceExport, out: IO[bytes]) -> None:
         return cells
 
     sheet.append(header_row(SALES_COLUMNS))
-    formats: list[str | None] = []
+    # One styled cell per formatted column, reused row after row (write-only mode writes each
+    # row as it is appended): numbers and dates keep their formats without a style lookup per
+    # cell. Text goes in as plain strings, already neutralised, so none starts with "=" and
+    # openpyxl never takes one for a formula.
+    templates: list[WriteOnlyCell | None] = []
     for column in SALES_COLUMNS:
+        number_format = None
         if column in ("issue_date", "due_date"):
-            formats.append("yyyy-mm-dd")
+            number_format = "yyyy-mm-dd"
         elif column in ("days", "vat_rate"):
-            formats.append("0.0#")
+            number_format = "0.0#"
         elif column in SALES_NUMERIC:
-            formats.append("#,##0.00")
+            number_format = "#,##0.00"
+        if number_format is None:
+            templates.append(None)
         else:
-            formats.append(None)
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = number_format
+            templates.append(cell)
     for row in sales_rows(export.id):
-        cells = []
-        for value, number_format in zip(row, formats, strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
-            if number_format:
-                cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
+        values: list[Any] = []
+        for value, template in zip(row, templates, strict=True):
+            if template is None:
+                values.append(value)
+            else:
+                template.value = value
+                values.append(template)
+        sheet.append(values)
     summary = workbook.create_sheet("Summary")
     for label, value in (
         ("Export", export.id),
