@@ -143,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from traded_app.services import card_payments as card_payments_service
     from traded_app.views import card_payments
 
-    app.register_blueprint(card_payments.bp)
+    card_payments.init_app(app)
     # Stripe signs its webhook instead: the one POST without a CSRF token.
     csrf.exempt(card_payments.webhook)
     card_payments_service.init_app()

@@ -861,13 +861,12 @@ def apply_review(review: CardPaymentReview, invoice_number: str, note: str, user
             review.amount_pence,
             today(),
             review.stripe_payment_intent,
-            None,
+            user,
             note=f"Card payment held for review, applied by {user.name}: {note}"[:500],
             stripe_payment_intent=review.stripe_payment_intent,
         )
     except payments.PaymentError as error:
         raise CardPaymentError(str(error), "invoice") from None
-    payment.recorded_by_id = user.id
     review.payment_id = payment.id
     _close(review, ReviewStatus.APPLIED, note, user)
     db.session.flush()

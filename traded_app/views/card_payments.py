@@ -5,8 +5,19 @@ with Stripe; the service manager sets the Stripe keys."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,6 +38,36 @@ bp = Blueprint("card_payments", __name__)
 
 READERS = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 FINANCE_ONLY = frozenset({Role.LA_FINANCE})
+
+
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, and let the pay page's form lead on to Stripe's Checkout.
+
+    Registered before web.init_app, so this runs after the security headers are set (Flask
+    runs after-request functions in reverse order of registration) and can widen them."""
+    app.register_blueprint(bp)
+    app.after_request(_allow_checkout_redirect)
+
+
+def _allow_checkout_redirect(response: Response) -> Response:
+    """The CSP's form-action 'self' also covers where a form's POST redirects to, so "Continue
+    to pay" would be blocked on its way to Checkout: on the pay page only, Stripe's Checkout
+    origin (and a test's fake Stripe) is allowed too."""
+    if request.endpoint != "card_payments.pay":
+        return response
+    policy = response.headers.get("Content-Security-Policy", "")
+    origins = [STRIPE_CHECKOUT_ORIGIN]
+    base = current_app.config.get("STRIPE_API_BASE", "")
+    if base:
+        parts = urlsplit(base)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(origins)
+    )
+    return response
 
 
 def _document(document_id: int) -> Document:
