@@ -59,11 +59,17 @@ def queue(mail: Mail) -> None:
 
 
 def _send_queued(session: Session) -> None:
+    # Releasing a savepoint fires after_commit too: only the real commit sends.
+    if session.in_nested_transaction():
+        return
     for mail in session.info.pop(QUEUE_KEY, []):
         send_mail(list(mail.to), mail.subject, mail.body)
 
 
 def _drop_queued(session: Session) -> None:
+    # Rolling back a savepoint keeps what the outer transaction has queued.
+    if session.in_nested_transaction():
+        return
     session.info.pop(QUEUE_KEY, None)
 
 
