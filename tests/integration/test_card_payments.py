@@ -471,9 +471,14 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
 
         world.council.invoice_timing = "invoice_run"  # confirmed, not yet charged
         order = confirmed_order(world, school=world.academy)
-        prepared = invoicing.prepare_charge(order, None)
-        assert prepared.data.payment_link.endswith(f"/invoices/{prepared.document.number}/pay")
-        db.session.rollback()
+        document = invoicing.issue_for_order(order, None)
+        db.session.commit()
+        assert document.payment_link.endswith(f"/invoices/{document.number}/pay")
+        # The link is kept with the document: its PDF renders again to the bytes stored.
+        from traded_app.services import pdf
+
+        stored = invoicing.read_pdf(document)
+        assert pdf.render(invoicing.document_data(document)) == stored
         app.config["APP_BASE_URL"] = "http://localhost:5000"  # no https: no link on paper
         assert card_payments.payment_link_for("INV-2026-000001") == ""
     finally:

@@ -122,6 +122,8 @@ class Document(Base):
     po_number: Mapped[str] = mapped_column(String(40))
     order_reference: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")  # why a credit note was raised
+    # "Pay by card" link printed on an invoice issued while card payments were set up.
+    payment_link: Mapped[str] = mapped_column(String(255), default="")
     net_pence: Mapped[int] = mapped_column(Integer)
     vat_pence: Mapped[int] = mapped_column(Integer)
     gross_pence: Mapped[int] = mapped_column(Integer)

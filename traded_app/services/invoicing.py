@@ -241,6 +241,7 @@ def document_data(document: Document) -> DocumentData:
         gross_pence=document.gross_pence,
         credits_number=document.credits.number if document.credits else "",
         reason=document.reason,
+        payment_link=document.payment_link or "",
         credits_type=document.credits.document_type if document.credits else None,
     )
 
@@ -538,16 +539,14 @@ def prepare(
         )
         for position, band in enumerate(totals.bands, start=1)
     ]
-    data = document_data(document)
     if document_type == DocumentType.INVOICE:
-        from dataclasses import replace
-
         from traded_app.services import card_payments
 
         # Only when card payments are set up (and the app has an https address) at issue time:
-        # the PDF never changes, so its link is the app's stable page for the invoice.
-        data = replace(data, payment_link=card_payments.payment_link_for(number))
-    return PreparedDocument(document, data)
+        # the PDF never changes, so its link is the app's stable page for the invoice. It is kept
+        # on the document so the PDF can always be rendered again from what was stored.
+        document.payment_link = card_payments.payment_link_for(number)
+    return PreparedDocument(document, document_data(document))
 
 
 def finish(prepared: PreparedDocument, content: bytes) -> Document:
