@@ -396,6 +396,7 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "default_price": "450",
         "default_approval_limit": "",
         "cancellation_notice_days": "7",
+        "reminder_interval_days": "21",
         "core_partnership_base": "2",
         "core_partnership_per_school": "1",
         "core_unpartnered": "0.5",
@@ -417,6 +418,7 @@ def test_settings_are_validated_and_saved(as_role: Any, world: Any) -> None:
             la_code="88",
             bank_sort_code="2000",
             payment_terms_days="400",
+            reminder_interval_days="0",
             default_price="450.001",
             core_unpartnered="0.25",
             recharge_prefix="INV",
@@ -426,6 +428,10 @@ def test_settings_are_validated_and_saved(as_role: Any, world: Any) -> None:
     assert "Local authority code must be 3 digits, like 881" in errors
     assert "Sort code must be 6 digits, like 20-00-00" in errors
     assert "Payment terms (days) must be a whole number from 0 to 365" in errors
+    assert (
+        "Days between reminders of an overdue invoice must be a whole number from 1 to 365"
+        in errors
+    )
     assert any("no more than 2 decimal places" in e for e in errors)
     assert any(e.startswith("Visit for a school in no partnership") for e in errors)
     assert db.session.get(CouncilSettings, 1).payment_terms_days == 30
@@ -436,6 +442,7 @@ def test_settings_are_validated_and_saved(as_role: Any, world: Any) -> None:
     assert settings.payment_terms_days == 14 and settings.invoice_prefix == "INV"
     assert settings.postcode == "TE1 1ST" and settings.core_unpartnered_half_days == 1
     assert settings.la_code == "881" and settings.default_approval_limit_pence is None
+    assert settings.reminder_interval_days == 21
 
 
 def test_academic_years_added_and_moved(as_role: Any, world: Any) -> None:

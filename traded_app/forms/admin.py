@@ -344,6 +344,9 @@ class SettingsForm(FlaskForm):
     recharge_prefix = _text("Recharge number prefix", 12, "Enter the recharge number prefix")
     credit_note_prefix = _text("Credit note number prefix", 12, "Enter the credit note prefix")
     payment_terms_days = StringField("Payment terms (days)", widget=GovTextInput())
+    reminder_interval_days = StringField(
+        "Days between reminders of an overdue invoice", widget=GovTextInput()
+    )
     invoice_timing = RadioField(
         "When are invoices issued?",
         widget=GovRadioInput(),
@@ -419,6 +422,7 @@ class SettingsForm(FlaskForm):
             values[name] = prefix
         for name, low, high in (
             ("payment_terms_days", 0, 365),
+            ("reminder_interval_days", 1, 365),
             ("cancellation_notice_days", 0, 90),
         ):
             field = getattr(self, name)

@@ -29,6 +29,7 @@ EDITABLE = (
     "recharge_prefix",
     "credit_note_prefix",
     "payment_terms_days",
+    "reminder_interval_days",
     "invoice_timing",
     "financial_year_start_month",
     "default_price_per_day_pence",

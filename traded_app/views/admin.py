@@ -777,6 +777,7 @@ def _settings_data() -> dict[str, Any]:
             "recharge_prefix": "RCH",
             "credit_note_prefix": "CRN",
             "payment_terms_days": "30",
+            "reminder_interval_days": "14",
             "invoice_timing": "on_confirmation",
             "financial_year_start_month": "4",
             "default_price": "450",
@@ -789,6 +790,7 @@ def _settings_data() -> dict[str, Any]:
         if not name.endswith(("_pence", "_half_days"))
     }
     data["payment_terms_days"] = str(settings.payment_terms_days)
+    data["reminder_interval_days"] = str(settings.reminder_interval_days)
     data["cancellation_notice_days"] = str(settings.cancellation_notice_days)
     data["financial_year_start_month"] = str(settings.financial_year_start_month)
     data["default_price"] = pounds(settings.default_price_per_day_pence).lstrip("£")
