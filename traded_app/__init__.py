@@ -140,13 +140,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin.bp)
     from traded_app.extensions import csrf
-    from traded_app.services import card_payments as card_payments_service
     from traded_app.views import card_payments
 
     card_payments.init_app(app)
     # Stripe signs its webhook instead: the one POST without a CSRF token.
     csrf.exempt(card_payments.webhook)
-    card_payments_service.init_app()
 
 
 def _refuse_demo_data(app: Flask) -> None:

@@ -128,7 +128,10 @@ class Audited:
 # Columns never worth a line in the trail: bookkeeping the ORM maintains.
 IGNORED_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at"})
 # Recorded as changed, never with their values.
-SECRET_COLUMNS = frozenset({"password_hash", "session_token"})
+# Recorded as "changed", never with their values.
+SECRET_COLUMNS = frozenset(
+    {"password_hash", "session_token", "stripe_secret_key", "stripe_webhook_secret"}
+)
 
 
 def _ref(prefix: str) -> Callable[[Any, Session], str]:

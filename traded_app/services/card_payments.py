@@ -42,12 +42,11 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.base import utcnow
-from traded_app.services import audit, balances, payments
+from traded_app.services import balances, payments
 from traded_app.services.settings import council_settings, today
 
 log = logging.getLogger(__name__)
 
-SECRET_SETTINGS = frozenset({"stripe_secret_key", "stripe_webhook_secret"})
 # Stripe's refund states that mean the money is (or is about to be) on its way back.
 REFUND_GOING = frozenset({"succeeded", "pending", "requires_action"})
 REFUND_STOPPED = frozenset({"failed", "canceled"})
@@ -60,16 +59,6 @@ class CardPaymentError(ValueError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
-
-
-def init_app() -> None:
-    """The Stripe keys are recorded in the audit trail as "changed", never with their values.
-
-    audit.py's SECRET_COLUMNS names the columns it keeps secret; the keys join them here so the
-    whole card-payment change stays in this issue's files (a one-line move into audit.py later).
-    """
-    if not SECRET_SETTINGS <= audit.SECRET_COLUMNS:
-        audit.SECRET_COLUMNS = audit.SECRET_COLUMNS | SECRET_SETTINGS
 
 
 # --- Keys and the Stripe client --------------------------------------------------------------
