@@ -1,5 +1,6 @@
 """Demo data for development: Essex schools from GIAS, a catalogue at £450 a day, accounts,
-and orders in every status at four demo schools.
+orders in every status at four demo schools, and confirmed orders at seven more academies whose
+VAT invoices give finance a believable month (traded_app.services.demo_finance).
 
 Idempotent: every record is found by its natural key (URN, code, e-mail) and updated in place.
 Quadrant, district and partnership membership and the school flags are illustrative (the GIAS
@@ -202,6 +203,15 @@ DEMO_SCHOOLS = {
     "academy": DemoSchool(ACADEMY_URN, "academy", 150_000, True),
     "myland": DemoSchool(114708, "maintained primary", 100_000, False),  # Myland Community Primary
     "delasalle": DemoSchool(115237, "maintained secondary", 300_000, False),  # De La Salle School
+    # Academies (successor links, VAT invoices) with one confirmed order each, charged on
+    # earlier dates for the register and aged debt.
+    "frinton": DemoSchool(149966, "academy", 200_000, True),  # Frinton-on-Sea Primary
+    "langenhoe": DemoSchool(151064, "academy", 150_000, False),  # Langenhoe Community Primary
+    "homefarm": DemoSchool(147713, "academy", 100_000, True),  # Home Farm Primary
+    "williamread": DemoSchool(149253, "academy", 150_000, True),  # William Read Primary Academy
+    "bocking": DemoSchool(148305, "academy", 150_000, False),  # Bocking Primary
+    "greatbentley": DemoSchool(149967, "academy", 200_000, True),  # Great Bentley Primary
+    "lincewood": DemoSchool(150598, "academy", 100_000, False),  # Lincewood Primary Academy
 }
 
 
@@ -225,6 +235,13 @@ DEMO_ACCOUNTS = [
     DemoAccount("head3@example.org", "Ruth Adeyemi", Role.HEADTEACHER, "myland"),
     DemoAccount("sbm4@example.org", "Chris Lowe", Role.SCHOOL_BUSINESS_MANAGER, "delasalle"),
     DemoAccount("head4@example.org", "Marcus Bell", Role.HEADTEACHER, "delasalle"),
+    DemoAccount("sbm5@example.org", "Sophie Grant", Role.SCHOOL_BUSINESS_MANAGER, "frinton"),
+    DemoAccount("sbm6@example.org", "Tom Barker", Role.SCHOOL_BUSINESS_MANAGER, "langenhoe"),
+    DemoAccount("sbm7@example.org", "Aisha Khan", Role.SCHOOL_BUSINESS_MANAGER, "homefarm"),
+    DemoAccount("sbm8@example.org", "Lee Harper", Role.SCHOOL_BUSINESS_MANAGER, "williamread"),
+    DemoAccount("sbm9@example.org", "Nina Walsh", Role.SCHOOL_BUSINESS_MANAGER, "bocking"),
+    DemoAccount("sbm10@example.org", "Owen Price", Role.SCHOOL_BUSINESS_MANAGER, "greatbentley"),
+    DemoAccount("sbm11@example.org", "Grace Fielding", Role.SCHOOL_BUSINESS_MANAGER, "lincewood"),
 ]
 COUNCIL_ADMIN = "admin@example.org"
 
@@ -240,6 +257,8 @@ class DemoOrder:
     po_number: str = ""
     preferred_term: str = ""
     adviser_note: str = ""
+    # When a confirmed order was charged and what happened to its document since.
+    charge: demo_finance.Charge | None = None
 
     @property
     def confirmed(self) -> bool:
@@ -267,6 +286,7 @@ DEMO_ORDERS = [
         po_number="DEMO-114706-001",
         preferred_term="autumn",
         adviser_note="Our priority this year is reading in Key Stage 2.",
+        charge=demo_finance.Charge(84),
     ),
     DemoOrder(
         "maintained",
@@ -304,6 +324,8 @@ DEMO_ORDERS = [
             ),
         ),
         po_number="DEMO-148139-003",
+        # 31 to 60 days overdue: half paid two weeks after issue, reminded once.
+        charge=demo_finance.Charge(84, demo_finance.HALF_PAID, reminders=1),
     ),
     DemoOrder(
         "academy",
@@ -354,6 +376,7 @@ DEMO_ORDERS = [
         "sbm4@example.org",
         (("confirm", COUNCIL_ADMIN, ""),),
         po_number="DEMO-115237-001",
+        charge=demo_finance.Charge(47),
     ),
     DemoOrder(
         "delasalle",
@@ -368,6 +391,7 @@ DEMO_ORDERS = [
                 "The trainer is booked and the partnership's other schools rely on these dates.",
             ),
         ),
+        charge=demo_finance.Charge(19),  # the newest recharge: not yet in a journal
     ),
     # 8 days (£3,600) is over the £3,000 limit: waiting for the headteacher.
     DemoOrder(
@@ -382,6 +406,72 @@ DEMO_ORDERS = [
         (("GOVREV", 6), ("SAFE", 4), ("HTPM", 4)),
         "head4@example.org",
         preferred_term="spring",
+    ),
+    # Seven academies, each with an order under its limit, confirmed by the council and charged
+    # on an earlier date (payment terms 30 days), so aged debt has something in every column.
+    # Over 90 days overdue: half paid, reminded three times.
+    DemoOrder(
+        "frinton",
+        (("COLPRI", 6),),
+        "sbm5@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        po_number="DEMO-149966-001",
+        preferred_term="autumn",
+        charge=demo_finance.Charge(150, demo_finance.HALF_PAID, paid_after=20, reminders=3),
+    ),
+    # 61 to 90 days overdue: nothing paid, reminded twice.
+    DemoOrder(
+        "langenhoe",
+        (("GOVREV", 4),),
+        "sbm6@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        preferred_term="autumn",
+        charge=demo_finance.Charge(105, reminders=2),
+    ),
+    # Paid in full by bank transfer, a few days late.
+    DemoOrder(
+        "homefarm",
+        (("QASEF", 2), ("HTPM", 2)),
+        "sbm7@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        po_number="DEMO-147713-001",
+        charge=demo_finance.Charge(98, demo_finance.PAID, paid_after=36),
+    ),
+    # 0 to 30 days overdue: a transfer recorded against it by mistake, then reversed.
+    DemoOrder(
+        "williamread",
+        (("CURRIC", 6),),
+        "sbm8@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        po_number="DEMO-149253-001",
+        preferred_term="spring",
+        charge=demo_finance.Charge(52, demo_finance.PAID_BY_MISTAKE, paid_after=40, reminders=1),
+    ),
+    # Paid in full by bank transfer within terms.
+    DemoOrder(
+        "bocking",
+        (("SAFE", 4),),
+        "sbm9@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        charge=demo_finance.Charge(40, demo_finance.PAID, paid_after=28),
+    ),
+    # Not yet due: half a day credited.
+    DemoOrder(
+        "greatbentley",
+        (("SENPP", 4), ("PEER", 2)),
+        "sbm10@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        po_number="DEMO-149967-001",
+        preferred_term="spring",
+        charge=demo_finance.Charge(12, credit_half_days=1),
+    ),
+    # Not yet due: half paid.
+    DemoOrder(
+        "lincewood",
+        (("DHREC", 4),),
+        "sbm11@example.org",
+        (("confirm", COUNCIL_ADMIN, ""),),
+        charge=demo_finance.Charge(26, demo_finance.HALF_PAID, paid_after=22),
     ),
 ]
 
@@ -440,7 +530,8 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     timing = demo_finance.hold_invoices(settings)  # issued below with believable dates
     orders = _orders(demo_schools, {u.email: u for u in accounts}, years[1])
     visit_count = _days(years, demo_schools)
-    demo_finance.load_finance(settings, timing)  # aged invoices, payments, journals
+    # Aged invoices, payments, journals.
+    demo_finance.load_finance(settings, timing, _charges(demo_schools))
     settings.demo_data = True
     db.session.flush()
     return {
@@ -758,6 +849,26 @@ def _orders(demo_schools: dict[str, School], users: dict[str, User], year: Acade
             )
         ).scalar_one()
     )
+
+
+def _charges(demo_schools: dict[str, School]) -> dict[int, demo_finance.Charge]:
+    """Each demo school's orders matched to the demo orders they were made from (by status and
+    lines), with their charges, by order id."""
+    result: dict[int, demo_finance.Charge] = {}
+    for key, school in demo_schools.items():
+        plan = [o for o in DEMO_ORDERS if o.school == key and o.charge is not None]
+        orders = db.session.execute(
+            select(Order)
+            .where(Order.school_id == school.id, Order.confirmed_at.is_not(None))
+            .order_by(Order.id)
+        ).scalars()
+        for order in orders:
+            lines = sorted((line.service.code, line.half_days) for line in order.lines)
+            demo = next((d for d in plan if sorted(d.lines) == lines), None)
+            if demo is not None and demo.charge is not None:
+                result[order.id] = demo.charge
+                plan.remove(demo)
+    return result
 
 
 def _why_not(school: School, plan: list[DemoOrder], year: AcademicYear) -> str:
