@@ -688,3 +688,22 @@ def test_loading_demo_data_emails_nobody(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert db.session.execute(select(func.count()).select_from(Order)).scalar_one() > 5
     assert len(outbox_mails(app)) == before
+
+
+def test_emails_sent_outside_a_request_link_to_app_base_url(app: Flask, world: Any) -> None:
+    from traded_app.links import absolute_url
+
+    order = submitted_order(world)
+    assert absolute_url("orders.order_detail", order_id=order.id) is None  # no address known
+    before = len(outbox_mails(app))
+    app.config["APP_BASE_URL"] = "https://traded.example.gov.uk"
+    try:
+        assert absolute_url("orders.order_detail", order_id=order.id) == (
+            f"https://traded.example.gov.uk/orders/{order.id}"
+        )
+        ordering.confirm(order, world.users[Role.LA_ADMIN])  # as an invoice run or CLI would
+        db.session.commit()
+    finally:
+        app.config["APP_BASE_URL"] = ""
+    confirmed = next(m for m in outbox_mails(app)[before:] if m["Subject"].endswith("is confirmed"))
+    assert f"https://traded.example.gov.uk/orders/{order.id}" in confirmed.get_payload()

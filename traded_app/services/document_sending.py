@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import has_request_context, url_for
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
+from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentSend, DocumentType, User
 from traded_app.services import invoicing
 from traded_app.services.mail import Attachment, send_mail
@@ -153,11 +153,9 @@ def message_for(document: Document) -> tuple[str, str]:
         lines.append(f"This credit note reduces what is owed on {original}.")
         if document.reason:
             lines.append(f"Reason: {document.reason}")
-    if has_request_context():
-        lines += [
-            "",
-            f"See your school's invoices: {url_for('invoices.school_documents', _external=True)}",
-        ]
+    link = absolute_url("invoices.school_documents")
+    if link:
+        lines += ["", f"See your school's invoices: {link}"]
     if document.seller_email:
         lines += ["", f"Questions: {document.seller_email}"]
     return subject, "\n".join(lines) + "\n"

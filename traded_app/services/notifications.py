@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import has_request_context, url_for
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import days, pounds
+from traded_app.links import absolute_url
 from traded_app.models import Order, OrderEvent, User
 from traded_app.models.types import Role
 from traded_app.services.mail import send_mail
@@ -106,9 +106,8 @@ def _name(user: User | None) -> str:
 
 
 def _link(order: Order) -> str:
-    if has_request_context():
-        return url_for("orders.order_detail", order_id=order.id, _external=True)
-    return f"/orders/{order.id}"
+    link = absolute_url("orders.order_detail", order_id=order.id)
+    return f"\n\nSee the order: {link}\n" if link else "\n"
 
 
 def _unique(*groups: list[str]) -> tuple[str, ...]:
@@ -130,7 +129,7 @@ def order_changed(order: Order, change: OrderEvent) -> None:
         f"Total: {pounds(order.gross_pence)}"
         + (f" (including VAT {pounds(order.vat_pence)})" if order.vat_pence else "")
         + (f"\nPurchase order number: {order.po_number}" if order.po_number else "")
-        + f"\n\nSee the order: {_link(order)}\n"
+        + _link(order)
     )
     reason = f"\nReason given: {change.note}\n" if change.note else ""
     action = change.action

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import has_request_context, url_for
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON, long_date, pounds
+from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentType, User
 from traded_app.models.base import utcnow
 from traded_app.models.finance import Reminder
@@ -133,11 +133,7 @@ def reminders_of(document: Document) -> list[Reminder]:
 def message_for(reminder: Reminder) -> tuple[str, str]:
     """The reminder's subject and plain-text body."""
     document = reminder.document
-    link = (
-        url_for("invoices.document_detail", document_id=document.id, _external=True)
-        if has_request_context()
-        else f"/documents/{document.id}"
-    )
+    link = absolute_url("invoices.document_detail", document_id=document.id)
     subject = f"Reminder: invoice {document.number} is overdue"
     body = (
         f"Dear {document.buyer_contact_name or document.buyer_name},\n\n"
@@ -150,9 +146,13 @@ def message_for(reminder: Reminder) -> tuple[str, str]:
         f"{document.number}"
         + (f" and your purchase order {document.po_number}" if document.po_number else "")
         + ".\n\n"
-        f"If you have paid in the last few days, thank you, and please ignore this reminder.\n"
-        f"The invoice is attached and online: {link}\n\n"
-        f"{document.seller_name}"
+        "If you have paid in the last few days, thank you, and please ignore this reminder.\n"
+        + (
+            f"The invoice is attached and online: {link}\n\n"
+            if link
+            else "The invoice is attached.\n\n"
+        )
+        + f"{document.seller_name}"
         + (f"\n{document.seller_email}" if document.seller_email else "")
         + (f"\n{document.seller_phone}" if document.seller_phone else "")
         + "\n"
