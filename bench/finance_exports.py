@@ -203,7 +203,7 @@ def measure(run: Callable[[], int]) -> tuple[float, float, int]:
 def exports_for(app: Any, kind_value: str) -> Callable[[], int]:
     from traded_app.extensions import db
     from traded_app.models.finance import ExportKind
-    from traded_app.services import exports
+    from traded_app.services.finance import exports
 
     kind = ExportKind(kind_value)
 

@@ -151,8 +151,8 @@ def main() -> int:
         User,
     )
     from traded_app.models.types import BillingRoute, Role, SchoolStatus
-    from traded_app.services import gias_import
-    from traded_app.services.auth import hash_password
+    from traded_app.services.council import gias_import
+    from traded_app.services.platform.auth import hash_password
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app()

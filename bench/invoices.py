@@ -3,7 +3,7 @@ WeasyPrint document, and resident memory as renders pile up, in one process.
 
 Machines here are shared and noisy, so the figures are ratios measured side by side: rounds of
 the invoice and of the minimal document interleave, and the medians are compared. The invoice
-is rendered by `traded_app.services.pdf.render` exactly as issuing does (template, print
+is rendered by `traded_app.services.documents.pdf.render` exactly as issuing does (template, print
 stylesheet, installed fonts, static-only URL fetcher, tagged PDF/UA-1); the minimal document is
 `HTML(string="<p>…").write_pdf()` with WeasyPrint's defaults.
 
@@ -40,8 +40,8 @@ from weasyprint import HTML  # noqa: E402
 
 from traded_app.models.invoices import DocumentType  # noqa: E402
 from traded_app.models.types import VatTreatment  # noqa: E402
-from traded_app.services import pdf  # noqa: E402
-from traded_app.services.invoicing import DocumentData, LineData, VatBandData  # noqa: E402
+from traded_app.services.documents import pdf  # noqa: E402
+from traded_app.services.documents.issuing import DocumentData, LineData, VatBandData  # noqa: E402
 
 SPEED_GOAL = 5.0  # the invoice's warm render over the minimal document's, at most
 MEMORY_GOAL = 1.25  # resident memory after 200 renders over after 20, at most
@@ -196,10 +196,10 @@ def invoice_run_figure() -> Goal:
     from flask_migrate import upgrade
 
     from traded_app import create_app
+    from traded_app.demo.seed import load_demo
     from traded_app.extensions import db
-    from traded_app.services.demo import load_demo
-    from traded_app.services.invoice_runs import benchmark_run
-    from traded_app.services.notifications import suppressed
+    from traded_app.services.documents.runs import benchmark_run
+    from traded_app.services.ordering.notifications import suppressed
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(

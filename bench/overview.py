@@ -60,8 +60,8 @@ def top_up_schools(database: Path, wanted: int) -> int:
         Phase,
         SchoolStatus,
     )
-    from traded_app.services.allocations import generate_core_allocations
-    from traded_app.services.settings import (
+    from traded_app.services.days.allocations import generate_core_allocations
+    from traded_app.services.platform.settings import (
         academic_start_year,
         council_settings,
         ensure_academic_year,

@@ -28,8 +28,8 @@ from traded_app.models.types import (
     ServiceGroup,
     VatTreatment,
 )
-from traded_app.services.auth import hash_password
-from traded_app.services.settings import academic_start_year, ensure_academic_year, today
+from traded_app.services.platform.auth import hash_password
+from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 PASSWORD = "correct horse battery staple"
 
@@ -214,7 +214,7 @@ def submitted_order(
 ) -> Any:
     """An order submitted through the ordering service (to the council unless it is over the
     school's approval limit), committed."""
-    from traded_app.services import ordering
+    from traded_app.services.ordering import basket as ordering
 
     school = school or world.school
     user = by or (
@@ -285,7 +285,7 @@ def core_allocation(world: World, half_days: int = 4, school: School | None = No
 
 def confirmed_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
     """An order submitted and confirmed by the council, committed."""
-    from traded_app.services import ordering
+    from traded_app.services.ordering import basket as ordering
 
     order = submitted_order(world, {world.service: half_days}, school=school)
     if order.status.value == "awaiting_approval":
@@ -304,7 +304,7 @@ def book_visit(
     school: School | None = None,
     purpose: str = "Termly visit",
 ) -> Any:
-    from traded_app.services import visits
+    from traded_app.services.days import visits
 
     visit = visits.schedule(
         visits.NewVisit(
@@ -340,7 +340,7 @@ def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:
 
 def charged_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
     """A confirmed order and the invoice or recharge that confirmation issued: (order, document)."""
-    from traded_app.services import invoicing
+    from traded_app.services.documents import issuing as invoicing
 
     order = confirmed_order(world, half_days, school=school)
     document = invoicing.charge_document_for(order)
@@ -432,7 +432,7 @@ def gias_import_for_access(world: World) -> Any:
     """A previewed GIAS import (one new school) for the route × role test."""
     import io
 
-    from traded_app.services import gias_import
+    from traded_app.services.council import gias_import
 
     world.council.la_code = "881"
     db.session.flush()
@@ -451,7 +451,7 @@ def gias_import_for_access(world: World) -> Any:
 
 def payment_for_access(world: World) -> Any:
     """A bank transfer of £1 on a fresh invoice to the academy (for the route × role test)."""
-    from traded_app.services import payments
+    from traded_app.services.finance import payments
 
     _order, invoice = charged_order(world, 2, school=world.academy)
     payment = payments.record_bank_transfer(
@@ -477,9 +477,9 @@ def issue_document(
     (half_days, price_per_day_pence, vat_treatment, vat_rate_bp)."""
     from datetime import timedelta
 
+    from traded_app.domain import pricing
     from traded_app.models import Document, DocumentLine, DocumentType, DocumentVatBand, Order
     from traded_app.models.orders import OrderStatus
-    from traded_app.services import pricing
 
     school = school or world.academy
     document_type = document_type or (

@@ -103,7 +103,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from traded_app.services import auth as auth_service
+    from traded_app.services.platform import auth as auth_service
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -112,7 +112,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services import audit, document_sending, invoice_runs, invoicing, notifications
+    from traded_app.services.documents import issuing as invoicing
+    from traded_app.services.documents import runs as invoice_runs
+    from traded_app.services.documents import sending as document_sending
+    from traded_app.services.ordering import notifications
+    from traded_app.services.platform import audit
 
     notifications.init_app()
     audit.init_app()
@@ -150,7 +154,7 @@ def _register_blueprints(app: Flask) -> None:
 def _refuse_demo_data(app: Flask) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from traded_app.services.settings import demo_data_loaded
+    from traded_app.services.platform.settings import demo_data_loaded
 
     with app.app_context():
         try:

@@ -29,13 +29,13 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Load the demo data (Essex schools, catalogue, accounts). Safe to run again."""
-    from traded_app.services.demo import load_demo
+    from traded_app.demo.seed import load_demo
 
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException(
             "seed-demo is refused in production: it creates accounts with a published password."
         )
-    from traded_app.services import notifications
+    from traded_app.services.ordering import notifications
 
     with notifications.suppressed():  # the demo's orders e-mail nobody
         counts = load_demo()
@@ -50,7 +50,7 @@ def seed_demo() -> None:
 @with_appcontext
 def demo_accounts() -> None:
     """Print the demo accounts and their password."""
-    from traded_app.services.demo import DEMO_PASSWORD, demo_account_lines
+    from traded_app.demo.seed import DEMO_PASSWORD, demo_account_lines
 
     port = current_app.config["PORT"]
     click.echo("")
@@ -68,8 +68,8 @@ def demo_accounts() -> None:
 )
 def generate_allocations(start_year: int | None) -> None:
     """Generate core allocations for an academic year from the council's rules."""
-    from traded_app.services.allocations import generate_core_allocations
-    from traded_app.services.settings import (
+    from traded_app.services.days.allocations import generate_core_allocations
+    from traded_app.services.platform.settings import (
         academic_start_year,
         council_settings,
         ensure_academic_year,
@@ -101,7 +101,8 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
 
     Safe to run again after an interruption: nothing is issued twice, the rest is finished.
     Exits with status 1 when the run stopped or an order could not be charged."""
-    from traded_app.services import invoice_runs, invoicing
+    from traded_app.services.documents import issuing as invoicing
+    from traded_app.services.documents import runs as invoice_runs
 
     try:
         run = invoice_runs.start(None, source="cli", workers=workers)
@@ -145,7 +146,7 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
 @with_appcontext
 def backup(output: Path | None) -> None:
     """Write a consistent copy of the SQLite database, safe while the app runs."""
-    from traded_app.services.backup import (
+    from traded_app.services.council.backup import (
         BackupError,
         backup_sqlite,
         default_destination,
@@ -172,7 +173,7 @@ def backup(output: Path | None) -> None:
 @with_appcontext
 def restore_backup(backup_file: Path, yes: bool) -> None:
     """Replace the SQLite database with a backup made by `flask backup`."""
-    from traded_app.services.backup import BackupError, restore_sqlite, sqlite_path
+    from traded_app.services.council.backup import BackupError, restore_sqlite, sqlite_path
 
     try:
         target = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -210,7 +211,7 @@ def reconcile_payments(date_from: Any, date_to: Any) -> None:
 
     Exits with status 1 when there are differences."""
     from traded_app.formatting import pounds
-    from traded_app.services import card_payments
+    from traded_app.services.card_payments import core as card_payments
 
     if not card_payments.enabled():
         raise click.ClickException("Card payments are not set up (no Stripe keys).")

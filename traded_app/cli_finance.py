@@ -42,7 +42,7 @@ def _export(
     include_exported: bool,
     reference: str = "",
 ) -> None:
-    from traded_app.services import exports
+    from traded_app.services.finance import exports
 
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     try:

@@ -130,7 +130,7 @@ def _security_headers(response: Response) -> None:
 
 
 def _template_context() -> dict[str, Any]:
-    from traded_app.services.settings import council_display
+    from traded_app.services.platform.settings import council_display
 
     return {
         "csp_nonce": g.get("csp_nonce", ""),

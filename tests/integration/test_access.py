@@ -191,7 +191,7 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
     if "number" in rule.arguments:
         args["number"] = world.document.number
     if "token" in rule.arguments:
-        from traded_app.services import users_admin
+        from traded_app.services.council import users as users_admin
 
         salt = (
             users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT

@@ -24,8 +24,8 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.types import BillingRoute, Role, VatTreatment
-from traded_app.services import catalogue_admin
-from traded_app.services.settings import ensure_academic_year
+from traded_app.services.council import catalogue as catalogue_admin
+from traded_app.services.platform.settings import ensure_academic_year
 
 
 def _errors(page: Any) -> list[str]:

@@ -17,7 +17,8 @@ from tests.factories import book_visit, charged_order, core_allocation, weekday_
 from traded_app.extensions import db
 from traded_app.models import AuditEvent
 from traded_app.models.types import AllocationReason, Role
-from traded_app.services import allocations, audit, visits
+from traded_app.services.days import allocations, visits
+from traded_app.services.platform import audit
 
 
 def _events(entity: str, entity_id: Any = None) -> list[AuditEvent]:
@@ -88,7 +89,7 @@ def test_each_kind_of_change_is_recorded_with_who_and_what(as_role: Any, world: 
 
 
 def test_a_draft_basket_is_not_audited_until_submitted(world: Any) -> None:
-    from traded_app.services import ordering
+    from traded_app.services.ordering import basket as ordering
 
     user = world.users[Role.SCHOOL_BUSINESS_MANAGER]
     draft = ordering.draft_for(world.school, user, world.year)

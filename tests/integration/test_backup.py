@@ -15,7 +15,7 @@ from sqlalchemy import insert, text
 from traded_app.extensions import db
 from traded_app.models import AuditEvent
 from traded_app.models.base import utcnow
-from traded_app.services.backup import BackupError, backup_sqlite
+from traded_app.services.council.backup import BackupError, backup_sqlite
 
 
 def _is_sqlite(app: Flask) -> bool:

@@ -29,9 +29,10 @@ from traded_app.models import (
     ReviewStatus,
 )
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import balances, card_payments
-from traded_app.services.balances import DocumentStatus
-from traded_app.services.settings import today
+from traded_app.services.card_payments import core as card_payments
+from traded_app.services.finance import balances
+from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform.settings import today
 
 
 @pytest.fixture()
@@ -115,7 +116,7 @@ def test_other_schools_cannot_pay_or_see_anothers_invoice(
 def test_pay_by_card_creates_checkout_for_the_balance(
     academy: Any, fake: FakeStripe, world: Any, invoice: Document
 ) -> None:
-    from traded_app.services import payments
+    from traded_app.services.finance import payments
 
     payments.record_bank_transfer(invoice, 8_000, today(), "BACS 1", world.users[Role.LA_FINANCE])
     db.session.commit()
@@ -467,7 +468,7 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
             "https://traded.example.gov.uk/invoices/INV-2026-000001/pay"
         )
         from tests.factories import confirmed_order
-        from traded_app.services import invoicing
+        from traded_app.services.documents import issuing as invoicing
 
         world.council.invoice_timing = "invoice_run"  # confirmed, not yet charged
         order = confirmed_order(world, school=world.academy)
@@ -475,7 +476,7 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
         db.session.commit()
         assert document.payment_link.endswith(f"/invoices/{document.number}/pay")
         # The link is kept with the document: its PDF renders again to the bytes stored.
-        from traded_app.services import pdf
+        from traded_app.services.documents import pdf
 
         stored = invoicing.read_pdf(document)
         assert pdf.render(invoicing.document_data(document)) == stored

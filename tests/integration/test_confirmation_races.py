@@ -17,7 +17,7 @@ from tests.factories import submitted_order
 from traded_app.extensions import db
 from traded_app.models import Order, OrderStatus, QuadrantCapacity, User
 from traded_app.models.types import Role
-from traded_app.services import ordering
+from traded_app.services.ordering import basket as ordering
 
 
 def race(app: Flask, jobs: list[Callable[[], object]]) -> list[str]:

@@ -22,7 +22,7 @@ from traded_app.models.types import (
     Phase,
     Role,
 )
-from traded_app.services import visits
+from traded_app.services.days import visits
 
 
 def _days_with_a_delivered_visit(world: Any) -> Any:

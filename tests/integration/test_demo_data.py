@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_SECRET, environ_for_tests
 from tests.integration.test_auth import sign_in
 from traded_app import create_app
+from traded_app.demo.seed import DEMO_ACCOUNTS, DEMO_ORDERS, DEMO_PASSWORD, SBM_SCHOOL_URN
+from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import (
     CoreAllocation,
@@ -31,10 +33,10 @@ from traded_app.models import (
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
-from traded_app.services import aged_debt, balances, ordering, pricing
-from traded_app.services.aged_debt import BUCKETS
-from traded_app.services.demo import DEMO_ACCOUNTS, DEMO_ORDERS, DEMO_PASSWORD, SBM_SCHOOL_URN
-from traded_app.services.settings import academic_start_year, ensure_academic_year, today
+from traded_app.services.finance import aged_debt, balances
+from traded_app.services.finance.aged_debt import BUCKETS
+from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 
 def counts() -> dict[str, int]:

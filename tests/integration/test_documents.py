@@ -23,8 +23,10 @@ from tests.factories import charged_order, confirmed_order, invoice_in_runs, sub
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentSend, DocumentType
 from traded_app.models.types import Role
-from traded_app.services import document_sending, invoicing, ordering
-from traded_app.services.settings import today
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import sending as document_sending
+from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform.settings import today
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from tests.factories import make_service
 from traded_app.extensions import db
 from traded_app.models import Order, OrderStatus
 from traded_app.models.types import Role
-from traded_app.services import ordering
+from traded_app.services.ordering import basket as ordering
 
 
 def test_one_draft_per_school_shared_by_its_users(world: Any) -> None:

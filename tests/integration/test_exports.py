@@ -23,8 +23,8 @@ from tests.factories import charged_order, issue_document
 from traded_app.extensions import db
 from traded_app.models import DocumentType, FinanceExport
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import exports, register
-from traded_app.services.settings import today
+from traded_app.services.finance import exports, register
+from traded_app.services.platform.settings import today
 
 START = today() - timedelta(days=20)
 END = today()

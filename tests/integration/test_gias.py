@@ -191,7 +191,7 @@ def test_unmapped_district_is_warned_and_discard_changes_nothing(as_role: Any, w
 def test_ten_thousand_rows_import_quickly(world: Any) -> None:
     import time
 
-    from traded_app.services import gias_import
+    from traded_app.services.council import gias_import
 
     _setup(world)
     data = gias_csv([gias_row(500000 + i, f"School {i}") for i in range(10_000)])

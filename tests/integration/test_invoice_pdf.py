@@ -17,7 +17,9 @@ from traded_app import formatting
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, Order
 from traded_app.models.types import Role
-from traded_app.services import invoicing, ordering, pdf
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import pdf
+from traded_app.services.ordering import basket as ordering
 
 
 @pytest.fixture()

@@ -27,8 +27,9 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.types import Role
-from traded_app.services import invoicing, ordering
-from traded_app.services.settings import today
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform.settings import today
 
 
 def admin(world: Any) -> User:
@@ -301,7 +302,7 @@ def test_a_failure_after_taking_a_number_leaves_no_gap_and_nothing_half_issued(
     def broken(_data: Any) -> bytes:
         raise RuntimeError("renderer crashed")
 
-    from traded_app.services import pdf
+    from traded_app.services.documents import pdf
 
     monkeypatch.setattr(pdf, "render", broken)
     outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])

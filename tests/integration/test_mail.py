@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from traded_app.services.mail import send_mail
+from traded_app.services.platform.mail import send_mail
 
 
 def test_without_smtp_mail_lands_in_a_readable_outbox(app: Flask) -> None:

@@ -16,7 +16,7 @@ from tests.factories import make_service, submitted_order
 from traded_app.extensions import db
 from traded_app.models import Order, OrderStatus, QuadrantCapacity, ServicePrice
 from traded_app.models.types import Role
-from traded_app.services import ordering
+from traded_app.services.ordering import basket as ordering
 
 HX = {"HX-Request": "true"}
 

@@ -17,9 +17,9 @@ from tests.factories import charged_order, issue_document
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, Payment
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import balances, payments
-from traded_app.services.balances import DocumentStatus
-from traded_app.services.settings import today
+from traded_app.services.finance import balances, payments
+from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform.settings import today
 
 
 def _payment_form(amount: str, on: Any = None, reference: str = "BACS 123") -> dict[str, Any]:

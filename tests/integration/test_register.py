@@ -14,8 +14,8 @@ from tests.integration.test_days import count_queries
 from traded_app.extensions import db
 from traded_app.models import DocumentType, Quadrant
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import payments
-from traded_app.services.settings import today
+from traded_app.services.finance import payments
+from traded_app.services.platform.settings import today
 
 
 def numbers(page: Any) -> list[str]:

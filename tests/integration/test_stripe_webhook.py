@@ -22,9 +22,10 @@ from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign, sign
 from traded_app.extensions import db
 from traded_app.models import CardPaymentReview, Document, Payment, PaymentKind, ReviewKind
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import balances, card_payments, payments
-from traded_app.services.balances import DocumentStatus
-from traded_app.services.settings import today
+from traded_app.services.card_payments import core as card_payments
+from traded_app.services.finance import balances, payments
+from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform.settings import today
 
 URL = "/payments/stripe/webhook"
 

@@ -18,7 +18,7 @@ from tests.factories import (
 from traded_app.extensions import db
 from traded_app.models import OrderStatus, Visit, VisitStatus
 from traded_app.models.types import Role
-from traded_app.services import visits
+from traded_app.services.days import visits
 
 
 def _form(world: Any, on: Any, **values: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from traded_app.models.types import AllocationReason as R
 from traded_app.models.types import Phase
-from traded_app.services.allocations import Rules, SchoolFacts, entitlements
+from traded_app.services.days.allocations import Rules, SchoolFacts, entitlements
 
 RULES = Rules(
     partnership_base=4,

@@ -14,9 +14,9 @@ from tests.factories import issue_document
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, Payment
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import balances, payments, register
-from traded_app.services.balances import DocumentStatus, status_of
-from traded_app.services.settings import today
+from traded_app.services.finance import balances, payments, register
+from traded_app.services.finance.balances import DocumentStatus, status_of
+from traded_app.services.platform.settings import today
 
 ON = date(2027, 1, 15)
 types = st.sampled_from(list(DocumentType))

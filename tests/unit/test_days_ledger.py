@@ -17,8 +17,10 @@ from tests.factories import core_allocation, make_user
 from traded_app.extensions import db
 from traded_app.models import CancelledBy, Order, OrderStatus, Visit, VisitStatus
 from traded_app.models.types import AllocationReason, Role
-from traded_app.services import allocations, days_ledger, ordering, visits
-from traded_app.services.days_ledger import Figures
+from traded_app.services.days import allocations, visits
+from traded_app.services.days import ledger as days_ledger
+from traded_app.services.days.ledger import Figures
+from traded_app.services.ordering import basket as ordering
 
 
 def _weekdays(world: Any) -> list[Any]:

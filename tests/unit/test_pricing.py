@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traded_app.models.types import VatTreatment as T
-from traded_app.services import pricing
-from traded_app.services.pricing import (
+from traded_app.domain import pricing
+from traded_app.domain.pricing import (
     DaysError,
     Line,
     line_net_pence,
@@ -18,6 +17,7 @@ from traded_app.services.pricing import (
     totals,
     vat_pence,
 )
+from traded_app.models.types import VatTreatment as T
 
 
 def test_two_and_a_half_days_at_450_pounds() -> None:

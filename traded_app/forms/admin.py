@@ -28,9 +28,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
+from traded_app.domain.pricing import DaysError, MoneyError, parse_days, parse_pounds
 from traded_app.forms.days import GovDateField, _required_date
 from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup, VatTreatment
-from traded_app.services.pricing import DaysError, MoneyError, parse_days, parse_pounds
 
 VAT_CHOICES = [(t.value, t.label) for t in VatTreatment]
 CUSTOMER_FIELDS = {
@@ -127,7 +127,7 @@ class ServiceForm(FlaskForm):
             raise StopValidation("Maximum days must be the same as or more than the minimum days")
 
     def validate(self, extra_validators: Any = None) -> bool:
-        from traded_app.services.catalogue_admin import parse_vat_rate
+        from traded_app.services.council.catalogue import parse_vat_rate
 
         ok = super().validate(extra_validators)
         self.vat_rates = {}
@@ -478,7 +478,7 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("Confirm the new password", widget=GovPasswordInput())
 
     def validate_password(self, field: StringField) -> None:
-        from traded_app.services.auth import MIN_PASSWORD_LENGTH
+        from traded_app.services.platform.auth import MIN_PASSWORD_LENGTH
 
         value = field.data or ""
         if not value:

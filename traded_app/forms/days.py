@@ -16,7 +16,7 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
 from traded_app.models.types import AllocationReason
-from traded_app.services.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
+from traded_app.services.days.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
 
 
 class GovDateField(DateField):
@@ -130,7 +130,7 @@ class AdjustAllocationForm(FlaskForm):
     )
 
     def validate_days(self, field: StringField) -> None:
-        from traded_app.services.pricing import DaysError, parse_days
+        from traded_app.domain.pricing import DaysError, parse_days
 
         try:
             self.half_days = parse_days(field.data, minimum=0, maximum=400)

@@ -12,12 +12,12 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTe
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
+from traded_app.domain import pricing
 from traded_app.forms.days import GovDateField
 from traded_app.models import DocumentType
 from traded_app.models.finance import ExportKind
-from traded_app.services import pricing
-from traded_app.services.balances import DocumentStatus
-from traded_app.services.register import SORTS, RegisterFilters
+from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.finance.register import SORTS, RegisterFilters
 
 
 def _required_date(form: FlaskForm, field: GovDateField) -> None:

@@ -1,6 +1,6 @@
 """The audit trail: who changed what, when, from what to what. Append-only.
 
-Rows are written by `traded_app.services.audit` from SQLAlchemy's flush events, so every change
+Rows are written by `traded_app.services.platform.audit` from SQLAlchemy's flush events, so every change
 made through the ORM to an audited table is recorded without the service that made it knowing.
 The ORM refuses to update or delete a row (the guard in the audit service) and so does the
 database (triggers in migration 0007).

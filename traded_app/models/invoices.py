@@ -2,7 +2,7 @@
 
 A document copies everything it says (seller, buyer, lines, VAT by rate, totals, dates) at the
 moment it is issued, with its PDF's SHA-256. It is inserted once and never changed or deleted:
-the ORM refuses (traded_app.services.invoicing installs the guard) and so does the database
+the ORM refuses (traded_app.services.documents.issuing installs the guard) and so does the database
 (triggers in migration 0005). Corrections are credit notes, which are documents too.
 """
 

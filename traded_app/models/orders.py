@@ -178,7 +178,7 @@ class OrderLine(Base):
     @property
     def net_pence(self) -> int | None:
         """The frozen line's cost before VAT (None while it is a draft line)."""
-        from traded_app.services.pricing import line_net_pence
+        from traded_app.domain.pricing import line_net_pence
 
         if self.price_per_day_pence is None:
             return None

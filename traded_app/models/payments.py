@@ -1,7 +1,7 @@
 """Payments against issued documents: bank transfers, journals for recharges, card payments.
 
 A payment is inserted once and never changed or deleted: the ORM refuses
-(traded_app.services.payments installs the guard) and so does the database (triggers in
+(traded_app.services.finance.payments installs the guard) and so does the database (triggers in
 migration 0008). A mistaken payment is undone by a reversal: a new row with the opposite amount
 that points at the payment it reverses. So the sum of a document's payment rows is always what
 it has been paid, and the history of every mistake stays visible.

@@ -52,15 +52,12 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup
-from traded_app.services import (
-    audit,
-    catalogue_admin,
-    gias_import,
-    partnerships,
-    settings_admin,
-    users_admin,
-)
-from traded_app.services.settings import council_settings
+from traded_app.services.council import catalogue as catalogue_admin
+from traded_app.services.council import gias_import, partnerships
+from traded_app.services.council import settings as settings_admin
+from traded_app.services.council import users as users_admin
+from traded_app.services.platform import audit
+from traded_app.services.platform.settings import council_settings
 from traded_app.web import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/council/manage")
@@ -159,7 +156,7 @@ def _service_form(service: Service | None) -> ServiceForm:
             form.vat_other.data = "standard"
             form.rate_other.data = "20"
         return form
-    from traded_app.services.pricing import days_text
+    from traded_app.domain.pricing import days_text
 
     form = ServiceForm(
         data={
@@ -596,7 +593,7 @@ def edit_quadrant(quadrant_id: int) -> str | BaseResponse:
     if request.method == "POST":
         form = quadrant_form(start_years)
     else:
-        from traded_app.services.pricing import days_text
+        from traded_app.domain.pricing import days_text
 
         data: dict[str, Any] = {"districts": "\n".join(d.name for d in quadrant.districts)}
         for cell in cells:
@@ -766,9 +763,9 @@ def resend_invite(user_id: int) -> BaseResponse:
 
 
 def _settings_data() -> dict[str, Any]:
+    from traded_app.domain.pricing import days_text
     from traded_app.formatting import pounds
     from traded_app.forms.admin import CORE_FIELDS
-    from traded_app.services.pricing import days_text
 
     settings = council_settings()
     if settings is None:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from traded_app.access import ALL_ROLES, public, roles_required
 from traded_app.extensions import limiter
 from traded_app.forms.auth import EmptyForm, SignInForm
-from traded_app.services import auth as auth_service
+from traded_app.services.platform import auth as auth_service
 
 bp = Blueprint("auth", __name__)
 
@@ -83,7 +83,7 @@ def _reset_account_key() -> str:
 def forgot_password() -> str | Response:
     """Ask for a reset link. The answer is the same whether or not the account exists."""
     from traded_app.forms.admin import ForgotPasswordForm
-    from traded_app.services import users_admin
+    from traded_app.services.council import users as users_admin
 
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -108,7 +108,8 @@ def accept_invite(token: str) -> str | Response:
 
 def _set_password(token: str, *, invitation: bool) -> str | Response:
     from traded_app.forms.admin import SetPasswordForm
-    from traded_app.services import audit, users_admin
+    from traded_app.services.council import users as users_admin
+    from traded_app.services.platform import audit
 
     salt = users_admin.INVITE_SALT if invitation else users_admin.RESET_SALT
     try:

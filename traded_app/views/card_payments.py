@@ -29,8 +29,10 @@ from traded_app.forms.auth import EmptyForm
 from traded_app.forms.card_payments import ReconcileForm, ReviewForm, StripeKeysForm
 from traded_app.models import Document
 from traded_app.models.types import Role
-from traded_app.services import balances, card_payments, documents
-from traded_app.services.settings import council_settings, today
+from traded_app.services.card_payments import core as card_payments
+from traded_app.services.documents import reading as documents
+from traded_app.services.finance import balances
+from traded_app.services.platform.settings import council_settings, today
 
 log = logging.getLogger(__name__)
 

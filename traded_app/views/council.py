@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from traded_app.access import COUNCIL, roles_required
-from traded_app.services import council as council_service
-from traded_app.services import ordering
-from traded_app.services import schools as school_service
-from traded_app.services.settings import academic_year_label, current_academic_year
+from traded_app.services.council import overview as council_service
+from traded_app.services.council import schools as school_service
+from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform.settings import academic_year_label, current_academic_year
 from traded_app.web import is_htmx
 
 bp = Blueprint("council", __name__, url_prefix="/council")

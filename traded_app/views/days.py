@@ -33,10 +33,11 @@ from traded_app.forms.days import (
 )
 from traded_app.models import AcademicYear, CancelledBy, School, Visit
 from traded_app.models.types import AllocationReason, Phase, Role
-from traded_app.services import allocations, days_ledger, visits
-from traded_app.services import council as council_service
-from traded_app.services import schools as school_service
-from traded_app.services.settings import (
+from traded_app.services.council import overview as council_service
+from traded_app.services.council import schools as school_service
+from traded_app.services.days import allocations, visits
+from traded_app.services.days import ledger as days_ledger
+from traded_app.services.platform.settings import (
     academic_start_year,
     council_settings,
     ensure_academic_year,

@@ -37,16 +37,9 @@ from traded_app.forms.finance import (
 from traded_app.models import DocumentType
 from traded_app.models.finance import ExportKind
 from traded_app.models.types import Role
-from traded_app.services import (
-    aged_debt,
-    balances,
-    documents,
-    exports,
-    payments,
-    register,
-    reminders,
-)
-from traded_app.services.balances import DocumentStatus
+from traded_app.services.documents import reading as documents
+from traded_app.services.finance import aged_debt, balances, exports, payments, register, reminders
+from traded_app.services.finance.balances import DocumentStatus
 from traded_app.web import is_htmx
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")

@@ -14,8 +14,11 @@ from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.models import Document, DocumentLine, DocumentVatBand, Order, School
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services import document_sending, documents, invoice_runs, invoicing
-from traded_app.services.settings import council_settings
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import reading as documents
+from traded_app.services.documents import runs as invoice_runs
+from traded_app.services.documents import sending as document_sending
+from traded_app.services.platform.settings import council_settings
 from traded_app.views.orders import sentence
 from traded_app.web import is_htmx
 

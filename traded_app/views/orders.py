@@ -11,15 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
 from traded_app.models import Order, User
 from traded_app.models.orders import OrderStatus
 from traded_app.models.types import Role
-from traded_app.services import days_ledger, ordering, pricing
-from traded_app.services.catalogue import CatalogueEntry, grouped
-from traded_app.services.settings import current_academic_year
+from traded_app.services.days import ledger as days_ledger
+from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering.offer import CatalogueEntry, grouped
+from traded_app.services.platform.settings import current_academic_year
 from traded_app.web import is_htmx
 
 bp = Blueprint("orders", __name__)

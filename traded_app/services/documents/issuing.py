@@ -1,0 +1,579 @@
+"""Issuing documents: VAT invoices, internal recharges and credit notes.
+
+Issuing is one step inside the caller's transaction: take the next number in the series (the
+counter row locked), copy every figure and party as it is now, render the PDF from that copy
+alone, store the file atomically with its SHA-256, and insert the rows. If anything fails, the
+transaction rolls back: the number is not used, nothing is half-issued, and a PDF file already
+written under that number is simply replaced when the number is next taken.
+
+The step has two halves, `prepare` (number, rows, the data to render) and `finish` (the stored
+file and the insert), so an invoice run can render a batch's PDFs in parallel between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from traded_app.domain import pricing
+from traded_app.extensions import db
+from traded_app.models import (
+    CouncilSettings,
+    Document,
+    DocumentCounter,
+    DocumentLine,
+    DocumentType,
+    DocumentVatBand,
+    Order,
+    User,
+)
+from traded_app.models.invoices import IMMUTABLE_TABLES
+from traded_app.models.orders import SOLD_STATUSES
+from traded_app.models.types import BillingRoute, VatTreatment
+from traded_app.services.platform.settings import council_settings, today
+
+
+class InvoicingError(ValueError):
+    """A document that cannot be issued; the message is for the person asking."""
+
+
+class ImmutableDocumentError(RuntimeError):
+    """Something tried to change or delete an issued document."""
+
+
+# --- Issued documents never change (the ORM's half; migration 0005 adds the database's) ------
+
+
+def install_immutability_guard() -> None:
+    """Refuse, at flush, any update or delete of an issued document's rows (once per process)."""
+    if getattr(install_immutability_guard, "_done", False):
+        return
+    install_immutability_guard._done = True  # type: ignore[attr-defined]
+
+    @event.listens_for(Session, "before_flush")
+    def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
+        for obj in list(session.dirty) + list(session.deleted):
+            table = getattr(obj, "__tablename__", None)
+            if table in IMMUTABLE_TABLES and (
+                obj in session.deleted or session.is_modified(obj, include_collections=False)
+            ):
+                raise ImmutableDocumentError(
+                    f"{obj!r} is part of an issued document and cannot be changed or deleted; "
+                    "raise a credit note instead"
+                )
+
+
+# --- Numbers ------------------------------------------------------------------------------
+
+
+def financial_year_of(on: date, start_month: int) -> int:
+    """The calendar year in which the financial year holding `on` began (April: 2026/27 -> 2026)."""
+    return on.year if on.month >= start_month else on.year - 1
+
+
+def prefix_for(document_type: DocumentType, settings: CouncilSettings) -> str:
+    return {
+        DocumentType.INVOICE: settings.invoice_prefix,
+        DocumentType.RECHARGE: settings.recharge_prefix,
+        DocumentType.CREDIT_NOTE: settings.credit_note_prefix,
+    }[document_type]
+
+
+def format_number(prefix: str, financial_year: int, sequence: int) -> str:
+    return f"{prefix}-{financial_year}-{sequence:06d}"
+
+
+def take_number(document_type: DocumentType, financial_year: int) -> int:
+    """The next number in the series, with the counter row locked until the transaction ends."""
+    for _attempt in range(3):
+        counter = db.session.execute(
+            select(DocumentCounter)
+            .where(
+                DocumentCounter.document_type == document_type,
+                DocumentCounter.financial_year == financial_year,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        if counter is None:
+            # The first document of the year: create the counter. Two transactions doing so at
+            # once meet the unique constraint; the loser reads the winner's row and locks it.
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        DocumentCounter(
+                            document_type=document_type,
+                            financial_year=financial_year,
+                            last_number=0,
+                        )
+                    )
+            except IntegrityError:
+                pass
+            continue
+        counter.last_number += 1
+        db.session.flush()
+        return counter.last_number
+    raise InvoicingError("Could not take a document number; try again")
+
+
+# --- The data a document shows, and its PDF -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineData:
+    service_code: str
+    service_name: str
+    description: str
+    half_days: int
+    price_per_day_pence: int
+    net_pence: int
+    vat_treatment: VatTreatment
+    vat_rate_bp: int
+
+
+@dataclass(frozen=True)
+class VatBandData:
+    vat_treatment: VatTreatment
+    vat_rate_bp: int
+    net_pence: int
+    vat_pence: int
+
+
+@dataclass(frozen=True)
+class DocumentData:
+    """Everything a document's PDF shows, copied from the issued document: the renderer gets
+    this and nothing else (no database, no request)."""
+
+    document_type: DocumentType
+    number: str
+    issue_date: date
+    due_date: date
+    seller_name: str
+    seller_address: str
+    seller_vat_number: str
+    seller_email: str
+    seller_phone: str
+    bank_name: str
+    bank_account_name: str
+    bank_sort_code: str
+    bank_account_number: str
+    buyer_name: str
+    buyer_urn: int
+    buyer_address: str
+    buyer_contact_name: str
+    buyer_contact_email: str
+    buyer_cost_centre: str
+    po_number: str
+    order_reference: str
+    academic_year_label: str
+    lines: tuple[LineData, ...]
+    vat_bands: tuple[VatBandData, ...]
+    net_pence: int
+    vat_pence: int
+    gross_pence: int
+    credits_number: str = ""
+    reason: str = ""
+    payment_link: str = ""  # a card-payment link, once card payments are set up
+    extra: dict[str, str] = field(default_factory=dict)
+    # A credit note's original is a recharge or a VAT invoice: the PDF says which, and how the
+    # credit is settled (by journal, or against the invoice).
+    credits_type: DocumentType | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.document_type.label} {self.number}"
+
+
+def document_data(document: Document) -> DocumentData:
+    """The issued document as the data its PDF is rendered from."""
+    return DocumentData(
+        document_type=document.document_type,
+        number=document.number,
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        seller_name=document.seller_name,
+        seller_address=document.seller_address,
+        seller_vat_number=document.seller_vat_number,
+        seller_email=document.seller_email,
+        seller_phone=document.seller_phone,
+        bank_name=document.bank_name,
+        bank_account_name=document.bank_account_name,
+        bank_sort_code=document.bank_sort_code,
+        bank_account_number=document.bank_account_number,
+        buyer_name=document.buyer_name,
+        buyer_urn=document.buyer_urn,
+        buyer_address=document.buyer_address,
+        buyer_contact_name=document.buyer_contact_name,
+        buyer_contact_email=document.buyer_contact_email,
+        buyer_cost_centre=document.buyer_cost_centre,
+        po_number=document.po_number,
+        order_reference=document.order_reference,
+        academic_year_label=document.academic_year.label,
+        lines=tuple(
+            LineData(
+                line.service_code,
+                line.service_name,
+                line.description,
+                line.half_days,
+                line.price_per_day_pence,
+                line.net_pence,
+                line.vat_treatment,
+                line.vat_rate_bp,
+            )
+            for line in document.lines
+        ),
+        vat_bands=tuple(
+            VatBandData(b.vat_treatment, b.vat_rate_bp, b.net_pence, b.vat_pence)
+            for b in document.vat_bands
+        ),
+        net_pence=document.net_pence,
+        vat_pence=document.vat_pence,
+        gross_pence=document.gross_pence,
+        credits_number=document.credits.number if document.credits else "",
+        reason=document.reason,
+        payment_link=document.payment_link or "",
+        credits_type=document.credits.document_type if document.credits else None,
+    )
+
+
+def invoice_dir() -> Path:
+    return Path(current_app.config["INVOICE_DIR"])
+
+
+def store_pdf(relative_path: str, content: bytes) -> str:
+    """Write the PDF atomically (a temporary file in the same folder, then a rename) and return
+    its SHA-256. A reader never sees half a file."""
+    target = invoice_dir() / relative_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(content).hexdigest()
+
+
+def read_pdf(document: Document) -> bytes:
+    """The stored PDF, checked against the SHA-256 recorded when it was issued."""
+    path = invoice_dir() / document.pdf_path
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingPdfError(f"The PDF of {document.number} is missing from {path}") from None
+    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
+        raise MissingPdfError(
+            f"The PDF of {document.number} at {path} does not match the one issued"
+        )
+    return content
+
+
+class MissingPdfError(RuntimeError):
+    """An issued document's PDF is not where it was stored, or is not the one issued."""
+
+
+# --- Issuing ------------------------------------------------------------------------------
+
+
+def charge_document_for(order: Order) -> Document | None:
+    """The invoice or recharge that charged `order`, if it has been issued."""
+    return db.session.execute(
+        select(Document).where(
+            Document.order_id == order.id, Document.document_type != DocumentType.CREDIT_NOTE
+        )
+    ).scalar_one_or_none()
+
+
+def issues_on_confirmation() -> bool:
+    settings = council_settings()
+    return settings is None or settings.invoice_timing == "on_confirmation"
+
+
+def _settings() -> CouncilSettings:
+    settings = council_settings()
+    if settings is None:
+        raise InvoicingError("Set up the council's details before issuing documents")
+    return settings
+
+
+def _seller(settings: CouncilSettings) -> dict[str, Any]:
+    address = "\n".join(part for part in (settings.address.strip(), settings.postcode) if part)
+    return {
+        "seller_name": settings.name,
+        "seller_address": address,
+        "seller_vat_number": settings.vat_number,
+        "seller_email": settings.contact_email,
+        "seller_phone": settings.contact_phone,
+        "bank_name": settings.bank_name,
+        "bank_account_name": settings.bank_account_name,
+        "bank_sort_code": settings.bank_sort_code,
+        "bank_account_number": settings.bank_account_number,
+    }
+
+
+def _buyer(order: Order) -> dict[str, Any]:
+    school = order.school
+    address = "\n".join(part for part in (school.address.strip(), school.postcode) if part)
+    return {
+        "school_id": school.id,
+        "buyer_name": school.name,
+        "buyer_urn": school.urn,
+        "buyer_address": address,
+        "buyer_contact_name": school.billing_contact_name,
+        "buyer_contact_email": school.billing_contact_email,
+        "buyer_cost_centre": school.cost_centre or "",
+    }
+
+
+def issue_for_order(order: Order, user: User | None, on: date | None = None) -> Document:
+    """Charge a confirmed order: a VAT invoice or, for a maintained school, an internal recharge.
+
+    Each order is charged once (a unique index makes sure of it, whatever races)."""
+    return _render_and_finish(prepare_charge(order, user, on=on))
+
+
+def prepare_charge(order: Order, user: User | None, on: date | None = None) -> PreparedDocument:
+    """The first half of charging `order` (see `prepare`): refused, with InvoicingError, before
+    any number is taken when the order cannot be charged."""
+    if order.status not in SOLD_STATUSES:
+        raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
+    if charge_document_for(order) is not None:
+        raise InvoicingError(f"{order.reference} has already been charged")
+    recharge = order.school.billing_route == BillingRoute.RECHARGE
+    lines: list[tuple[Any, int, int, VatTreatment, int]] = []
+    for line in order.lines:
+        if line.price_per_day_pence is None or line.vat_treatment is None:
+            raise InvoicingError(f"{order.reference} has a line without a frozen price")
+        lines.append(
+            (
+                line.service,
+                line.half_days,
+                line.price_per_day_pence,
+                line.vat_treatment,
+                line.vat_rate_bp or 0,
+            )
+        )
+    if recharge:
+        # An internal recharge is outside the scope of VAT, whatever the order carried.
+        lines = [
+            (service, half_days, price, VatTreatment.OUTSIDE_SCOPE, 0)
+            for service, half_days, price, _treatment, _rate in lines
+        ]
+    document_type = DocumentType.RECHARGE if recharge else DocumentType.INVOICE
+    return prepare(document_type, order, user, lines, on=on)
+
+
+def credit_order(
+    order: Order,
+    user: User | None,
+    reason: str,
+    half_days_by_line: dict[int, int] | None = None,
+    on: date | None = None,
+) -> Document | None:
+    """A credit note against the order's charge for the given half-days of each order line
+    (default: its undelivered days). None when there is nothing to credit (not yet charged, or
+    every day used). Never credits more of a line than was charged and not yet credited."""
+    charge = charge_document_for(order)
+    if charge is None:
+        return None
+    if half_days_by_line is None:
+        from traded_app.services.days.ledger import undelivered_by_line
+
+        half_days_by_line = undelivered_by_line(order)
+    already = credited_half_days(charge)
+    by_line = {line.id: line for line in order.lines}
+    charged = {line.service_code: line for line in charge.lines}
+    lines = []
+    for line_id, half_days in sorted(half_days_by_line.items()):
+        if half_days <= 0:
+            continue
+        order_line = by_line.get(line_id)
+        if order_line is None:
+            raise InvoicingError(f"Line {line_id} is not part of {order.reference}")
+        original = charged[order_line.service.code]
+        left = original.half_days - already.get(original.service_code, 0)
+        if half_days > left:
+            raise InvoicingError(
+                f"{original.service_name}: {pricing.days_text(left)} days of "
+                f"{charge.number} are left to credit, not {pricing.days_text(half_days)}"
+            )
+        lines.append(
+            (
+                order_line.service,
+                half_days,
+                original.price_per_day_pence,
+                original.vat_treatment,
+                original.vat_rate_bp,
+            )
+        )
+    if not lines:
+        return None
+    return _render_and_finish(
+        prepare(DocumentType.CREDIT_NOTE, order, user, lines, credits=charge, reason=reason, on=on)
+    )
+
+
+def credited_half_days(charge: Document) -> dict[str, int]:
+    """Half-days already credited against `charge`, by service code."""
+    rows = db.session.execute(
+        select(DocumentLine.service_code, func.sum(DocumentLine.half_days))
+        .join(Document, Document.id == DocumentLine.document_id)
+        .where(Document.credits_document_id == charge.id)
+        .group_by(DocumentLine.service_code)
+    ).tuples()
+    return {code: int(total) for code, total in rows}
+
+
+def credited_pence(charge: Document) -> int:
+    return int(
+        db.session.execute(
+            select(func.coalesce(func.sum(Document.gross_pence), 0)).where(
+                Document.credits_document_id == charge.id
+            )
+        ).scalar_one()
+    )
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document with its number taken and its rows built, not yet rendered or stored.
+
+    Only valid inside the transaction that prepared it: rolling back returns the number."""
+
+    document: Document
+    data: DocumentData
+
+
+def _render_and_finish(prepared: PreparedDocument) -> Document:
+    from traded_app.services.documents import pdf
+
+    return finish(prepared, pdf.render(prepared.data))
+
+
+def prepare(
+    document_type: DocumentType,
+    order: Order,
+    user: User | None,
+    lines: Iterable[tuple[Any, int, int, VatTreatment, int]],
+    *,
+    credits: Document | None = None,
+    reason: str = "",
+    on: date | None = None,
+) -> PreparedDocument:
+    """Take the next number (the counter row stays locked until the transaction ends) and copy
+    every figure and party into a document that is not yet in the session, with the data its
+    PDF is rendered from. Issuing is `prepare`, render the data, then `finish`, all in one
+    transaction; an invoice run renders many prepared documents in parallel between the two."""
+    settings = _settings()
+    issue_date = on or today()
+    financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
+    priced = [
+        pricing.Line(half_days, price, treatment, rate)
+        for _service, half_days, price, treatment, rate in lines
+    ]
+    totals = pricing.totals(priced)
+    if credits is not None and credited_pence(credits) + totals.gross_pence > credits.gross_pence:
+        raise InvoicingError(f"{credits.number} cannot be credited for more than its value")
+    sequence = take_number(document_type, financial_year)
+    number = format_number(prefix_for(document_type, settings), financial_year, sequence)
+    document = Document(
+        document_type=document_type,
+        number=number,
+        financial_year=financial_year,
+        sequence=sequence,
+        order_id=order.id,
+        order=order,
+        credits_document_id=credits.id if credits else None,
+        credits=credits,
+        academic_year_id=order.academic_year_id,
+        academic_year=order.academic_year,
+        issued_by_id=user.id if user else None,
+        issue_date=issue_date,
+        due_date=issue_date + timedelta(days=settings.payment_terms_days),
+        po_number=order.po_number,
+        order_reference=order.reference,
+        reason=reason,
+        net_pence=totals.net_pence,
+        vat_pence=totals.vat_pence,
+        gross_pence=totals.gross_pence,
+        pdf_path=f"{financial_year}/{number}.pdf",
+        **_seller(settings),
+        **_buyer(order),
+    )
+    document.lines = [
+        DocumentLine(
+            position=position,
+            service_code=service.code,
+            service_name=service.name,
+            description=service.description,
+            income_code=service.income_code,
+            half_days=half_days,
+            price_per_day_pence=price,
+            net_pence=pricing.line_net_pence(half_days, price),
+            vat_treatment=treatment,
+            vat_rate_bp=rate,
+        )
+        for position, (service, half_days, price, treatment, rate) in enumerate(lines, start=1)
+    ]
+    document.vat_bands = [
+        DocumentVatBand(
+            position=position,
+            vat_treatment=band.treatment,
+            vat_rate_bp=band.rate_bp,
+            net_pence=band.net_pence,
+            vat_pence=band.vat_pence,
+        )
+        for position, band in enumerate(totals.bands, start=1)
+    ]
+    if document_type == DocumentType.INVOICE:
+        from traded_app.services.card_payments import core as card_payments
+
+        # Only when card payments are set up (and the app has an https address) at issue time:
+        # the PDF never changes, so its link is the app's stable page for the invoice. It is kept
+        # on the document so the PDF can always be rendered again from what was stored.
+        document.payment_link = card_payments.payment_link_for(number)
+    return PreparedDocument(document, document_data(document))
+
+
+def finish(prepared: PreparedDocument, content: bytes) -> Document:
+    """Store the rendered PDF atomically with its SHA-256 and insert the document; its first
+    e-mail to the school goes once the transaction commits (document_sending)."""
+    from traded_app.services.documents import sending as document_sending
+
+    document = prepared.document
+    document.pdf_sha256 = store_pdf(document.pdf_path, content)
+    document.pdf_bytes = len(content)
+    db.session.add(document)
+    db.session.flush()
+    document_sending.send_after_commit(document)
+    return document
+
+
+def orders_awaiting_charge() -> list[Order]:
+    """Confirmed orders not yet charged (when the council issues documents in runs)."""
+    charged = select(Document.order_id).where(Document.document_type != DocumentType.CREDIT_NOTE)
+    return list(
+        db.session.execute(
+            select(Order)
+            .where(
+                Order.status.in_(SOLD_STATUSES),
+                Order.confirmed_at.is_not(None),
+                Order.id.not_in(charged),
+            )
+            .order_by(Order.confirmed_at, Order.id)
+        ).scalars()
+    )

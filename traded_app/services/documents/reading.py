@@ -1,0 +1,135 @@
+"""Reading issued documents: who may see which, and the lists the pages show.
+
+Balances and statuses come from traded_app.services.finance.balances (gross less credit notes less
+payments), the one place they are worked out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from traded_app.extensions import db
+from traded_app.models import Document, DocumentSend, Order, School, User
+from traded_app.services.finance import balances
+
+
+class DocumentNotFound(LookupError):
+    """No such document, or not one this user may see (both answer 404)."""
+
+
+def document_visible_to(user: User, document_id: int) -> Document:
+    """A school user sees only their school's documents; council users see all."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise DocumentNotFound(document_id)
+    if user.is_school_user and document.school_id != user.school_id:
+        raise DocumentNotFound(document_id)
+    return document
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: Document
+    figures: balances.Figures
+
+    @property
+    def credited_pence(self) -> int:
+        """Credit notes against it (0 for a credit note)."""
+        return self.figures.credited_pence
+
+    @property
+    def paid_pence(self) -> int:
+        return self.figures.paid_pence
+
+    @property
+    def balance_pence(self) -> int | None:
+        """What is left to settle; None for a credit note, which has no balance of its own."""
+        return self.figures.balance_pence
+
+    def status(self, on: date | None = None) -> balances.DocumentStatus:
+        return self.figures.status(on)
+
+
+def rows_for(documents: list[Document]) -> list[DocumentRow]:
+    figures = balances.figures_for(documents)
+    return [DocumentRow(d, figures[d.id]) for d in documents]
+
+
+def row_for(document: Document) -> DocumentRow:
+    return rows_for([document])[0]
+
+
+def documents_of_school(school: School) -> list[DocumentRow]:
+    """The school's documents, newest first."""
+    documents = db.session.execute(
+        select(Document)
+        .where(Document.school_id == school.id)
+        .order_by(Document.issued_at.desc(), Document.id.desc())
+    ).scalars()
+    return rows_for(list(documents))
+
+
+def documents_of_order(order: Order) -> list[DocumentRow]:
+    """The order's charge and credit notes, in the order they were issued."""
+    documents = db.session.execute(
+        select(Document).where(Document.order_id == order.id).order_by(Document.id)
+    ).scalars()
+    return rows_for(list(documents))
+
+
+def credit_notes_against(document: Document) -> list[Document]:
+    return list(
+        db.session.execute(
+            select(Document)
+            .where(Document.credits_document_id == document.id)
+            .order_by(Document.id)
+        ).scalars()
+    )
+
+
+Outstanding = balances.Outstanding
+
+
+def outstanding(school: School) -> Outstanding:
+    """The school's charges with something left to settle (for its dashboard)."""
+    return balances.outstanding_for_school(school)
+
+
+@dataclass(frozen=True)
+class Unsent:
+    document: Document
+    last_send: DocumentSend | None  # None: never sent
+
+
+def unsent_documents(limit: int = 50) -> list[Unsent]:
+    """Documents whose latest e-mail did not go (or that were never sent), newest first: what
+    finance must look at (a school with no billing contact e-mail, a mail server fault)."""
+    latest = (
+        select(DocumentSend.document_id, func.max(DocumentSend.id).label("send_id"))
+        .group_by(DocumentSend.document_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Document, DocumentSend)
+        .outerjoin(latest, latest.c.document_id == Document.id)
+        .outerjoin(DocumentSend, DocumentSend.id == latest.c.send_id)
+        .where((DocumentSend.id.is_(None)) | (DocumentSend.succeeded.is_(False)))
+        .options(selectinload(Document.school))
+        .order_by(Document.id.desc())
+        .limit(limit)
+    ).tuples()
+    return [Unsent(document, send) for document, send in rows]
+
+
+def recent_documents(limit: int = 25) -> list[DocumentRow]:
+    documents = db.session.execute(
+        select(Document)
+        .options(selectinload(Document.school))
+        .order_by(Document.id.desc())
+        .limit(limit)
+    ).scalars()
+    return rows_for(list(documents))

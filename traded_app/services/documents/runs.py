@@ -1,0 +1,519 @@
+"""Invoice runs: issue the documents of every confirmed order waiting to be charged.
+
+When the council's setting `invoice_timing` is "invoice_run", confirming an order does not charge
+it; finance issues everything pending in one action, from the web (the run works in a background
+thread of the web process) or with `flask --app wsgi invoices run`.
+
+A run works in batches. Each batch is one transaction, and unlike a request this job commits
+(it is its own commit point): take the batch's numbers and build its documents, render their PDFs
+in parallel in a pool of processes (one per core available), store the files, insert the
+documents, record each order's outcome and the run's progress, commit. So:
+
+- progress is in the database, and any worker can show it;
+- a failure rolls back only the batch it happened in (its numbers are returned, nothing is
+  half-issued), and the run stops; run again and it finishes the rest;
+- nothing is issued twice: a run charges only what `orders_awaiting_charge` lists at each
+  batch, and the unique index on charge documents refuses a second charge whatever races;
+- an order whose PDF cannot be made is recorded as failed, with the reason, and its batch is
+  done again without it, so its number is not lost from the series.
+
+A run whose process stopped (a deploy, a crash) stays "running" with an old heartbeat; the next
+run marks it interrupted and finishes its work.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from traded_app.extensions import db
+from traded_app.models import InvoiceRun, InvoiceRunItem, InvoiceRunStatus, Order, User
+from traded_app.models.base import utcnow
+from traded_app.models.orders import SOLD_STATUSES
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents.issuing import DocumentData, PreparedDocument
+from traded_app.services.platform.settings import today
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+# A running run that has not committed a batch for this long has lost its process.
+STALE_AFTER = timedelta(minutes=2)
+START_KEY = "traded_invoice_runs_to_start"
+
+
+class InvoiceRunError(ValueError):
+    """A run that cannot start; the message is for the person asking."""
+
+
+class NothingToIssue(InvoiceRunError):
+    pass
+
+
+def available_cores() -> int:
+    """The cores this process may use (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def pending_orders() -> list[Order]:
+    return invoicing.orders_awaiting_charge()
+
+
+def running_run() -> InvoiceRun | None:
+    return db.session.execute(
+        select(InvoiceRun).where(InvoiceRun.status == InvoiceRunStatus.RUNNING)
+    ).scalar_one_or_none()
+
+
+def is_stale(run: InvoiceRun) -> bool:
+    return run.status == InvoiceRunStatus.RUNNING and utcnow() - run.heartbeat_at > STALE_AFTER
+
+
+def latest_runs(limit: int = 5) -> list[InvoiceRun]:
+    return list(
+        db.session.execute(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(limit)).scalars()
+    )
+
+
+def get_run(run_id: int) -> InvoiceRun | None:
+    return db.session.get(InvoiceRun, run_id)
+
+
+@dataclass(frozen=True)
+class RunItems:
+    issued: list[InvoiceRunItem]
+    failed: list[InvoiceRunItem]
+
+
+def items_of(run: InvoiceRun) -> RunItems:
+    """What the run did to each order, with the orders, schools and documents loaded at once."""
+    items = db.session.execute(
+        select(InvoiceRunItem)
+        .where(InvoiceRunItem.run_id == run.id)
+        .options(
+            selectinload(InvoiceRunItem.order).selectinload(Order.school),
+            selectinload(InvoiceRunItem.document),
+        )
+        .order_by(InvoiceRunItem.id)
+    ).scalars()
+    issued: list[InvoiceRunItem] = []
+    failed: list[InvoiceRunItem] = []
+    for item in items:
+        (issued if item.succeeded else failed).append(item)
+    return RunItems(issued, failed)
+
+
+# --- Starting ---------------------------------------------------------------------------------
+
+
+def start(user: User | None, *, source: str = "web", workers: int | None = None) -> InvoiceRun:
+    """Record a new run (flushed, not committed). Refused while another run is alive or when
+    nothing is waiting; a run whose process stopped is marked interrupted first."""
+    running = running_run()
+    if running is not None:
+        if not is_stale(running):
+            raise InvoiceRunError(
+                f"Invoice run {running.id} is already running: wait for it to finish"
+            )
+        running.status = InvoiceRunStatus.INTERRUPTED
+        running.finished_at = utcnow()
+        running.error = "Its process stopped before it finished; a later run finished its work."
+        db.session.flush()
+    pending = pending_orders()
+    if not pending:
+        raise NothingToIssue("No confirmed orders are waiting to be charged")
+    invoicing._settings()  # no council details, no documents: say so before starting
+    run = InvoiceRun(
+        status=InvoiceRunStatus.RUNNING,
+        source=source,
+        started_by_id=user.id if user else None,
+        issue_date=today(),
+        workers=max(1, workers or available_cores()),
+        orders_total=len(pending),
+        heartbeat_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(run)
+    except IntegrityError:  # another run started at the same moment (one running at a time)
+        raise InvoiceRunError(
+            "Another invoice run has just started: wait for it to finish"
+        ) from None
+    return run
+
+
+def start_after_commit(run: InvoiceRun) -> None:
+    """Run it in a background thread of this process once the transaction that recorded it
+    commits (a run that was never committed never starts)."""
+    db.session.info.setdefault(START_KEY, []).append(run.id)
+
+
+_threads: list[threading.Thread] = []
+
+
+def init_app() -> None:
+    if getattr(init_app, "_done", False):
+        return
+    init_app._done = True  # type: ignore[attr-defined]
+    event.listen(Session, "after_commit", _start_queued)
+    event.listen(Session, "after_rollback", _drop_queued)
+
+
+def _start_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    run_ids = session.info.pop(START_KEY, [])
+    if not run_ids:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for run_id in run_ids:
+        thread = threading.Thread(
+            target=_run_in_background, args=(app, run_id), name=f"invoice-run-{run_id}", daemon=True
+        )
+        _threads.append(thread)
+        thread.start()
+
+
+def _drop_queued(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(START_KEY, None)
+
+
+def _run_in_background(app: Flask, run_id: int) -> None:
+    with app.app_context():
+        try:
+            execute(run_id)
+        except Exception:
+            log.exception("Invoice run %s failed to run", run_id)
+        finally:
+            db.session.remove()
+
+
+def wait_for_background_runs(timeout: float = 60) -> None:
+    """Wait for the runs this process started in the background (tests, orderly shutdown)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if not thread.is_alive():
+            _threads.remove(thread)
+
+
+# --- Running ----------------------------------------------------------------------------------
+
+Submit = Callable[[DocumentData], "Future[bytes]"]
+
+
+@contextmanager
+def renderer(workers: int) -> Iterator[Submit]:
+    """A way to render PDFs: in this process, or in a pool of `workers` processes.
+
+    The pool's processes are forked from a fork server that has already imported the renderer
+    (WeasyPrint), so they start quickly and never inherit a web worker's threads or database
+    connections. They get only DocumentData (a frozen, picklable dataclass) and return bytes."""
+    from traded_app.services.documents import pdf
+
+    if workers <= 1:
+
+        def render_here(data: DocumentData) -> Future[bytes]:
+            future: Future[bytes] = Future()
+            try:
+                future.set_result(pdf.render(data))
+            except Exception as error:
+                future.set_exception(error)
+            return future
+
+        yield render_here
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["traded_app.services.documents.pdf"])  # type: ignore[attr-defined]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield lambda data: pool.submit(pdf.render, data)
+
+
+class _Superseded(Exception):
+    pass
+
+
+@dataclass
+class _RenderFailed(Exception):
+    order_id: int
+    reason: str
+
+
+def execute(
+    run_id: int,
+    *,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[InvoiceRun], Any] | None = None,
+) -> InvoiceRun:
+    """Issue every order waiting to be charged for the recorded run, batch by batch (each batch
+    committed), and mark the run finished, or failed with the error that stopped it."""
+    run = db.session.get(InvoiceRun, run_id)
+    if run is None or run.status != InvoiceRunStatus.RUNNING:
+        raise InvoiceRunError(f"Invoice run {run_id} is not waiting to run")
+    order_ids = [order.id for order in pending_orders()]
+    run.orders_total = len(order_ids) + run.done
+    run.heartbeat_at = utcnow()
+    db.session.commit()
+    try:
+        with renderer(run.workers) as submit:
+            for first in range(0, len(order_ids), batch_size):
+                _batch(run_id, order_ids[first : first + batch_size], submit)
+                if on_batch is not None:
+                    on_batch(_run(run_id))
+    except _Superseded:
+        db.session.rollback()
+        log.warning("Invoice run %s stopped: a later run took over its work", run_id)
+        return _run(run_id)
+    except Exception as error:
+        db.session.rollback()
+        log.exception("Invoice run %s stopped", run_id)
+        run = _run(run_id)
+        run.status = InvoiceRunStatus.FAILED
+        run.error = _describe(error)
+        run.finished_at = utcnow()
+        db.session.commit()
+        return run
+    run = _run(run_id)
+    run.status = InvoiceRunStatus.FINISHED
+    run.finished_at = utcnow()
+    db.session.commit()
+    return run
+
+
+def _run(run_id: int) -> InvoiceRun:
+    run = db.session.get(InvoiceRun, run_id)
+    assert run is not None
+    return run
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return f"{type(error).__name__}: {text}"[:1000]
+
+
+def _batch(run_id: int, order_ids: list[int], submit: Submit) -> None:
+    """One committed transaction for these orders. An order whose PDF cannot be rendered is
+    recorded as failed and the batch is done again without it (its number goes back)."""
+    left_out: set[int] = set()
+    while True:
+        run = _run(run_id)
+        if run.status != InvoiceRunStatus.RUNNING:
+            # Marked interrupted by a later run while this one was stalled: that run does the rest.
+            raise _Superseded
+        try:
+            _issue_batch(run, [i for i in order_ids if i not in left_out], submit)
+            db.session.commit()
+            return
+        except _RenderFailed as failure:
+            db.session.rollback()
+            left_out.add(failure.order_id)
+            run = _run(run_id)
+            _record(run, failure.order_id, error=failure.reason)
+            run.heartbeat_at = utcnow()
+            db.session.commit()
+
+
+def _issue_batch(run: InvoiceRun, order_ids: list[int], submit: Submit) -> None:
+    user = run.started_by
+    prepared: list[tuple[Order, PreparedDocument, Future[bytes]]] = []
+    for order_id in order_ids:
+        order = db.session.get(Order, order_id)
+        if (
+            order is None
+            or order.status not in SOLD_STATUSES
+            or invoicing.charge_document_for(order) is not None
+        ):
+            # Cancelled or charged since the run began: nothing left to do for it.
+            run.orders_total -= 1
+            continue
+        try:
+            ready = invoicing.prepare_charge(order, user, on=run.issue_date)
+        except invoicing.InvoicingError as error:  # refused before any number was taken
+            _record(run, order.id, error=str(error))
+            continue
+        # Rendering starts now, in the pool, while the next order is prepared.
+        prepared.append((order, ready, submit(ready.data)))
+    for order, ready, future in prepared:
+        try:
+            content = future.result()
+        except BrokenExecutor:
+            raise  # the pool itself is gone: the run stops, the next run finishes
+        except Exception as error:
+            raise _RenderFailed(
+                order.id, f"Its PDF could not be made: {_describe(error)}"
+            ) from error
+        document = invoicing.finish(ready, content)
+        _record(run, order.id, document_id=document.id)
+    run.heartbeat_at = utcnow()
+    db.session.flush()
+
+
+def _record(
+    run: InvoiceRun, order_id: int, *, document_id: int | None = None, error: str = ""
+) -> None:
+    db.session.add(
+        InvoiceRunItem(
+            run_id=run.id,
+            order_id=order_id,
+            document_id=document_id,
+            succeeded=document_id is not None,
+            error=error,
+        )
+    )
+    if document_id is not None:
+        run.issued += 1
+    else:
+        run.failed += 1
+
+
+# --- The benchmark hook -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunTimings:
+    documents: int
+    workers: int
+    serial_seconds: float
+    parallel_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.parallel_seconds / self.serial_seconds if self.serial_seconds else 0.0
+
+
+def benchmark_run(orders: int | None = None, workers: int | None = None) -> RunTimings:
+    """Time issuing a run's documents (number, rows, PDF, stored file, insert) serially and in
+    parallel, for one confirmed order of `orders` schools (default: every school with a
+    quadrant), made for the purpose. Needs an app context on a database with the demo data and a
+    scratch INVOICE_DIR. Everything is rolled back afterwards (each pass in a savepoint; the PDF
+    files stay, and are replaced when those numbers are next issued).
+
+    The parallel pass includes starting its pool of processes, as a real run does."""
+    from traded_app.services.ordering.notifications import suppressed
+
+    workers = max(2, workers or available_cores())
+    with suppressed():  # the bench's documents e-mail nobody
+        return _benchmark(orders, workers)
+
+
+def _benchmark(orders: int | None, workers: int) -> RunTimings:
+    outer = db.session.begin_nested()
+    try:
+        made = _bench_orders(orders)
+        if not made:
+            raise InvoiceRunError("No schools with a quadrant and a priced service to bench with")
+        # Warm this process's renderer, as a long-running worker's would be.
+        warm = db.session.begin_nested()
+        with renderer(1) as submit:
+            submit(invoicing.prepare_charge(made[0], None).data).result()
+        warm.rollback()
+        timings = []
+        for pass_workers in (1, workers):
+            savepoint = db.session.begin_nested()
+            started = time.perf_counter()
+            with renderer(pass_workers) as submit:
+                for first in range(0, len(made), BATCH_SIZE):
+                    batch = made[first : first + BATCH_SIZE]
+                    ready = [invoicing.prepare_charge(order, None) for order in batch]
+                    futures = [submit(r.data) for r in ready]
+                    for r, future in zip(ready, futures, strict=True):
+                        invoicing.finish(r, future.result())
+                    db.session.flush()
+            timings.append(time.perf_counter() - started)
+            savepoint.rollback()
+    finally:
+        outer.rollback()
+    return RunTimings(len(made), workers, timings[0], timings[1])
+
+
+def _bench_orders(limit: int | None) -> list[Order]:
+    """One confirmed one-day order per school for the bench (flushed in the caller's savepoint)."""
+    from traded_app.models import OrderLine, OrderStatus, School, Service, ServicePrice, ServiceVat
+    from traded_app.models.types import BillingRoute, VatTreatment
+    from traded_app.services.platform.settings import current_academic_year
+
+    year = current_academic_year()
+    if year is None:
+        return []
+    priced = db.session.execute(
+        select(Service, ServicePrice)
+        .join(ServicePrice, ServicePrice.service_id == Service.id)
+        .where(ServicePrice.academic_year_id == year.id)
+        .order_by(Service.id)
+        .limit(1)
+    ).first()
+    if priced is None:
+        return []
+    service, price = priced
+    author = db.session.execute(select(User).order_by(User.id).limit(1)).scalar_one_or_none()
+    if author is None:
+        return []
+    query = select(School).where(School.quadrant_id.is_not(None)).order_by(School.id)
+    if limit is not None:
+        query = query.limit(limit)
+    made = []
+    now = utcnow()
+    for school in db.session.execute(query).scalars():
+        vat = db.session.execute(
+            select(ServiceVat).where(
+                ServiceVat.service_id == service.id,
+                ServiceVat.customer_type == school.customer_type,
+            )
+        ).scalar_one_or_none()
+        recharge = school.billing_route == BillingRoute.RECHARGE
+        treatment = vat.treatment if vat and not recharge else VatTreatment.OUTSIDE_SCOPE
+        rate = vat.vat_rate_bp if vat and not recharge else 0
+        net = price.price_per_day_pence
+        order = Order(
+            school_id=school.id,
+            school=school,
+            academic_year_id=year.id,
+            academic_year=year,
+            status=OrderStatus.CONFIRMED,
+            created_by_id=author.id,
+            po_number="BENCH",
+            half_days=2,
+            net_pence=net,
+            vat_pence=net * rate // 10_000,
+            gross_pence=net + net * rate // 10_000,
+            submitted_at=now,
+            confirmed_at=now,
+            quadrant_id=school.quadrant_id,
+        )
+        order.lines = [
+            OrderLine(
+                service_id=service.id,
+                service=service,
+                half_days=2,
+                price_per_day_pence=price.price_per_day_pence,
+                vat_treatment=treatment,
+                vat_rate_bp=rate,
+            )
+        ]
+        db.session.add(order)
+        made.append(order)
+    db.session.flush()
+    return made
