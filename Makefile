@@ -23,6 +23,7 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	$(BIN)/ruff check traded_app tests bench
 	$(BIN)/ruff format --check traded_app tests bench
 	$(BIN)/mypy traded_app
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "Running the database-facing tests again on PostgreSQL"; \
@@ -82,8 +83,9 @@ lint: setup ## Lint and check formatting with ruff
 	$(BIN)/ruff check traded_app tests bench
 	$(BIN)/ruff format --check traded_app tests bench
 
-typecheck: setup ## Type-check the package with mypy
+typecheck: setup ## Type-check the package with mypy and check the import contracts in pyproject.toml
 	$(BIN)/mypy traded_app
+	$(BIN)/lint-imports --no-cache
 
 bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline)
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
