@@ -41,7 +41,11 @@ from weasyprint import HTML  # noqa: E402
 from traded_app.models.invoices import DocumentType  # noqa: E402
 from traded_app.models.types import VatTreatment  # noqa: E402
 from traded_app.services.documents import pdf  # noqa: E402
-from traded_app.services.documents.issuing import DocumentData, LineData, VatBandData  # noqa: E402
+from traded_app.services.documents.document_data import (  # noqa: E402
+    DocumentData,
+    LineData,
+    VatBandData,
+)
 
 SPEED_GOAL = 5.0  # the invoice's warm render over the minimal document's, at most
 MEMORY_GOAL = 1.25  # resident memory after 200 renders over after 20, at most

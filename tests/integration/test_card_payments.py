@@ -477,9 +477,11 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
         assert document.payment_link.endswith(f"/invoices/{document.number}/pay")
         # The link is kept with the document: its PDF renders again to the bytes stored.
         from traded_app.services.documents import pdf
+        from traded_app.services.documents.document_data import document_data
+        from traded_app.services.platform.document_store import read_pdf
 
-        stored = invoicing.read_pdf(document)
-        assert pdf.render(invoicing.document_data(document)) == stored
+        stored = read_pdf(document)
+        assert pdf.render(document_data(document)) == stored
         app.config["APP_BASE_URL"] = "http://localhost:5000"  # no https: no link on paper
         assert card_payments.payment_link_for("INV-2026-000001") == ""
     finally:

@@ -26,6 +26,7 @@ from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import sending as document_sending
 from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import today
 
 
@@ -323,7 +324,7 @@ def test_an_issued_document_is_emailed_with_its_pdf_after_commit(app: Flask, bil
     assert "£540.00 (including VAT £90.00)" in body and "quoting " + document.number in body
     [(filename, content)] = pdf_attachments(message)
     assert filename == f"{document.number}.pdf"
-    assert content == invoicing.read_pdf(document)
+    assert content == document_store.read_pdf(document)
     [send] = sends(document)
     assert (send.recipient, send.succeeded, send.sent_by_id, send.error) == (
         "finance@meadow.example",

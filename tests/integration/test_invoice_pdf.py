@@ -19,7 +19,9 @@ from traded_app.models import Document, DocumentType, Order
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
+from traded_app.services.documents.document_data import document_data
 from traded_app.services.ordering import basket as ordering
+from traded_app.services.platform import document_store
 
 
 @pytest.fixture()
@@ -59,12 +61,12 @@ def confirmed(world: Any, *, school: Any, po_number: str = "PO-1") -> Order:
 
 def stored_text(document: Document) -> str:
     """The stored PDF's text, read with its checksum checked, runs of whitespace as one space."""
-    reader = PdfReader(io.BytesIO(invoicing.read_pdf(document)))
+    reader = PdfReader(io.BytesIO(document_store.read_pdf(document)))
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def assert_every_figure_shown(document: Document) -> None:
-    data = invoicing.document_data(document)
+    data = document_data(document)
     text = stored_text(document)
     internal = data.document_type == DocumentType.RECHARGE or (
         data.credits_type == DocumentType.RECHARGE
@@ -161,12 +163,12 @@ def test_a_credit_note_shows_every_figure_its_original_and_reason(world: Any, co
 def test_the_stored_file_is_the_one_whose_sha256_was_recorded(world: Any, council: Any) -> None:
     order = confirmed(world, school=world.academy)
     invoice = invoicing.charge_document_for(order)
-    path = invoicing.invoice_dir() / invoice.pdf_path
+    path = document_store.invoice_dir() / invoice.pdf_path
     content = path.read_bytes()
     assert hashlib.sha256(content).hexdigest() == invoice.pdf_sha256
     assert len(content) == invoice.pdf_bytes
     assert content.startswith(b"%PDF-1.7")
-    assert invoicing.read_pdf(invoice) == content
+    assert document_store.read_pdf(invoice) == content
     # No temporary file left beside it by the atomic write.
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
 
@@ -174,23 +176,23 @@ def test_the_stored_file_is_the_one_whose_sha256_was_recorded(world: Any, counci
 def test_a_missing_pdf_is_reported_not_made_again(world: Any, council: Any) -> None:
     order = confirmed(world, school=world.academy)
     invoice = invoicing.charge_document_for(order)
-    path = invoicing.invoice_dir() / invoice.pdf_path
+    path = document_store.invoice_dir() / invoice.pdf_path
     path.unlink()
-    with pytest.raises(invoicing.MissingPdfError, match="missing"):
-        invoicing.read_pdf(invoice)
+    with pytest.raises(document_store.MissingPdfError, match="missing"):
+        document_store.read_pdf(invoice)
     assert not path.exists()  # reading did not quietly render a new one
 
 
 def test_an_altered_pdf_is_reported_and_left_as_found(world: Any, council: Any) -> None:
     order = confirmed(world, school=world.academy)
     invoice = invoicing.charge_document_for(order)
-    path = invoicing.invoice_dir() / invoice.pdf_path
+    path = document_store.invoice_dir() / invoice.pdf_path
     content = path.read_bytes()
     middle = len(content) // 2
     altered = content[:middle] + bytes([content[middle] ^ 0x01]) + content[middle + 1 :]
     path.write_bytes(altered)
-    with pytest.raises(invoicing.MissingPdfError, match="does not match"):
-        invoicing.read_pdf(invoice)
+    with pytest.raises(document_store.MissingPdfError, match="does not match"):
+        document_store.read_pdf(invoice)
     assert path.read_bytes() == altered
 
 
@@ -198,5 +200,5 @@ def test_rendering_the_data_again_gives_the_stored_bytes(world: Any, council: An
     """The PDF depends on the issued data alone: no clock, no random font subset names."""
     order = confirmed(world, school=world.academy)
     invoice = invoicing.charge_document_for(order)
-    again = pdf.render(invoicing.document_data(invoice))
+    again = pdf.render(document_data(invoice))
     assert hashlib.sha256(again).hexdigest() == invoice.pdf_sha256

@@ -30,6 +30,7 @@ from traded_app.models.base import utcnow
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import runs as invoice_runs
+from traded_app.services.platform import document_store
 
 HX = {"HX-Request": "true"}
 
@@ -299,7 +300,7 @@ def test_the_cli_renders_in_parallel_and_reports(
     issued = documents()
     assert len(issued) == 3
     for document in issued:
-        assert invoicing.read_pdf(document).startswith(b"%PDF-")  # stored and hash-checked
+        assert document_store.read_pdf(document).startswith(b"%PDF-")  # stored and hash-checked
     run = db.session.execute(select(InvoiceRun)).scalar_one()
     assert (run.source, run.workers, run.started_by_id) == ("cli", 2, None)
 

@@ -28,6 +28,7 @@ from traded_app.models import (
 )
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import numbering
 from traded_app.services.ordering import basket as ordering
 from traded_app.services.platform.settings import today
 
@@ -65,7 +66,7 @@ def test_confirming_a_maintained_schools_order_raises_a_recharge_without_vat(
     document = invoicing.charge_document_for(order)
     assert document is not None
     assert document.document_type == DocumentType.RECHARGE
-    fy = invoicing.financial_year_of(document.issue_date, 4)
+    fy = numbering.financial_year_of(document.issue_date, 4)
     assert document.number == f"RCH-{fy}-000001"
     assert (document.net_pence, document.vat_pence, document.gross_pence) == (67_500, 0, 67_500)
     assert document.buyer_cost_centre == world.school.cost_centre
@@ -243,7 +244,7 @@ def test_each_series_counts_on_its_own_and_restarts_each_financial_year(
         ordering.confirm(order, admin(world))
     db.session.commit()
     numbers = sorted(d.number for d in db.session.execute(select(Document)).scalars())
-    fy = invoicing.financial_year_of(today(), 4)
+    fy = numbering.financial_year_of(today(), 4)
     assert numbers == [f"INV-{fy}-000001", f"RCH-{fy}-000001", f"RCH-{fy}-000002"]
     next_year = submitted_order(world)
     next_year.status = OrderStatus.CONFIRMED

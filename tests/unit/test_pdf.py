@@ -20,7 +20,7 @@ from pypdf.generic import DictionaryObject
 from traded_app.models.invoices import DocumentType
 from traded_app.models.types import VatTreatment
 from traded_app.services.documents import pdf
-from traded_app.services.documents.issuing import DocumentData, LineData, VatBandData
+from traded_app.services.documents.document_data import DocumentData, LineData, VatBandData
 
 HOSTILE = (
     '<img src="file:///etc/passwd">',

@@ -18,6 +18,7 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import reading as documents
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.documents import sending as document_sending
+from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import council_settings
 from traded_app.views.orders import sentence
 from traded_app.web import is_htmx
@@ -90,8 +91,8 @@ def document_pdf(document_id: int) -> Response:
     new one: it would not be the document the school was sent)."""
     document = _visible_document(document_id)
     try:
-        content = invoicing.read_pdf(document)
-    except invoicing.MissingPdfError as error:
+        content = document_store.read_pdf(document)
+    except document_store.MissingPdfError as error:
         log.error("Download refused: %s", error)
         html = render_template("documents/pdf_unavailable.html", document=document)
         return Response(html, status=404, mimetype="text/html")

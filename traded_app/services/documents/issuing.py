@@ -8,22 +8,20 @@ written under that number is simply replaced when the number is next taken.
 
 The step has two halves, `prepare` (number, rows, the data to render) and `finish` (the stored
 file and the insert), so an invoice run can render a batch's PDFs in parallel between them.
+
+The pieces it puts together: numbering (the series), document_data (the built data), pdf (the
+renderer, fed only with that data), platform.document_store (the stored file) and sending (the
+first e-mail, after commit). `InvoicingError` is defined in numbering and raised from here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from traded_app.domain import pricing
@@ -31,7 +29,6 @@ from traded_app.extensions import db
 from traded_app.models import (
     CouncilSettings,
     Document,
-    DocumentCounter,
     DocumentLine,
     DocumentType,
     DocumentVatBand,
@@ -41,11 +38,18 @@ from traded_app.models import (
 from traded_app.models.invoices import IMMUTABLE_TABLES
 from traded_app.models.orders import SOLD_STATUSES
 from traded_app.models.types import BillingRoute, VatTreatment
+from traded_app.services.days.ledger import undelivered_by_line
+from traded_app.services.documents import pdf, sending
+from traded_app.services.documents.document_data import DocumentData, document_data
+from traded_app.services.documents.numbering import (
+    InvoicingError,
+    financial_year_of,
+    format_number,
+    prefix_for,
+    take_number,
+)
+from traded_app.services.platform.document_store import store_pdf
 from traded_app.services.platform.settings import council_settings, today
-
-
-class InvoicingError(ValueError):
-    """A document that cannot be issued; the message is for the person asking."""
 
 
 class ImmutableDocumentError(RuntimeError):
@@ -74,218 +78,6 @@ def install_immutability_guard() -> None:
                 )
 
 
-# --- Numbers ------------------------------------------------------------------------------
-
-
-def financial_year_of(on: date, start_month: int) -> int:
-    """The calendar year in which the financial year holding `on` began (April: 2026/27 -> 2026)."""
-    return on.year if on.month >= start_month else on.year - 1
-
-
-def prefix_for(document_type: DocumentType, settings: CouncilSettings) -> str:
-    return {
-        DocumentType.INVOICE: settings.invoice_prefix,
-        DocumentType.RECHARGE: settings.recharge_prefix,
-        DocumentType.CREDIT_NOTE: settings.credit_note_prefix,
-    }[document_type]
-
-
-def format_number(prefix: str, financial_year: int, sequence: int) -> str:
-    return f"{prefix}-{financial_year}-{sequence:06d}"
-
-
-def take_number(document_type: DocumentType, financial_year: int) -> int:
-    """The next number in the series, with the counter row locked until the transaction ends."""
-    for _attempt in range(3):
-        counter = db.session.execute(
-            select(DocumentCounter)
-            .where(
-                DocumentCounter.document_type == document_type,
-                DocumentCounter.financial_year == financial_year,
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        if counter is None:
-            # The first document of the year: create the counter. Two transactions doing so at
-            # once meet the unique constraint; the loser reads the winner's row and locks it.
-            try:
-                with db.session.begin_nested():
-                    db.session.add(
-                        DocumentCounter(
-                            document_type=document_type,
-                            financial_year=financial_year,
-                            last_number=0,
-                        )
-                    )
-            except IntegrityError:
-                pass
-            continue
-        counter.last_number += 1
-        db.session.flush()
-        return counter.last_number
-    raise InvoicingError("Could not take a document number; try again")
-
-
-# --- The data a document shows, and its PDF -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class LineData:
-    service_code: str
-    service_name: str
-    description: str
-    half_days: int
-    price_per_day_pence: int
-    net_pence: int
-    vat_treatment: VatTreatment
-    vat_rate_bp: int
-
-
-@dataclass(frozen=True)
-class VatBandData:
-    vat_treatment: VatTreatment
-    vat_rate_bp: int
-    net_pence: int
-    vat_pence: int
-
-
-@dataclass(frozen=True)
-class DocumentData:
-    """Everything a document's PDF shows, copied from the issued document: the renderer gets
-    this and nothing else (no database, no request)."""
-
-    document_type: DocumentType
-    number: str
-    issue_date: date
-    due_date: date
-    seller_name: str
-    seller_address: str
-    seller_vat_number: str
-    seller_email: str
-    seller_phone: str
-    bank_name: str
-    bank_account_name: str
-    bank_sort_code: str
-    bank_account_number: str
-    buyer_name: str
-    buyer_urn: int
-    buyer_address: str
-    buyer_contact_name: str
-    buyer_contact_email: str
-    buyer_cost_centre: str
-    po_number: str
-    order_reference: str
-    academic_year_label: str
-    lines: tuple[LineData, ...]
-    vat_bands: tuple[VatBandData, ...]
-    net_pence: int
-    vat_pence: int
-    gross_pence: int
-    credits_number: str = ""
-    reason: str = ""
-    payment_link: str = ""  # a card-payment link, once card payments are set up
-    extra: dict[str, str] = field(default_factory=dict)
-    # A credit note's original is a recharge or a VAT invoice: the PDF says which, and how the
-    # credit is settled (by journal, or against the invoice).
-    credits_type: DocumentType | None = None
-
-    @property
-    def title(self) -> str:
-        return f"{self.document_type.label} {self.number}"
-
-
-def document_data(document: Document) -> DocumentData:
-    """The issued document as the data its PDF is rendered from."""
-    return DocumentData(
-        document_type=document.document_type,
-        number=document.number,
-        issue_date=document.issue_date,
-        due_date=document.due_date,
-        seller_name=document.seller_name,
-        seller_address=document.seller_address,
-        seller_vat_number=document.seller_vat_number,
-        seller_email=document.seller_email,
-        seller_phone=document.seller_phone,
-        bank_name=document.bank_name,
-        bank_account_name=document.bank_account_name,
-        bank_sort_code=document.bank_sort_code,
-        bank_account_number=document.bank_account_number,
-        buyer_name=document.buyer_name,
-        buyer_urn=document.buyer_urn,
-        buyer_address=document.buyer_address,
-        buyer_contact_name=document.buyer_contact_name,
-        buyer_contact_email=document.buyer_contact_email,
-        buyer_cost_centre=document.buyer_cost_centre,
-        po_number=document.po_number,
-        order_reference=document.order_reference,
-        academic_year_label=document.academic_year.label,
-        lines=tuple(
-            LineData(
-                line.service_code,
-                line.service_name,
-                line.description,
-                line.half_days,
-                line.price_per_day_pence,
-                line.net_pence,
-                line.vat_treatment,
-                line.vat_rate_bp,
-            )
-            for line in document.lines
-        ),
-        vat_bands=tuple(
-            VatBandData(b.vat_treatment, b.vat_rate_bp, b.net_pence, b.vat_pence)
-            for b in document.vat_bands
-        ),
-        net_pence=document.net_pence,
-        vat_pence=document.vat_pence,
-        gross_pence=document.gross_pence,
-        credits_number=document.credits.number if document.credits else "",
-        reason=document.reason,
-        payment_link=document.payment_link or "",
-        credits_type=document.credits.document_type if document.credits else None,
-    )
-
-
-def invoice_dir() -> Path:
-    return Path(current_app.config["INVOICE_DIR"])
-
-
-def store_pdf(relative_path: str, content: bytes) -> str:
-    """Write the PDF atomically (a temporary file in the same folder, then a rename) and return
-    its SHA-256. A reader never sees half a file."""
-    target = invoice_dir() / relative_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return hashlib.sha256(content).hexdigest()
-
-
-def read_pdf(document: Document) -> bytes:
-    """The stored PDF, checked against the SHA-256 recorded when it was issued."""
-    path = invoice_dir() / document.pdf_path
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise MissingPdfError(f"The PDF of {document.number} is missing from {path}") from None
-    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
-        raise MissingPdfError(
-            f"The PDF of {document.number} at {path} does not match the one issued"
-        )
-    return content
-
-
-class MissingPdfError(RuntimeError):
-    """An issued document's PDF is not where it was stored, or is not the one issued."""
-
-
 # --- Issuing ------------------------------------------------------------------------------
 
 
@@ -303,7 +95,8 @@ def issues_on_confirmation() -> bool:
     return settings is None or settings.invoice_timing == "on_confirmation"
 
 
-def _settings() -> CouncilSettings:
+def require_council_details() -> CouncilSettings:
+    """The council's details, which every document copies; refused until they are set up."""
     settings = council_settings()
     if settings is None:
         raise InvoicingError("Set up the council's details before issuing documents")
@@ -391,8 +184,6 @@ def credit_order(
     if charge is None:
         return None
     if half_days_by_line is None:
-        from traded_app.services.days.ledger import undelivered_by_line
-
         half_days_by_line = undelivered_by_line(order)
     already = credited_half_days(charge)
     by_line = {line.id: line for line in order.lines}
@@ -459,8 +250,6 @@ class PreparedDocument:
 
 
 def _render_and_finish(prepared: PreparedDocument) -> Document:
-    from traded_app.services.documents import pdf
-
     return finish(prepared, pdf.render(prepared.data))
 
 
@@ -478,7 +267,7 @@ def prepare(
     every figure and party into a document that is not yet in the session, with the data its
     PDF is rendered from. Issuing is `prepare`, render the data, then `finish`, all in one
     transaction; an invoice run renders many prepared documents in parallel between the two."""
-    settings = _settings()
+    settings = require_council_details()
     issue_date = on or today()
     financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
     priced = [
@@ -551,15 +340,13 @@ def prepare(
 
 def finish(prepared: PreparedDocument, content: bytes) -> Document:
     """Store the rendered PDF atomically with its SHA-256 and insert the document; its first
-    e-mail to the school goes once the transaction commits (document_sending)."""
-    from traded_app.services.documents import sending as document_sending
-
+    e-mail to the school goes once the transaction commits (documents.sending)."""
     document = prepared.document
     document.pdf_sha256 = store_pdf(document.pdf_path, content)
     document.pdf_bytes = len(content)
     db.session.add(document)
     db.session.flush()
-    document_sending.send_after_commit(document)
+    sending.send_after_commit(document)
     return document
 
 

@@ -30,7 +30,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from traded_app import formatting
 from traded_app.config import PROJECT_ROOT
-from traded_app.services.documents.issuing import DocumentData, LineData, VatBandData
+from traded_app.services.documents.document_data import DocumentData, LineData, VatBandData
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,9 @@ from traded_app.models import InvoiceRun, InvoiceRunItem, InvoiceRunStatus, Orde
 from traded_app.models.base import utcnow
 from traded_app.models.orders import SOLD_STATUSES
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.documents.issuing import DocumentData, PreparedDocument
+from traded_app.services.documents import pdf
+from traded_app.services.documents.document_data import DocumentData
+from traded_app.services.documents.issuing import PreparedDocument
 from traded_app.services.platform.settings import today
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,7 @@ def start(user: User | None, *, source: str = "web", workers: int | None = None)
     pending = pending_orders()
     if not pending:
         raise NothingToIssue("No confirmed orders are waiting to be charged")
-    invoicing._settings()  # no council details, no documents: say so before starting
+    invoicing.require_council_details()  # no council details, no documents: say so now
     run = InvoiceRun(
         status=InvoiceRunStatus.RUNNING,
         source=source,
@@ -230,8 +232,6 @@ def renderer(workers: int) -> Iterator[Submit]:
     The pool's processes are forked from a fork server that has already imported the renderer
     (WeasyPrint), so they start quickly and never inherit a web worker's threads or database
     connections. They get only DocumentData (a frozen, picklable dataclass) and return bytes."""
-    from traded_app.services.documents import pdf
-
     if workers <= 1:
 
         def render_here(data: DocumentData) -> Future[bytes]:

@@ -24,7 +24,7 @@ from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentSend, DocumentType, User
-from traded_app.services.documents import issuing as invoicing
+from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.mail import Attachment, send_mail
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,8 @@ def deliver(document: Document, sent_by: User | None) -> DocumentSend:
         send.error = NO_CONTACT
         return send
     try:
-        content = invoicing.read_pdf(document)
-    except invoicing.MissingPdfError:
+        content = read_pdf(document)
+    except MissingPdfError:
         log.error("Not sending %s: its stored PDF is missing or altered", document.number)
         send.error = PDF_UNAVAILABLE
         return send

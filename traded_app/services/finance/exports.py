@@ -40,7 +40,7 @@ from traded_app.formatting import long_date
 from traded_app.models import Document, DocumentLine, DocumentType, User
 from traded_app.models.finance import DocumentExport, ExportKind, FinanceExport
 from traded_app.models.types import VatTreatment
-from traded_app.services.documents import issuing as invoicing
+from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.settings import today
 
 MAX_RANGE_DAYS = 366  # a whole financial year, leap day included
@@ -673,8 +673,8 @@ def write_zip(export: FinanceExport, out: IO[bytes]) -> list[str]:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
         for document in documents:
             try:
-                content = invoicing.read_pdf(document)
-            except invoicing.MissingPdfError:
+                content = read_pdf(document)
+            except MissingPdfError:
                 missing.append(document.number)
                 continue
             archive.writestr(f"{document.issue_date.year}/{document.number}.pdf", content)

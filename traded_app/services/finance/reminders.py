@@ -24,10 +24,10 @@ from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentType, User
 from traded_app.models.base import utcnow
 from traded_app.models.finance import Reminder
-from traded_app.services.documents import issuing as invoicing
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.payments import lock_document
+from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.mail import Attachment, send_mail
 from traded_app.services.platform.settings import council_settings, today
 
@@ -166,9 +166,9 @@ def deliver(reminder: Reminder) -> None:
     subject, body = message_for(reminder)
     attachments = []
     try:
-        pdf = invoicing.read_pdf(reminder.document)
+        pdf = read_pdf(reminder.document)
         attachments.append(Attachment(f"{reminder.document.number}.pdf", pdf))
-    except invoicing.MissingPdfError:
+    except MissingPdfError:
         log.error("Reminder for %s sent without its PDF", reminder.document.number)
     reminder.succeeded = send_mail([reminder.recipient], subject, body, attachments)
     reminder.error = (

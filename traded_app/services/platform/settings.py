@@ -1,11 +1,12 @@
-"""Council settings and academic years."""
+"""Council settings and academic years, and the app's own configuration for services."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from traded_app.extensions import db
@@ -26,6 +27,12 @@ class CouncilDisplay:
 
 
 DEFAULT_DISPLAY = CouncilDisplay("Your council", "Traded services for schools", "")
+
+
+def app_config(name: str) -> Any:
+    """A value of the app's configuration (traded_app/config.py), for services that may not
+    import flask themselves."""
+    return current_app.config[name]
 
 
 def council_settings() -> CouncilSettings | None:

@@ -1,0 +1,73 @@
+"""Document numbers: one unbroken series per document type and financial year.
+
+A number is `PREFIX-YEAR-SEQUENCE` (INV-2026-000042), the year being the one in which the
+council's financial year began. `take_number` locks the series' counter row until the issuing
+transaction ends, so two documents never share a number and a rolled-back one gives its number
+back (no gap).
+
+`InvoicingError` lives here, at the bottom of the documents package, so that every module of it
+can raise it; issuing is where callers meet it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from traded_app.extensions import db
+from traded_app.models import CouncilSettings, DocumentCounter, DocumentType
+
+
+class InvoicingError(ValueError):
+    """A document that cannot be issued; the message is for the person asking."""
+
+
+def financial_year_of(on: date, start_month: int) -> int:
+    """The calendar year in which the financial year holding `on` began (April: 2026/27 -> 2026)."""
+    return on.year if on.month >= start_month else on.year - 1
+
+
+def prefix_for(document_type: DocumentType, settings: CouncilSettings) -> str:
+    return {
+        DocumentType.INVOICE: settings.invoice_prefix,
+        DocumentType.RECHARGE: settings.recharge_prefix,
+        DocumentType.CREDIT_NOTE: settings.credit_note_prefix,
+    }[document_type]
+
+
+def format_number(prefix: str, financial_year: int, sequence: int) -> str:
+    return f"{prefix}-{financial_year}-{sequence:06d}"
+
+
+def take_number(document_type: DocumentType, financial_year: int) -> int:
+    """The next number in the series, with the counter row locked until the transaction ends."""
+    for _attempt in range(3):
+        counter = db.session.execute(
+            select(DocumentCounter)
+            .where(
+                DocumentCounter.document_type == document_type,
+                DocumentCounter.financial_year == financial_year,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        if counter is None:
+            # The first document of the year: create the counter. Two transactions doing so at
+            # once meet the unique constraint; the loser reads the winner's row and locks it.
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        DocumentCounter(
+                            document_type=document_type,
+                            financial_year=financial_year,
+                            last_number=0,
+                        )
+                    )
+            except IntegrityError:
+                pass
+            continue
+        counter.last_number += 1
+        db.session.flush()
+        return counter.last_number
+    raise InvoicingError("Could not take a document number; try again")

@@ -1,0 +1,59 @@
+"""The store of issued documents' PDFs: files under INVOICE_DIR, each checked against the SHA-256
+recorded when it was issued.
+
+Issuing writes a document's PDF here once; everything else (the download, e-mails, reminders,
+finance's ZIP export) reads it back through `read_pdf`, which refuses a file that is missing or
+is not the one issued: a PDF is never made again, since it would not be the document the school
+was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from traded_app.models import Document
+from traded_app.services.platform.settings import app_config
+
+
+class MissingPdfError(RuntimeError):
+    """An issued document's PDF is not where it was stored, or is not the one issued."""
+
+
+def invoice_dir() -> Path:
+    """The folder the PDFs are stored in (INVOICE_DIR)."""
+    return Path(app_config("INVOICE_DIR"))
+
+
+def store_pdf(relative_path: str, content: bytes) -> str:
+    """Write the PDF atomically (a temporary file in the same folder, then a rename) and return
+    its SHA-256. A reader never sees half a file."""
+    target = invoice_dir() / relative_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(content).hexdigest()
+
+
+def read_pdf(document: Document) -> bytes:
+    """The stored PDF, checked against the SHA-256 recorded when it was issued."""
+    path = invoice_dir() / document.pdf_path
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingPdfError(f"The PDF of {document.number} is missing from {path}") from None
+    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
+        raise MissingPdfError(
+            f"The PDF of {document.number} at {path} does not match the one issued"
+        )
+    return content
