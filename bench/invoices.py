@@ -203,7 +203,7 @@ def invoice_run_figure() -> Goal:
     from traded_app.demo.seed import load_demo
     from traded_app.extensions import db
     from traded_app.services.documents.runs import benchmark_run
-    from traded_app.services.ordering.notifications import suppressed
+    from traded_app.services.platform.after_commit import suppressed
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -217,7 +217,7 @@ def invoice_run_figure() -> Goal:
         )
         with app.app_context():
             upgrade()
-            with suppressed():
+            with suppressed(db.session):
                 load_demo()
                 db.session.commit()
             timings = benchmark_run()

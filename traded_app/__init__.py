@@ -113,16 +113,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
     from traded_app.services.documents import issuing as invoicing
-    from traded_app.services.documents import runs as invoice_runs
-    from traded_app.services.documents import sending as document_sending
-    from traded_app.services.ordering import notifications
-    from traded_app.services.platform import audit
+    from traded_app.services.platform import after_commit, audit
 
-    notifications.init_app()
+    after_commit.init_app()
     audit.init_app()
     invoicing.install_immutability_guard()
-    document_sending.init_app()
-    invoice_runs.init_app()
 
 
 def _register_blueprints(app: Flask) -> None:

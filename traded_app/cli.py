@@ -35,9 +35,9 @@ def seed_demo() -> None:
         raise click.ClickException(
             "seed-demo is refused in production: it creates accounts with a published password."
         )
-    from traded_app.services.ordering import notifications
+    from traded_app.services.platform.after_commit import suppressed
 
-    with notifications.suppressed():  # the demo's orders e-mail nobody
+    with suppressed(db.session):  # the demo's orders e-mail nobody
         counts = load_demo()
         db.session.commit()
     click.echo(

@@ -52,7 +52,6 @@ def init_app(app: Flask) -> None:
     """Register the blueprint and the once-per-process hooks finance needs."""
     app.register_blueprint(bp)
     payments.install_immutability_guard()
-    reminders.init_app()
 
 
 # --- The register ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -148,7 +148,8 @@ def start_run() -> Response:
         db.session.rollback()
         flash(sentence(str(error)), "info")
         return redirect(url_for("invoices.council_invoices"))
-    invoice_runs.start_after_commit(run)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    invoice_runs.start_after_commit(run, app)  # the run's thread works in this app's context
     return redirect(url_for("invoices.run_progress", run_id=run.id))
 
 

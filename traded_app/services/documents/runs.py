@@ -30,15 +30,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from flask import Flask, current_app
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
 from traded_app.models import InvoiceRun, InvoiceRunItem, InvoiceRunStatus, Order, User
@@ -48,6 +47,7 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
+from traded_app.services.platform.after_commit import after_commit, suppressed
 from traded_app.services.platform.settings import today
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,12 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 20
 # A running run that has not committed a batch for this long has lost its process.
 STALE_AFTER = timedelta(minutes=2)
-START_KEY = "traded_invoice_runs_to_start"
+
+
+class App(Protocol):
+    """What a background run needs of the Flask app (its caller passes it in): a context."""
+
+    def app_context(self) -> AbstractContextManager[Any]: ...
 
 
 class InvoiceRunError(ValueError):
@@ -164,44 +169,24 @@ def start(user: User | None, *, source: str = "web", workers: int | None = None)
     return run
 
 
-def start_after_commit(run: InvoiceRun) -> None:
-    """Run it in a background thread of this process once the transaction that recorded it
-    commits (a run that was never committed never starts)."""
-    db.session.info.setdefault(START_KEY, []).append(run.id)
+def start_after_commit(run: InvoiceRun, app: App) -> None:
+    """Run it in a background thread of this process, in `app`'s context, once the transaction
+    that recorded it commits (a run that was never committed never starts)."""
+    after_commit(db.session, _start_in_background, app, run.id)
 
 
 _threads: list[threading.Thread] = []
 
 
-def init_app() -> None:
-    if getattr(init_app, "_done", False):
-        return
-    init_app._done = True  # type: ignore[attr-defined]
-    event.listen(Session, "after_commit", _start_queued)
-    event.listen(Session, "after_rollback", _drop_queued)
+def _start_in_background(app: App, run_id: int) -> None:
+    thread = threading.Thread(
+        target=_run_in_background, args=(app, run_id), name=f"invoice-run-{run_id}", daemon=True
+    )
+    _threads.append(thread)
+    thread.start()
 
 
-def _start_queued(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    run_ids = session.info.pop(START_KEY, [])
-    if not run_ids:
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    for run_id in run_ids:
-        thread = threading.Thread(
-            target=_run_in_background, args=(app, run_id), name=f"invoice-run-{run_id}", daemon=True
-        )
-        _threads.append(thread)
-        thread.start()
-
-
-def _drop_queued(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(START_KEY, None)
-
-
-def _run_in_background(app: Flask, run_id: int) -> None:
+def _run_in_background(app: App, run_id: int) -> None:
     with app.app_context():
         try:
             execute(run_id)
@@ -412,10 +397,8 @@ def benchmark_run(orders: int | None = None, workers: int | None = None) -> RunT
     files stay, and are replaced when those numbers are next issued).
 
     The parallel pass includes starting its pool of processes, as a real run does."""
-    from traded_app.services.ordering.notifications import suppressed
-
     workers = max(2, workers or available_cores())
-    with suppressed():  # the bench's documents e-mail nobody
+    with suppressed(db.session):  # the bench's documents e-mail nobody
         return _benchmark(orders, workers)
 
 

@@ -2,9 +2,8 @@
 of every send.
 
 The first send happens when a document is issued, once the issuing transaction has committed
-(the same after-commit mechanism as the order e-mails in traded_app.services.ordering.notifications): a
-document that was rolled back is never sent, and a send that fails never undoes the document.
-The queue carries only the document's id; the PDF is read from the store at send time, checked
+(platform.after_commit, as for every e-mail): a document that was rolled back is never sent,
+and a send that fails never undoes the document. The queue carries only the document's id; the PDF is read from the store at send time, checked
 against the SHA-256 recorded when it was issued. Each attempt, sent or not, is a DocumentSend row
 (written in a transaction of its own after the commit). Finance can send again at any time.
 
@@ -17,65 +16,41 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentSend, DocumentType, User
+from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.mail import Attachment, send_mail
 
 log = logging.getLogger(__name__)
-
-QUEUE_KEY = "traded_document_sends"
 
 NO_CONTACT = "The school has no billing contact e-mail address"
 PDF_UNAVAILABLE = "The stored PDF is missing or is not the one issued, so nothing was sent"
 NOT_ACCEPTED = "The e-mail could not be sent: the mail server could not be reached or refused it"
 
 
-def init_app() -> None:
-    """Attach the send-after-commit hooks to the app's sessions (once per process)."""
-    if getattr(init_app, "_done", False):
-        return
-    init_app._done = True  # type: ignore[attr-defined]
-    event.listen(Session, "after_commit", _send_queued)
-    event.listen(Session, "after_rollback", _drop_queued)
-
-
 def send_after_commit(document: Document) -> None:
     """Queue the document's first e-mail for when this transaction commits."""
-    from traded_app.services.ordering.notifications import SUPPRESS_KEY
-
-    if not db.session.info.get(SUPPRESS_KEY):
-        db.session.info.setdefault(QUEUE_KEY, []).append(document.id)
+    after_commit(db.session, send_first, document.id)
 
 
-def _send_queued(session: Session) -> None:
-    # Releasing a savepoint fires after_commit too: wait for the real commit.
-    if session.in_nested_transaction():
-        return
-    document_ids = session.info.pop(QUEUE_KEY, [])
-    if not document_ids:
-        return
+def send_first(document_id: int) -> None:
+    """The first e-mail of a committed document, logged in a transaction of its own."""
     try:
-        with Session(bind=session.get_bind()) as own:
-            for document_id in document_ids:
-                document = own.get(Document, document_id)
-                if document is not None:
-                    own.add(deliver(document, sent_by=None))
+        with Session(bind=db.engine) as own:
+            document = own.get(Document, document_id)
+            if document is not None:
+                own.add(deliver(document, sent_by=None))
             own.commit()
     except Exception:
-        # The documents are committed; a fault here must not turn that into an error. What was
+        # The document is committed; a fault here must not turn that into an error. What was
         # not logged shows as never sent, for finance to send again.
-        log.exception("Could not send or log the e-mails of documents %s", document_ids)
-
-
-def _drop_queued(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(QUEUE_KEY, None)
+        log.exception("Could not send or log the e-mail of document %s", document_id)
 
 
 def send_again(document: Document, user: User) -> DocumentSend:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
@@ -27,27 +27,18 @@ from traded_app.models.finance import Reminder
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.payments import lock_document
+from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.mail import Attachment, send_mail
 from traded_app.services.platform.settings import council_settings, today
 
 log = logging.getLogger(__name__)
 
-QUEUE_KEY = "traded_reminder_queue"
 DEFAULT_INTERVAL_DAYS = 14
 
 
 class ReminderError(ValueError):
     """Nothing chosen, or nothing that can be reminded; the message is for finance."""
-
-
-def init_app() -> None:
-    """Attach the send-after-commit hooks to the app's sessions (once per process)."""
-    if getattr(init_app, "_done", False):
-        return
-    init_app._done = True  # type: ignore[attr-defined]
-    event.listen(Session, "after_commit", _send_queued)
-    event.listen(Session, "after_rollback", _drop_queued)
 
 
 def interval_days() -> int:
@@ -119,7 +110,7 @@ def send_reminders(document_ids: Iterable[int], user: User, on: date | None = No
         queued.append(reminder)
     db.session.flush()
     if queued:
-        db.session.info.setdefault(QUEUE_KEY, []).extend(r.id for r in queued)
+        after_commit(db.session, send_queued, [r.id for r in queued])
     return Outcome(queued, skipped)
 
 
@@ -176,23 +167,14 @@ def deliver(reminder: Reminder) -> None:
     )
 
 
-def _send_queued(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    ids = session.info.pop(QUEUE_KEY, [])
-    if not ids:
-        return
+def send_queued(reminder_ids: list[int]) -> None:
+    """Send committed reminders and record each one's result, in a transaction of its own."""
     try:
-        with Session(bind=session.get_bind()) as own:
-            for reminder_id in ids:
+        with Session(bind=db.engine) as own:
+            for reminder_id in reminder_ids:
                 reminder = own.get(Reminder, reminder_id)
                 if reminder is not None:
                     deliver(reminder)
             own.commit()
     except Exception:
-        log.exception("Could not send or log reminders %s", ids)
-
-
-def _drop_queued(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(QUEUE_KEY, None)
+        log.exception("Could not send or log reminders %s", reminder_ids)

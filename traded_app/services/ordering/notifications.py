@@ -1,27 +1,25 @@
 """E-mails about orders: who is told what, sent only once the change is committed.
 
-Services queue messages on the database session; they go out through the mail service after
-the transaction commits and are dropped if it rolls back. So a mail is never sent about a change
-that did not happen, and a mail that fails (the mail service logs it) never undoes the order.
+Services queue messages on the database session (platform.after_commit); they go out through
+the mail service after the transaction commits and are dropped if it rolls back. So a mail is
+never sent about a change that did not happen, and a mail that fails (the mail service logs it)
+never undoes the order. Inside `after_commit.suppressed` (loading demo data) nothing is queued.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from traded_app.extensions import db
 from traded_app.formatting import days, pounds
 from traded_app.links import absolute_url
 from traded_app.models import Order, OrderEvent, User
 from traded_app.models.types import Role
+from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.mail import send_mail
-
-QUEUE_KEY = "traded_mail_queue"
+from traded_app.services.platform.settings import council_settings
 
 
 @dataclass(frozen=True)
@@ -31,46 +29,10 @@ class Mail:
     body: str
 
 
-def init_app() -> None:
-    """Attach the send-after-commit hooks to the app's sessions (once per process)."""
-    if getattr(init_app, "_done", False):
-        return
-    init_app._done = True  # type: ignore[attr-defined]
-    event.listen(Session, "after_commit", _send_queued)
-    event.listen(Session, "after_rollback", _drop_queued)
-
-
-SUPPRESS_KEY = "traded_mail_suppressed"
-
-
-@contextmanager
-def suppressed() -> Iterator[None]:
-    """No e-mail from what happens inside (loading demo data must not write to anyone)."""
-    db.session.info[SUPPRESS_KEY] = True
-    try:
-        yield
-    finally:
-        db.session.info.pop(SUPPRESS_KEY, None)
-
-
 def queue(mail: Mail) -> None:
-    if mail.to and not db.session.info.get(SUPPRESS_KEY):
-        db.session.info.setdefault(QUEUE_KEY, []).append(mail)
-
-
-def _send_queued(session: Session) -> None:
-    # Releasing a savepoint fires after_commit too: only the real commit sends.
-    if session.in_nested_transaction():
-        return
-    for mail in session.info.pop(QUEUE_KEY, []):
-        send_mail(list(mail.to), mail.subject, mail.body)
-
-
-def _drop_queued(session: Session) -> None:
-    # Rolling back a savepoint keeps what the outer transaction has queued.
-    if session.in_nested_transaction():
-        return
-    session.info.pop(QUEUE_KEY, None)
+    """Send `mail` once this transaction commits (never if it rolls back)."""
+    if mail.to:
+        after_commit(db.session, send_mail, list(mail.to), mail.subject, mail.body)
 
 
 def _school_staff(order: Order, role: Role) -> list[str]:
@@ -84,8 +46,6 @@ def _school_staff(order: Order, role: Role) -> list[str]:
 
 
 def _council_inbox() -> list[str]:
-    from traded_app.services.platform.settings import council_settings
-
     settings = council_settings()
     return [settings.contact_email] if settings and settings.contact_email else []
 
