@@ -691,7 +691,7 @@ def test_loading_demo_data_emails_nobody(app: Flask, tmp_path: Path) -> None:
 
 
 def test_emails_sent_outside_a_request_link_to_app_base_url(app: Flask, world: Any) -> None:
-    from traded_app.links import absolute_url
+    from traded_app.services.platform.links import absolute_url
 
     order = submitted_order(world)
     assert absolute_url("orders.order_detail", order_id=order.id) is None  # no address known

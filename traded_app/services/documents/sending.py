@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
-from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentSend, DocumentType, User
 from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.mail import Attachment, send_mail
 
 log = logging.getLogger(__name__)

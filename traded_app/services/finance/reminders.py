@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON, long_date, pounds
-from traded_app.links import absolute_url
 from traded_app.models import Document, DocumentType, User
 from traded_app.models.base import utcnow
 from traded_app.models.finance import Reminder
@@ -29,6 +28,7 @@ from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.payments import lock_document
 from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.mail import Attachment, send_mail
 from traded_app.services.platform.settings import council_settings, today
 

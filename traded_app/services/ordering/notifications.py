@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from traded_app.extensions import db
 from traded_app.formatting import days, pounds
-from traded_app.links import absolute_url
 from traded_app.models import Order, OrderEvent, User
 from traded_app.models.types import Role
 from traded_app.services.platform.after_commit import after_commit
+from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.mail import send_mail
 from traded_app.services.platform.settings import council_settings
 

@@ -1,4 +1,8 @@
-"""Absolute links for e-mails, in a request or not (invoice runs, the command line)."""
+"""Absolute links for e-mails, in a request or not (invoice runs, the command line).
+
+One of the platform modules allowed to import flask (named in pyproject.toml's "Services never
+touch the request" contract): services build links through it, never with url_for themselves.
+"""
 
 from __future__ import annotations
 
