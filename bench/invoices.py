@@ -10,8 +10,8 @@ stylesheet, installed fonts, static-only URL fetcher, tagged PDF/UA-1); the mini
 Goals (issue 5): the warm invoice render at most 5x the minimal document's; resident memory
 after 200 renders at most 1.25x that after 20. The third figure of the issue, an invoice run for
 every demo school serial vs parallel (at most 0.6x on 2 cores), belongs to the invoice run and
-is measured by `invoice_run_figure()` with the invoice run's own `benchmark_run`, on a scratch
-copy of the demo data.
+is measured by `invoice_run_figure()` with `benchmark_run` (bench/invoice_run_timing.py, driving
+the invoice run's own pieces), on a scratch copy of the demo data.
 
 Each goal is printed as met or NOT MET: a figure, not a test, so the exit status is not 0 only
 when the benchmark itself failed (for example the "one-page" invoice ran to two pages).
@@ -194,15 +194,15 @@ def speed_figure(data: DocumentData, rounds: int, per_round: int) -> Goal:
 
 def invoice_run_figure() -> Goal:
     """An invoice run for every demo school, serial vs parallel (goal: at most 0.6x on 2
-    cores), measured by the invoice run's own `benchmark_run` on a scratch copy of the demo."""
+    cores), measured by `benchmark_run` on a scratch copy of the demo."""
     import tempfile
 
     from flask_migrate import upgrade
 
+    from bench.invoice_run_timing import benchmark_run
     from traded_app import create_app
     from traded_app.demo.seed import load_demo
     from traded_app.extensions import db
-    from traded_app.services.documents.runs import benchmark_run
     from traded_app.services.platform.after_commit import suppressed
 
     with tempfile.TemporaryDirectory() as tmp:

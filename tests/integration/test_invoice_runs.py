@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bench.invoice_run_timing import benchmark_run
 from tests.conftest import text_of
 from tests.factories import confirmed_order, invoice_in_runs
 from traded_app.extensions import db
@@ -325,7 +326,7 @@ def test_the_benchmark_hook_times_serial_and_parallel_and_leaves_nothing(
 ) -> None:
     world.council.bank_account_name = "Testshire County Council"
     db.session.commit()
-    timings = invoice_runs.benchmark_run(orders=3, workers=2)
+    timings = benchmark_run(orders=3, workers=2)
     assert timings.documents == 3 and timings.workers == 2
     assert timings.serial_seconds > 0 and timings.parallel_seconds > 0
     db.session.rollback()
