@@ -303,7 +303,23 @@ def prepare(
         **_seller(settings),
         **_buyer(order),
     )
-    document.lines = [
+    document.lines = _document_lines(lines)
+    document.vat_bands = _vat_bands(totals)
+    if document_type == DocumentType.INVOICE:
+        from traded_app.services.card_payments import core as card_payments
+
+        # Only when card payments are set up (and the app has an https address) at issue time:
+        # the PDF never changes, so its link is the app's stable page for the invoice. It is kept
+        # on the document so the PDF can always be rendered again from what was stored.
+        document.payment_link = card_payments.payment_link_for(number)
+    return PreparedDocument(document, document_data(document))
+
+
+def _document_lines(
+    lines: Iterable[tuple[Any, int, int, VatTreatment, int]],
+) -> list[DocumentLine]:
+    """A document's lines, each service's code, name and income code copied as they are now."""
+    return [
         DocumentLine(
             position=position,
             service_code=service.code,
@@ -318,7 +334,11 @@ def prepare(
         )
         for position, (service, half_days, price, treatment, rate) in enumerate(lines, start=1)
     ]
-    document.vat_bands = [
+
+
+def _vat_bands(totals: pricing.Totals) -> list[DocumentVatBand]:
+    """A document's VAT by treatment and rate, as its totals worked them out."""
+    return [
         DocumentVatBand(
             position=position,
             vat_treatment=band.treatment,
@@ -328,14 +348,6 @@ def prepare(
         )
         for position, band in enumerate(totals.bands, start=1)
     ]
-    if document_type == DocumentType.INVOICE:
-        from traded_app.services.card_payments import core as card_payments
-
-        # Only when card payments are set up (and the app has an https address) at issue time:
-        # the PDF never changes, so its link is the app's stable page for the invoice. It is kept
-        # on the document so the PDF can always be rendered again from what was stored.
-        document.payment_link = card_payments.payment_link_for(number)
-    return PreparedDocument(document, document_data(document))
 
 
 def finish(prepared: PreparedDocument, content: bytes) -> Document:

@@ -8,6 +8,7 @@ never undoes the order. Inside `after_commit.suppressed` (loading demo data) not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -81,10 +82,14 @@ def _unique(*groups: list[str]) -> tuple[str, ...]:
 
 def order_changed(order: Order, change: OrderEvent) -> None:
     """Queue the e-mails a change to `order` calls for."""
-    school = order.school.name
-    ref = order.reference
+    for mail in mails_for(order, change):
+        queue(mail)
+
+
+def mails_for(order: Order, change: OrderEvent) -> list[Mail]:
+    """The e-mails a change to `order` calls for: who is told, and what."""
     facts = (
-        f"Order {ref} from {school}\n"
+        f"Order {order.reference} from {order.school.name}\n"
         f"Days: {days(order.half_days)}\n"
         f"Total: {pounds(order.gross_pence)}"
         + (f" (including VAT {pounds(order.vat_pence)})" if order.vat_pence else "")
@@ -92,100 +97,132 @@ def order_changed(order: Order, change: OrderEvent) -> None:
         + _link(order)
     )
     reason = f"\nReason given: {change.note}\n" if change.note else ""
-    action = change.action
-    mails: list[Mail] = []
-    if action == "submitted" and change.to_status == "awaiting_approval":
-        mails.append(
-            Mail(
-                _unique(_school_staff(order, Role.HEADTEACHER)),
-                f"Order {ref} needs your approval",
-                f"An order is over {school}'s approval limit and needs a headteacher's "
-                f"approval before it goes to the council.\n\n"
-                f"Submitted by: {_name(order.submitted_by)}\n{facts}",
-            )
+    if change.action == "submitted" and change.to_status == "awaiting_approval":
+        return _needs_approval(order, facts)
+    tell = _BY_ACTION.get(change.action)
+    return tell(order, change, facts, reason) if tell else []
+
+
+def _needs_approval(order: Order, facts: str) -> list[Mail]:
+    ref, school = order.reference, order.school.name
+    return [
+        Mail(
+            _unique(_school_staff(order, Role.HEADTEACHER)),
+            f"Order {ref} needs your approval",
+            f"An order is over {school}'s approval limit and needs a headteacher's "
+            f"approval before it goes to the council.\n\n"
+            f"Submitted by: {_name(order.submitted_by)}\n{facts}",
+        ),
+        Mail(
+            _unique(_submitter(order)),
+            f"Order {ref} is waiting for your headteacher's approval",
+            f"Your order is over the school's approval limit, so it has gone to your "
+            f"headteacher to approve.\n\n{facts}",
+        ),
+    ]
+
+
+def _sent_to_council(order: Order, change: OrderEvent, facts: str, _reason: str) -> list[Mail]:
+    ref, school = order.reference, order.school.name
+    intro = "was approved by the headteacher and " if change.action == "approved" else ""
+    return [
+        Mail(
+            _unique(_submitter(order)),
+            f"Order {ref} {intro}has been sent to the council",
+            f"Your order {intro}has been sent to the council. You will hear when it is "
+            f"confirmed.\n\n{facts}",
+        ),
+        Mail(
+            _unique(_council_inbox()),
+            f"New order {ref} from {school}",
+            f"A new order is waiting for confirmation.\n\n{facts}",
+        ),
+    ]
+
+
+def _rejected(order: Order, _change: OrderEvent, facts: str, reason: str) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_submitter(order)),
+            f"Order {order.reference} was not approved",
+            f"Your headteacher did not approve this order.{reason}\n{facts}",
         )
-        mails.append(
-            Mail(
-                _unique(_submitter(order)),
-                f"Order {ref} is waiting for your headteacher's approval",
-                f"Your order is over the school's approval limit, so it has gone to your "
-                f"headteacher to approve.\n\n{facts}",
-            )
+    ]
+
+
+def _confirmed(order: Order, _change: OrderEvent, facts: str, _reason: str) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_submitter(order), _approver(order), [order.school.billing_contact_email]),
+            f"Order {order.reference} is confirmed",
+            f"The council has confirmed your order. An adviser will be in touch to arrange "
+            f"the visits.\n\n{facts}",
         )
-    elif action in ("submitted", "approved"):
-        intro = "was approved by the headteacher and " if action == "approved" else ""
-        mails.append(
-            Mail(
-                _unique(_submitter(order)),
-                f"Order {ref} {intro}has been sent to the council",
-                f"Your order {intro}has been sent to the council. You will hear when it is "
-                f"confirmed.\n\n{facts}",
-            )
+    ]
+
+
+def _declined(order: Order, _change: OrderEvent, facts: str, reason: str) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_submitter(order), _approver(order)),
+            f"Order {order.reference} was declined",
+            f"The council could not confirm this order.{reason}\n{facts}",
         )
-        mails.append(
-            Mail(
-                _unique(_council_inbox()),
-                f"New order {ref} from {school}",
-                f"A new order is waiting for confirmation.\n\n{facts}",
-            )
+    ]
+
+
+def _withdrawn(order: Order, change: OrderEvent, facts: str, reason: str) -> list[Mail]:
+    to_council = change.from_status == "submitted"
+    return [
+        Mail(
+            _unique(_submitter(order), _council_inbox() if to_council else []),
+            f"Order {order.reference} was withdrawn",
+            f"{order.school.name} withdrew this order before it was confirmed.{reason}\n{facts}",
         )
-    elif action == "rejected":
-        mails.append(
-            Mail(
-                _unique(_submitter(order)),
-                f"Order {ref} was not approved",
-                f"Your headteacher did not approve this order.{reason}\n{facts}",
-            )
+    ]
+
+
+def _cancellation_requested(
+    order: Order, _change: OrderEvent, facts: str, reason: str
+) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_council_inbox()),
+            f"{order.school.name} asks to cancel order {order.reference}",
+            f"The school asks the council to cancel a confirmed order.{reason}\n{facts}",
         )
-    elif action == "confirmed":
-        mails.append(
-            Mail(
-                _unique(_submitter(order), _approver(order), [order.school.billing_contact_email]),
-                f"Order {ref} is confirmed",
-                f"The council has confirmed your order. An adviser will be in touch to arrange "
-                f"the visits.\n\n{facts}",
-            )
+    ]
+
+
+def _cancelled(order: Order, _change: OrderEvent, facts: str, reason: str) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_submitter(order), [order.school.billing_contact_email]),
+            f"Order {order.reference} is cancelled",
+            f"The council has cancelled this order.{reason}\n{facts}",
         )
-    elif action == "declined":
-        mails.append(
-            Mail(
-                _unique(_submitter(order), _approver(order)),
-                f"Order {ref} was declined",
-                f"The council could not confirm this order.{reason}\n{facts}",
-            )
+    ]
+
+
+def _cancellation_refused(order: Order, _change: OrderEvent, facts: str, reason: str) -> list[Mail]:
+    return [
+        Mail(
+            _unique(_submitter(order)),
+            f"Order {order.reference} stands: cancellation not agreed",
+            f"The council did not agree to cancel this order.{reason}\n{facts}",
         )
-    elif action == "withdrawn":
-        to_council = change.from_status == "submitted"
-        mails.append(
-            Mail(
-                _unique(_submitter(order), _council_inbox() if to_council else []),
-                f"Order {ref} was withdrawn",
-                f"{school} withdrew this order before it was confirmed.{reason}\n{facts}",
-            )
-        )
-    elif action == "cancellation_requested":
-        mails.append(
-            Mail(
-                _unique(_council_inbox()),
-                f"{school} asks to cancel order {ref}",
-                f"The school asks the council to cancel a confirmed order.{reason}\n{facts}",
-            )
-        )
-    elif action == "cancelled":
-        mails.append(
-            Mail(
-                _unique(_submitter(order), [order.school.billing_contact_email]),
-                f"Order {ref} is cancelled",
-                f"The council has cancelled this order.{reason}\n{facts}",
-            )
-        )
-    elif action == "cancellation_refused":
-        mails.append(
-            Mail(
-                _unique(_submitter(order)),
-                f"Order {ref} stands: cancellation not agreed",
-                f"The council did not agree to cancel this order.{reason}\n{facts}",
-            )
-        )
-    for mail in mails:
-        queue(mail)
+    ]
+
+
+# Who is told what, by the change's action ("submitted" to a headteacher is _needs_approval).
+_BY_ACTION: dict[str, Callable[[Order, OrderEvent, str, str], list[Mail]]] = {
+    "submitted": _sent_to_council,
+    "approved": _sent_to_council,
+    "rejected": _rejected,
+    "confirmed": _confirmed,
+    "declined": _declined,
+    "withdrawn": _withdrawn,
+    "cancellation_requested": _cancellation_requested,
+    "cancelled": _cancelled,
+    "cancellation_refused": _cancellation_refused,
+}
