@@ -214,17 +214,17 @@ def submitted_order(
 ) -> Any:
     """An order submitted through the ordering service (to the council unless it is over the
     school's approval limit), committed."""
-    from traded_app.services.ordering import basket as ordering
+    from traded_app.services.ordering import basket, workflow
 
     school = school or world.school
     user = by or (
         world.users[Role.SCHOOL_BUSINESS_MANAGER] if school is world.school else world.academy_sbm
     )
-    order = ordering.draft_for(school, user, world.year)
+    order = basket.draft_for(school, user, world.year)
     for service, half_days in (lines or {world.service: 2}).items():
-        ordering.set_days(order, service.id, half_days)
-    ordering.submit(
-        order, user, ordering.Checkout(po_number=po_number), expected_version=order.version
+        basket.set_days(order, service.id, half_days)
+    workflow.submit(
+        order, user, workflow.Checkout(po_number=po_number), expected_version=order.version
     )
     db.session.commit()
     return order
@@ -285,12 +285,12 @@ def core_allocation(world: World, half_days: int = 4, school: School | None = No
 
 def confirmed_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
     """An order submitted and confirmed by the council, committed."""
-    from traded_app.services.ordering import basket as ordering
+    from traded_app.services.ordering import workflow
 
     order = submitted_order(world, {world.service: half_days}, school=school)
     if order.status.value == "awaiting_approval":
-        ordering.approve(order, world.users[Role.HEADTEACHER])
-    ordering.confirm(order, world.users[Role.LA_ADMIN])
+        workflow.approve(order, world.users[Role.HEADTEACHER])
+    workflow.confirm(order, world.users[Role.LA_ADMIN])
     db.session.commit()
     return order
 

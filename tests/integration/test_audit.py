@@ -89,12 +89,12 @@ def test_each_kind_of_change_is_recorded_with_who_and_what(as_role: Any, world: 
 
 
 def test_a_draft_basket_is_not_audited_until_submitted(world: Any) -> None:
-    from traded_app.services.ordering import basket as ordering
+    from traded_app.services.ordering import basket
 
     user = world.users[Role.SCHOOL_BUSINESS_MANAGER]
-    draft = ordering.draft_for(world.school, user, world.year)
-    ordering.set_days(draft, world.service.id, 3)
-    ordering.set_days(draft, world.service.id, 4)
+    draft = basket.draft_for(world.school, user, world.year)
+    basket.set_days(draft, world.service.id, 3)
+    basket.set_days(draft, world.service.id, 4)
     db.session.commit()
     assert _events("school_order") == [] and _events("order_line") == []
 

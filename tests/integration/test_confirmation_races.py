@@ -17,7 +17,7 @@ from tests.factories import submitted_order
 from traded_app.extensions import db
 from traded_app.models import Order, OrderStatus, QuadrantCapacity, User
 from traded_app.models.types import Role
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, workflow
 
 
 def race(app: Flask, jobs: list[Callable[[], object]]) -> list[str]:
@@ -32,7 +32,7 @@ def race(app: Flask, jobs: list[Callable[[], object]]) -> list[str]:
                 job()
                 db.session.commit()
                 outcomes[index] = "confirmed"
-            except ordering.OrderError as error:
+            except basket.OrderError as error:
                 db.session.rollback()
                 outcomes[index] = str(error)
             except Exception as error:
@@ -54,7 +54,7 @@ def confirm_job(order_id: int, admin_id: int) -> Callable[[], object]:
         order = db.session.get(Order, order_id)
         admin = db.session.get(User, admin_id)
         assert order is not None and admin is not None
-        return ordering.confirm(order, admin)
+        return workflow.confirm(order, admin)
 
     return job
 
@@ -78,7 +78,7 @@ def test_two_confirmations_for_the_last_days_confirm_one(app: Flask, world: Any)
     ], outcomes
     statuses = sorted(db.session.get(Order, i).status.value for i in (first_id, second_id))
     assert statuses == ["confirmed", "submitted"]
-    position = ordering.capacity_position(quadrant_id, year_id)
+    position = workflow.capacity_position(quadrant_id, year_id)
     assert position is not None and position.sold_half_days == 3 <= position.capacity_half_days
 
 
@@ -91,7 +91,7 @@ def test_the_same_order_confirmed_twice_at_once_is_confirmed_once(app: Flask, wo
 
     assert outcomes.count("confirmed") == 1, outcomes
     refused = [o for o in outcomes if o != "confirmed"]
-    assert all("cannot be confirmed" in o or o == ordering.CHANGED_ELSEWHERE for o in refused), (
+    assert all("cannot be confirmed" in o or o == basket.CHANGED_ELSEWHERE for o in refused), (
         outcomes
     )
     confirmed = db.session.get(Order, order_id)

@@ -35,7 +35,7 @@ from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 
@@ -178,7 +178,7 @@ def test_demo_orders_cover_every_status_at_several_schools(app: Any) -> None:
     assert academy_orders and all(o.vat_pence for o in academy_orders)
     assert all(o.vat_pence == 0 for o in orders if o.school.billing_route == BillingRoute.RECHARGE)
     # The council's queue has work from more than one school.
-    queue = ordering.council_queue(ordering.QueueFilters())
+    queue = lists.council_queue(lists.QueueFilters())
     assert len({o.school_id for o in queue.orders}) >= 2
 
 
@@ -214,7 +214,7 @@ def test_demo_schools_have_approval_limits_and_po_rules(app: Any) -> None:
         roles = {u.role for u in users.values() if u.school_id == demo_school.id}
         assert Role.SCHOOL_BUSINESS_MANAGER in roles
         if any(
-            ordering.needs_approval(o.school, o.net_pence or 0)
+            basket.needs_approval(o.school, o.net_pence or 0)
             for o in orders
             if o.school == demo_school
         ):
@@ -244,7 +244,7 @@ def test_demo_orders_were_made_by_the_right_people_through_the_workflow(app: Any
             OrderStatus.AWAITING_APPROVAL,
             OrderStatus.REJECTED,
         )
-        assert ordering.needs_approval(order.school, order.net_pence or 0) == went_to_head
+        assert basket.needs_approval(order.school, order.net_pence or 0) == went_to_head
 
 
 def test_demo_order_totals_are_what_pricing_recomputes(app: Any) -> None:
@@ -274,7 +274,7 @@ def test_demo_order_totals_are_what_pricing_recomputes(app: Any) -> None:
 def test_demo_orders_never_oversell_a_quadrant(app: Any) -> None:
     seed(app)
     for capacity in db.session.execute(select(QuadrantCapacity)).scalars():
-        position = ordering.capacity_position(capacity.quadrant_id, capacity.academic_year_id)
+        position = workflow.capacity_position(capacity.quadrant_id, capacity.academic_year_id)
         assert position is not None
         assert position.sold_half_days <= position.capacity_half_days
 
@@ -295,7 +295,7 @@ def test_seed_demo_leaves_out_orders_a_full_quadrant_cannot_take(app: Any) -> No
     seed(app)
     hamilton = school(SBM_SCHOOL_URN)
     assert hamilton.quadrant_id == south.id
-    position = ordering.capacity_position(south.id, year.id)
+    position = workflow.capacity_position(south.id, year.id)
     assert position is not None and position.sold_half_days <= 4
     # Hamilton's confirmed order needs 5 days: its orders are left out, not half made.
     assert not db.session.execute(

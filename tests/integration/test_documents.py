@@ -25,7 +25,7 @@ from traded_app.models import Document, DocumentSend, DocumentType
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import sending as document_sending
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import workflow
 from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import today
 
@@ -116,7 +116,7 @@ def test_status_credited_part_credited_and_overdue(as_role: Any, billing: Any) -
     invoicing.credit_order(part, admin, "One day not needed", {line.id: 2})
     # Credited: the whole order cancelled before any visit.
     whole, whole_charge = charged_order(billing, 2, school=billing.academy)
-    ordering.cancel(whole, admin, "No longer needed")
+    workflow.cancel(whole, admin, "No longer needed")
     # Overdue: an invoice issued 40 days ago (due after 30) with nothing credited.
     invoice_in_runs(billing)
     late = confirmed_order(billing, 2, school=billing.academy)
@@ -156,7 +156,7 @@ def test_the_document_page_shows_lines_totals_sends_and_credit_notes(
     as_role: Any, billing: Any
 ) -> None:
     order, invoice = charged_order(billing, 3, school=billing.academy)
-    ordering.cancel(order, billing.users[Role.LA_ADMIN], "Changed plans")
+    workflow.cancel(order, billing.users[Role.LA_ADMIN], "Changed plans")
     db.session.commit()
     client = as_role(None).sign_in_as(billing.academy_sbm)
     page = client.get(f"/documents/{invoice.id}").soup
@@ -295,7 +295,7 @@ def test_text_fields_show_as_text(as_role: Any, billing: Any) -> None:
     billing.school.name = "<script>alert(1)</script> Primary"
     db.session.commit()
     order = submitted_order(billing, po_number="<b>PO</b>")
-    ordering.confirm(order, billing.users[Role.LA_ADMIN])
+    workflow.confirm(order, billing.users[Role.LA_ADMIN])
     db.session.commit()
     document = invoicing.charge_document_for(order)
     response = as_role(Role.LA_FINANCE).get(f"/documents/{document.id}")
@@ -309,7 +309,7 @@ def test_text_fields_show_as_text(as_role: Any, billing: Any) -> None:
 
 def test_an_issued_document_is_emailed_with_its_pdf_after_commit(app: Flask, billing: Any) -> None:
     order = submitted_order(billing, school=billing.academy)
-    ordering.confirm(order, billing.users[Role.LA_ADMIN])
+    workflow.confirm(order, billing.users[Role.LA_ADMIN])
     document = invoicing.charge_document_for(order)
     assert document is not None
     db.session.flush()
@@ -336,7 +336,7 @@ def test_an_issued_document_is_emailed_with_its_pdf_after_commit(app: Flask, bil
 
 def test_a_rolled_back_document_is_never_sent(app: Flask, billing: Any) -> None:
     order = submitted_order(billing, school=billing.academy)
-    ordering.confirm(order, billing.users[Role.LA_ADMIN])
+    workflow.confirm(order, billing.users[Role.LA_ADMIN])
     db.session.rollback()
     assert not [m for m in outbox(app) if "VAT invoice" in m["Subject"]]
     assert db.session.execute(select(DocumentSend)).first() is None
@@ -422,7 +422,7 @@ def test_a_document_whose_pdf_is_missing_is_not_sent(
 
 def test_a_credit_note_is_emailed_too(app: Flask, billing: Any) -> None:
     order, invoice = charged_order(billing, 2, school=billing.academy)
-    ordering.cancel(order, billing.users[Role.LA_ADMIN], "Not needed")
+    workflow.cancel(order, billing.users[Role.LA_ADMIN], "Not needed")
     db.session.commit()
     credit = db.session.execute(
         select(Document).where(Document.document_type == DocumentType.CREDIT_NOTE)

@@ -20,7 +20,7 @@ from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import document_data
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import workflow
 from traded_app.services.platform import document_store
 
 
@@ -53,8 +53,8 @@ def confirmed(world: Any, *, school: Any, po_number: str = "PO-1") -> Order:
         world, {world.service: 3, world.governance: 2}, school=school, po_number=po_number
     )
     if order.status.value == "awaiting_approval":
-        ordering.approve(order, world.users[Role.HEADTEACHER])
-    ordering.confirm(order, world.users[Role.LA_ADMIN])
+        workflow.approve(order, world.users[Role.HEADTEACHER])
+    workflow.confirm(order, world.users[Role.LA_ADMIN])
     db.session.commit()
     return order
 
@@ -149,7 +149,7 @@ def test_a_recharge_shows_every_figure_and_no_bank_details(world: Any, council: 
 def test_a_credit_note_shows_every_figure_its_original_and_reason(world: Any, council: Any) -> None:
     order = confirmed(world, school=world.academy)
     invoice = invoicing.charge_document_for(order)
-    ordering.cancel(order, world.users[Role.LA_ADMIN], "School closed for building works")
+    workflow.cancel(order, world.users[Role.LA_ADMIN], "School closed for building works")
     db.session.commit()
     note = db.session.query(Document).filter_by(credits_document_id=invoice.id).one()
     assert_every_figure_shown(note)

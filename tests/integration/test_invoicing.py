@@ -29,7 +29,7 @@ from traded_app.models import (
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import numbering
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import workflow
 from traded_app.services.platform.settings import today
 
 
@@ -39,7 +39,7 @@ def admin(world: Any) -> User:
 
 def confirmed(world: Any, lines: dict[Any, int] | None = None, **kwargs: Any) -> Order:
     order = submitted_order(world, lines, **kwargs)
-    ordering.confirm(order, admin(world))
+    workflow.confirm(order, admin(world))
     db.session.commit()
     return order
 
@@ -185,7 +185,7 @@ def test_cancelling_a_confirmed_order_credits_it_in_full_in_its_own_series(
     world: Any, council_details: Any
 ) -> None:
     order = confirmed(world, {world.service: 3}, school=world.academy)
-    ordering.cancel(order, admin(world), "School closed for building works")
+    workflow.cancel(order, admin(world), "School closed for building works")
     db.session.commit()
     charge = invoicing.charge_document_for(order)
     notes = (
@@ -227,7 +227,7 @@ def test_an_uncharged_order_gets_no_credit_note(world: Any, council_details: Any
     world.council.invoice_timing = "invoice_run"
     db.session.commit()
     order = confirmed(world)
-    ordering.cancel(order, admin(world), "Not needed")
+    workflow.cancel(order, admin(world), "Not needed")
     db.session.commit()
     assert db.session.execute(select(func.count()).select_from(Document)).scalar_one() == 0
 
@@ -241,7 +241,7 @@ def test_each_series_counts_on_its_own_and_restarts_each_financial_year(
     orders = [submitted_order(world) for _ in range(2)]
     academy_order = submitted_order(world, school=world.academy)
     for order in [*orders, academy_order]:
-        ordering.confirm(order, admin(world))
+        workflow.confirm(order, admin(world))
     db.session.commit()
     numbers = sorted(d.number for d in db.session.execute(select(Document)).scalars())
     fy = numbering.financial_year_of(today(), 4)
@@ -272,7 +272,7 @@ def test_many_confirmations_at_once_take_numbers_one_to_n(
         with app.app_context():
             try:
                 order = db.session.get(Order, order_id)
-                ordering.confirm(order, db.session.get(User, admin_id))
+                workflow.confirm(order, db.session.get(User, admin_id))
                 db.session.commit()
             except Exception as error:  # reported below, not hidden
                 db.session.rollback()
@@ -311,12 +311,12 @@ def test_a_failure_after_taking_a_number_leaves_no_gap_and_nothing_half_issued(
     with pytest.raises(RuntimeError):
         # The first document of the year creates its counter inside a savepoint: releasing
         # that savepoint must not send the "confirmed" e-mail of a confirmation rolled back.
-        ordering.confirm(first, admin(world))
+        workflow.confirm(first, admin(world))
     db.session.rollback()
     monkeypatch.undo()
     assert (len(list(outbox.glob("*.eml"))) if outbox.exists() else 0) == mails_before
     assert db.session.execute(select(func.count()).select_from(Document)).scalar_one() == 0
     assert db.session.get(Order, first.id).status == OrderStatus.SUBMITTED
-    ordering.confirm(second, admin(world))
+    workflow.confirm(second, admin(world))
     db.session.commit()
     assert invoicing.charge_document_for(second).sequence == 1  # the number was not used up

@@ -16,7 +16,7 @@ from tests.factories import make_service, submitted_order
 from traded_app.extensions import db
 from traded_app.models import Order, OrderStatus, QuadrantCapacity, ServicePrice
 from traded_app.models.types import Role
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, workflow
 
 HX = {"HX-Request": "true"}
 
@@ -26,7 +26,7 @@ def sbm(world: Any) -> Any:
 
 
 def draft_of(world: Any, school: Any = None) -> Order:
-    return ordering.draft_for(school or world.school, sbm(world), world.year)
+    return basket.draft_for(school or world.school, sbm(world), world.year)
 
 
 def set_days_htmx(client: Any, service_id: int, days: str) -> Any:
@@ -113,7 +113,7 @@ def test_days_remaining_after_this_order_counts_core_bought_and_this_order(
         )
     )
     order = submitted_order(world, {world.service: 2})
-    ordering.confirm(order, world.users[Role.LA_ADMIN])
+    workflow.confirm(order, world.users[Role.LA_ADMIN])
     db.session.commit()
     response = set_days_htmx(as_role(Role.SCHOOL_BUSINESS_MANAGER), world.service.id, "1")
     # 1.5 core + 1 bought + 1 in this order
@@ -387,8 +387,8 @@ def test_a_business_manager_cannot_approve_their_own_order(as_role: Any, world: 
     client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
     assert "Approve order" not in text_of(client.get(f"/orders/{order.id}").soup, "main")
     assert client.post_form(f"/orders/{order.id}/approve").status_code == 403
-    with pytest.raises(ordering.OrderError, match="Only the headteacher"):
-        ordering.approve(order, sbm(world))
+    with pytest.raises(basket.OrderError, match="Only the headteacher"):
+        workflow.approve(order, sbm(world))
     db.session.refresh(order)
     assert order.status == OrderStatus.AWAITING_APPROVAL
 
@@ -399,8 +399,8 @@ def test_a_headteachers_own_order_over_the_limit_is_approved_by_submitting(world
     head = world.users[Role.HEADTEACHER]
     order = submitted_order(world, {world.service: 2}, by=head)
     assert order.status == OrderStatus.SUBMITTED and order.approved_by_id == head.id
-    with pytest.raises(ordering.OrderError):
-        ordering.approve(order, head)
+    with pytest.raises(basket.OrderError):
+        workflow.approve(order, head)
 
 
 def test_rejecting_needs_a_reason_and_tells_the_submitter(
@@ -452,7 +452,7 @@ def test_asking_to_cancel_a_confirmed_order_and_the_council_deciding(
     as_role: Any, world: Any
 ) -> None:
     order = submitted_order(world)
-    ordering.confirm(order, world.users[Role.LA_ADMIN])
+    workflow.confirm(order, world.users[Role.LA_ADMIN])
     db.session.commit()
     school = as_role(Role.SCHOOL_BUSINESS_MANAGER)
     school.post_form(f"/orders/{order.id}/request-cancellation", {"reason": "Head has left"})
@@ -476,7 +476,7 @@ def test_asking_to_cancel_a_confirmed_order_and_the_council_deciding(
         "cancellation_requested",
         "cancelled",
     ]
-    assert ordering.capacity_position(world.quadrant.id, world.year.id).sold_half_days == 0
+    assert workflow.capacity_position(world.quadrant.id, world.year.id).sold_half_days == 0
 
 
 def test_an_action_in_the_wrong_status_is_refused_with_a_message(as_role: Any, world: Any) -> None:
@@ -503,7 +503,7 @@ def test_queue_filters_by_status_quadrant_service_and_school(as_role: Any, world
     a = submitted_order(world, {world.service: 2})
     b = submitted_order(world, {governance: 2}, school=world.academy)
     c = submitted_order(world, {world.service: 1}, school=far, by=sbm(world))
-    ordering.decline(c, world.users[Role.LA_ADMIN], "No adviser free")
+    workflow.decline(c, world.users[Role.LA_ADMIN], "No adviser free")
     db.session.commit()
     admin = as_role(Role.LA_ADMIN)
 
@@ -701,7 +701,7 @@ def test_emails_sent_outside_a_request_link_to_app_base_url(app: Flask, world: A
         assert absolute_url("orders.order_detail", order_id=order.id) == (
             f"https://traded.example.gov.uk/orders/{order.id}"
         )
-        ordering.confirm(order, world.users[Role.LA_ADMIN])  # as an invoice run or CLI would
+        workflow.confirm(order, world.users[Role.LA_ADMIN])  # as an invoice run or CLI would
         db.session.commit()
     finally:
         app.config["APP_BASE_URL"] = ""

@@ -20,7 +20,7 @@ from traded_app.models.types import AllocationReason, Role
 from traded_app.services.days import allocations, visits
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.days.ledger import Figures
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, workflow
 
 
 def _weekdays(world: Any) -> list[Any]:
@@ -126,14 +126,14 @@ def test_random_sequences_keep_the_ledger_identity(world: Any, seed: int) -> Non
         )
         try:
             if action == "order":
-                order = ordering.draft_for(world.school, sbm, world.year)
-                ordering.set_days(order, world.service.id, rng.randint(1, 6))
-                ordering.submit(
-                    order, sbm, ordering.Checkout(po_number="PO"), expected_version=order.version
+                order = basket.draft_for(world.school, sbm, world.year)
+                basket.set_days(order, world.service.id, rng.randint(1, 6))
+                workflow.submit(
+                    order, sbm, workflow.Checkout(po_number="PO"), expected_version=order.version
                 )
                 if order.status == OrderStatus.AWAITING_APPROVAL:
-                    ordering.approve(order, world.users[Role.HEADTEACHER])
-                ordering.confirm(order, admin)
+                    workflow.approve(order, world.users[Role.HEADTEACHER])
+                workflow.confirm(order, admin)
             elif action == "book":
                 lines = visits.bookable_lines(world.school, world.year)
                 against = rng.choice(["core"] + [str(line.order_line_id) for line in lines])
@@ -176,8 +176,8 @@ def test_random_sequences_keep_the_ledger_identity(world: Any, seed: int) -> Non
                     continue
                 order = rng.choice(live)
                 if rng.random() < 0.5:
-                    ordering.request_cancellation(order, sbm, "No longer needed")
-                ordering.cancel(order, admin, "School asked")
+                    workflow.request_cancellation(order, sbm, "No longer needed")
+                workflow.cancel(order, admin, "School asked")
             else:
                 allocations.adjust(
                     world.school,
@@ -188,7 +188,7 @@ def test_random_sequences_keep_the_ledger_identity(world: Any, seed: int) -> Non
                     admin,
                 )
             db.session.commit()
-        except (visits.VisitError, ordering.OrderError, allocations.AllocationError):
+        except (visits.VisitError, basket.OrderError, allocations.AllocationError):
             db.session.rollback()
             refused += 1
         _check(world)
@@ -207,16 +207,16 @@ def test_cancelling_an_order_releases_only_undelivered_days(world: Any) -> None:
     upcoming = book_visit(world, against=str(line.id))
     db.session.commit()
     assert order.status == OrderStatus.IN_PROGRESS
-    capacity_before = ordering.capacity_position(world.quadrant.id, world.year.id)
+    capacity_before = workflow.capacity_position(world.quadrant.id, world.year.id)
 
-    ordering.cancel(order, world.users[Role.LA_ADMIN], "Head left")
+    workflow.cancel(order, world.users[Role.LA_ADMIN], "Head left")
     db.session.commit()
 
     assert upcoming.status == VisitStatus.CANCELLED and not upcoming.chargeable
     ledger = days_ledger.school_ledger(world.school.id, world.year.id)
     assert ledger.traded == Figures(allocated=2, delivered=2)
     assert days_ledger.undelivered_by_line(order) == {line.id: 4}
-    capacity_after = ordering.capacity_position(world.quadrant.id, world.year.id)
+    capacity_after = workflow.capacity_position(world.quadrant.id, world.year.id)
     assert capacity_before and capacity_after
     assert capacity_before.sold_half_days - capacity_after.sold_half_days == 4
 

@@ -49,7 +49,7 @@ from traded_app.models.types import (
     VatTreatment,
 )
 from traded_app.services.days.allocations import generate_core_allocations
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, workflow
 from traded_app.services.ordering.offer import catalogue_for
 from traded_app.services.platform.auth import hash_password
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
@@ -810,14 +810,14 @@ def _accounts(demo_schools: dict[str, School], password_hash: str) -> list[User]
 
 
 ORDER_STEPS: dict[str, Callable[[Order, User, str], Order]] = {
-    "approve": lambda order, user, _reason: ordering.approve(order, user),
-    "reject": ordering.reject,
-    "withdraw": ordering.withdraw,
-    "request_cancellation": ordering.request_cancellation,
-    "confirm": lambda order, user, _reason: ordering.confirm(order, user),
-    "decline": ordering.decline,
-    "cancel": ordering.cancel,
-    "keep": ordering.keep,
+    "approve": lambda order, user, _reason: workflow.approve(order, user),
+    "reject": workflow.reject,
+    "withdraw": workflow.withdraw,
+    "request_cancellation": workflow.request_cancellation,
+    "confirm": lambda order, user, _reason: workflow.confirm(order, user),
+    "decline": workflow.decline,
+    "cancel": workflow.cancel,
+    "keep": workflow.keep,
 }
 
 
@@ -883,7 +883,7 @@ def _why_not(school: School, plan: list[DemoOrder], year: AcademicYear) -> str:
     if not needed:
         return ""
     position = (
-        ordering.capacity_position(school.quadrant_id, year.id) if school.quadrant_id else None
+        workflow.capacity_position(school.quadrant_id, year.id) if school.quadrant_id else None
     )
     if position is None or position.available_half_days < needed:
         return f"its quadrant team cannot sell {needed / 2:g} more days in {year.label}"
@@ -900,16 +900,16 @@ def _make_order(
 ) -> Order:
     """Build, submit and move one order on, as the people who would do it in the app."""
     submitter = users[demo.submitted_by]
-    order = ordering.draft_for(school, submitter, year)
+    order = basket.draft_for(school, submitter, year)
     services = {s.code: s.id for s in db.session.execute(select(Service)).scalars()}
     for code, half_days in demo.lines:
-        ordering.set_days(order, services[code], half_days)
-    details = ordering.Checkout(
+        basket.set_days(order, services[code], half_days)
+    details = workflow.Checkout(
         po_number=demo.po_number,
         preferred_term=demo.preferred_term,
         adviser_note=demo.adviser_note,
     )
-    ordering.submit(order, submitter, details, expected_version=order.version)
+    workflow.submit(order, submitter, details, expected_version=order.version)
     for action, email, reason in demo.steps:
         ORDER_STEPS[action](order, users[email], reason)
     return order

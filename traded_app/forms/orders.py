@@ -10,7 +10,7 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
-from traded_app.services.ordering.basket import (
+from traded_app.services.ordering.workflow import (
     MAX_NOTE_LENGTH,
     MAX_PO_LENGTH,
     MAX_PREFERRED_DATES_LENGTH,

@@ -26,17 +26,23 @@ from traded_app.models.users import User
 
 
 class OrderStatus(StrEnum):
-    DRAFT = "draft"
+    """Where an order is in its life (DOMAIN.md): draft → awaiting headteacher approval (only
+    when over the school's limit) → submitted (with the council) → confirmed by the council (or
+    declined) → in progress → completed; or withdrawn, or cancelled. The headteacher may also
+    reject an order awaiting approval, and the school may ask the council to cancel a confirmed
+    one. The steps between them, and who takes each, are ordering.workflow.TRANSITIONS."""
+
+    DRAFT = "draft"  # the school's basket: no prices frozen yet
     AWAITING_APPROVAL = "awaiting_approval"  # over the school's limit: the headteacher decides
     SUBMITTED = "submitted"  # with the council
-    CONFIRMED = "confirmed"
+    CONFIRMED = "confirmed"  # by the council: its days are sold, and it is charged
     DECLINED = "declined"  # by the council
     REJECTED = "rejected"  # by the headteacher
     WITHDRAWN = "withdrawn"  # by the school, before the council confirmed
-    CANCELLATION_REQUESTED = "cancellation_requested"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    CANCELLATION_REQUESTED = "cancellation_requested"  # by the school: the council decides
+    IN_PROGRESS = "in_progress"  # its first day delivered (or charged as a late cancellation)
+    COMPLETED = "completed"  # every day used
+    CANCELLED = "cancelled"  # by the council: its undelivered days released and credited
 
     @property
     def label(self) -> str:

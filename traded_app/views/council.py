@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 from traded_app.access import COUNCIL, roles_required
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import lists
 from traded_app.services.platform.settings import academic_year_label, current_academic_year
 from traded_app.web import is_htmx
 
@@ -20,7 +20,7 @@ def dashboard() -> str:
         "council/dashboard.html",
         year_label=academic_year_label(),
         summary=council_service.overview(year),
-        order_counts=ordering.order_counts(),
+        order_counts=lists.order_counts(),
     )
 
 
@@ -44,24 +44,24 @@ def _int_arg(name: str) -> int | None:
 @roles_required(COUNCIL)
 def order_queue() -> str:
     """The service manager's queue: filter by status, quadrant, service and school."""
-    status = request.args.get("status", ordering.NEEDS_ACTION)
-    if status not in ordering.QUEUE_STATUSES:
-        status = ordering.NEEDS_ACTION
-    filters = ordering.QueueFilters(
+    status = request.args.get("status", lists.NEEDS_ACTION)
+    if status not in lists.QUEUE_STATUSES:
+        status = lists.NEEDS_ACTION
+    filters = lists.QueueFilters(
         status=status,
         quadrant_id=_int_arg("quadrant"),
         service_id=_int_arg("service"),
         school=request.args.get("school", "")[:100],
         page=_int_arg("page") or 1,
     )
-    result = ordering.council_queue(filters)
+    result = lists.council_queue(filters)
     fragment = is_htmx()
     return render_template(
         "council/_order_results.html" if fragment else "council/orders.html",
         fragment=fragment,
         filters=filters,
         result=result,
-        statuses=ordering.QUEUE_STATUSES,
+        statuses=lists.QUEUE_STATUSES,
         quadrants=council_service.quadrants(),
         services=council_service.services(),
     )

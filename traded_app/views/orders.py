@@ -19,7 +19,7 @@ from traded_app.models import Order, User
 from traded_app.models.orders import OrderStatus
 from traded_app.models.types import Role
 from traded_app.services.days import ledger as days_ledger
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.settings import current_academic_year
 from traded_app.web import is_htmx
@@ -36,8 +36,8 @@ def _draft() -> Order:
     if year is None:
         abort(404)
     if request.method in ("GET", "HEAD"):
-        return ordering.draft_or_empty(current_user.school, year)
-    return ordering.draft_for(current_user.school, current_user, year)
+        return basket.draft_or_empty(current_user.school, year)
+    return basket.draft_for(current_user.school, current_user, year)
 
 
 def sentence(message: str) -> str:
@@ -54,7 +54,7 @@ class Basket:
     """Everything the catalogue page and its fragments show about the draft."""
 
     order: Order
-    summary: ordering.DraftSummary
+    summary: basket.DraftSummary
     position: days_ledger.YearPosition
     typed: dict[int, str]  # what the person typed, shown back when it could not be used
     errors: dict[int, str]
@@ -79,7 +79,7 @@ class Basket:
 
     @property
     def needs_approval(self) -> bool:
-        return ordering.needs_approval(self.order.school, self.summary.totals.net_pence)
+        return basket.needs_approval(self.order.school, self.summary.totals.net_pence)
 
 
 def _basket(
@@ -90,7 +90,7 @@ def _basket(
 ) -> Basket:
     return Basket(
         order=order,
-        summary=ordering.summarise(order, offer),
+        summary=basket.summarise(order, offer),
         position=days_ledger.year_position(order.school, order.academic_year),
         typed=typed or {},
         errors=errors or {},
@@ -113,8 +113,8 @@ def _apply_days(
     text = (raw or "").strip()
     try:
         half_days = 0 if text == "" else pricing.parse_days(text, minimum=0)
-        ordering.set_days(order, service_id, half_days, offer)
-    except (pricing.DaysError, ordering.OrderError) as error:
+        basket.set_days(order, service_id, half_days, offer)
+    except (pricing.DaysError, basket.OrderError) as error:
         return str(error)
     return None
 
@@ -125,7 +125,7 @@ def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
     posted: valid lines are saved, the rest are shown back with their errors."""
     order = _draft()
-    offer = ordering.offer_for(order)
+    offer = basket.offer_for(order)
     typed: dict[int, str] = {}
     errors: dict[int, str] = {}
     if request.method == "POST":
@@ -159,14 +159,14 @@ def set_line_days(service_id: int) -> str | Response:
     problem = None
     for attempt in (1, 2):  # a second tab may have changed the basket at the same moment
         order = _draft()
-        offer = ordering.offer_for(order)
+        offer = basket.offer_for(order)
         try:
             problem = _apply_days(order, offer, service_id, raw)
             break
-        except (ordering.OrderConflict, IntegrityError):
+        except (basket.OrderConflict, IntegrityError):
             db.session.rollback()
             if attempt == 2:
-                problem = ordering.CHANGED_ELSEWHERE
+                problem = basket.CHANGED_ELSEWHERE
     if not is_htmx():
         if problem:
             flash(problem, "info")
@@ -176,8 +176,8 @@ def set_line_days(service_id: int) -> str | Response:
     if problem:
         db.session.rollback()
         order = _draft()
-    basket = _basket(order, offer, typed, errors)
-    return render_template("orders/_line_update.html", basket=basket, service_id=service_id)
+    shown = _basket(order, offer, typed, errors)
+    return render_template("orders/_line_update.html", basket=shown, service_id=service_id)
 
 
 # --- Checking answers and submitting ----------------------------------------------------------
@@ -190,15 +190,15 @@ def check_answers() -> str | Response:
     form = CheckoutForm(po_required=current_user.school.po_required)
     if request.method == "POST" and form.order_id.data:
         try:
-            posted = ordering.order_visible_to(current_user, form.order_id.data)
-        except ordering.OrderNotFound:
+            posted = lists.order_visible_to(current_user, form.order_id.data)
+        except lists.OrderNotFound:
             posted = None
         if posted is not None:  # not a draft any more: this form was sent twice
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
     order = _draft()
-    basket = _basket(order, ordering.offer_for(order))
-    if not basket.summary.lines:
+    shown = _basket(order, basket.offer_for(order))
+    if not shown.summary.lines:
         flash("Choose the days you need before you check your order.", "info")
         return redirect(url_for("orders.catalogue"))
     if request.method == "GET":
@@ -213,15 +213,15 @@ def check_answers() -> str | Response:
         form.version.data = order.version
         form.order_id.data = order.id
     elif form.validate_on_submit():
-        details = ordering.Checkout(
+        details = workflow.Checkout(
             po_number=form.po_number.data or "",
             preferred_term=form.preferred_term.data or "",
             preferred_dates=form.preferred_dates.data or "",
             adviser_note=form.adviser_note.data or "",
         )
         try:
-            ordering.submit(order, current_user, details, expected_version=form.version.data or 0)
-        except ordering.OrderError as error:
+            workflow.submit(order, current_user, details, expected_version=form.version.data or 0)
+        except basket.OrderError as error:
             db.session.rollback()
             flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
@@ -234,7 +234,7 @@ def check_answers() -> str | Response:
         else:
             flash(f"Order {order.reference} has been sent to the council.", "success")
         return redirect(url_for("orders.order_detail", order_id=order.id))
-    return render_template("orders/check_answers.html", basket=basket, form=form)
+    return render_template("orders/check_answers.html", basket=shown, form=form)
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -243,15 +243,13 @@ def check_answers() -> str | Response:
 @bp.route("/orders")
 @roles_required(SCHOOL)
 def order_list() -> str:
-    return render_template(
-        "orders/list.html", orders=ordering.orders_of_school(current_user.school)
-    )
+    return render_template("orders/list.html", orders=lists.orders_of_school(current_user.school))
 
 
 def _visible_order(order_id: int) -> Order:
     try:
-        return ordering.order_visible_to(current_user, order_id)
-    except ordering.OrderNotFound:
+        return lists.order_visible_to(current_user, order_id)
+    except lists.OrderNotFound:
         abort(404)
 
 
@@ -261,14 +259,14 @@ def order_detail(order_id: int) -> str:
     order = _visible_order(order_id)
     capacity = None
     if current_user.is_council_user and order.school.quadrant_id is not None:
-        capacity = ordering.capacity_position(order.school.quadrant_id, order.academic_year_id)
+        capacity = workflow.capacity_position(order.school.quadrant_id, order.academic_year_id)
     return render_template(
         "orders/detail.html",
         order=order,
         capacity=capacity,
         actions=available_actions(order, current_user),
         form=EmptyForm(),
-        terms=ordering.TERMS,
+        terms=workflow.TERMS,
         event_labels=EVENT_LABELS,
     )
 
@@ -297,6 +295,7 @@ class Action:
     style: str = ""  # "", "secondary" or "warning"
 
 
+# A button for each step of the order workflow a person can take from the order's page.
 ACTIONS: dict[str, Action] = {
     "approve": Action("orders.approve", "Approve order", False),
     "reject": Action("orders.reject", "Reject order", True, "warning"),
@@ -312,32 +311,15 @@ ACTIONS: dict[str, Action] = {
 
 
 def available_actions(order: Order, user: User) -> list[Action]:
-    """What `user` may do to `order` now (the services check it again when it is done)."""
-    names: list[str] = []
-    status = order.status
-    if user.is_school_user and user.school_id == order.school_id:
-        if status == OrderStatus.AWAITING_APPROVAL and user.role == Role.HEADTEACHER:
-            if order.submitted_by_id != user.id:
-                names += ["approve", "reject"]
-        if status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITTED):
-            names.append("withdraw")
-        if status in (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS):
-            names.append("request_cancellation")
-    if user.role == Role.LA_ADMIN:
-        if status == OrderStatus.SUBMITTED:
-            names += ["confirm", "decline"]
-        if status == OrderStatus.CANCELLATION_REQUESTED:
-            names += ["cancel", "keep"]
-        elif status in (OrderStatus.CONFIRMED, OrderStatus.IN_PROGRESS):
-            names.append("cancel")
-    return [ACTIONS[name] for name in names]
+    """The workflow's steps `user` may take with `order` now (the services check them again)."""
+    return [ACTIONS[step.name] for step in workflow.steps_for(order, user)]
 
 
 def _do(order: Order, change: Callable[[], object], done: str) -> Response:
     """Run a change to an order; a refusal rolls back and is shown on the order's page."""
     try:
         change()
-    except ordering.OrderError as error:
+    except basket.OrderError as error:
         db.session.rollback()
         flash(sentence(str(error)), "info")
     else:
@@ -380,7 +362,7 @@ def _reason_action(
 def approve(order_id: int) -> Response:
     return _button_action(
         order_id,
-        lambda o: ordering.approve(o, current_user),
+        lambda o: workflow.approve(o, current_user),
         "You approved order {ref}: it has been sent to the council.",
     )
 
@@ -390,7 +372,7 @@ def approve(order_id: int) -> Response:
 def reject(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.reject(o, current_user, reason),
+        lambda o, reason: workflow.reject(o, current_user, reason),
         title="Reject this order",
         label="Why are you rejecting this order?",
         hint="The person who submitted it will see this.",
@@ -404,7 +386,7 @@ def reject(order_id: int) -> str | Response:
 def withdraw(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.withdraw(o, current_user, reason),
+        lambda o, reason: workflow.withdraw(o, current_user, reason),
         title="Withdraw this order",
         label="Why are you withdrawing it? (optional)",
         hint="The order will not go ahead. You can place a new order at any time.",
@@ -419,7 +401,7 @@ def withdraw(order_id: int) -> str | Response:
 def request_cancellation(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.request_cancellation(o, current_user, reason),
+        lambda o, reason: workflow.request_cancellation(o, current_user, reason),
         title="Ask to cancel this order",
         label="Why do you want to cancel it?",
         hint="The council decides. Its notice policy may make late cancellations chargeable.",
@@ -433,7 +415,7 @@ def request_cancellation(order_id: int) -> str | Response:
 def confirm(order_id: int) -> Response:
     return _button_action(
         order_id,
-        lambda o: ordering.confirm(o, current_user),
+        lambda o: workflow.confirm(o, current_user),
         "Order {ref} is confirmed.",
     )
 
@@ -443,7 +425,7 @@ def confirm(order_id: int) -> Response:
 def decline(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.decline(o, current_user, reason),
+        lambda o, reason: workflow.decline(o, current_user, reason),
         title="Decline this order",
         label="Why is the council declining this order?",
         hint="The school will see this.",
@@ -457,7 +439,7 @@ def decline(order_id: int) -> str | Response:
 def cancel(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.cancel(o, current_user, reason),
+        lambda o, reason: workflow.cancel(o, current_user, reason),
         title="Cancel this order",
         label="Why is the order being cancelled?",
         hint="Its days go back to the team's capacity. The school will see this.",
@@ -471,7 +453,7 @@ def cancel(order_id: int) -> str | Response:
 def keep(order_id: int) -> str | Response:
     return _reason_action(
         order_id,
-        lambda o, reason: ordering.keep(o, current_user, reason),
+        lambda o, reason: workflow.keep(o, current_user, reason),
         title="Refuse the cancellation request",
         label="Why does the order stand?",
         hint="The order stays confirmed. The school will see this.",

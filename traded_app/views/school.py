@@ -9,7 +9,7 @@ from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.forms.orders import OrderingRulesForm
 from traded_app.models.types import Role
 from traded_app.services.council import schools as school_service
-from traded_app.services.ordering import basket as ordering
+from traded_app.services.ordering import basket, lists
 from traded_app.services.platform.settings import academic_year_label, current_academic_year
 
 bp = Blueprint("school", __name__)
@@ -26,7 +26,7 @@ def dashboard() -> str:
         school=school,
         year_label=academic_year_label(),
         core_half_days=sum(a.half_days for a in allocations),
-        order_counts=ordering.order_counts(school),
+        order_counts=lists.order_counts(school),
     )
 
 
@@ -68,5 +68,5 @@ def ordering_rules() -> str | Response:
         "school/ordering_rules.html",
         school=school,
         form=form,
-        council_default=ordering.approval_limit_pence_default(),
+        council_default=basket.approval_limit_pence_default(),
     )

@@ -18,7 +18,7 @@ from traded_app.models import (
     School,
 )
 from traded_app.models.types import BillingRoute, SchoolStatus
-from traded_app.services.ordering.basket import capacity_position
+from traded_app.services.ordering.workflow import capacity_position
 
 
 class AdminError(ValueError):
