@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -207,3 +208,15 @@ class OrderEvent(Base):
 
     order: Mapped[Order] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One line's figures as they go into an invoice, recharge or credit note: the service, the
+    days charged (or credited) and the price per day and VAT frozen when the order was made."""
+
+    service: Service
+    half_days: int
+    price_per_day_pence: int
+    vat_treatment: VatTreatment
+    vat_rate_bp: int

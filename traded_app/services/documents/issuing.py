@@ -36,7 +36,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.invoices import IMMUTABLE_TABLES
-from traded_app.models.orders import SOLD_STATUSES
+from traded_app.models.orders import SOLD_STATUSES, ChargeLine
 from traded_app.models.types import BillingRoute, VatTreatment
 from traded_app.services.days.ledger import undelivered_by_line
 from traded_app.services.documents import pdf, sending
@@ -147,12 +147,12 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
     if charge_document_for(order) is not None:
         raise InvoicingError(f"{order.reference} has already been charged")
     recharge = order.school.billing_route == BillingRoute.RECHARGE
-    lines: list[tuple[Any, int, int, VatTreatment, int]] = []
+    lines: list[ChargeLine] = []
     for line in order.lines:
         if line.price_per_day_pence is None or line.vat_treatment is None:
             raise InvoicingError(f"{order.reference} has a line without a frozen price")
         lines.append(
-            (
+            ChargeLine(
                 line.service,
                 line.half_days,
                 line.price_per_day_pence,
@@ -163,8 +163,14 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
     if recharge:
         # An internal recharge is outside the scope of VAT, whatever the order carried.
         lines = [
-            (service, half_days, price, VatTreatment.OUTSIDE_SCOPE, 0)
-            for service, half_days, price, _treatment, _rate in lines
+            ChargeLine(
+                line.service,
+                line.half_days,
+                line.price_per_day_pence,
+                VatTreatment.OUTSIDE_SCOPE,
+                0,
+            )
+            for line in lines
         ]
     document_type = DocumentType.RECHARGE if recharge else DocumentType.INVOICE
     return prepare(document_type, order, user, lines, on=on)
@@ -203,7 +209,7 @@ def credit_order(
                 f"{charge.number} are left to credit, not {pricing.days_text(half_days)}"
             )
         lines.append(
-            (
+            ChargeLine(
                 order_line.service,
                 half_days,
                 original.price_per_day_pence,
@@ -257,7 +263,7 @@ def prepare(
     document_type: DocumentType,
     order: Order,
     user: User | None,
-    lines: Iterable[tuple[Any, int, int, VatTreatment, int]],
+    lines: Iterable[ChargeLine],
     *,
     credits: Document | None = None,
     reason: str = "",
@@ -271,8 +277,8 @@ def prepare(
     issue_date = on or today()
     financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
     priced = [
-        pricing.Line(half_days, price, treatment, rate)
-        for _service, half_days, price, treatment, rate in lines
+        pricing.Line(line.half_days, line.price_per_day_pence, line.vat_treatment, line.vat_rate_bp)
+        for line in lines
     ]
     totals = pricing.totals(priced)
     if credits is not None and credited_pence(credits) + totals.gross_pence > credits.gross_pence:
@@ -315,24 +321,22 @@ def prepare(
     return PreparedDocument(document, document_data(document))
 
 
-def _document_lines(
-    lines: Iterable[tuple[Any, int, int, VatTreatment, int]],
-) -> list[DocumentLine]:
+def _document_lines(lines: Iterable[ChargeLine]) -> list[DocumentLine]:
     """A document's lines, each service's code, name and income code copied as they are now."""
     return [
         DocumentLine(
             position=position,
-            service_code=service.code,
-            service_name=service.name,
-            description=service.description,
-            income_code=service.income_code,
-            half_days=half_days,
-            price_per_day_pence=price,
-            net_pence=pricing.line_net_pence(half_days, price),
-            vat_treatment=treatment,
-            vat_rate_bp=rate,
+            service_code=line.service.code,
+            service_name=line.service.name,
+            description=line.service.description,
+            income_code=line.service.income_code,
+            half_days=line.half_days,
+            price_per_day_pence=line.price_per_day_pence,
+            net_pence=pricing.line_net_pence(line.half_days, line.price_per_day_pence),
+            vat_treatment=line.vat_treatment,
+            vat_rate_bp=line.vat_rate_bp,
         )
-        for position, (service, half_days, price, treatment, rate) in enumerate(lines, start=1)
+        for position, line in enumerate(lines, start=1)
     ]
 
 
