@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.factories import GIAS_HEADER, gias_csv, gias_row
-from traded_app.services.council.gias_import import GiasFileError, read_file
+from traded_app.services.council.gias_file import GiasFileError, read_file
 
 
 def _read(data: bytes, la_code: str = "881", **kwargs: int) -> object:
