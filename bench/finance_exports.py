@@ -203,7 +203,7 @@ def measure(run: Callable[[], int]) -> tuple[float, float, int]:
 def exports_for(app: Any, kind_value: str) -> Callable[[], int]:
     from traded_app.extensions import db
     from traded_app.models.finance import ExportKind
-    from traded_app.services.finance import exports
+    from traded_app.services.finance import export_files, exports
 
     kind = ExportKind(kind_value)
 
@@ -219,11 +219,11 @@ def exports_for(app: Any, kind_value: str) -> Callable[[], int]:
             )
             written = 0
             if kind == ExportKind.SALES_CSV:
-                for chunk in exports.write_csv(export):
+                for chunk in export_files.write_csv(export):
                     written += len(chunk)
             else:
                 with tempfile.TemporaryFile() as out:
-                    exports.write_xlsx(export, out)
+                    export_files.write_xlsx(export, out)
                     written = out.tell()
             db.session.rollback()  # leave no export behind: each run starts alike
             return written

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from traded_app.extensions import db
 from traded_app.models.finance import ExportKind
+from traded_app.services.finance import export_files, exports
 
 F = TypeVar("F", bound=Any)
 
@@ -42,8 +43,6 @@ def _export(
     include_exported: bool,
     reference: str = "",
 ) -> None:
-    from traded_app.services.finance import exports
-
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         summary = exports.summarise_range(kind, *exports.check_range(start, end))
@@ -68,7 +67,7 @@ def _export(
             f"Left out {summary.already_exported} documents exported before "
             "(--include-exported to export them again)."
         )
-    exports.write_file(export, str(out))
+    export_files.write_file(export, str(out))
     db.session.commit()
     click.echo(
         f"Export {export.id}: {export.kind.label}, {export.document_count} documents, "

@@ -23,7 +23,7 @@ from tests.factories import charged_order, issue_document
 from traded_app.extensions import db
 from traded_app.models import DocumentType, FinanceExport
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services.finance import exports, register
+from traded_app.services.finance import export_files, register
 from traded_app.services.platform.settings import today
 
 START = today() - timedelta(days=20)
@@ -78,7 +78,7 @@ def test_sales_csv(as_role: Any, ledger: dict[str, Any]) -> None:
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv(response)
     assert len(rows) == 4  # two lines, one, one: the document 60 days ago is outside the range
-    assert list(rows[0]) == list(exports.SALES_COLUMNS)
+    assert list(rows[0]) == list(export_files.SALES_COLUMNS)
     by_number: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_number.setdefault(row["document_number"], []).append(row)
@@ -121,7 +121,7 @@ def test_sales_xlsx_has_numbers_and_plain_text(as_role: Any, ledger: dict[str, A
     sheet = workbook["Sales ledger"]
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    assert header == exports.SALES_COLUMNS
+    assert header == export_files.SALES_COLUMNS
     data = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert len(data) == 4
     for row in data:

@@ -38,7 +38,15 @@ from traded_app.models import DocumentType
 from traded_app.models.finance import ExportKind
 from traded_app.models.types import Role
 from traded_app.services.documents import reading as documents
-from traded_app.services.finance import aged_debt, balances, exports, payments, register, reminders
+from traded_app.services.finance import (
+    aged_debt,
+    balances,
+    export_files,
+    exports,
+    payments,
+    register,
+    reminders,
+)
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.web import is_htmx
 
@@ -282,12 +290,12 @@ def _download(export: exports.FinanceExport) -> Response:
     filename = exports.filename_of(export)
     if export.kind in (ExportKind.SALES_CSV, ExportKind.JOURNAL_CSV):
         # The export is committed when this view returns; the file streams after, in its own
-        # connection and read-only transaction (exports.csv_stream), not the request's context
+        # connection and read-only transaction (export_files.csv_stream), not the request's context
         # (stream_with_context would keep the request, its session and its write-lock setting
         # alive for the whole download).
-        response = Response(exports.csv_stream(db.engine, export.id), mimetype="text/csv")
+        response = Response(export_files.csv_stream(db.engine, export.id), mimetype="text/csv")
     else:
-        handle = exports.write_to_temporary(export)
+        handle = export_files.write_to_temporary(export)
         mimetype = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             if export.kind == ExportKind.SALES_XLSX
