@@ -201,7 +201,7 @@ def invoice_run_figure() -> Goal:
 
     from bench.invoice_run_timing import benchmark_run
     from traded_app import create_app
-    from traded_app.demo.seed import load_demo
+    from traded_app.demo import load_demo
     from traded_app.extensions import db
     from traded_app.services.platform.after_commit import suppressed
 

@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from traded_app.demo import load_demo
+from traded_app.demo.accounts import DEMO_PASSWORD, demo_account_lines
 from traded_app.extensions import db
 
 
@@ -29,8 +31,6 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Load the demo data (Essex schools, catalogue, accounts). Safe to run again."""
-    from traded_app.demo.seed import load_demo
-
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException(
             "seed-demo is refused in production: it creates accounts with a published password."
@@ -50,8 +50,6 @@ def seed_demo() -> None:
 @with_appcontext
 def demo_accounts() -> None:
     """Print the demo accounts and their password."""
-    from traded_app.demo.seed import DEMO_PASSWORD, demo_account_lines
-
     port = current_app.config["PORT"]
     click.echo("")
     click.echo(f"Traded services for schools: http://127.0.0.1:{port}")

@@ -38,7 +38,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
 @pytest.fixture(scope="module")
 def card_server(tmp_path_factory: pytest.TempPathFactory, fake_stripe: FakeStripe) -> Iterator[str]:
     """The demo app with Stripe keys from the environment, talking to the fake Stripe."""
-    from traded_app.demo.seed import load_demo
+    from traded_app.demo import load_demo
 
     tmp = tmp_path_factory.mktemp("card")
     app = create_app(

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Journey
 from tests.browser.test_ordering import sign_out
 from tests.browser.test_sign_in import sign_in
-from traded_app.demo.seed import SBM_SCHOOL_URN
+from traded_app.demo.schools import SBM_SCHOOL_URN
 from traded_app.services.platform.settings import today
 
 pytestmark = pytest.mark.browser

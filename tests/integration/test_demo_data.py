@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_SECRET, environ_for_tests
 from tests.integration.test_auth import sign_in
 from traded_app import create_app
-from traded_app.demo.seed import DEMO_ACCOUNTS, DEMO_ORDERS, DEMO_PASSWORD, SBM_SCHOOL_URN
+from traded_app.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from traded_app.demo.orders import DEMO_ORDERS
+from traded_app.demo.schools import SBM_SCHOOL_URN
 from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import (
