@@ -54,6 +54,8 @@ from traded_app.models import (
 from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup
 from traded_app.services.council import catalogue as catalogue_admin
 from traded_app.services.council import gias_import, partnerships
+from traded_app.services.council import quadrants as quadrant_admin
+from traded_app.services.council import schools as school_admin
 from traded_app.services.council import settings as settings_admin
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import audit
@@ -301,7 +303,7 @@ def schools() -> str:
     status = request.args.get("status", "open")
     if status not in ("open", "closed", "all"):
         status = "open"
-    result = partnerships.search_all_schools(query, status, _page())
+    result = school_admin.search_all_schools(query, status, _page())
     return _fragment_or_page(
         "admin/_school_results.html",
         "admin/schools.html",
@@ -348,7 +350,7 @@ def edit_school(urn: int) -> str | BaseResponse:
             }
         )
     form.quadrant_id.choices = [("", "None")] + [
-        (str(q.id), q.name) for q in partnerships.quadrants()
+        (str(q.id), q.name) for q in quadrant_admin.quadrants()
     ]
     form.partnership_id.choices = [("", "None")] + [
         (str(p.id), f"{p.name} ({p.quadrant.name})") for p in partnerships.active_partnerships()
@@ -356,7 +358,7 @@ def edit_school(urn: int) -> str | BaseResponse:
     if school.partnership and not school.partnership.active:
         form.partnership_id.choices.append((str(school.partnership_id), school.partnership.name))
     if form.validate_on_submit():
-        edit = partnerships.SchoolEdit(
+        edit = school_admin.SchoolEdit(
             billing_route=BillingRoute(form.billing_route.data),
             cost_centre=form.cost_centre.data or "",
             billing_contact_name=form.billing_contact_name.data or "",
@@ -370,8 +372,8 @@ def edit_school(urn: int) -> str | BaseResponse:
             po_required=bool(form.po_required.data),
         )
         try:
-            partnerships.update_school(school, edit)
-        except partnerships.AdminError as error:
+            school_admin.update_school(school, edit)
+        except school_admin.AdminError as error:
             _field_error(form, error.field, str(error))
         else:
             flash(f"{school.name} saved.", "success")
@@ -380,7 +382,7 @@ def edit_school(urn: int) -> str | BaseResponse:
         "admin/school_form.html",
         form=form,
         school=school,
-        successor=partnerships.successor_of(school),
+        successor=school_admin.successor_of(school),
         history=audit.history_of("school", school.id),
     )
 
@@ -444,7 +446,7 @@ def gias_preview(import_id: int) -> str | BaseResponse:
         plan=plan,
         limit=gias_import.PREVIEW_LIMIT,
         field_labels=gias_import.FIELD_LABELS,
-        quadrant_names={q.id: q.name for q in partnerships.quadrants()},
+        quadrant_names={q.id: q.name for q in quadrant_admin.quadrants()},
     )
 
 
@@ -467,7 +469,7 @@ def gias_discard(import_id: int) -> BaseResponse:
 
 def _quadrant_choices(form: Any) -> None:
     form.quadrant_id.choices = [("", "Select a quadrant")] + [
-        (str(q.id), q.name) for q in partnerships.quadrants()
+        (str(q.id), q.name) for q in quadrant_admin.quadrants()
     ]
 
 
@@ -579,7 +581,7 @@ def remove_member(partnership_id: int, urn: int) -> BaseResponse:
 def quadrants() -> str:
     years = catalogue_admin.price_years()
     return render_template(
-        "admin/quadrants.html", years=years, rows=partnerships.quadrant_rows(years)
+        "admin/quadrants.html", years=years, rows=quadrant_admin.quadrant_rows(years)
     )
 
 
@@ -588,7 +590,7 @@ def quadrants() -> str:
 def edit_quadrant(quadrant_id: int) -> str | BaseResponse:
     quadrant = _or_404(Quadrant, quadrant_id)
     years = catalogue_admin.price_years()
-    cells = partnerships.capacity_cells(quadrant, years)
+    cells = quadrant_admin.capacity_cells(quadrant, years)
     start_years = [y.start_year for y in years]
     if request.method == "POST":
         form = quadrant_form(start_years)
@@ -627,10 +629,10 @@ def _save_quadrant(quadrant: Quadrant, years: list[AcademicYear], form: Quadrant
     if not ok:
         return False
     try:
-        partnerships.set_districts(quadrant, (form.districts.data or "").splitlines())
+        quadrant_admin.set_districts(quadrant, (form.districts.data or "").splitlines())
         for year, half_days in capacities:
-            partnerships.set_capacity(quadrant, year, half_days)
-    except partnerships.AdminError as error:
+            quadrant_admin.set_capacity(quadrant, year, half_days)
+    except quadrant_admin.AdminError as error:
         _field_error(form, error.field, str(error))
         return False
     return True
