@@ -7,6 +7,7 @@ setting. `entitlements` is pure so the rules can be tested without a database.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -116,25 +117,7 @@ def generate_core_allocations(
     its allocation, so its remaining days never go negative).
     Returns the total half-days allocated.
     """
-    # A school in a retired partnership counts as in no partnership.
-    live = set(
-        db.session.execute(select(Partnership.id).where(Partnership.active.is_(True))).scalars()
-    )
-    rows = db.session.execute(select(School).where(School.status == SchoolStatus.OPEN)).scalars()
-    facts = [
-        SchoolFacts(
-            school_id=s.id,
-            urn=s.urn,
-            phase=s.phase,
-            partnership_id=s.partnership_id if s.partnership_id in live else None,
-            causing_concern=s.causing_concern,
-            enhanced_provision=s.enhanced_provision,
-            recruiting_headteacher=s.recruiting_headteacher,
-        )
-        for s in rows
-    ]
-    wanted = entitlements(facts, Rules.from_settings(settings))
-
+    wanted = entitlements(_open_school_facts(), Rules.from_settings(settings))
     existing: dict[tuple[int, AllocationReason], CoreAllocation] = {
         (a.school_id, a.reason): a
         for a in db.session.execute(
@@ -142,39 +125,8 @@ def generate_core_allocations(
         ).scalars()
     }
     adjusted = _adjusted_keys(year)
-    committed = _core_committed(year)
-    current: dict[int, int] = defaultdict(int)
-    for allocation in existing.values():
-        current[allocation.school_id] += allocation.half_days
-
-    def new_total(school_id: int) -> int:
-        total = 0
-        for reason in AllocationReason:
-            key = (school_id, reason)
-            if key in adjusted and key in existing:
-                total += existing[key].half_days
-            else:
-                total += wanted.get(school_id, {}).get(reason, 0)
-        return total
-
-    schools = set(wanted) | set(current)
-    frozen = {s for s in schools if new_total(s) < committed.get(s, 0)}
-    now = utcnow()
-
-    def record(school_id: int, reason: AllocationReason, before: int, after: int) -> None:
-        db.session.add(
-            AllocationChange(
-                school_id=school_id,
-                academic_year_id=year.id,
-                reason=reason,
-                from_half_days=before,
-                to_half_days=after,
-                source=AllocationSource.RULES,
-                user_id=user.id if user else None,
-                at=now,
-            )
-        )
-
+    frozen = _frozen_schools(year, wanted, existing, adjusted)
+    record = _change_recorder(year, user)
     for school_id, reasons in wanted.items():
         for reason, half_days in reasons.items():
             key = (school_id, reason)
@@ -205,6 +157,77 @@ def generate_core_allocations(
         )
     ).scalar_one()
     return int(total)
+
+
+def _open_school_facts() -> list[SchoolFacts]:
+    """What the rules need to know of every open school."""
+    # A school in a retired partnership counts as in no partnership.
+    live = set(
+        db.session.execute(select(Partnership.id).where(Partnership.active.is_(True))).scalars()
+    )
+    rows = db.session.execute(select(School).where(School.status == SchoolStatus.OPEN)).scalars()
+    return [
+        SchoolFacts(
+            school_id=s.id,
+            urn=s.urn,
+            phase=s.phase,
+            partnership_id=s.partnership_id if s.partnership_id in live else None,
+            causing_concern=s.causing_concern,
+            enhanced_provision=s.enhanced_provision,
+            recruiting_headteacher=s.recruiting_headteacher,
+        )
+        for s in rows
+    ]
+
+
+def _frozen_schools(
+    year: AcademicYear,
+    wanted: dict[int, dict[AllocationReason, int]],
+    existing: dict[tuple[int, AllocationReason], CoreAllocation],
+    adjusted: set[tuple[int, AllocationReason]],
+) -> set[int]:
+    """Schools whose new total would fall below the core days they have already delivered,
+    been charged or booked: the rules leave their allocations as they are."""
+    committed = _core_committed(year)
+    current: dict[int, int] = defaultdict(int)
+    for allocation in existing.values():
+        current[allocation.school_id] += allocation.half_days
+
+    def new_total(school_id: int) -> int:
+        total = 0
+        for reason in AllocationReason:
+            key = (school_id, reason)
+            if key in adjusted and key in existing:
+                total += existing[key].half_days
+            else:
+                total += wanted.get(school_id, {}).get(reason, 0)
+        return total
+
+    schools = set(wanted) | set(current)
+    return {s for s in schools if new_total(s) < committed.get(s, 0)}
+
+
+def _change_recorder(
+    year: AcademicYear, user: User | None
+) -> Callable[[int, AllocationReason, int, int], None]:
+    """Keeps each change the rules make in the allocation history, all at one time."""
+    now = utcnow()
+
+    def record(school_id: int, reason: AllocationReason, before: int, after: int) -> None:
+        db.session.add(
+            AllocationChange(
+                school_id=school_id,
+                academic_year_id=year.id,
+                reason=reason,
+                from_half_days=before,
+                to_half_days=after,
+                source=AllocationSource.RULES,
+                user_id=user.id if user else None,
+                at=now,
+            )
+        )
+
+    return record
 
 
 def _adjusted_keys(year: AcademicYear) -> set[tuple[int, AllocationReason]]:

@@ -29,12 +29,16 @@ from traded_app.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Partnership,
+    Quadrant,
+    QuadrantCapacity,
     School,
     Service,
     Visit,
     VisitStatus,
 )
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
+from traded_app.models.types import Phase, SchoolStatus
 
 # Orders whose lines appear in the ledger: sold ones in full, cancelled ones for their used days.
 LEDGER_STATUSES = SOLD_STATUSES | {OrderStatus.CANCELLED}
@@ -427,28 +431,9 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
     Five queries whatever the number of schools: the page, its count, the quadrant totals, the
     teams' capacities and the days sold per team.
     """
-    from traded_app.models import Partnership, Quadrant, QuadrantCapacity
-    from traded_app.models.types import Phase, SchoolStatus
-
     figures = school_figures_subquery(filters.year_id)
     core_used = _core_used_subquery(filters.year_id)
-    remaining = figures.c.core + figures.c.purchased - figures.c.delivered - figures.c.charged
-    conditions: list[Any] = [School.status == SchoolStatus.OPEN]
-    text = filters.q.strip()
-    if text:
-        if text.isdigit() and len(text) <= 9:
-            conditions.append(or_(School.urn == int(text), School.name.ilike(f"%{text}%")))
-        else:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(School.name.ilike(f"%{escaped}%", escape="\\"))
-    if filters.quadrant_id is not None:
-        conditions.append(School.quadrant_id == filters.quadrant_id)
-    if filters.partnership_id is not None:
-        conditions.append(School.partnership_id == filters.partnership_id)
-    if filters.phase in {p.value for p in Phase}:
-        conditions.append(School.phase == Phase(filters.phase))
-    if filters.unused_only:
-        conditions.append(remaining > 0)
+    conditions = _overview_conditions(filters, figures)
 
     # Only the "has unused days" filter needs the figures to count the schools.
     base = select(School.id).where(*conditions)
@@ -483,29 +468,58 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    school_rows = []
-    for row in rows:
-        core_figures = Figures(int(row[6]), int(row[11]), int(row[12]), int(row[13]))
-        all_figures = Figures(int(row[6]) + int(row[7]), int(row[8]), int(row[9]), int(row[10]))
-        traded = Figures(
-            all_figures.allocated - core_figures.allocated,
-            all_figures.scheduled - core_figures.scheduled,
-            all_figures.delivered - core_figures.delivered,
-            all_figures.charged - core_figures.charged,
-        )
-        school_rows.append(
-            SchoolRow(
-                school_id=row[0],
-                urn=row[1],
-                name=row[2],
-                phase=row[3].label,
-                quadrant_name=row[4] or "",
-                partnership_name=row[5] or "",
-                core=core_figures,
-                traded=traded,
-            )
-        )
+    school_rows = [_overview_school_row(row) for row in rows]
+    quadrants = _overview_quadrant_rows(filters.year_id, figures)
+    return OverviewPage(school_rows, int(total), page, per_page, quadrants)
 
+
+def _overview_conditions(filters: OverviewFilters, figures: Subquery) -> list[Any]:
+    """The overview's filters as conditions on open schools (and their figures, for "has unused
+    days")."""
+    remaining = figures.c.core + figures.c.purchased - figures.c.delivered - figures.c.charged
+    conditions: list[Any] = [School.status == SchoolStatus.OPEN]
+    text = filters.q.strip()
+    if text:
+        if text.isdigit() and len(text) <= 9:
+            conditions.append(or_(School.urn == int(text), School.name.ilike(f"%{text}%")))
+        else:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(School.name.ilike(f"%{escaped}%", escape="\\"))
+    if filters.quadrant_id is not None:
+        conditions.append(School.quadrant_id == filters.quadrant_id)
+    if filters.partnership_id is not None:
+        conditions.append(School.partnership_id == filters.partnership_id)
+    if filters.phase in {p.value for p in Phase}:
+        conditions.append(School.phase == Phase(filters.phase))
+    if filters.unused_only:
+        conditions.append(remaining > 0)
+    return conditions
+
+
+def _overview_school_row(row: Any) -> SchoolRow:
+    """A school's row of the overview: its core days, and its traded days (all less core)."""
+    core_figures = Figures(int(row[6]), int(row[11]), int(row[12]), int(row[13]))
+    all_figures = Figures(int(row[6]) + int(row[7]), int(row[8]), int(row[9]), int(row[10]))
+    traded = Figures(
+        all_figures.allocated - core_figures.allocated,
+        all_figures.scheduled - core_figures.scheduled,
+        all_figures.delivered - core_figures.delivered,
+        all_figures.charged - core_figures.charged,
+    )
+    return SchoolRow(
+        school_id=row[0],
+        urn=row[1],
+        name=row[2],
+        phase=row[3].label,
+        quadrant_name=row[4] or "",
+        partnership_name=row[5] or "",
+        core=core_figures,
+        traded=traded,
+    )
+
+
+def _overview_quadrant_rows(year_id: int, figures: Subquery) -> list[QuadrantRow]:
+    """Every quadrant's open schools and their days, with the team's capacity and days sold."""
     quadrant_totals = db.session.execute(
         select(
             School.quadrant_id,
@@ -525,7 +539,7 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
     capacities = dict(
         db.session.execute(
             select(QuadrantCapacity.quadrant_id, QuadrantCapacity.traded_capacity_half_days).where(
-                QuadrantCapacity.academic_year_id == filters.year_id
+                QuadrantCapacity.academic_year_id == year_id
             )
         )
         .tuples()
@@ -535,7 +549,7 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
         db.session.execute(
             select(Order.quadrant_id, func.sum(Order.half_days))
             .where(
-                Order.academic_year_id == filters.year_id,
+                Order.academic_year_id == year_id,
                 Order.status.in_(SOLD_STATUSES),
                 Order.quadrant_id.is_not(None),
             )
@@ -544,7 +558,7 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
         .tuples()
         .all()
     )
-    quadrants = [
+    return [
         QuadrantRow(
             quadrant_id=quadrant_id,
             name=name or "No quadrant",
@@ -555,7 +569,6 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
         )
         for quadrant_id, name, count, a, s, d, c in quadrant_totals
     ]
-    return OverviewPage(school_rows, int(total), page, per_page, quadrants)
 
 
 def _core_used_subquery(year_id: int) -> Subquery:

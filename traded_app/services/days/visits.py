@@ -133,6 +133,30 @@ def schedule(details: NewVisit, user: User) -> Visit:
     """Book a visit, after every check; nothing is written when one fails."""
     _require_scheduler(user)
     school = details.school
+    adviser, visit_date, half_days, purpose = _checked_details(details, user)
+    line, year = _booked_against(details, visit_date)
+    check_date(visit_date, year)
+    _check_days_left(school, year, line, half_days)
+    _check_adviser_free(adviser, visit_date, half_days)
+    visit = Visit(
+        school_id=school.id,
+        academic_year_id=year.id,
+        adviser_id=adviser.id,
+        order_line_id=line.id if line else None,
+        visit_date=visit_date,
+        half_days=half_days,
+        purpose=purpose,
+        status=VisitStatus.SCHEDULED,
+        scheduled_by_id=user.id,
+        created_at=utcnow(),
+    )
+    db.session.add(visit)
+    db.session.flush()
+    return visit
+
+
+def _checked_details(details: NewVisit, user: User) -> tuple[User, date, int, str]:
+    """The adviser, date, half-days and purpose of a visit to book, each checked."""
     if details.adviser_id is None:
         raise VisitError("Select the adviser", "adviser_id")
     adviser = db.session.get(User, details.adviser_id)
@@ -149,33 +173,42 @@ def schedule(details: NewVisit, user: User) -> Visit:
         raise VisitError("Enter the purpose of the visit", "purpose")
     if len(purpose) > MAX_PURPOSE_LENGTH:
         raise VisitError(f"Purpose must be {MAX_PURPOSE_LENGTH} characters or fewer", "purpose")
+    return adviser, details.visit_date, details.half_days, purpose
 
-    line: OrderLine | None = None
+
+def _booked_against(details: NewVisit, visit_date: date) -> tuple[OrderLine | None, AcademicYear]:
+    """The order line the visit uses (None: the school's core days) and its academic year, with
+    the rows locked that stop two bookings taking the same days."""
+    school = details.school
     if details.against == CORE:
-        year = year_of(details.visit_date)
+        year = year_of(visit_date)
         if year is None:
             raise VisitError(
                 "The council has not set up the academic year of that date", "visit_date"
             )
         # Serialise bookings of this school's core days (SQLite: the write lock at BEGIN).
         db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
-    else:
-        if not details.against.isdigit() or len(details.against) > 12:
-            raise VisitError("Select what the visit is against", "against")
-        line = db.session.get(OrderLine, int(details.against))
-        if line is None or line.order.school_id != school.id:
-            raise VisitError(f"That order is not {school.name}'s", "against")
-        order = line.order
-        db.session.refresh(order, with_for_update=True)
-        if order.status not in days_ledger.BOOKABLE_STATUSES:
-            raise VisitError(
-                f"{order.reference} is {order.status.label.lower()}: visits can be booked "
-                "only against confirmed orders",
-                "against",
-            )
-        year = order.academic_year
-    check_date(details.visit_date, year)
+        return None, year
+    if not details.against.isdigit() or len(details.against) > 12:
+        raise VisitError("Select what the visit is against", "against")
+    line = db.session.get(OrderLine, int(details.against))
+    if line is None or line.order.school_id != school.id:
+        raise VisitError(f"That order is not {school.name}'s", "against")
+    order = line.order
+    db.session.refresh(order, with_for_update=True)
+    if order.status not in days_ledger.BOOKABLE_STATUSES:
+        raise VisitError(
+            f"{order.reference} is {order.status.label.lower()}: visits can be booked "
+            "only against confirmed orders",
+            "against",
+        )
+    return line, order.academic_year
 
+
+def _check_days_left(
+    school: School, year: AcademicYear, line: OrderLine | None, half_days: int
+) -> None:
+    """Refuse a visit that needs more days than are left to book on what it is against."""
     ledger = days_ledger.school_ledger(school.id, year.id)
     if line is None:
         figures = ledger.core
@@ -184,39 +217,26 @@ def schedule(details: NewVisit, user: User) -> Visit:
         found = ledger.order_line(line.id)
         figures = found.figures if found else days_ledger.Figures()
         what = f"{line.service.name} on {line.order.reference}"
-    if details.half_days > figures.not_yet_booked:
+    if half_days > figures.not_yet_booked:
         left = figures.not_yet_booked
         raise VisitError(
             f"{what} has {_days(left) if left > 0 else 'no days'} left to book, "
-            f"and this visit needs {_days(details.half_days)}",
+            f"and this visit needs {_days(half_days)}",
             "half_days",
         )
 
-    # One adviser, at most one day's work a date: lock the adviser's row while counting.
+
+def _check_adviser_free(adviser: User, visit_date: date, half_days: int) -> None:
+    """One adviser, at most one day's work a date: the adviser's row is locked while counting."""
     db.session.execute(select(User.id).where(User.id == adviser.id).with_for_update())
-    booked = booked_half_days(adviser.id, details.visit_date)
-    if booked + details.half_days > 2:
+    booked = booked_half_days(adviser.id, visit_date)
+    if booked + half_days > 2:
         raise VisitError(
             f"{adviser.name} already has {_days(booked)} booked on "
-            f"{formatting.long_date(details.visit_date)}: an adviser can be booked for at most "
+            f"{formatting.long_date(visit_date)}: an adviser can be booked for at most "
             "one day a date",
             "visit_date",
         )
-    visit = Visit(
-        school_id=school.id,
-        academic_year_id=year.id,
-        adviser_id=adviser.id,
-        order_line_id=line.id if line else None,
-        visit_date=details.visit_date,
-        half_days=details.half_days,
-        purpose=purpose,
-        status=VisitStatus.SCHEDULED,
-        scheduled_by_id=user.id,
-        created_at=utcnow(),
-    )
-    db.session.add(visit)
-    db.session.flush()
-    return visit
 
 
 def booked_half_days(adviser_id: int, on: date) -> int:
@@ -353,7 +373,11 @@ def cancel_open_visits(order: Order, user: User) -> int:
 
 
 def _advance_order(order: Order, user: User) -> None:
-    """Confirmed → in progress at the first used day; → completed when every day is used."""
+    """Confirmed → in progress at the first used day; → completed when every day is used.
+
+    These are the two steps the order workflow's table (ordering.workflow.TRANSITIONS) gives
+    the days service; ordering sits above days, so the table is not read here, and its test
+    checks that what is recorded here is in it."""
     used = days_ledger.order_used_half_days(order.id)
     target = order.status
     if order.status == OrderStatus.CONFIRMED and used > 0:
