@@ -61,8 +61,9 @@ class CouncilSettings(Base):
     core_special_or_pru_half_days: Mapped[int] = mapped_column(Integer, default=4)
     core_enhanced_provision_half_days: Mapped[int] = mapped_column(Integer, default=2)
     core_headteacher_recruitment_half_days: Mapped[int] = mapped_column(Integer, default=2)
-    # Card payments through Stripe (issue 7): both empty means no card payments. Environment
-    # variables of the same names override them (config.py). Never shown whole, never audited.
+    # The council's own Stripe account for card payments (council data, like its bank
+    # details): both empty means no card payments. Environment variables of the same names
+    # override them (config.py). Never shown whole, never audited.
     stripe_secret_key: Mapped[str] = mapped_column(String(255), default="", server_default="")
     stripe_webhook_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # Set by `seed-demo`; production refuses to start while it is true.

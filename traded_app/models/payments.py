@@ -24,7 +24,7 @@ from traded_app.models.users import User
 class PaymentKind(StrEnum):
     BANK_TRANSFER = "bank_transfer"  # BACS, recorded by finance against a VAT invoice
     JOURNAL = "journal"  # a ledger journal settling an internal recharge
-    CARD = "card"  # a card payment through the payment provider (issue 7)
+    CARD = "card"  # through the payment provider, for a VAT invoice (never a recharge)
 
     @property
     def label(self) -> str:

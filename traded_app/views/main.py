@@ -17,7 +17,7 @@ def home() -> Response:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
     if current_user.role == Role.HEADTEACHER:
-        # What a headteacher checks first: the days the school has left (issue 4).
+        # What a headteacher checks first: the days the school has left, before buying more.
         return redirect(url_for("days.my_days"))
     if current_user.is_school_user:
         return redirect(url_for("school.dashboard"))

@@ -279,7 +279,7 @@ def reverse_payment(payment: Payment, reason: str, user: User) -> Payment:
 def record_card_refund(
     payment: Payment, amount_pence: int, note: str, user: User | None
 ) -> tuple[Payment, Payment | None]:
-    """Record a card refund of `amount_pence` from a card payment (issue 7): the payment is
+    """Record a card refund of `amount_pence` from a card payment: the payment is
     reversed and what is kept of it recorded again with the same reference, so the invoice's
     paid figure (and so its balance and status) counts the refund and every step stays visible.
     Returns the reversal and the payment kept (None when all of it went back)."""

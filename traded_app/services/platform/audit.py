@@ -206,7 +206,8 @@ AUDITED: dict[str, Audited] = {
     "closure_day": Audited("Closure day", lambda o, _s: f"{o.closed_on} {o.name}"),
     "document": Audited("Document", lambda o, _s: o.number),
     "document_send": Audited("Document e-mail", _document_send_label),
-    # Payments come with the payments issue: any table of these names is audited as it appears.
+    # Money recorded against documents, and how each payment is shared among them: finance's
+    # trail, as much as the documents themselves.
     "payment": Audited("Payment", lambda o, _s: f"Payment #{o.id}"),
     "payment_allocation": Audited("Payment allocation", lambda o, _s: f"Payment line #{o.id}"),
     "service": Audited("Catalogue service", lambda o, _s: f"{o.code} {o.name}"),
