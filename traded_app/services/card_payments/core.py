@@ -43,6 +43,12 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.services.finance import balances, payments
+from traded_app.services.platform.card_links import (  # noqa: F401 (payment_link_for, StripeKeys: this module's callers)
+    StripeKeys,
+    payment_link_for,
+)
+from traded_app.services.platform.card_links import card_payments_enabled as enabled
+from traded_app.services.platform.card_links import stripe_keys as keys
 from traded_app.services.platform.settings import council_settings, today
 
 log = logging.getLogger(__name__)
@@ -62,40 +68,6 @@ class CardPaymentError(ValueError):
 
 
 # --- Keys and the Stripe client --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StripeKeys:
-    secret_key: str
-    webhook_secret: str
-    secret_key_from_environment: bool
-    webhook_secret_from_environment: bool
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.secret_key and self.webhook_secret)
-
-    @property
-    def test_mode(self) -> bool:
-        return self.secret_key.startswith(("sk_test_", "rk_test_"))
-
-
-def keys(settings: CouncilSettings | None = None) -> StripeKeys:
-    """The keys in force: the environment's when set, otherwise the council settings'."""
-    settings = settings if settings is not None else council_settings()
-    env_secret = current_app.config.get("STRIPE_SECRET_KEY", "")
-    env_webhook = current_app.config.get("STRIPE_WEBHOOK_SECRET", "")
-    return StripeKeys(
-        secret_key=env_secret or (settings.stripe_secret_key if settings else ""),
-        webhook_secret=env_webhook or (settings.stripe_webhook_secret if settings else ""),
-        secret_key_from_environment=bool(env_secret),
-        webhook_secret_from_environment=bool(env_webhook),
-    )
-
-
-def enabled() -> bool:
-    """Whether card payments are offered: both keys set."""
-    return keys().enabled
 
 
 def last_four(secret: str) -> str:
@@ -181,16 +153,6 @@ def card_payment_problem(document: Document, balance_pence: int | None = None) -
     if balance_pence <= 0:
         return f"{document.number} has nothing left to pay"
     return ""
-
-
-def payment_link_for(number: str) -> str:
-    """The stable link a VAT invoice's PDF carries to pay it by card ("" when there is none:
-    card payments off, or no https address for the app in APP_BASE_URL). It leads to the app,
-    which starts a Checkout for whatever is left to pay when the school follows it."""
-    base = current_app.config.get("APP_BASE_URL", "")
-    if not base.startswith("https://") or not enabled():
-        return ""
-    return f"{base}/invoices/{number}/pay"
 
 
 def invoice_by_number(number: str) -> Document | None:

@@ -48,6 +48,7 @@ from traded_app.services.documents.numbering import (
     prefix_for,
     take_number,
 )
+from traded_app.services.platform.card_links import payment_link_for
 from traded_app.services.platform.document_store import store_pdf
 from traded_app.services.platform.settings import council_settings, today
 
@@ -312,12 +313,10 @@ def prepare(
     document.lines = _document_lines(lines)
     document.vat_bands = _vat_bands(totals)
     if document_type == DocumentType.INVOICE:
-        from traded_app.services.card_payments import core as card_payments
-
         # Only when card payments are set up (and the app has an https address) at issue time:
         # the PDF never changes, so its link is the app's stable page for the invoice. It is kept
         # on the document so the PDF can always be rendered again from what was stored.
-        document.payment_link = card_payments.payment_link_for(number)
+        document.payment_link = payment_link_for(number)
     return PreparedDocument(document, document_data(document))
 
 

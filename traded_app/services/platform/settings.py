@@ -35,6 +35,12 @@ def app_config(name: str) -> Any:
     return current_app.config[name]
 
 
+def app_extension(name: str) -> object | None:
+    """An object the app holds under `name` in app.extensions (for example a test's stand-in
+    for an outside API's HTTP client), or None."""
+    return current_app.extensions.get(name)
+
+
 def council_settings() -> CouncilSettings | None:
     return db.session.get(CouncilSettings, 1)
 
