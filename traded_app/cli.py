@@ -12,6 +12,9 @@ from flask.cli import with_appcontext
 from traded_app.demo import load_demo
 from traded_app.demo.accounts import DEMO_PASSWORD, demo_account_lines
 from traded_app.extensions import db
+from traded_app.services.card_payments.keys import CardPaymentError
+from traded_app.services.card_payments.reconcile import reconcile
+from traded_app.services.platform.card_links import card_payments_enabled
 
 
 def register_cli(app: Flask) -> None:
@@ -209,13 +212,12 @@ def reconcile_payments(date_from: Any, date_to: Any) -> None:
 
     Exits with status 1 when there are differences."""
     from traded_app.formatting import pounds
-    from traded_app.services.card_payments import core as card_payments
 
-    if not card_payments.enabled():
+    if not card_payments_enabled():
         raise click.ClickException("Card payments are not set up (no Stripe keys).")
     try:
-        result = card_payments.reconcile(date_from.date(), date_to.date())
-    except card_payments.CardPaymentError as error:
+        result = reconcile(date_from.date(), date_to.date())
+    except CardPaymentError as error:
         raise click.ClickException(str(error)) from None
     finally:
         db.session.rollback()

@@ -29,9 +29,13 @@ from traded_app.models import (
     ReviewStatus,
 )
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services.card_payments import core as card_payments
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform.card_links import (
+    card_payments_enabled,
+    payment_link_for,
+    stripe_keys,
+)
 from traded_app.services.platform.settings import today
 
 
@@ -449,22 +453,22 @@ def test_service_manager_sets_the_keys_which_are_never_shown_or_audited(
     assert world.council.stripe_secret_key == secret
     admin.post_form(url, {"remove": "y"})
     db.session.refresh(world.council)
-    assert world.council.stripe_secret_key == "" and not card_payments.enabled()
+    assert world.council.stripe_secret_key == "" and not card_payments_enabled()
 
 
 def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
     app: Flask, world: Any
 ) -> None:
-    assert card_payments.payment_link_for("INV-2026-000001") == ""
+    assert payment_link_for("INV-2026-000001") == ""
     app.config.update(
         STRIPE_SECRET_KEY=SECRET_KEY,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         APP_BASE_URL="https://traded.example.gov.uk",
     )
     try:
-        keys = card_payments.keys()
+        keys = stripe_keys()
         assert keys.enabled and keys.secret_key_from_environment
-        assert card_payments.payment_link_for("INV-2026-000001") == (
+        assert payment_link_for("INV-2026-000001") == (
             "https://traded.example.gov.uk/invoices/INV-2026-000001/pay"
         )
         from tests.factories import confirmed_order
@@ -483,7 +487,7 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
         stored = read_pdf(document)
         assert pdf.render(document_data(document)) == stored
         app.config["APP_BASE_URL"] = "http://localhost:5000"  # no https: no link on paper
-        assert card_payments.payment_link_for("INV-2026-000001") == ""
+        assert payment_link_for("INV-2026-000001") == ""
     finally:
         app.config.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="", APP_BASE_URL="")
 

@@ -22,7 +22,9 @@ from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign, sign
 from traded_app.extensions import db
 from traded_app.models import CardPaymentReview, Document, Payment, PaymentKind, ReviewKind
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services.card_payments import core as card_payments
+from traded_app.services.card_payments.checkout import start_checkout
+from traded_app.services.card_payments.keys import CardPaymentError
+from traded_app.services.card_payments.recording import settle_checkout_session
 from traded_app.services.finance import balances, payments
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.settings import today
@@ -52,7 +54,7 @@ def invoice(world: Any) -> Document:
 
 def checkout(fake: FakeStripe, invoice: Document) -> str:
     """A Checkout Session for the invoice's balance, created through the app's service."""
-    with_request = card_payments.start_checkout(
+    with_request = start_checkout(
         invoice, "https://app.test/done?session_id={CHECKOUT_SESSION_ID}", "https://app.test/c"
     )
     return with_request.rsplit("/", 1)[1]
@@ -193,7 +195,7 @@ def test_the_same_payment_by_webhook_and_return_page_at_once_is_one_payment(
         with app.app_context():
             start.wait(timeout=30)
             try:
-                card_payments.settle_checkout_session(dict(session))
+                settle_checkout_session(dict(session))
                 db.session.commit()
             except Exception as error:  # reported below
                 db.session.rollback()
@@ -312,8 +314,8 @@ def test_payment_for_more_than_is_left_is_held(
 def test_a_recharge_is_never_paid_by_card(client: Any, fake: FakeStripe, world: Any) -> None:
     recharge = issue_document(world, school=world.school)
     db.session.commit()
-    with pytest.raises(card_payments.CardPaymentError, match="internal recharge"):
-        card_payments.start_checkout(recharge, "https://a.test/s", "https://a.test/c")
+    with pytest.raises(CardPaymentError, match="internal recharge"):
+        start_checkout(recharge, "https://a.test/s", "https://a.test/c")
     # Even if Stripe reported a payment naming it, it is held, not applied.
     session = {
         "id": "cs_x", "mode": "payment", "payment_status": "paid", "amount_total": 90_000,

@@ -29,9 +29,14 @@ from traded_app.forms.auth import EmptyForm
 from traded_app.forms.card_payments import ReconcileForm, ReviewForm, StripeKeysForm
 from traded_app.models import Document
 from traded_app.models.types import Role
-from traded_app.services.card_payments import core as card_payments
+from traded_app.services.card_payments import checkout, keys, recording, refunds
+from traded_app.services.card_payments import reconcile as reconciliation
+from traded_app.services.card_payments import reviews as card_reviews
+from traded_app.services.card_payments import webhook as stripe_webhook
+from traded_app.services.card_payments.keys import CardPaymentError
 from traded_app.services.documents import reading as documents
 from traded_app.services.finance import balances
+from traded_app.services.platform import card_links
 from traded_app.services.platform.settings import council_settings, today
 
 log = logging.getLogger(__name__)
@@ -85,29 +90,29 @@ def card_payment_offered(document: Document, balance_pence: int | None) -> bool:
     never for a recharge or credit note, never with nothing left to pay)."""
     if document.document_type.value != "invoice" or (balance_pence or 0) <= 0:
         return False
-    return card_payments.enabled()
+    return card_links.card_payments_enabled()
 
 
 @bp.app_template_global()
 def card_refund_offered(document: Document) -> bool:
     """Whether finance sees "Refund by card" on a credit note."""
-    if not document.is_credit_note or not card_payments.enabled():
+    if not document.is_credit_note or not card_links.card_payments_enabled():
         return False
     try:
-        card_payments.refund_plan(document)
-    except card_payments.CardPaymentError:
+        refunds.refund_plan(document)
+    except CardPaymentError:
         return False
     return True
 
 
 @bp.app_template_global()
-def card_refunds_of(document: Document) -> list[card_payments.CardRefund]:
-    return card_payments.refunds_of(document)
+def card_refunds_of(document: Document) -> list[refunds.CardRefund]:
+    return refunds.refunds_of(document)
 
 
 @bp.app_template_global()
 def card_reviews_waiting() -> int:
-    return card_payments.count_open_reviews()
+    return card_reviews.count_open_reviews()
 
 
 # --- The school pays ----------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def card_reviews_waiting() -> int:
 @roles_required(SCHOOL)
 def pay_link(number: str) -> Response:
     """The "Pay by card" link printed on an invoice's PDF: it leads to the invoice's pay page."""
-    document = card_payments.invoice_by_number(number[:32])
+    document = checkout.invoice_by_number(number[:32])
     if document is None:
         abort(404)
     document = _document(document.id)
@@ -129,8 +134,8 @@ def pay_link(number: str) -> Response:
 def pay(document_id: int) -> str | Response:
     document = _document(document_id)
     figures = balances.figures_of(document)
-    problem = card_payments.card_payment_problem(document, figures.balance_pence)
-    if problem and not card_payments.enabled():
+    problem = checkout.card_payment_problem(document, figures.balance_pence)
+    if problem and not card_links.card_payments_enabled():
         abort(404)  # without Stripe keys the option does not exist at all
     form = EmptyForm()
     if request.method == "POST" and not problem:
@@ -141,10 +146,10 @@ def pay(document_id: int) -> str | Response:
             "card_payments.checkout_cancelled", document_id=document.id, _external=True
         )
         try:
-            url = card_payments.start_checkout(
+            url = checkout.start_checkout(
                 document, success + "?session_id={CHECKOUT_SESSION_ID}", cancel
             )
-        except card_payments.CardPaymentError as error:
+        except CardPaymentError as error:
             problem = str(error)
         else:
             return redirect(url, code=303)
@@ -161,11 +166,11 @@ def checkout_return(document_id: int) -> str:
     and a later webhook changes nothing."""
     document = _document(document_id)
     session_id = request.args.get("session_id", "")
-    outcome: card_payments.Outcome | None = None
+    outcome: recording.Outcome | None = None
     problem = ""
     try:
-        session = card_payments.retrieve_session(session_id)
-    except card_payments.CardPaymentError as error:
+        session = checkout.retrieve_session(session_id)
+    except CardPaymentError as error:
         problem = str(error)
     else:
         if str((session.get("metadata") or {}).get("document_id")) != str(document.id):
@@ -180,14 +185,14 @@ def checkout_return(document_id: int) -> str:
     )
 
 
-def _record_now(session: dict[str, object]) -> card_payments.Outcome:
+def _record_now(session: dict[str, object]) -> recording.Outcome:
     """The return page is a GET (Stripe redirects to it), yet it records the payment: in a
     transaction of its own that takes the write lock, committed here. Recording is idempotent,
     so a reload or the webhook arriving alongside is harmless."""
     db.session.rollback()  # end the read-only transaction the page started
     token = set_read_only(False)
     try:
-        outcome = card_payments.settle_checkout_session(dict(session))
+        outcome = recording.settle_checkout_session(dict(session))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -216,13 +221,13 @@ def webhook() -> Response:
     without a CSRF token: Stripe signs it instead). 400 to anything unsigned, stale or altered;
     200 to everything verified, used or not (Stripe retries anything else)."""
     try:
-        event = card_payments.verify_webhook(
+        event = stripe_webhook.verify_webhook(
             request.get_data(cache=False), request.headers.get("Stripe-Signature")
         )
-    except card_payments.BadSignature as error:
+    except stripe_webhook.BadSignature as error:
         log.warning("Stripe webhook refused: %s", error)
         return Response("Bad signature\n", status=400, mimetype="text/plain")
-    outcome = card_payments.handle_event(event)
+    outcome = stripe_webhook.handle_event(event)
     log.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), outcome.status)
     return Response(f"{outcome.status}\n", status=200, mimetype="text/plain")
 
@@ -235,24 +240,24 @@ def webhook() -> Response:
 def reviews() -> str:
     return render_template(
         "card_payments/reviews.html",
-        open_reviews=card_payments.open_reviews(),
-        closed=card_payments.closed_reviews(),
-        refunds=card_payments.recent_refunds(),
-        enabled=card_payments.enabled(),
+        open_reviews=card_reviews.open_reviews(),
+        closed=card_reviews.closed_reviews(),
+        refunds=refunds.recent_refunds(),
+        enabled=card_links.card_payments_enabled(),
     )
 
 
 @bp.route("/finance/card-payments/<int:review_id>", methods=["GET", "POST"])
 @roles_required(FINANCE_ONLY)
 def review(review_id: int) -> str | Response:
-    item = card_payments.get_review(review_id)
+    item = card_reviews.get_review(review_id)
     if item is None:
         abort(404)
     form = ReviewForm()
     if item.status.value == "open" and form.validate_on_submit():
         try:
             if form.action.data == "apply":
-                payment = card_payments.apply_review(
+                payment = card_reviews.apply_review(
                     item, form.invoice.data or "", form.note.data or "", current_user
                 )
                 message = (
@@ -260,9 +265,9 @@ def review(review_id: int) -> str | Response:
                     f"{payment.document.number}."
                 )
             else:
-                card_payments.resolve_review(item, form.note.data or "", current_user)
+                card_reviews.resolve_review(item, form.note.data or "", current_user)
                 message = "Marked as dealt with."
-        except card_payments.CardPaymentError as error:
+        except CardPaymentError as error:
             db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
@@ -282,13 +287,13 @@ def refund(document_id: int) -> str | Response:
     problem = ""
     plan = None
     try:
-        plan = card_payments.refund_plan(credit_note)
-    except card_payments.CardPaymentError as error:
+        plan = refunds.refund_plan(credit_note)
+    except CardPaymentError as error:
         problem = str(error)
     if plan is not None and form.validate_on_submit():
         try:
-            row = card_payments.refund_credit_note(credit_note, current_user)
-        except card_payments.CardPaymentError as error:
+            row = refunds.refund_credit_note(credit_note, current_user)
+        except CardPaymentError as error:
             db.session.rollback()
             problem = str(error)
         else:
@@ -318,8 +323,8 @@ def reconcile() -> str:
             errors += [(name, e) for e in getattr(form, name).errors]
         if not errors:
             try:
-                result = card_payments.reconcile(form.date_from.data, form.date_to.data)  # type: ignore[arg-type]
-            except card_payments.CardPaymentError as error:
+                result = reconciliation.reconcile(form.date_from.data, form.date_to.data)  # type: ignore[arg-type]
+            except CardPaymentError as error:
                 errors.append((error.field or "date_from", str(error)))
     else:
         form.date_from.data = today().replace(day=1)
@@ -329,7 +334,7 @@ def reconcile() -> str:
         form=form,
         result=result,
         errors=errors,
-        enabled=card_payments.enabled(),
+        enabled=card_links.card_payments_enabled(),
     )
 
 
@@ -342,10 +347,10 @@ def stripe_settings() -> str | Response:
     form = StripeKeysForm()
     if form.validate_on_submit():
         try:
-            card_payments.save_keys(
+            keys.save_keys(
                 form.secret_key.data, form.webhook_secret.data, remove=bool(form.remove.data)
             )
-        except card_payments.CardPaymentError as error:
+        except CardPaymentError as error:
             db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
@@ -355,8 +360,8 @@ def stripe_settings() -> str | Response:
     return render_template(
         "card_payments/settings.html",
         form=form,
-        keys=card_payments.keys(),
+        keys=card_links.stripe_keys(),
         has_settings=council_settings() is not None,
         webhook_url=url_for("card_payments.webhook", _external=True),
-        last_four=card_payments.last_four,
+        last_four=keys.last_four,
     )
