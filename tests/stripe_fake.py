@@ -68,6 +68,7 @@ class FakeStripe:
     requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     idempotent: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    unreachable: bool = False  # every request fails to connect, as when Stripe's API is down
     page_size: int = 100
     clock: int = field(default_factory=lambda: int(time.time()))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -292,6 +293,10 @@ class _FakeHTTPClient(stripe.HTTPClient):
     def request(  # type: ignore[override]
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
     ) -> tuple[str, int, Mapping[str, str]]:
+        if self.fake.unreachable:
+            # What the library's own HTTP clients raise on a refused connection or a timeout
+            # (without the retry flag, so the test does not sleep through the retries).
+            raise stripe.APIConnectionError("Could not connect to Stripe (the fake is down)")
         body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
         status, answer = self.fake.handle(method.lower(), url, headers or {}, body)
         return json.dumps(answer), status, {"Request-Id": "req_fake"}

@@ -353,3 +353,161 @@ def test_signature_helper_matches_stripes_own() -> None:
     payload = json.dumps({"id": "evt_1"}).encode()
     header = sign(payload)
     stripe.WebhookSignature.verify_header(payload, header, WEBHOOK_SECRET, tolerance=300)
+
+
+# --- Never a 500: odd shapes, Stripe out of reach, timestamps from the future -----------------
+
+
+def test_signatures_from_too_far_in_the_future_are_refused_like_stale_ones(
+    client: Any, fake: FakeStripe, invoice: Document
+) -> None:
+    event = fake.event("checkout.session.completed", fake.pay(checkout(fake, invoice)))
+    payload, _ = signed(event)
+    now = int(time.time())
+    for timestamp in (now + 301, now + 50 * 365 * 24 * 3600):
+        future = signed(event, timestamp=timestamp)[1]
+        assert client.post(URL, data=payload, headers=future).status_code == 400
+    assert card_payments_of(invoice) == []
+    # A sender's clock a little ahead of ours (inside the tolerance) is fine.
+    ahead = signed(event, timestamp=now + 200)[1]
+    assert client.post(URL, data=payload, headers=ahead).status_code == 200
+    assert len(card_payments_of(invoice)) == 1
+
+
+def odd_event(kind: str, obj: Any) -> dict[str, Any]:
+    """An event as Stripe wraps it, around an object of any shape."""
+    return {"id": "evt_odd_1", "object": "event", "type": kind, "data": {"object": obj}}
+
+
+def dashboard_refund(session: dict[str, Any], **change: Any) -> dict[str, Any]:
+    refund = {
+        "id": "re_odd_1", "object": "refund", "amount": 5_000, "currency": "gbp",
+        "payment_intent": session["payment_intent"], "status": "succeeded", "metadata": {},
+    }  # fmt: skip
+    return dict(refund, **change)
+
+
+ODD_EVENTS: dict[str, Any] = {
+    "object a list": lambda s: odd_event("checkout.session.completed", [s]),
+    "object a string": lambda s: odd_event("checkout.session.completed", s["id"]),
+    "amount not a number": lambda s: odd_event(
+        "checkout.session.completed", dict(s, amount_total="108000 pence")
+    ),
+    "amount a fraction": lambda s: odd_event(
+        "checkout.session.completed", dict(s, amount_total=1_080.5)
+    ),
+    "amount beyond any Stripe takes": lambda s: odd_event(
+        "checkout.session.completed", dict(s, amount_total=10**20)
+    ),
+    "metadata a list": lambda s: odd_event(
+        "checkout.session.completed", dict(s, metadata=[s["metadata"]])
+    ),
+    "metadata a string": lambda s: odd_event(
+        "checkout.session.completed", dict(s, metadata="document_id=1")
+    ),
+    "payment intent a list": lambda s: odd_event(
+        "checkout.session.completed", dict(s, payment_intent=[s["payment_intent"]])
+    ),
+    "refund amount not a number": lambda s: odd_event(
+        "refund.created", dashboard_refund(s, amount="all of it")
+    ),
+    "refund metadata a list": lambda s: odd_event(
+        "refund.created", dashboard_refund(s, metadata=["credit_note_id"])
+    ),
+    "refund a list": lambda s: odd_event("refund.updated", [dashboard_refund(s)]),
+    "charge's refunds a list": lambda s: odd_event(
+        "charge.refunded", {"id": "ch_odd_1", "refunds": [dashboard_refund(s)]}
+    ),
+    "charge's refunds not objects": lambda s: odd_event(
+        "charge.refunded", {"id": "ch_odd_1", "refunds": {"data": ["re_odd_1"]}}
+    ),
+    "a charge's second refund odd (the first, held, is not kept)": lambda s: odd_event(
+        "charge.refunded",
+        {
+            "id": "ch_odd_1",
+            "refunds": {
+                "data": [
+                    dashboard_refund(s),
+                    dashboard_refund(s, id="re_odd_2", amount="the rest"),
+                ]
+            },
+        },
+    ),
+    "the whole body a list": lambda s: [odd_event("checkout.session.completed", s)],
+    "the whole body a number": lambda s: 108_000,
+    "data a list": lambda s: {"id": "evt_odd_1", "type": "refund.created", "data": [s]},
+}
+
+
+@pytest.mark.parametrize("shape", list(ODD_EVENTS))
+def test_signed_events_of_unexpected_shapes_are_refused_and_logged(
+    client: Any, fake: FakeStripe, invoice: Document, caplog: Any, shape: str
+) -> None:
+    """Correctly signed, but not in any shape Stripe sends: 400 (never a 500), logged, and
+    nothing recorded or held."""
+    session = fake.pay(checkout(fake, invoice))
+    payload = json.dumps(ODD_EVENTS[shape](session), separators=(",", ":")).encode()
+    with caplog.at_level("WARNING"):
+        response = client.post(
+            URL,
+            data=payload,
+            headers={"Stripe-Signature": sign(payload)},
+            content_type="application/json",
+        )
+    assert response.status_code == 400
+    assert "Stripe webhook refused" in caplog.text
+    assert card_payments_of(invoice) == []
+    assert reviews() == []
+    # The well-formed event is still recorded.
+    assert post_event(client, fake.event("checkout.session.completed", session)).status_code == 200
+    assert len(card_payments_of(invoice)) == 1
+
+
+def stripe_api_down(fake: FakeStripe) -> None:
+    fake.unreachable = True
+
+
+def stripe_api_refuses(fake: FakeStripe) -> None:
+    fake.fail_next.append(
+        (401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
+    )
+
+
+@pytest.mark.parametrize("fault", [stripe_api_down, stripe_api_refuses], ids=["down", "refuses"])
+def test_stripe_out_of_reach_during_a_webhook_is_answered_503_so_stripe_retries(
+    client: Any, fake: FakeStripe, invoice: Document, caplog: Any, fault: Any
+) -> None:
+    """A charge.refunded event that does not list its refunds makes the app ask Stripe for
+    them: with Stripe's API out of reach that is 503 (Stripe delivers it again later), nothing
+    is kept of the attempt, and the retry, once Stripe answers, is handled as usual."""
+    session = fake.pay(checkout(fake, invoice))
+    assert post_event(client, fake.event("checkout.session.completed", session)).status_code == 200
+    charge_id = fake.payment_intents[session["payment_intent"]]["latest_charge"]
+    fake.refunds["re_dashboard_9"] = dict(
+        dashboard_refund(session, id="re_dashboard_9"), charge=charge_id, created=fake.clock
+    )
+    event = fake.event("charge.refunded", {"id": charge_id, "object": "charge"})
+    fault(fake)
+    payload, headers = signed(event)
+    with caplog.at_level("WARNING"):
+        response = client.post(URL, data=payload, headers=headers, unavailable_ok=True)
+    assert response.status_code == 503
+    assert "Stripe" in caplog.text and event["id"] in caplog.text
+    assert reviews() == []
+    fake.unreachable = False
+    assert post_event(client, event).status_code == 200
+    [review] = reviews()
+    assert review.stripe_object_id == "re_dashboard_9" and "not for a credit note" in review.problem
+
+
+def test_digits_of_other_scripts_in_metadata_name_nothing_of_ours(
+    client: Any, fake: FakeStripe, invoice: Document
+) -> None:
+    """Our ids and amounts are written in ASCII digits: a superscript ² (a digit to Python's
+    isdigit, not to int) names no invoice, and the payment is held rather than a 500."""
+    session = fake.pay(checkout(fake, invoice))
+    odd = dict(session, metadata=dict(session["metadata"], document_id="²", amount_pence="²"))
+    assert post_event(client, fake.event("checkout.session.completed", odd)).status_code == 200
+    assert card_payments_of(invoice) == []
+    [review] = reviews()
+    assert "names no invoice" in review.problem

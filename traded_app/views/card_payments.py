@@ -33,7 +33,7 @@ from traded_app.services.card_payments import checkout, keys, recording, refunds
 from traded_app.services.card_payments import reconcile as reconciliation
 from traded_app.services.card_payments import reviews as card_reviews
 from traded_app.services.card_payments import webhook as stripe_webhook
-from traded_app.services.card_payments.keys import CardPaymentError
+from traded_app.services.card_payments.keys import CardPaymentError, UnexpectedShape
 from traded_app.services.documents import reading as documents
 from traded_app.services.finance import balances
 from traded_app.services.platform import card_links
@@ -218,8 +218,11 @@ def checkout_cancelled(document_id: int) -> str:
 @public
 def webhook() -> Response:
     """Stripe's events, trusted only with a valid signature over the raw body (the only POST
-    without a CSRF token: Stripe signs it instead). 400 to anything unsigned, stale or altered;
-    200 to everything verified, used or not (Stripe retries anything else)."""
+    without a CSRF token: Stripe signs it instead). 400 to anything unsigned, stale, dated in
+    the future, altered, or signed but not in a shape Stripe sends; 503 when acting on it
+    needed Stripe's API and Stripe could not be asked (Stripe delivers it again later); 200 to
+    everything else verified, used or not (Stripe retries anything but a 2xx). Nothing is kept
+    of an event not answered 200."""
     try:
         event = stripe_webhook.verify_webhook(
             request.get_data(cache=False), request.headers.get("Stripe-Signature")
@@ -227,8 +230,19 @@ def webhook() -> Response:
     except stripe_webhook.BadSignature as error:
         log.warning("Stripe webhook refused: %s", error)
         return Response("Bad signature\n", status=400, mimetype="text/plain")
-    outcome = stripe_webhook.handle_event(event)
-    log.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), outcome.status)
+    except UnexpectedShape as error:
+        log.warning("Stripe webhook refused, signed but not a Stripe event: %s", error)
+        return Response("Not a Stripe event\n", status=400, mimetype="text/plain")
+    name = f"{str(event.get('id'))[:80]} ({str(event.get('type'))[:80]})"
+    try:
+        outcome = stripe_webhook.handle_event(event)
+    except UnexpectedShape as error:
+        log.warning("Stripe webhook refused, event %s not in Stripe's shape: %s", name, error)
+        return Response("Unexpected event\n", status=400, mimetype="text/plain")
+    except stripe_webhook.StripeUnavailable as error:
+        log.warning("Stripe event %s not handled, to be delivered again: %s", name, error)
+        return Response("Stripe unavailable\n", status=503, mimetype="text/plain")
+    log.info("Stripe event %s: %s", name, outcome.status)
     return Response(f"{outcome.status}\n", status=200, mimetype="text/plain")
 
 

@@ -1,5 +1,6 @@
 """The Stripe keys as the service manager saves them, the Stripe client built from the keys in
-force, and what every card payment step shares: its error and the reading of Stripe's objects.
+force, and what every card payment step shares: its error and the reading of Stripe's objects
+(refusing, as UnexpectedShape, what is not in a shape Stripe sends).
 
 Which keys are in force, and so whether card payments are offered at all, is decided in
 platform.card_links (documents need it too). The secret key is never shown whole, logged or
@@ -17,6 +18,16 @@ from traded_app.extensions import db
 from traded_app.models import CouncilSettings
 from traded_app.services.platform.card_links import stripe_keys
 from traded_app.services.platform.settings import app_config, app_extension, council_settings
+
+# Stripe's largest amount: eight digits (£999,999.99).
+MAX_STRIPE_AMOUNT = 99_999_999
+# Stripe's ids are far shorter; our columns for them hold 255 characters.
+MAX_STRIPE_ID_LENGTH = 255
+
+
+class UnexpectedShape(ValueError):
+    """Data from Stripe that is not in a shape Stripe sends (an object that is not one, an
+    amount that is not a whole number of pence): refused, never guessed at."""
 
 
 class CardPaymentError(ValueError):
@@ -88,7 +99,39 @@ def plain(obj: Any) -> dict[str, Any]:
 
 
 def id_of(value: Any) -> str:
-    """An id that Stripe may send bare or expanded into its object."""
+    """An id that Stripe may send bare or expanded into its object ("" for none)."""
     if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
+        value = value.get("id")
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_STRIPE_ID_LENGTH:
+        raise UnexpectedShape(f"An id that is not one: {str(value)[:40]!r}")
+    return value
+
+
+def object_of(value: Any, what: str) -> dict[str, Any]:
+    """An object (a dict) inside Stripe's data; none at all reads as an empty one."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnexpectedShape(f"{what} is not an object")
+    return value
+
+
+def amount_of(value: Any, what: str) -> int:
+    """An amount in pence as Stripe sends it: a whole number no bigger than Stripe takes (none
+    at all reads as 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UnexpectedShape(f"{what} is not a whole number of pence")
+    if not 0 <= value <= MAX_STRIPE_AMOUNT:
+        raise UnexpectedShape(f"{what} is not an amount Stripe takes")
+    return value
+
+
+def whole_number(text: str, max_digits: int) -> int | None:
+    """Our own id or amount written into Stripe's metadata (ASCII digits only), else None."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None

@@ -29,7 +29,7 @@ from traded_app.models import (
     PaymentKind,
     ReviewKind,
 )
-from traded_app.services.card_payments.keys import id_of
+from traded_app.services.card_payments.keys import amount_of, id_of, object_of, whole_number
 from traded_app.services.finance import balances, payments
 from traded_app.services.platform.settings import today
 
@@ -73,10 +73,10 @@ def settle_checkout_session(session: dict[str, Any], event_type: str = "") -> Ou
         if session.get("status") == "expired":
             return Outcome("failed", message="The Checkout expired without a payment")
         return Outcome("not_paid", message="Stripe has not yet confirmed the payment")
-    metadata = session.get("metadata") or {}
+    metadata = object_of(session.get("metadata"), "The Checkout Session's metadata")
     facts = PaidFacts(
         payment_intent=id_of(session.get("payment_intent")),
-        amount_pence=int(session.get("amount_total") or 0),
+        amount_pence=amount_of(session.get("amount_total"), "The Checkout Session's amount"),
         currency=str(session.get("currency") or ""),
         document_id=str(metadata.get("document_id") or ""),
         invoice_number=str(session.get("client_reference_id") or metadata.get("invoice_number")),
@@ -153,9 +153,10 @@ def _review_of(stripe_object_id: str) -> CardPaymentReview | None:
 
 def _document_named(facts: PaidFacts) -> Document | None:
     """Our invoice the payment names: its id and number must agree."""
-    if not facts.document_id.isdigit() or len(facts.document_id) > 9:
+    document_id = whole_number(facts.document_id, 9)
+    if document_id is None:
         return None
-    document = db.session.get(Document, int(facts.document_id))
+    document = db.session.get(Document, document_id)
     if document is None or document.number != facts.invoice_number:
         return None
     return document
@@ -170,7 +171,8 @@ def _payment_mismatch(document: Document, facts: PaidFacts) -> str:
             f"{document.number} is in {document.currency}"
         )
     if str(facts.amount_pence) != facts.asked_pence:
-        asked = pounds(int(facts.asked_pence)) if facts.asked_pence.isdigit() else "nothing"
+        asked_pence = whole_number(facts.asked_pence, 18)
+        asked = pounds(asked_pence) if asked_pence is not None else "nothing"
         return f"Stripe took {pounds(facts.amount_pence)}, but we asked for {asked}"
     balance = balances.figures_of(document).balance_pence or 0
     if balance <= 0:

@@ -24,7 +24,16 @@ from traded_app.models import (
     ReviewKind,
     User,
 )
-from traded_app.services.card_payments.keys import CardPaymentError, client, id_of, plain
+from traded_app.services.card_payments.keys import (
+    CardPaymentError,
+    UnexpectedShape,
+    amount_of,
+    client,
+    id_of,
+    object_of,
+    plain,
+    whole_number,
+)
 from traded_app.services.card_payments.recording import Outcome, hold
 from traded_app.services.finance import balances, payments
 from traded_app.services.platform.card_links import card_payments_enabled
@@ -34,6 +43,7 @@ log = logging.getLogger(__name__)
 # Stripe's refund states that mean the money is (or is about to be) on its way back.
 REFUND_GOING = frozenset({"succeeded", "pending", "requires_action"})
 REFUND_STOPPED = frozenset({"failed", "canceled"})
+MAX_STATUS_LENGTH = 32  # card_refund.status
 
 
 @dataclass(frozen=True)
@@ -182,22 +192,22 @@ def record_refund(
     A refund made here (its metadata names our credit note) is recorded against that credit
     note: on the invoice, the card payment is reversed and what is kept recorded again. A later
     failure is held for finance (the money did not go back). A refund made in Stripe's dashboard
-    names no credit note: it is held for finance to raise one."""
-    refund_id = str(refund.get("id") or "")
+    names no credit note: it is held for finance to raise one. UnexpectedShape for a refund
+    not in Stripe's shape."""
+    refund_id = id_of(refund.get("id"))
     status = str(refund.get("status") or "")
     if not refund_id.startswith("re_"):
         return Outcome("ignored", message="Not a refund")
+    metadata = object_of(refund.get("metadata"), "The refund's metadata")
+    amount = amount_of(refund.get("amount"), "The refund's amount")
+    payment_intent = id_of(refund.get("payment_intent"))
+    if len(status) > MAX_STATUS_LENGTH:
+        raise UnexpectedShape("The refund's status is not one Stripe sends")
     existing = _refund_by_id(refund_id)
     if existing is not None:
         return _refund_status_changed(existing, refund, status, event_type)
-    metadata = refund.get("metadata") or {}
-    credit_note_id = str(metadata.get("credit_note_id") or "")
-    credit_note = (
-        db.session.get(Document, int(credit_note_id))
-        if credit_note_id.isdigit() and len(credit_note_id) < 10
-        else None
-    )
-    amount = int(refund.get("amount") or 0)
+    credit_note_id = whole_number(str(metadata.get("credit_note_id") or ""), 9)
+    credit_note = db.session.get(Document, credit_note_id) if credit_note_id is not None else None
     if credit_note is None or credit_note.credits is None:
         if status in REFUND_STOPPED:
             return Outcome("ignored", message="A refund that did not happen")
@@ -211,7 +221,6 @@ def record_refund(
         return _refund_status_changed(existing, refund, status, event_type)
     if status in REFUND_STOPPED:
         return Outcome("ignored", message="A refund that did not happen")
-    payment_intent = id_of(refund.get("payment_intent"))
     live = [p for p in live_card_payments(invoice) if _intent_of(p) == payment_intent]
     problem = ""
     if str(refund.get("currency") or "").lower() != invoice.currency.lower():
@@ -275,7 +284,7 @@ def _refund_status_changed(
 def _hold_refund(
     refund: dict[str, Any], event_type: str, invoice: Document | None, problem: str
 ) -> Outcome:
-    metadata = refund.get("metadata") or {}
+    metadata = object_of(refund.get("metadata"), "The refund's metadata")
     review = hold(
         CardPaymentReview(
             kind=ReviewKind.REFUND,
@@ -284,7 +293,7 @@ def _hold_refund(
             event_type=event_type[:80],
             document_id=invoice.id if invoice else None,
             invoice_reference=str(metadata.get("invoice_number") or "")[:255],
-            amount_pence=max(0, int(refund.get("amount") or 0)),
+            amount_pence=amount_of(refund.get("amount"), "The refund's amount"),
             currency=str(refund.get("currency") or "???")[:3].upper(),
             problem=problem,
         )
