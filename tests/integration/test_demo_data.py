@@ -181,7 +181,7 @@ def test_demo_orders_cover_every_status_at_several_schools(app: Any) -> None:
     assert all(o.vat_pence == 0 for o in orders if o.school.billing_route == BillingRoute.RECHARGE)
     # The council's queue has work from more than one school.
     queue = lists.council_queue(lists.QueueFilters())
-    assert len({o.school_id for o in queue.orders}) >= 2
+    assert len({o.school_id for o in queue.orders.items}) >= 2
 
 
 def test_hamilton_primary_has_history_but_nothing_pending_and_an_empty_basket(app: Any) -> None:

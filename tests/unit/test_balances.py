@@ -137,7 +137,7 @@ def _check_identity(docs: list[Document]) -> None:
     figures = balances.figures_for(docs)
     rows = {
         r.document.id: r
-        for r in register.register(register.RegisterFilters(), per_page=10_000).rows
+        for r in register.register(register.RegisterFilters(), per_page=10_000).rows.items
     }
     for document in docs:
         paid = db.session.execute(

@@ -88,7 +88,7 @@ def _check(world: Any) -> None:
         r
         for r in days_ledger.council_overview(
             days_ledger.OverviewFilters(year_id=world.year.id, q=str(world.school.urn))
-        ).rows
+        ).rows.items
     )
     assert row.total == ledger.total
     assert row.core == ledger.core

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CoreAllocation, Partnership, Quadrant, School, User
 from traded_app.models.types import BillingRoute, SchoolStatus
+from traded_app.services.platform.paging import Page, paginate
 
 
 class NotFound(Exception):
@@ -55,19 +56,7 @@ def core_allocations(school: School, year: AcademicYear | None) -> list[CoreAllo
     )
 
 
-@dataclass(frozen=True)
-class SchoolPage:
-    schools: list[School]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def search_schools(query: str = "", page: int = 1, per_page: int = 50) -> SchoolPage:
+def search_schools(query: str = "", page: int = 1, per_page: int = 50) -> Page[School]:
     """Open schools matching a name fragment or URN, by name, a page at a time."""
     stmt = select(School).where(School.status == SchoolStatus.OPEN)
     query = query.strip()
@@ -76,15 +65,13 @@ def search_schools(query: str = "", page: int = 1, per_page: int = 50) -> School
         if query.isdigit():
             conditions.append(School.urn == int(query))
         stmt = stmt.where(or_(*conditions))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = max(1, page)
-    rows = db.session.execute(
-        stmt.options(joinedload(School.quadrant), joinedload(School.partnership))
-        .order_by(School.name, School.urn)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return SchoolPage(list(rows), total, page, per_page)
+    return paginate(
+        stmt.options(joinedload(School.quadrant), joinedload(School.partnership)).order_by(
+            School.name, School.urn
+        ),
+        page,
+        per_page,
+    )
 
 
 def set_ordering_rules(school: School, approval_limit_pence: int | None, po_required: bool) -> None:
@@ -151,21 +138,9 @@ def update_school(school: School, edit: SchoolEdit) -> School:
     return school
 
 
-@dataclass(frozen=True)
-class SchoolList:
-    schools: list[School]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search_all_schools(
     query: str = "", status: str = "open", page: int = 1, per_page: int = 50
-) -> SchoolList:
+) -> Page[School]:
     """Schools open, closed or both, by name or URN, a page at a time."""
     stmt = select(School)
     if status in ("open", "closed"):
@@ -176,15 +151,13 @@ def search_all_schools(
         if query.isdigit() and len(query) < 10:
             conditions.append(School.urn == int(query))
         stmt = stmt.where(or_(*conditions))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = max(1, min(page, -(-total // per_page) or 1))
-    rows = db.session.execute(
-        stmt.options(joinedload(School.quadrant), joinedload(School.partnership))
-        .order_by(School.name, School.urn)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return SchoolList(list(rows), total, page, per_page)
+    return paginate(
+        stmt.options(joinedload(School.quadrant), joinedload(School.partnership)).order_by(
+            School.name, School.urn
+        ),
+        page,
+        per_page,
+    )
 
 
 def successor_of(school: School) -> School | None:

@@ -30,6 +30,7 @@ from traded_app.services.platform.auth import (
     hash_password,
     normalise_email,
 )
+from traded_app.services.platform.paging import Page, paginate
 from traded_app.services.platform.settings import council_display
 
 INVITE_DAYS = 7
@@ -238,25 +239,13 @@ def request_password_reset(email: str) -> None:
     )
 
 
-@dataclass(frozen=True)
-class UserPage:
-    users: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search_users(
     query: str = "",
     role: Role | None = None,
     show: str = "active",
     page: int = 1,
     per_page: int = 50,
-) -> UserPage:
+) -> Page[User]:
     stmt = select(User)
     if query.strip():
         needle = query.strip().lower()
@@ -273,12 +262,6 @@ def search_users(
         stmt = stmt.where(User.active.is_(True))
     elif show == "deactivated":
         stmt = stmt.where(User.active.is_(False))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = max(1, min(page, -(-total // per_page) or 1))
-    users = db.session.execute(
-        stmt.options(joinedload(User.school))
-        .order_by(User.name, User.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return UserPage(list(users), total, page, per_page)
+    return paginate(
+        stmt.options(joinedload(User.school)).order_by(User.name, User.id), page, per_page
+    )

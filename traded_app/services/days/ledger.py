@@ -39,6 +39,7 @@ from traded_app.models import (
 )
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
 from traded_app.models.types import Phase, SchoolStatus
+from traded_app.services.platform.paging import Page, count_rows, paginate_rows
 
 # Orders whose lines appear in the ledger: sold ones in full, cancelled ones for their used days.
 LEDGER_STATUSES = SOLD_STATUSES | {OrderStatus.CANCELLED}
@@ -413,19 +414,14 @@ class QuadrantRow:
 
 
 @dataclass(frozen=True)
-class OverviewPage:
-    rows: list[SchoolRow]
-    total: int
-    page: int
-    per_page: int
+class Overview:
+    """A page of the schools' days, and the totals of every quadrant."""
+
+    rows: Page[SchoolRow]
     quadrants: list[QuadrantRow]
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
-
-def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPage:
+def council_overview(filters: OverviewFilters, per_page: int = 50) -> Overview:
     """Every open school's days for the year, filtered and paged, with totals per quadrant.
 
     Five queries whatever the number of schools: the page, its count, the quadrant totals, the
@@ -439,10 +435,7 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
     base = select(School.id).where(*conditions)
     if filters.unused_only:
         base = base.join(figures, figures.c.school_id == School.id)
-    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, filters.page), pages)
-    rows = db.session.execute(
+    rows = paginate_rows(
         select(
             School.id,
             School.urn,
@@ -464,13 +457,13 @@ def council_overview(filters: OverviewFilters, per_page: int = 50) -> OverviewPa
         .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
         .outerjoin(Partnership, Partnership.id == School.partnership_id)
         .where(*conditions)
-        .order_by(School.name, School.urn)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    school_rows = [_overview_school_row(row) for row in rows]
+        .order_by(School.name, School.urn),
+        filters.page,
+        per_page,
+        total=count_rows(base),
+    )
     quadrants = _overview_quadrant_rows(filters.year_id, figures)
-    return OverviewPage(school_rows, int(total), page, per_page, quadrants)
+    return Overview(rows.map(_overview_school_row), quadrants)
 
 
 def _overview_conditions(filters: OverviewFilters, figures: Subquery) -> list[Any]:

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Row, Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, Quadrant, School
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform.paging import Page, paginate_rows
 
 PER_PAGE = 50
 
@@ -98,16 +99,11 @@ class RegisterTotals:
 
 
 @dataclass(frozen=True)
-class RegisterPage:
-    rows: list[RegisterRow]
-    total: int
-    page: int
-    per_page: int
-    totals: RegisterTotals = field(default_factory=RegisterTotals)
+class Register:
+    """A page of the register, and the totals of every document the filters match."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    rows: Page[RegisterRow]
+    totals: RegisterTotals = field(default_factory=RegisterTotals)
 
 
 def _filtered(filters: RegisterFilters, on: date | None) -> tuple[Select[Any], balances.Columns]:
@@ -183,11 +179,10 @@ def _totals(stmt: Select[Any], cols: balances.Columns) -> RegisterTotals:
 
 def register(
     filters: RegisterFilters, on: date | None = None, per_page: int = PER_PAGE
-) -> RegisterPage:
+) -> Register:
     """One page of the register and the totals of everything the filters match."""
     stmt, cols = _filtered(filters, on)
     totals = _totals(stmt, cols)
-    page = max(1, min(filters.page, max(1, -(-totals.count // per_page))))
     original = aliased(Document)
     sort_columns: dict[str, list[Any]] = {
         "issued": [Document.issue_date, Document.id],
@@ -200,7 +195,7 @@ def register(
     }
     order_columns = sort_columns[filters.sort if filters.sort in SORTS else "issued"]
     ordering = [c.desc() if filters.descending else c.asc() for c in order_columns]
-    rows = db.session.execute(
+    rows = paginate_rows(
         stmt.outerjoin(original, original.id == Document.credits_document_id)
         .with_only_columns(
             Document,
@@ -210,25 +205,26 @@ def register(
             cols.paid,
             cols.status,
         )
-        .order_by(*ordering)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).tuples()
-    result = []
-    for document, quadrant_name, credits_number, credited, paid, status in rows:
-        figures = balances.Figures(
-            document.document_type,
-            document.gross_pence,
-            int(credited),
-            int(paid),
-            document.due_date,
-        )
-        result.append(
-            RegisterRow(
-                document, quadrant_name or "", credits_number or "", figures, DocumentStatus(status)
-            )
-        )
-    return RegisterPage(result, totals.count, page, per_page, totals)
+        .order_by(*ordering),
+        filters.page,
+        per_page,
+        total=totals.count,
+    )
+    return Register(rows.map(_register_row), totals)
+
+
+def _register_row(row: Row[Any]) -> RegisterRow:
+    document, quadrant_name, credits_number, credited, paid, status = row
+    figures = balances.Figures(
+        document.document_type,
+        document.gross_pence,
+        int(credited),
+        int(paid),
+        document.due_date,
+    )
+    return RegisterRow(
+        document, quadrant_name or "", credits_number or "", figures, DocumentStatus(status)
+    )
 
 
 def quadrants() -> list[Quadrant]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from traded_app.extensions import db
 from traded_app.models import Order, OrderLine, OrderStatus, School, User
+from traded_app.services.platform.paging import Page, paginate
 
 
 class OrderNotFound(LookupError):
@@ -59,20 +60,15 @@ class QueueFilters:
 
 
 @dataclass(frozen=True)
-class QueuePage:
-    orders: list[Order]
-    total: int
-    page: int
-    per_page: int
+class OrderQueue:
+    """A page of the queue, and the days and money of every order the filters match."""
+
+    orders: Page[Order]
     half_days: int
     gross_pence: int
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
-
-def council_queue(filters: QueueFilters, per_page: int = 25) -> QueuePage:
+def council_queue(filters: QueueFilters, per_page: int = 25) -> OrderQueue:
     """Submitted orders for the council, filtered, oldest waiting first."""
     stmt = select(Order).join(School, School.id == Order.school_id)
     if filters.status == NEEDS_ACTION:
@@ -103,21 +99,16 @@ def council_queue(filters: QueueFilters, per_page: int = 25) -> QueuePage:
         func.coalesce(func.sum(Order.gross_pence), 0),
     )
     total, half_days, gross = db.session.execute(counted).one()
-    page = max(1, min(filters.page, max(1, -(-total // per_page))))
-    orders = (
-        db.session.execute(
-            stmt.options(
-                joinedload(Order.school).joinedload(School.quadrant),
-                selectinload(Order.lines).joinedload(OrderLine.service),
-            )
-            .order_by(Order.submitted_at, Order.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        .unique()
-        .scalars()
+    orders = paginate(
+        stmt.options(
+            joinedload(Order.school).joinedload(School.quadrant),
+            selectinload(Order.lines).joinedload(OrderLine.service),
+        ).order_by(Order.submitted_at, Order.id),
+        filters.page,
+        per_page,
+        total=int(total),
     )
-    return QueuePage(list(orders), int(total), page, per_page, int(half_days), int(gross))
+    return OrderQueue(orders, int(half_days), int(gross))
 
 
 def order_counts(school: School | None = None) -> dict[OrderStatus, int]:

@@ -30,7 +30,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, inspect, select
+from sqlalchemy import Select, Table, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
@@ -38,6 +38,7 @@ from traded_app.formatting import LONDON
 from traded_app.models import AuditEvent, User
 from traded_app.models.audit import IMMUTABLE_AUDIT_TABLES
 from traded_app.models.base import utcnow
+from traded_app.services.platform.paging import Page, paginate
 
 AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 
@@ -454,23 +455,11 @@ class AuditFilters:
         return {k: v for k, v in args.items() if v is not None}
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    events: list[AuditEvent]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _london_midnight_utc(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LONDON)
 
 
-def _filtered(filters: AuditFilters) -> Any:
+def _filtered(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
     stmt = select(AuditEvent)
     if filters.entity:
         stmt = stmt.where(AuditEvent.entity == filters.entity)
@@ -492,17 +481,10 @@ def _filtered(filters: AuditFilters) -> Any:
     return stmt
 
 
-def search(filters: AuditFilters, per_page: int = 50) -> AuditPage:
+def search(filters: AuditFilters, per_page: int = 50) -> Page[AuditEvent]:
     """Newest first, a page at a time."""
-    stmt = _filtered(filters)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = max(1, min(filters.page, -(-total // per_page) or 1))
-    events = db.session.execute(
-        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return AuditPage(list(events), total, page, per_page)
+    stmt = _filtered(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    return paginate(stmt, filters.page, per_page)
 
 
 def history_of(entity: str, entity_id: int | str) -> list[AuditEvent]:
