@@ -112,12 +112,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services.documents import issuing as invoicing
-    from traded_app.services.platform import after_commit, audit
+    from traded_app.services.platform import after_commit, append_only, audit
 
     after_commit.init_app()
     audit.init_app()
-    invoicing.install_immutability_guard()
+    append_only.install()
 
 
 def _register_blueprints(app: Flask) -> None:

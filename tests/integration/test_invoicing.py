@@ -30,6 +30,7 @@ from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import numbering
 from traded_app.services.ordering import workflow
+from traded_app.services.platform import append_only
 from traded_app.services.platform.settings import today
 
 
@@ -138,12 +139,12 @@ def test_the_orm_refuses_to_change_or_delete_an_issued_document(
     document = invoicing.charge_document_for(confirmed(world))
     assert document is not None
     document.gross_pence = 1
-    with pytest.raises(invoicing.ImmutableDocumentError):
+    with pytest.raises(append_only.ImmutableDocumentError):
         db.session.flush()
     db.session.rollback()
     line = db.session.execute(select(DocumentLine)).scalar_one()
     db.session.delete(line)
-    with pytest.raises(invoicing.ImmutableDocumentError):
+    with pytest.raises(append_only.ImmutableDocumentError):
         db.session.flush()
     db.session.rollback()
 

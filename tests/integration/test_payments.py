@@ -19,6 +19,7 @@ from traded_app.models import Document, DocumentType, Payment
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import balances, payments
 from traded_app.services.finance.balances import DocumentStatus
+from traded_app.services.platform import append_only
 from traded_app.services.platform.settings import today
 
 
@@ -227,11 +228,11 @@ def test_payments_cannot_be_changed_or_deleted(world: Any, invoice: Document) ->
     )
     db.session.commit()
     payment.amount_pence = 50
-    with pytest.raises(payments.ImmutablePaymentError):
+    with pytest.raises(append_only.ImmutablePaymentError):
         db.session.flush()
     db.session.rollback()
     db.session.delete(payment)
-    with pytest.raises(payments.ImmutablePaymentError):
+    with pytest.raises(append_only.ImmutablePaymentError):
         db.session.flush()
     db.session.rollback()
     for statement in ("UPDATE payment SET amount_pence = 1", "DELETE FROM payment"):

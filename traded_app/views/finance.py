@@ -59,7 +59,6 @@ FINANCE_ONLY = frozenset({Role.LA_FINANCE})
 def init_app(app: Flask) -> None:
     """Register the blueprint and the once-per-process hooks finance needs."""
     app.register_blueprint(bp)
-    payments.install_immutability_guard()
 
 
 # --- The register ----------------------------------------------------------------------------

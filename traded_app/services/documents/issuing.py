@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from traded_app.domain import pricing
 from traded_app.extensions import db
@@ -35,7 +34,6 @@ from traded_app.models import (
     Order,
     User,
 )
-from traded_app.models.invoices import IMMUTABLE_TABLES
 from traded_app.models.orders import SOLD_STATUSES, ChargeLine
 from traded_app.models.types import BillingRoute, VatTreatment
 from traded_app.services.days.ledger import undelivered_by_line
@@ -51,33 +49,6 @@ from traded_app.services.documents.numbering import (
 from traded_app.services.platform.card_links import payment_link_for
 from traded_app.services.platform.document_store import store_pdf
 from traded_app.services.platform.settings import council_settings, today
-
-
-class ImmutableDocumentError(RuntimeError):
-    """Something tried to change or delete an issued document."""
-
-
-# --- Issued documents never change (the ORM's half; migration 0005 adds the database's) ------
-
-
-def install_immutability_guard() -> None:
-    """Refuse, at flush, any update or delete of an issued document's rows (once per process)."""
-    if getattr(install_immutability_guard, "_done", False):
-        return
-    install_immutability_guard._done = True  # type: ignore[attr-defined]
-
-    @event.listens_for(Session, "before_flush")
-    def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
-        for obj in list(session.dirty) + list(session.deleted):
-            table = getattr(obj, "__tablename__", None)
-            if table in IMMUTABLE_TABLES and (
-                obj in session.deleted or session.is_modified(obj, include_collections=False)
-            ):
-                raise ImmutableDocumentError(
-                    f"{obj!r} is part of an issued document and cannot be changed or deleted; "
-                    "raise a credit note instead"
-                )
-
 
 # --- Issuing ------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ BEGIN IMMEDIATE), then the balance is read and the payment checked against it. S
 officers recording payments on the same invoice at the same moment queue one behind the other,
 and the second sees the first's payment: together they can never pay more than is owed.
 
-Payments are never changed or deleted (the ORM guard here, triggers in migration 0008); a
+Payments are never changed or deleted (the ORM guard in platform/append_only, triggers in
+migration 0008); a
 mistake is undone by a reversal, a new row with the opposite amount.
 """
 
@@ -16,20 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentType, User
-from traded_app.models.payments import (
-    IMMUTABLE_PAYMENT_TABLES,
-    UNDELETABLE_TABLES,
-    Payment,
-    PaymentKind,
-)
+from traded_app.models.payments import Payment, PaymentKind
 from traded_app.services.finance import balances
 from traded_app.services.platform.settings import today
 
@@ -44,29 +39,6 @@ class PaymentError(ValueError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
-
-
-class ImmutablePaymentError(RuntimeError):
-    """Something tried to change or delete a recorded payment."""
-
-
-def install_immutability_guard() -> None:
-    """Refuse, at flush, any update or delete of a payment (once per process)."""
-    if getattr(install_immutability_guard, "_done", False):
-        return
-    install_immutability_guard._done = True  # type: ignore[attr-defined]
-
-    @event.listens_for(Session, "before_flush")
-    def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
-        for obj in list(session.dirty) + list(session.deleted):
-            table = getattr(obj, "__tablename__", None)
-            if (table in UNDELETABLE_TABLES and obj in session.deleted) or (
-                table in IMMUTABLE_PAYMENT_TABLES
-                and (obj in session.deleted or session.is_modified(obj, include_collections=False))
-            ):
-                raise ImmutablePaymentError(
-                    f"{obj!r} is recorded and cannot be changed or deleted; reverse it instead"
-                )
 
 
 # --- Which route pays which document ------------------------------------------------------

@@ -1,13 +1,13 @@
 """The audit trail: every change to the audited tables, recorded generically at flush.
 
-`init_app` attaches two listeners to every SQLAlchemy session:
+`init_app` attaches a listener to every SQLAlchemy session: `after_flush` reads the session's
+new, dirty and deleted objects of the audited tables and the attribute history SQLAlchemy keeps
+for each, and inserts one `audit_event` row per object with the changed columns (from → to), who
+made the change and when. It runs inside the same transaction, so a change that is rolled back
+leaves no audit row, and a change that commits always has one. Services need not do anything.
 
-- `after_flush` reads the session's new, dirty and deleted objects of the audited tables and the
-  attribute history SQLAlchemy keeps for each, and inserts one `audit_event` row per object with
-  the changed columns (from → to), who made the change and when. It runs inside the same
-  transaction, so a change that is rolled back leaves no audit row, and a change that commits
-  always has one. Services need not do anything.
-- `before_flush` refuses any update or delete of an audit row (the database triggers refuse too).
+The trail itself is append-only: platform/append_only refuses any update or delete of an audit
+row (the database triggers refuse too).
 
 Who made the change comes from `current_actor()`: a context variable set per request by the
 admin blueprint's hook (the signed-in user) or by `acting_as(...)` in commands and jobs.
@@ -36,15 +36,10 @@ from sqlalchemy.orm import Session
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
 from traded_app.models import AuditEvent, User
-from traded_app.models.audit import IMMUTABLE_AUDIT_TABLES
 from traded_app.models.base import utcnow
 from traded_app.services.platform.paging import Page, paginate
 
 AUDIT_TABLE = cast(Table, AuditEvent.__table__)
-
-
-class AuditTrailError(Exception):
-    """An attempt to change or delete the audit trail."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +241,6 @@ def init_app() -> None:
     if getattr(init_app, "_done", False):
         return
     init_app._done = True  # type: ignore[attr-defined]
-    event.listen(Session, "before_flush", _refuse_changes_to_the_trail)
     event.listen(Session, "after_flush", _record_flush)
     _keep_old_values()
 
@@ -266,14 +260,6 @@ def _keep_old_values() -> None:
 
 def _keep(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
     return value
-
-
-def _refuse_changes_to_the_trail(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if getattr(obj, "__tablename__", None) in IMMUTABLE_AUDIT_TABLES and (
-            obj in session.deleted or session.is_modified(obj, include_collections=False)
-        ):
-            raise AuditTrailError("The audit trail is append-only: its rows cannot change")
 
 
 def _json_value(value: Any) -> Any:
