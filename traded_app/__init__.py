@@ -83,7 +83,11 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:...>` that matches only what fits a 32-bit signed column (so no 500 on overflow)."""
+    """`<int:...>` that matches only ASCII digits (Werkzeug's `\\d` also takes "１" and "٣") and
+    only what fits a 32-bit signed column, so anything else is not found rather than a 500 on
+    overflow. (The ids are 32-bit on PostgreSQL, so 2**63 - 1 would still overflow there.)"""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)

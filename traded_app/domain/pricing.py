@@ -30,6 +30,8 @@ def parse_days(raw: str | None, *, minimum: int = 1, maximum: int = MAX_HALF_DAY
     text = (raw or "").strip()
     if not text:
         raise DaysError("Enter the number of days")
+    if not text.isascii():  # Decimal would read other scripts' digits ("２") too
+        raise DaysError("Days must be a number, like 2 or 2.5")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -130,6 +132,8 @@ def parse_pounds(raw: str | None, *, maximum: int = MAX_POUNDS_PENCE) -> int:
     text = (raw or "").strip().replace(",", "").removeprefix("£").strip()
     if not text:
         raise MoneyError("Enter an amount in pounds")
+    if not text.isascii():  # Decimal would read other scripts' digits ("１０") too
+        raise MoneyError("Enter an amount in pounds, like 1500 or 1500.50")
     try:
         value = Decimal(text)
     except InvalidOperation:

@@ -28,8 +28,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
+from traded_app.domain.numbers import is_digits, whole_number
 from traded_app.domain.pricing import DaysError, MoneyError, parse_days, parse_pounds
-from traded_app.forms.days import GovDateField, _required_date
+from traded_app.forms.dates import GovDateField, required_date
 from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup, VatTreatment
 
 VAT_CHOICES = [(t.value, t.label) for t in VatTreatment]
@@ -238,7 +239,7 @@ class MemberForm(FlaskForm):
 
     def validate_urn(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        if not field.data.isdigit() or len(field.data) > 9:
+        if whole_number(field.data) is None:
             raise StopValidation("URN must be a number, like 114706")
 
 
@@ -286,7 +287,7 @@ class UserForm(FlaskForm):
 
     def validate_school_urn(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        if field.data and (not field.data.isdigit() or len(field.data) > 9):
+        if field.data and whole_number(field.data) is None:
             raise StopValidation("School URN must be a number, like 114706")
         if self.role.data in {r.value for r in Role if r.is_school_role} and not field.data:
             raise StopValidation("Enter the URN of the user's school")
@@ -295,7 +296,7 @@ class UserForm(FlaskForm):
 # --- Council settings ---------------------------------------------------------------------------
 
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,11}$")
-SORT_CODE = re.compile(r"^\d{2}-\d{2}-\d{2}$")
+SORT_CODE = re.compile(r"^\d{2}-\d{2}-\d{2}$", re.ASCII)
 MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -399,7 +400,7 @@ class SettingsForm(FlaskForm):
             ok = False
 
         la = (self.la_code.data or "").strip()
-        if la and not (la.isdigit() and len(la) == 3):
+        if la and not is_digits(la, 3):
             problem(self.la_code, "Local authority code must be 3 digits, like 881")
         values["la_code"] = la
         sort_code = (self.bank_sort_code.data or "").strip().replace(" ", "-")
@@ -407,7 +408,7 @@ class SettingsForm(FlaskForm):
             problem(self.bank_sort_code, "Sort code must be 6 digits, like 20-00-00")
         values["bank_sort_code"] = sort_code
         account = (self.bank_account_number.data or "").strip().replace(" ", "")
-        if account and not (account.isdigit() and len(account) == 8):
+        if account and not is_digits(account, 8):
             problem(self.bank_account_number, "Account number must be 8 digits")
         values["bank_account_number"] = account
         for name in ("invoice_prefix", "recharge_prefix", "credit_note_prefix"):
@@ -426,14 +427,15 @@ class SettingsForm(FlaskForm):
             ("cancellation_notice_days", 0, 90),
         ):
             field = getattr(self, name)
-            raw = (field.data or "").strip()
-            if not raw.isdigit() or not low <= int(raw) <= high:
+            number = whole_number(field.data)
+            if number is None or not low <= number <= high:
                 problem(field, f"{field.label.text} must be a whole number from {low} to {high}")
             else:
-                values[name] = int(raw)
+                values[name] = number
         values["invoice_timing"] = self.invoice_timing.data
-        month = self.financial_year_start_month.data or ""
-        values["financial_year_start_month"] = int(month) if month.isdigit() else 4
+        values["financial_year_start_month"] = (
+            whole_number(self.financial_year_start_month.data) or 4
+        )
         for field, key, optional in (
             (self.default_price, "default_price_per_day_pence", False),
             (self.default_approval_limit, "default_approval_limit_pence", True),
@@ -455,8 +457,8 @@ class SettingsForm(FlaskForm):
 
 
 class AcademicYearForm(FlaskForm):
-    starts_on = GovDateField("Start date", validators=[_required_date])
-    ends_on = GovDateField("End date", validators=[_required_date])
+    starts_on = GovDateField("Start date", validators=[required_date])
+    ends_on = GovDateField("End date", validators=[required_date])
 
 
 # --- Password reset and invitations ----------------------------------------------------------

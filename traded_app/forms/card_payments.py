@@ -13,7 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from traded_app.forms.days import GovDateField
+from traded_app.forms.dates import GovDateField
 
 
 class StripeKeysForm(FlaskForm):

@@ -2,55 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
+from traded_app.forms.dates import GovDateField, required_date
 from traded_app.models.types import AllocationReason
 from traded_app.services.days.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
-
-
-class GovDateField(DateField):
-    """Three GOV.UK inputs (day, month, year) read as one date, with GOV.UK messages."""
-
-    def __init__(self, label: str, **kwargs: object) -> None:
-        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)  # type: ignore[arg-type]
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        parts = [v.strip() for v in valuelist]
-        if not any(parts):
-            self.data = None
-            return
-        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2027")
-        day, month, year = (int(p) for p in parts)
-        try:
-            self.data = date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2027") from None
-
-
-def _required_date(form: FlaskForm, field: GovDateField) -> None:
-    if field.data is None and not field.errors:
-        raise StopValidation(f"Enter the {field.label.text.lower()}")
 
 
 class VisitForm(FlaskForm):
     adviser_id = SelectField(
         "Adviser", widget=GovSelect(), coerce=str, validators=[InputRequired("Select the adviser")]
     )
-    visit_date = GovDateField("Date of the visit", validators=[_required_date])
+    visit_date = GovDateField("Date of the visit", validators=[required_date])
     half_days = RadioField(
         "Length of the visit",
         widget=GovRadioInput(),
@@ -139,7 +110,7 @@ class AdjustAllocationForm(FlaskForm):
 
 
 class ClosureDayForm(FlaskForm):
-    closed_on = GovDateField("Date", validators=[_required_date])
+    closed_on = GovDateField("Date", validators=[required_date])
     name = StringField(
         "Name",
         widget=GovTextInput(),

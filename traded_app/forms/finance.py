@@ -13,16 +13,12 @@ from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from traded_app.domain import pricing
-from traded_app.forms.days import GovDateField
+from traded_app.domain.numbers import whole_number
+from traded_app.forms.dates import GovDateField, required_date
 from traded_app.models import DocumentType
 from traded_app.models.finance import ExportKind
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.register import SORTS, RegisterFilters
-
-
-def _required_date(form: FlaskForm, field: GovDateField) -> None:
-    if field.data is None and not field.errors:
-        raise StopValidation(f"Enter the {field.label.text.lower()}")
 
 
 class PoundsField(StringField):
@@ -42,7 +38,7 @@ class PoundsField(StringField):
 
 class PaymentForm(FlaskForm):
     amount = PoundsField("Amount", widget=GovTextInput())
-    received_on = GovDateField("Date received", validators=[_required_date])
+    received_on = GovDateField("Date received", validators=[required_date])
     reference = StringField(
         "Payment reference",
         widget=GovTextInput(),
@@ -72,9 +68,16 @@ class ReverseForm(FlaskForm):
 class ChooseDocumentsField(SelectMultipleField):
     """Checkboxes in a table's rows, one per document id offered."""
 
+    unreadable = False  # a value sent that is not an id (not ASCII digits, or too long)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        ids = [whole_number(value) for value in valuelist]
+        self.data = [i for i in ids if i is not None]
+        self.unreadable = None in ids
+
     def pre_validate(self, form: Any) -> None:
         offered = {value for value, _label in (self.choices or [])}  # type: ignore[misc]
-        if any(value not in offered for value in self.data or []):
+        if self.unreadable or any(value not in offered for value in self.data or []):
             raise StopValidation("One of the documents chosen can no longer be chosen: try again")
 
 
@@ -88,7 +91,7 @@ class JournalForm(FlaskForm):
             Length(max=80, message="Journal reference must be 80 characters or fewer"),
         ],
     )
-    journal_date = GovDateField("Date of the journal", validators=[_required_date])
+    journal_date = GovDateField("Date of the journal", validators=[required_date])
 
     def validate_documents(self, field: Field) -> None:
         if not field.data:
@@ -110,8 +113,8 @@ class ExportForm(FlaskForm):
         choices=[(k.value, k.label) for k in ExportKind],
         validators=[InputRequired("Select what to export")],
     )
-    date_from = GovDateField("Date to export from", validators=[_required_date])
-    date_to = GovDateField("Date to export to", validators=[_required_date])
+    date_from = GovDateField("Date to export from", validators=[required_date])
+    date_to = GovDateField("Date to export to", validators=[required_date])
     reference = StringField(
         "Journal reference (optional)",
         widget=GovTextInput(),
@@ -183,16 +186,14 @@ def parse_register_filters(
     quadrant_id = None
     raw_quadrant = args.get("quadrant", "").strip()
     if raw_quadrant:
-        if raw_quadrant.isdigit() and len(raw_quadrant) < 10:
-            quadrant_id = int(raw_quadrant)
-        else:
+        quadrant_id = whole_number(raw_quadrant)
+        if quadrant_id is None:
             errors.append(("quadrant", "Select a quadrant from the list"))
     school_urn = None
     raw_school = args.get("school", "").strip()
     if raw_school:
-        if raw_school.isdigit() and len(raw_school) < 10:
-            school_urn = int(raw_school)
-        else:
+        school_urn = whole_number(raw_school)
+        if school_urn is None:
             errors.append(("q", "A school's URN is a number, like 114820"))
     issued_from = _parse_date(args.get("from", ""), "Issued from", errors, "from")
     issued_to = _parse_date(args.get("to", ""), "Issued to", errors, "to")
@@ -209,8 +210,7 @@ def parse_register_filters(
     direction = args.get("dir", "desc" if sort == "issued" else "asc")
     if direction not in ("asc", "desc"):
         direction = "desc"
-    raw_page = args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    page = whole_number(args.get("page", "1"), max_digits=5) or 1
     filters = RegisterFilters(
         q=args.get("q", "")[:100],
         document_type=document_type,

@@ -25,6 +25,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.forms.admin import (
     CUSTOMER_FIELDS,
@@ -95,8 +96,7 @@ def _reset_audit_actor(_exc: BaseException | None) -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return whole_number(request.args.get(name))
 
 
 def _page() -> int:

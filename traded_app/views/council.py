@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from traded_app.access import COUNCIL, roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.ordering import lists
@@ -28,16 +29,14 @@ def dashboard() -> str:
 @roles_required(COUNCIL)
 def schools() -> str:
     query = request.args.get("q", "")[:100]
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    page = whole_number(request.args.get("page"), max_digits=5) or 1
     result = school_service.search_schools(query, page)
     template = "council/_school_results.html" if is_htmx() else "council/schools.html"
     return render_template(template, query=query, result=result)
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return whole_number(request.args.get(name))
 
 
 @bp.route("/orders")

@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import ALL_ROLES, COUNCIL, SCHOOL, roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.days import (
@@ -54,8 +55,7 @@ ADVISERS = frozenset({Role.ADVISER, Role.LA_ADMIN})
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return whole_number(request.args.get(name))
 
 
 def _chosen_year() -> tuple[AcademicYear, list[AcademicYear]]:
@@ -175,11 +175,8 @@ def new_visit() -> str | BaseResponse:
     school = None
     school_error = ""
     if raw_school:
-        school = (
-            visits.school_by_urn(int(raw_school))
-            if raw_school.isdigit() and len(raw_school) < 10
-            else None
-        )
+        urn = whole_number(raw_school)
+        school = visits.school_by_urn(urn) if urn is not None else None
         if school is None:
             school_error = "Enter the URN of a school, like 114999"
     if school is None:

@@ -24,6 +24,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.forms.finance import (
@@ -196,8 +197,7 @@ def settle_recharges() -> str | Response:
 @bp.route("/aged-debt")
 @roles_required(READERS)
 def aged_debt_page() -> str:
-    raw = request.args.get("quadrant", "")
-    quadrant_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    quadrant_id = whole_number(request.args.get("quadrant"))
     interval = reminders.interval_days()
     return render_template(
         "finance/aged_debt.html",

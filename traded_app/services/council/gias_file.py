@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+from traded_app.domain.numbers import whole_number
 from traded_app.models.types import EstablishmentType, Phase
 
 REQUIRED_COLUMNS = (
@@ -260,10 +261,10 @@ class _Reading:
                 self.la_codes[la[:10]] += 1
             return
         raw_urn = columns.value(row, "URN").strip()
-        if not raw_urn.isdigit() or not 0 < int(raw_urn) < 10**9:
+        urn = whole_number(raw_urn) or 0
+        if urn <= 0:
             self.errors.append(f"Row {row_number}: the URN “{raw_urn[:20]}” is not a number")
             return
-        urn = int(raw_urn)
         if urn in self.first_row_of:
             self.duplicates.setdefault(urn, [self.first_row_of[urn]]).append(row_number)
             return

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CoreAllocation, Partnership, Quadrant, School, User
 from traded_app.models.types import BillingRoute, SchoolStatus
@@ -62,8 +63,9 @@ def search_schools(query: str = "", page: int = 1, per_page: int = 50) -> Page[S
     query = query.strip()
     if query:
         conditions = [func.lower(School.name).contains(query.lower(), autoescape=True)]
-        if query.isdigit():
-            conditions.append(School.urn == int(query))
+        urn = whole_number(query)
+        if urn is not None:
+            conditions.append(School.urn == urn)
         stmt = stmt.where(or_(*conditions))
     return paginate(
         stmt.options(joinedload(School.quadrant), joinedload(School.partnership)).order_by(
@@ -148,8 +150,9 @@ def search_all_schools(
     query = query.strip()
     if query:
         conditions = [func.lower(School.name).contains(query.lower(), autoescape=True)]
-        if query.isdigit() and len(query) < 10:
-            conditions.append(School.urn == int(query))
+        urn = whole_number(query)
+        if urn is not None:
+            conditions.append(School.urn == urn)
         stmt = stmt.where(or_(*conditions))
     return paginate(
         stmt.options(joinedload(School.quadrant), joinedload(School.partnership)).order_by(

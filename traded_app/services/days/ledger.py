@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.sql.selectable import Subquery
 
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
@@ -473,8 +474,9 @@ def _overview_conditions(filters: OverviewFilters, figures: Subquery) -> list[An
     conditions: list[Any] = [School.status == SchoolStatus.OPEN]
     text = filters.q.strip()
     if text:
-        if text.isdigit() and len(text) <= 9:
-            conditions.append(or_(School.urn == int(text), School.name.ilike(f"%{text}%")))
+        urn = whole_number(text)
+        if urn is not None:
+            conditions.append(or_(School.urn == urn, School.name.ilike(f"%{text}%")))
         else:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             conditions.append(School.name.ilike(f"%{escaped}%", escape="\\"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from traded_app import formatting
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
@@ -189,9 +190,10 @@ def _booked_against(details: NewVisit, visit_date: date) -> tuple[OrderLine | No
         # Serialise bookings of this school's core days (SQLite: the write lock at BEGIN).
         db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
         return None, year
-    if not details.against.isdigit() or len(details.against) > 12:
+    line_id = whole_number(details.against)
+    if line_id is None:
         raise VisitError("Select what the visit is against", "against")
-    line = db.session.get(OrderLine, int(details.against))
+    line = db.session.get(OrderLine, line_id)
     if line is None or line.order.school_id != school.id:
         raise VisitError(f"That order is not {school.name}'s", "against")
     order = line.order

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, Quadrant, School
 from traded_app.services.finance import balances
@@ -143,8 +144,9 @@ def _filtered(filters: RegisterFilters, on: date | None) -> tuple[Select[Any], b
             func.lower(School.name).contains(text, autoescape=True),
             func.lower(Document.po_number).contains(text, autoescape=True),
         ]
-        if text.isdigit() and len(text) < 10:
-            conditions.append(Document.buyer_urn == int(text))
+        urn = whole_number(text)
+        if urn is not None:
+            conditions.append(Document.buyer_urn == urn)
         stmt = stmt.where(or_(*conditions))
     return stmt, cols
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import Order, OrderLine, OrderStatus, School, User
 from traded_app.services.platform.paging import Page, paginate
@@ -90,8 +91,9 @@ def council_queue(filters: QueueFilters, per_page: int = 25) -> OrderQueue:
     text = filters.school.strip()
     if text:
         conditions = [func.lower(School.name).contains(text.lower(), autoescape=True)]
-        if text.isdigit():
-            conditions.append(School.urn == int(text))
+        urn = whole_number(text)
+        if urn is not None:
+            conditions.append(School.urn == urn)
         stmt = stmt.where(or_(*conditions))
     counted = stmt.with_only_columns(
         func.count(),
