@@ -14,6 +14,8 @@ from traded_app.demo.accounts import DEMO_PASSWORD, demo_account_lines
 from traded_app.extensions import db
 from traded_app.services.card_payments.keys import CardPaymentError
 from traded_app.services.card_payments.reconcile import reconcile
+from traded_app.services.council import catalogue
+from traded_app.services.platform import audit
 from traded_app.services.platform.card_links import card_payments_enabled
 
 
@@ -21,6 +23,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_accounts)
     app.cli.add_command(generate_allocations)
+    app.cli.add_command(academic_years_cli)
     app.cli.add_command(invoices_cli)
     from traded_app.cli_finance import finance_cli
 
@@ -84,6 +87,29 @@ def generate_allocations(start_year: int | None) -> None:
     total = generate_core_allocations(year, settings)
     db.session.commit()
     click.echo(f"Core allocations for {year.label}: {total / 2:g} days in all.")
+
+
+@click.group("academic-years")
+def academic_years_cli() -> None:
+    """Academic years: set up the years whose prices, allocations and visits can be entered."""
+
+
+@academic_years_cli.command("ensure")
+@with_appcontext
+def ensure_academic_years() -> None:
+    """Set up this academic year and the two ahead where missing (safe to run again).
+
+    Pages never create a year: run this on each release (or once a year), or add the next
+    year from the council settings page."""
+    known = {year.start_year for year in catalogue.price_years()}
+    with audit.acting_as(None, source="academic-years ensure"):
+        years = catalogue.set_up_price_years()
+    db.session.commit()
+    for year in years:
+        state = "already set up" if year.start_year in known else "set up now"
+        click.echo(
+            f"{year.label}: {year.starts_on:%-d %B %Y} to {year.ends_on:%-d %B %Y}, {state}."
+        )
 
 
 @click.group("invoices")

@@ -41,7 +41,6 @@ from traded_app.services.days import ledger as days_ledger
 from traded_app.services.platform.settings import (
     academic_start_year,
     council_settings,
-    ensure_academic_year,
     today,
 )
 from traded_app.web import is_htmx
@@ -67,8 +66,12 @@ def _chosen_year() -> tuple[AcademicYear, list[AcademicYear]]:
             return year, years
     if request.args.get("year"):
         abort(404)
-    year = ensure_academic_year(academic_start_year(today()))
-    return year, [year, *years] if year not in years else years
+    # This year is not set up yet (the service manager or `flask academic-years ensure` sets
+    # years up; looking never does): the latest year before it, else the first after.
+    fallback = next((y for y in years if y.start_year < wanted), years[-1] if years else None)
+    if fallback is None:
+        abort(404)
+    return fallback, years
 
 
 # --- The school's Days page -------------------------------------------------------------------

@@ -165,7 +165,21 @@ def set_active(service: Service, active: bool) -> None:
 
 
 def price_years() -> list[AcademicYear]:
-    """The years whose prices can be set: this academic year and the next YEARS_AHEAD."""
+    """The years whose prices can be set: this academic year and the next YEARS_AHEAD, those of
+    them the council has set up (read only: pages call this, and a GET never writes)."""
+    start = academic_start_year(today())
+    return list(
+        db.session.execute(
+            select(AcademicYear)
+            .where(AcademicYear.start_year.between(start, start + YEARS_AHEAD))
+            .order_by(AcademicYear.start_year)
+        ).scalars()
+    )
+
+
+def set_up_price_years() -> list[AcademicYear]:
+    """Set up this academic year and the next YEARS_AHEAD where missing, so their prices can be
+    set (`flask academic-years ensure`, on each release or once a year); all of them."""
     start = academic_start_year(today())
     return [ensure_academic_year(start + n) for n in range(YEARS_AHEAD + 1)]
 
