@@ -14,14 +14,25 @@ from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
+from traded_app.domain.types import ALL_ROLES, COUNCIL_ROLES, SCHOOL_ROLES, Role
+
+__all__ = [
+    "ALL_ROLES",
+    "COUNCIL",
+    "PUBLIC",
+    "SCHOOL",
+    "access_of",
+    "check_every_route_declares_access",
+    "enforce_access",
+    "public",
+    "roles_required",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
 ACCESS_ATTR = "_traded_access"
 
-ALL_ROLES = frozenset(Role)
 SCHOOL = SCHOOL_ROLES
 COUNCIL = COUNCIL_ROLES
 

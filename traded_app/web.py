@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response
 from traded_app import formatting
 from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
+from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
-from traded_app.models.orders import OrderStatus
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from traded_app.models.types import VatTreatment
+from traded_app.domain.types import VatTreatment
 
 BASIS_POINTS = 10_000
 MAX_HALF_DAYS = 2 * 365

@@ -30,8 +30,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from traded_app.domain.numbers import is_digits, whole_number
 from traded_app.domain.pricing import DaysError, MoneyError, parse_days, parse_pounds
+from traded_app.domain.types import BillingRoute, CustomerType, Role, ServiceGroup, VatTreatment
 from traded_app.forms.dates import GovDateField, required_date
-from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup, VatTreatment
 
 VAT_CHOICES = [(t.value, t.label) for t in VatTreatment]
 CUSTOMER_FIELDS = {

@@ -12,8 +12,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
+from traded_app.domain.types import AllocationReason
 from traded_app.forms.dates import GovDateField, required_date
-from traded_app.models.types import AllocationReason
 from traded_app.services.days.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
 
 

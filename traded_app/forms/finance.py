@@ -14,9 +14,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, St
 
 from traded_app.domain import pricing
 from traded_app.domain.numbers import whole_number
+from traded_app.domain.types import DocumentType, ExportKind
 from traded_app.forms.dates import GovDateField, required_date
-from traded_app.models import DocumentType
-from traded_app.models.finance import ExportKind
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.register import SORTS, RegisterFilters
 

@@ -9,11 +9,11 @@ accident).
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traded_app.domain.types import ExportKind
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.invoices import Document
 from traded_app.models.types import enum_column
@@ -38,32 +38,6 @@ class Reminder(Base):
 
     document: Mapped[Document] = relationship()
     sent_by: Mapped[User | None] = relationship()
-
-
-class ExportKind(StrEnum):
-    SALES_CSV = "sales_csv"
-    SALES_XLSX = "sales_xlsx"
-    JOURNAL_CSV = "journal_csv"
-    PDF_ZIP = "pdf_zip"
-
-    @property
-    def label(self) -> str:
-        return {
-            "sales_csv": "Sales ledger (CSV)",
-            "sales_xlsx": "Sales ledger (XLSX)",
-            "journal_csv": "Recharge journal (CSV)",
-            "pdf_zip": "PDFs (ZIP)",
-        }[self.value]
-
-    @property
-    def family(self) -> str:
-        """Exports of one family post the same documents: a document in a sales CSV is already
-        in the ledger when the XLSX of the same range is made."""
-        return {"sales_csv": "sales", "sales_xlsx": "sales"}.get(self.value, self.value)
-
-    @property
-    def kinds_in_family(self) -> tuple[ExportKind, ...]:
-        return tuple(k for k in ExportKind if k.family == self.family)
 
 
 class FinanceExport(Base):

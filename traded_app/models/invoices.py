@@ -9,7 +9,6 @@ the ORM refuses (traded_app.services.documents.issuing installs the guard) and s
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,26 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traded_app.domain.types import DocumentType
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import AcademicYear
 from traded_app.models.orders import Order
 from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
-
-
-class DocumentType(StrEnum):
-    INVOICE = "invoice"  # a VAT invoice, paid by bank transfer or card
-    RECHARGE = "recharge"  # an internal recharge, settled by journal against a cost centre
-    CREDIT_NOTE = "credit_note"
-
-    @property
-    def label(self) -> str:
-        return {
-            "invoice": "VAT invoice",
-            "recharge": "Internal recharge",
-            "credit_note": "Credit note",
-        }[self.value]
 
 
 class DocumentCounter(Base):

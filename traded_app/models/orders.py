@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,59 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traded_app.domain.types import OrderStatus
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.catalogue import Service
 from traded_app.models.council import AcademicYear, Quadrant
 from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
-
-
-class OrderStatus(StrEnum):
-    """Where an order is in its life (DOMAIN.md): draft → awaiting headteacher approval (only
-    when over the school's limit) → submitted (with the council) → confirmed by the council (or
-    declined) → in progress → completed; or withdrawn, or cancelled. The headteacher may also
-    reject an order awaiting approval, and the school may ask the council to cancel a confirmed
-    one. The steps between them, and who takes each, are ordering.workflow.TRANSITIONS."""
-
-    DRAFT = "draft"  # the school's basket: no prices frozen yet
-    AWAITING_APPROVAL = "awaiting_approval"  # over the school's limit: the headteacher decides
-    SUBMITTED = "submitted"  # with the council
-    CONFIRMED = "confirmed"  # by the council: its days are sold, and it is charged
-    DECLINED = "declined"  # by the council
-    REJECTED = "rejected"  # by the headteacher
-    WITHDRAWN = "withdrawn"  # by the school, before the council confirmed
-    CANCELLATION_REQUESTED = "cancellation_requested"  # by the school: the council decides
-    IN_PROGRESS = "in_progress"  # its first day delivered (or charged as a late cancellation)
-    COMPLETED = "completed"  # every day used
-    CANCELLED = "cancelled"  # by the council: its undelivered days released and credited
-
-    @property
-    def label(self) -> str:
-        return {
-            "awaiting_approval": "Awaiting headteacher approval",
-            "submitted": "Submitted to the council",
-            "cancellation_requested": "Cancellation requested",
-            "in_progress": "In progress",
-        }.get(self.value, self.value.replace("_", " ").capitalize())
-
-    @property
-    def tag_class(self) -> str:
-        """The GOV.UK tag colour that shows this status."""
-        return {
-            "draft": "govuk-tag--grey",
-            "awaiting_approval": "govuk-tag--yellow",
-            "submitted": "govuk-tag--light-blue",
-            "confirmed": "govuk-tag--green",
-            "in_progress": "govuk-tag--turquoise",
-            "completed": "govuk-tag--blue",
-            "cancellation_requested": "govuk-tag--orange",
-            "declined": "govuk-tag--red",
-            "rejected": "govuk-tag--red",
-            "withdrawn": "govuk-tag--grey",
-            "cancelled": "govuk-tag--grey",
-        }[self.value]
-
 
 # Orders whose days the council has sold: they use a quadrant team's traded capacity and count
 # as purchased days for the school.

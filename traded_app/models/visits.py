@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traded_app.domain.types import CancelledBy
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import AcademicYear
 from traded_app.models.orders import OrderLine
@@ -40,17 +41,6 @@ class VisitStatus(StrEnum):
             "delivered": "govuk-tag--green",
             "cancelled": "govuk-tag--grey",
         }[self.value]
-
-
-class CancelledBy(StrEnum):
-    """Whose decision a cancellation was: only a school's late cancellation can be charged."""
-
-    SCHOOL = "school"
-    COUNCIL = "council"
-
-    @property
-    def label(self) -> str:
-        return {"school": "The school", "council": "The council"}[self.value]
 
 
 class Visit(Base):

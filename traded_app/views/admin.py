@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
+from traded_app.domain.types import BillingRoute, CustomerType, Role, ServiceGroup
 from traded_app.extensions import db
 from traded_app.forms.admin import (
     CUSTOMER_FIELDS,
@@ -52,7 +53,6 @@ from traded_app.models import (
     Service,
     User,
 )
-from traded_app.models.types import BillingRoute, CustomerType, Role, ServiceGroup
 from traded_app.services.council import catalogue as catalogue_admin
 from traded_app.services.council import gias_import, partnerships
 from traded_app.services.council import quadrants as quadrant_admin

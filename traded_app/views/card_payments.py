@@ -23,12 +23,12 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import SCHOOL, public, roles_required
 from traded_app.database import reset_read_only, set_read_only
+from traded_app.domain.types import Role
 from traded_app.extensions import db
 from traded_app.formatting import pounds
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.card_payments import ReconcileForm, ReviewForm, StripeKeysForm
 from traded_app.models import Document
-from traded_app.models.types import Role
 from traded_app.services.card_payments import checkout, keys, recording, refunds
 from traded_app.services.card_payments import reconcile as reconciliation
 from traded_app.services.card_payments import reviews as card_reviews

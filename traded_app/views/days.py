@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import ALL_ROLES, COUNCIL, SCHOOL, roles_required
 from traded_app.domain.numbers import whole_number
+from traded_app.domain.types import AllocationReason, Phase, Role
 from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.days import (
@@ -33,7 +34,6 @@ from traded_app.forms.days import (
     VisitForm,
 )
 from traded_app.models import AcademicYear, CancelledBy, School, Visit
-from traded_app.models.types import AllocationReason, Phase, Role
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.days import allocations, visits

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
+from traded_app.domain.types import DocumentType, ExportKind, Role
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.forms.finance import (
@@ -35,9 +36,6 @@ from traded_app.forms.finance import (
     ReverseForm,
     parse_register_filters,
 )
-from traded_app.models import DocumentType
-from traded_app.models.finance import ExportKind
-from traded_app.models.types import Role
 from traded_app.services.documents import reading as documents
 from traded_app.services.finance import (
     aged_debt,

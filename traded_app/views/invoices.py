@@ -10,10 +10,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.domain.types import Role, VatTreatment
 from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.models import Document, DocumentLine, DocumentVatBand, Order, School
-from traded_app.models.types import Role, VatTreatment
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import reading as documents
 from traded_app.services.documents import runs as invoice_runs

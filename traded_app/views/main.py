@@ -5,7 +5,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import public
-from traded_app.models.types import Role
+from traded_app.domain.types import Role
 
 bp = Blueprint("main", __name__)
 

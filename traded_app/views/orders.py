@@ -12,12 +12,11 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
+from traded_app.domain.types import OrderStatus, Role
 from traded_app.extensions import db
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
 from traded_app.models import Order, User
-from traded_app.models.orders import OrderStatus
-from traded_app.models.types import Role
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped

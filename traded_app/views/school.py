@@ -6,8 +6,8 @@ from werkzeug.wrappers import Response
 
 from traded_app import formatting
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.domain.types import Role
 from traded_app.forms.orders import OrderingRulesForm
-from traded_app.models.types import Role
 from traded_app.services.council import schools as school_service
 from traded_app.services.ordering import basket, lists
 from traded_app.services.platform.settings import academic_year_label, current_academic_year
