@@ -23,7 +23,8 @@ from sqlalchemy import text
 
 from tests.pages import check_html
 from traded_app import create_app
-from traded_app.extensions import db, limiter
+from traded_app.extensions import db
+from traded_app.limits import limiter
 from traded_app.models import User
 from traded_app.models.types import Role
 

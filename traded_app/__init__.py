@@ -96,7 +96,8 @@ class BoundedIntConverter(IntegerConverter):
 
 def _init_extensions(app: Flask) -> None:
     from traded_app.database import configure_engine
-    from traded_app.extensions import csrf, db, limiter, login_manager, migrate
+    from traded_app.extensions import csrf, db, login_manager, migrate
+    from traded_app.limits import limiter
 
     db.init_app(app)
     with app.app_context():

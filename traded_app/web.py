@@ -19,6 +19,7 @@ from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
+from traded_app.limits import limiter
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +185,6 @@ def _http_error(error: HTTPException) -> Response:
 
 def _seconds_until_limit_resets() -> int:
     """When the limit that refused this request lets the next one through (hourly limits too)."""
-    from traded_app.extensions import limiter
-
     current = limiter.current_limit
     if current is None:
         return 60

@@ -8,8 +8,8 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, public, roles_required
-from traded_app.extensions import limiter
 from traded_app.forms.auth import EmptyForm, SignInForm
+from traded_app.limits import limiter
 from traded_app.services.platform import auth as auth_service
 
 bp = Blueprint("auth", __name__)
