@@ -51,3 +51,8 @@ def date_time(value: datetime | None) -> str:
     local = value.astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{long_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def sentence(message: str) -> str:
+    """An error message (GOV.UK style, no full stop) as a sentence for a notification banner."""
+    return message if message.endswith((".", "?", "!")) else message + "."

@@ -20,6 +20,8 @@ from traded_app.database import reset_read_only, set_read_only
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
 from traded_app.limits import limiter
+from traded_app.services.platform import errors
+from traded_app.services.platform.settings import council_display
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(getattr(formatting, name), name)
 
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(errors.NotFound, _not_found)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -62,12 +65,16 @@ def init_app(app: Flask) -> None:
 def _begin_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
     g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS)
+    g.domain_errors_token = errors.watch()
 
 
 def _end_request(_exc: BaseException | None) -> None:
     token = g.pop("read_only_token", None)
     if token is not None:
         reset_read_only(token)
+    watching = g.pop("domain_errors_token", None)
+    if watching is not None:
+        errors.stop_watching(watching)
 
 
 def _expire_idle_session() -> Response | None:
@@ -93,8 +100,13 @@ def _expire_idle_session() -> Response | None:
 
 
 def _finish_request(response: Response) -> Response:
-    # One commit point per request: views and services only flush.
-    if request.method not in READ_ONLY_METHODS and response.status_code < 400:
+    # One commit point per request: views and services only flush. A request that was refused
+    # (a service's DomainError reached the view) keeps nothing, whatever page it answers with.
+    if (
+        request.method not in READ_ONLY_METHODS
+        and response.status_code < 400
+        and not errors.refused()
+    ):
         db.session.commit()
     else:
         db.session.rollback()
@@ -131,8 +143,6 @@ def _security_headers(response: Response) -> None:
 
 
 def _template_context() -> dict[str, Any]:
-    from traded_app.services.platform.settings import council_display
-
     return {
         "csp_nonce": g.get("csp_nonce", ""),
         # Looked up only if the template shows it (htmx fragments do not).
@@ -166,6 +176,12 @@ def _csrf_error(error: CSRFError) -> Response:
         "The page you used had expired or was opened in another session. Go back, reload the "
         "page and try again. Nothing was saved.",
     )
+
+
+def _not_found(error: errors.NotFound) -> Response:
+    """A lookup no view turned into 404 itself: the same page as any unknown address."""
+    db.session.rollback()
+    return _render_error(404)
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -32,6 +32,8 @@ from traded_app.domain.numbers import is_digits, whole_number
 from traded_app.domain.pricing import DaysError, MoneyError, parse_days, parse_pounds
 from traded_app.domain.types import BillingRoute, CustomerType, Role, ServiceGroup, VatTreatment
 from traded_app.forms.dates import GovDateField, required_date
+from traded_app.services.council.catalogue import parse_vat_rate
+from traded_app.services.platform.auth import MIN_PASSWORD_LENGTH
 
 VAT_CHOICES = [(t.value, t.label) for t in VatTreatment]
 CUSTOMER_FIELDS = {
@@ -128,8 +130,6 @@ class ServiceForm(FlaskForm):
             raise StopValidation("Maximum days must be the same as or more than the minimum days")
 
     def validate(self, extra_validators: Any = None) -> bool:
-        from traded_app.services.council.catalogue import parse_vat_rate
-
         ok = super().validate(extra_validators)
         self.vat_rates = {}
         for customer_type, suffix in CUSTOMER_FIELDS.items():
@@ -480,8 +480,6 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("Confirm the new password", widget=GovPasswordInput())
 
     def validate_password(self, field: StringField) -> None:
-        from traded_app.services.platform.auth import MIN_PASSWORD_LENGTH
-
         value = field.data or ""
         if not value:
             raise StopValidation("Enter a new password")

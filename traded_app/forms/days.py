@@ -12,6 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
+from traded_app.domain.pricing import DaysError, parse_days
 from traded_app.domain.types import AllocationReason
 from traded_app.forms.dates import GovDateField, required_date
 from traded_app.services.days.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
@@ -101,8 +102,6 @@ class AdjustAllocationForm(FlaskForm):
     )
 
     def validate_days(self, field: StringField) -> None:
-        from traded_app.domain.pricing import DaysError, parse_days
-
         try:
             self.half_days = parse_days(field.data, minimum=0, maximum=400)
         except DaysError as error:

@@ -10,6 +10,7 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
+from traded_app.domain.pricing import MoneyError, parse_pounds
 from traded_app.services.ordering.workflow import (
     MAX_NOTE_LENGTH,
     MAX_PO_LENGTH,
@@ -126,8 +127,6 @@ class OrderingRulesForm(FlaskForm):
     )
 
     def validate_approval_limit(self, field: StringField) -> None:
-        from traded_app.domain.pricing import MoneyError, parse_pounds
-
         text = (field.data or "").strip()
         self.approval_limit_pence: int | None = None
         if text:

@@ -110,7 +110,7 @@ def _or_404(model: Any, ident: int) -> Any:
     return row
 
 
-def _field_error(form: Any, field: str, message: str) -> None:
+def _field_error(form: Any, field: str | None, message: str) -> None:
     target = getattr(form, field, None) if field else None
     if target is None:
         # Not a field of this form: show it against the first field, so the summary links.

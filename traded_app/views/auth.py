@@ -8,8 +8,11 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, public, roles_required
+from traded_app.forms.admin import ForgotPasswordForm, SetPasswordForm
 from traded_app.forms.auth import EmptyForm, SignInForm
 from traded_app.limits import limiter
+from traded_app.services.council import users as users_admin
+from traded_app.services.platform import audit
 from traded_app.services.platform import auth as auth_service
 
 bp = Blueprint("auth", __name__)
@@ -82,9 +85,6 @@ def _reset_account_key() -> str:
 @limiter.limit("3 per hour", methods=["POST"], key_func=_reset_account_key)
 def forgot_password() -> str | Response:
     """Ask for a reset link. The answer is the same whether or not the account exists."""
-    from traded_app.forms.admin import ForgotPasswordForm
-    from traded_app.services.council import users as users_admin
-
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         users_admin.request_password_reset(form.email.data or "")
@@ -107,10 +107,6 @@ def accept_invite(token: str) -> str | Response:
 
 
 def _set_password(token: str, *, invitation: bool) -> str | Response:
-    from traded_app.forms.admin import SetPasswordForm
-    from traded_app.services.council import users as users_admin
-    from traded_app.services.platform import audit
-
     salt = users_admin.INVITE_SALT if invitation else users_admin.RESET_SALT
     try:
         user = users_admin.user_for_token(token[:500], salt)

@@ -22,13 +22,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import SCHOOL, public, roles_required
-from traded_app.database import reset_read_only, set_read_only
 from traded_app.domain.types import Role
-from traded_app.extensions import db
 from traded_app.formatting import pounds
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.card_payments import ReconcileForm, ReviewForm, StripeKeysForm
-from traded_app.models import Document
 from traded_app.services.card_payments import checkout, keys, recording, refunds
 from traded_app.services.card_payments import reconcile as reconciliation
 from traded_app.services.card_payments import reviews as card_reviews
@@ -38,6 +35,7 @@ from traded_app.services.documents import reading as documents
 from traded_app.services.finance import balances
 from traded_app.services.platform import card_links
 from traded_app.services.platform.settings import council_settings, today
+from traded_app.services.platform.transactions import commit_now
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +75,7 @@ def _allow_checkout_redirect(response: Response) -> Response:
     return response
 
 
-def _document(document_id: int) -> Document:
+def _document(document_id: int) -> documents.Document:
     try:
         return documents.document_visible_to(current_user, document_id)
     except documents.DocumentNotFound:
@@ -85,7 +83,7 @@ def _document(document_id: int) -> Document:
 
 
 @bp.app_template_global()
-def card_payment_offered(document: Document, balance_pence: int | None) -> bool:
+def card_payment_offered(document: documents.Document, balance_pence: int | None) -> bool:
     """Whether a school user sees "Pay by card" for the document (never without Stripe keys,
     never for a recharge or credit note, never with nothing left to pay)."""
     if document.document_type.value != "invoice" or (balance_pence or 0) <= 0:
@@ -94,7 +92,7 @@ def card_payment_offered(document: Document, balance_pence: int | None) -> bool:
 
 
 @bp.app_template_global()
-def card_refund_offered(document: Document) -> bool:
+def card_refund_offered(document: documents.Document) -> bool:
     """Whether finance sees "Refund by card" on a credit note."""
     if not document.is_credit_note or not card_links.card_payments_enabled():
         return False
@@ -106,7 +104,7 @@ def card_refund_offered(document: Document) -> bool:
 
 
 @bp.app_template_global()
-def card_refunds_of(document: Document) -> list[refunds.CardRefund]:
+def card_refunds_of(document: documents.Document) -> list[refunds.CardRefund]:
     return refunds.refunds_of(document)
 
 
@@ -189,17 +187,7 @@ def _record_now(session: dict[str, object]) -> recording.Outcome:
     """The return page is a GET (Stripe redirects to it), yet it records the payment: in a
     transaction of its own that takes the write lock, committed here. Recording is idempotent,
     so a reload or the webhook arriving alongside is harmless."""
-    db.session.rollback()  # end the read-only transaction the page started
-    token = set_read_only(False)
-    try:
-        outcome = recording.settle_checkout_session(dict(session))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        reset_read_only(token)
-    return outcome
+    return commit_now(lambda: recording.settle_checkout_session(dict(session)))
 
 
 @bp.route("/documents/<int:document_id>/pay/cancelled")
@@ -282,7 +270,6 @@ def review(review_id: int) -> str | Response:
                 card_reviews.resolve_review(item, form.note.data or "", current_user)
                 message = "Marked as dealt with."
         except CardPaymentError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
         else:
@@ -308,7 +295,6 @@ def refund(document_id: int) -> str | Response:
         try:
             row = refunds.refund_credit_note(credit_note, current_user)
         except CardPaymentError as error:
-            db.session.rollback()
             problem = str(error)
         else:
             flash(
@@ -365,7 +351,6 @@ def stripe_settings() -> str | Response:
                 form.secret_key.data, form.webhook_secret.data, remove=bool(form.remove.data)
             )
         except CardPaymentError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
         else:

@@ -6,7 +6,7 @@ recording visits) and `council_days` (the council's overview, allocations and cl
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -23,8 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import ALL_ROLES, COUNCIL, SCHOOL, roles_required
 from traded_app.domain.numbers import whole_number
-from traded_app.domain.types import AllocationReason, Phase, Role
-from traded_app.extensions import db
+from traded_app.domain.types import AllocationReason, CancelledBy, Phase, Role
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.days import (
     AdjustAllocationForm,
@@ -33,7 +32,6 @@ from traded_app.forms.days import (
     DeliverForm,
     VisitForm,
 )
-from traded_app.models import AcademicYear, CancelledBy, School, Visit
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.days import allocations, visits
@@ -57,7 +55,7 @@ def _int_arg(name: str) -> int | None:
     return whole_number(request.args.get(name))
 
 
-def _chosen_year() -> tuple[AcademicYear, list[AcademicYear]]:
+def _chosen_year() -> tuple[visits.AcademicYear, list[visits.AcademicYear]]:
     """The academic year asked for (?year=2026), else this one; and every year to choose."""
     years = visits.academic_years()
     wanted = _int_arg("year") or academic_start_year(today())
@@ -89,14 +87,14 @@ def school_days(urn: int) -> str:
     return _days_page(_visible_school(urn))
 
 
-def _visible_school(urn: int) -> School:
+def _visible_school(urn: int) -> visits.School:
     try:
         return school_service.school_visible_to(current_user, urn)
     except school_service.NotFound:
         abort(404)
 
 
-def _days_page(school: School) -> str:
+def _days_page(school: visits.School) -> str:
     year, years = _chosen_year()
     ledger = days_ledger.school_ledger(school.id, year.id)
     history = visits.school_visits(school.id, year.id)
@@ -154,8 +152,6 @@ def calendar() -> str:
         adviser_id = chosen if chosen in ids else (ids[0] if ids else 0)
     adviser = next((a for a in advisers if a.id == adviser_id), None)
     week = visits.adviser_week(adviser_id, monday) if adviser_id else []
-    from datetime import timedelta
-
     return render_template(
         "visits/calendar.html",
         week=week,
@@ -214,7 +210,6 @@ def new_visit() -> str | BaseResponse:
                 current_user,
             )
         except visits.VisitError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             if field is None:
                 field = form.purpose
@@ -236,7 +231,7 @@ def new_visit() -> str | BaseResponse:
     )
 
 
-def _visit(visit_id: int) -> Visit:
+def _visit(visit_id: int) -> visits.Visit:
     try:
         return visits.visit_for(current_user, visit_id)
     except visits.VisitNotFound:
@@ -270,7 +265,6 @@ def deliver(visit_id: int) -> str | BaseResponse:
         try:
             visits.deliver(visit, current_user, form.note.data or "")
         except visits.VisitError as error:
-            db.session.rollback()
             if error.field == "note":
                 form.note.errors = [str(error)]
             else:
@@ -292,7 +286,6 @@ def cancel(visit_id: int) -> str | BaseResponse:
         try:
             visits.cancel(visit, current_user, CancelledBy(form.party.data), form.reason.data or "")
         except visits.VisitError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             if field is not None:
                 field.errors = [str(error)]
@@ -350,7 +343,9 @@ def overview() -> str:
     )
 
 
-def _overview_args(filters: days_ledger.OverviewFilters, year: AcademicYear) -> dict[str, object]:
+def _overview_args(
+    filters: days_ledger.OverviewFilters, year: visits.AcademicYear
+) -> dict[str, object]:
     args: dict[str, object] = {
         "year": year.start_year,
         "q": filters.q or None,
@@ -416,7 +411,6 @@ def school_allocation(urn: int) -> str | BaseResponse:
                 current_user,
             )
         except allocations.AllocationError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field or form.note).errors = [str(error)]
         else:
@@ -449,7 +443,6 @@ def closure_days() -> str | BaseResponse:
                 form.closed_on.data, form.name.data or "", current_user
             )
         except visits.VisitError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field or form.name).errors = [str(error)]
         else:

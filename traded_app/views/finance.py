@@ -26,7 +26,6 @@ from werkzeug.wrappers import Response
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import DocumentType, ExportKind, Role
-from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.forms.finance import (
     ExportForm,
@@ -113,7 +112,6 @@ def record_payment(document_id: int) -> str | Response:
                 note=form.note.data or "",
             )
         except payments.PaymentError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
         else:
@@ -142,7 +140,6 @@ def reverse_payment(payment_id: int) -> str | Response:
         try:
             reversal = payments.reverse_payment(payment, form.reason.data or "", current_user)
         except payments.PaymentError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
         else:
@@ -174,7 +171,6 @@ def settle_recharges() -> str | Response:
                 current_user,
             )
         except payments.PaymentError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
         else:
@@ -275,7 +271,6 @@ def exports_page() -> str | Response:
                 )
                 return _download(export)
         except exports.ExportError as error:
-            db.session.rollback()
             field = getattr(form, error.field, None) if error.field else None
             (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
     return render_template(
@@ -287,10 +282,10 @@ def _download(export: exports.FinanceExport) -> Response:
     filename = exports.filename_of(export)
     if export.kind in (ExportKind.SALES_CSV, ExportKind.JOURNAL_CSV):
         # The export is committed when this view returns; the file streams after, in its own
-        # connection and read-only transaction (export_files.csv_stream), not the request's context
-        # (stream_with_context would keep the request, its session and its write-lock setting
-        # alive for the whole download).
-        response = Response(export_files.csv_stream(db.engine, export.id), mimetype="text/csv")
+        # connection and read-only transaction (export_files.csv_download), not the request's
+        # context (stream_with_context would keep the request, its session and its write-lock
+        # setting alive for the whole download).
+        response = Response(export_files.csv_download(export.id), mimetype="text/csv")
     else:
         handle = export_files.write_to_temporary(export)
         mimetype = (

@@ -4,6 +4,7 @@ and finance's invoice runs with their progress."""
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -11,16 +12,14 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain.types import Role, VatTreatment
-from traded_app.extensions import db
+from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
-from traded_app.models import Document, DocumentLine, DocumentVatBand, Order, School
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import reading as documents
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.documents import sending as document_sending
 from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import council_settings
-from traded_app.views.orders import sentence
 from traded_app.web import is_htmx
 
 log = logging.getLogger(__name__)
@@ -31,19 +30,29 @@ FINANCE = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 
 
 @bp.app_template_global()
-def order_documents(order: Order) -> list[documents.DocumentRow]:
+def order_documents(order: documents.Order) -> list[documents.DocumentRow]:
     """The order's invoice or recharge and credit notes, for the order's page."""
     return documents.documents_of_order(order)
 
 
 @bp.app_template_global()
-def outstanding_documents(school: School) -> documents.Outstanding:
+def outstanding_documents(school: documents.School) -> documents.Outstanding:
     """What the school has left to settle, for its dashboard."""
     return documents.outstanding(school)
 
 
+class VatRated(Protocol):
+    """A document's line or VAT band: what its VAT column shows."""
+
+    @property
+    def vat_treatment(self) -> VatTreatment: ...
+
+    @property
+    def vat_rate_bp(self) -> int: ...
+
+
 @bp.app_template_filter()
-def vat_rate_text(line: DocumentLine | DocumentVatBand) -> str:
+def vat_rate_text(line: VatRated) -> str:
     """A line's VAT column: '20%', '17.5%', or why it carries none ('Exempt')."""
     if line.vat_treatment not in RATED:
         return line.vat_treatment.label
@@ -54,7 +63,7 @@ def vat_rate_text(line: DocumentLine | DocumentVatBand) -> str:
 RATED = frozenset({VatTreatment.STANDARD, VatTreatment.REDUCED, VatTreatment.ZERO})
 
 
-def _visible_document(document_id: int) -> Document:
+def _visible_document(document_id: int) -> documents.Document:
     try:
         return documents.document_visible_to(current_user, document_id)
     except documents.DocumentNotFound:
@@ -145,7 +154,6 @@ def start_run() -> Response:
     try:
         run = invoice_runs.start(current_user, source="web")
     except (invoice_runs.InvoiceRunError, invoicing.InvoicingError) as error:
-        db.session.rollback()
         flash(sentence(str(error)), "info")
         return redirect(url_for("invoices.council_invoices"))
     app = current_app._get_current_object()  # type: ignore[attr-defined]

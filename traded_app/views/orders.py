@@ -7,16 +7,14 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
 from traded_app.domain.types import OrderStatus, Role
-from traded_app.extensions import db
+from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
-from traded_app.models import Order, User
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
@@ -29,19 +27,19 @@ bp = Blueprint("orders", __name__)
 # --- The catalogue and the basket -------------------------------------------------------------
 
 
-def _draft() -> Order:
-    """The school's draft: created for a request that changes it, shown empty otherwise."""
+def _year() -> basket.AcademicYear:
     year = current_academic_year()
     if year is None:
         abort(404)
+    return year
+
+
+def _draft() -> basket.Order:
+    """The school's draft: created for a request that changes it, shown empty otherwise."""
+    year = _year()
     if request.method in ("GET", "HEAD"):
         return basket.draft_or_empty(current_user.school, year)
     return basket.draft_for(current_user.school, current_user, year)
-
-
-def sentence(message: str) -> str:
-    """An error message (GOV.UK style, no full stop) as a sentence for a notification banner."""
-    return message if message.endswith((".", "?", "!")) else message + "."
 
 
 def _field(service_id: int) -> str:
@@ -52,7 +50,7 @@ def _field(service_id: int) -> str:
 class Basket:
     """Everything the catalogue page and its fragments show about the draft."""
 
-    order: Order
+    order: basket.Order
     summary: basket.DraftSummary
     position: days_ledger.YearPosition
     typed: dict[int, str]  # what the person typed, shown back when it could not be used
@@ -82,7 +80,7 @@ class Basket:
 
 
 def _basket(
-    order: Order,
+    order: basket.Order,
     offer: dict[int, CatalogueEntry],
     typed: dict[int, str] | None = None,
     errors: dict[int, str] | None = None,
@@ -105,19 +103,6 @@ def _naming(message: str, service_name: str) -> str:
     return f"{service_name}: {message}"
 
 
-def _apply_days(
-    order: Order, offer: dict[int, CatalogueEntry], service_id: int, raw: str
-) -> str | None:
-    """Set one line from what was typed; the error message, or None when it was saved."""
-    text = (raw or "").strip()
-    try:
-        half_days = 0 if text == "" else pricing.parse_days(text, minimum=0)
-        basket.set_days(order, service_id, half_days, offer)
-    except (pricing.DaysError, basket.OrderError) as error:
-        return str(error)
-    return None
-
-
 @bp.route("/catalogue", methods=["GET", "POST"])
 @roles_required(SCHOOL)
 def catalogue() -> str | Response:
@@ -135,7 +120,7 @@ def catalogue() -> str | Response:
             if name not in request.form:
                 continue
             raw = request.form.get(name, "")
-            problem = _apply_days(order, offer, service_id, raw)
+            problem = basket.set_typed_days(order, offer, service_id, raw)
             if problem:
                 typed[service_id] = raw[:20]
                 errors[service_id] = _naming(problem, offer[service_id].service.name)
@@ -155,27 +140,15 @@ def catalogue() -> str | Response:
 def set_line_days(service_id: int) -> str | Response:
     """One line's days changed: answer with that line's cost and, out of band, the summary."""
     raw = request.form.get(_field(service_id), "")
-    problem = None
-    for attempt in (1, 2):  # a second tab may have changed the basket at the same moment
-        order = _draft()
-        offer = basket.offer_for(order)
-        try:
-            problem = _apply_days(order, offer, service_id, raw)
-            break
-        except (basket.OrderConflict, IntegrityError):
-            db.session.rollback()
-            if attempt == 2:
-                problem = basket.CHANGED_ELSEWHERE
+    done = basket.set_draft_line(current_user.school, current_user, _year(), service_id, raw)
+    problem = done.problem
     if not is_htmx():
         if problem:
             flash(problem, "info")
         return redirect(url_for("orders.catalogue"))
     typed = {service_id: raw[:20]} if problem else {}
     errors = {service_id: problem} if problem else {}
-    if problem:
-        db.session.rollback()
-        order = _draft()
-    shown = _basket(order, offer, typed, errors)
+    shown = _basket(done.order, done.offer, typed, errors)
     return render_template("orders/_line_update.html", basket=shown, service_id=service_id)
 
 
@@ -221,7 +194,6 @@ def check_answers() -> str | Response:
         try:
             workflow.submit(order, current_user, details, expected_version=form.version.data or 0)
         except basket.OrderError as error:
-            db.session.rollback()
             flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
         if order.status == OrderStatus.AWAITING_APPROVAL:
@@ -245,7 +217,7 @@ def order_list() -> str:
     return render_template("orders/list.html", orders=lists.orders_of_school(current_user.school))
 
 
-def _visible_order(order_id: int) -> Order:
+def _visible_order(order_id: int) -> basket.Order:
     try:
         return lists.order_visible_to(current_user, order_id)
     except lists.OrderNotFound:
@@ -309,24 +281,24 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def available_actions(order: Order, user: User) -> list[Action]:
+def available_actions(order: basket.Order, user: basket.User) -> list[Action]:
     """The workflow's steps `user` may take with `order` now (the services check them again)."""
     return [ACTIONS[step.name] for step in workflow.steps_for(order, user)]
 
 
-def _do(order: Order, change: Callable[[], object], done: str) -> Response:
-    """Run a change to an order; a refusal rolls back and is shown on the order's page."""
+def _do(order: basket.Order, change: Callable[[], object], done: str) -> Response:
+    """Run a change to an order; a refusal (rolled back by the request) is shown on the order's
+    page."""
     try:
         change()
     except basket.OrderError as error:
-        db.session.rollback()
         flash(sentence(str(error)), "info")
     else:
         flash(done, "success")
     return redirect(url_for("orders.order_detail", order_id=order.id))
 
 
-def _button_action(order_id: int, run: Callable[[Order], object], done: str) -> Response:
+def _button_action(order_id: int, run: Callable[[basket.Order], object], done: str) -> Response:
     order = _visible_order(order_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -335,7 +307,7 @@ def _button_action(order_id: int, run: Callable[[Order], object], done: str) -> 
 
 def _reason_action(
     order_id: int,
-    run: Callable[[Order, str], object],
+    run: Callable[[basket.Order, str], object],
     *,
     title: str,
     label: str,

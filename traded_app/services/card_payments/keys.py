@@ -17,6 +17,7 @@ import stripe
 from traded_app.extensions import db
 from traded_app.models import CouncilSettings
 from traded_app.services.platform.card_links import stripe_keys
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import app_config, app_extension, council_settings
 
 # Stripe's largest amount: eight digits (£999,999.99).
@@ -25,12 +26,12 @@ MAX_STRIPE_AMOUNT = 99_999_999
 MAX_STRIPE_ID_LENGTH = 255
 
 
-class UnexpectedShape(ValueError):
+class UnexpectedShape(DomainError, ValueError):
     """Data from Stripe that is not in a shape Stripe sends (an object that is not one, an
     amount that is not a whole number of pence): refused, never guessed at."""
 
 
-class CardPaymentError(ValueError):
+class CardPaymentError(DomainError, ValueError):
     """A card payment step that cannot go ahead; the message is for the person asking."""
 
     def __init__(self, message: str, field: str = "") -> None:
@@ -57,19 +58,22 @@ def save_keys(
     else:
         secret_key = (secret_key or "").strip()
         webhook_secret = (webhook_secret or "").strip()
+        # Both checked before either is stored: a refused form leaves the settings as they were.
+        if secret_key and not secret_key.startswith(
+            ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+        ):
+            raise CardPaymentError(
+                "Enter a Stripe secret key, which starts sk_live_ or sk_test_ (or a "
+                "restricted key starting rk_)",
+                "secret_key",
+            )
+        if webhook_secret and not webhook_secret.startswith("whsec_"):
+            raise CardPaymentError(
+                "Enter the webhook's signing secret, which starts whsec_", "webhook_secret"
+            )
         if secret_key:
-            if not secret_key.startswith(("sk_live_", "sk_test_", "rk_live_", "rk_test_")):
-                raise CardPaymentError(
-                    "Enter a Stripe secret key, which starts sk_live_ or sk_test_ (or a "
-                    "restricted key starting rk_)",
-                    "secret_key",
-                )
             settings.stripe_secret_key = secret_key
         if webhook_secret:
-            if not webhook_secret.startswith("whsec_"):
-                raise CardPaymentError(
-                    "Enter the webhook's signing secret, which starts whsec_", "webhook_secret"
-                )
             settings.stripe_webhook_secret = webhook_secret
     db.session.flush()
     return settings

@@ -27,6 +27,7 @@ from traded_app.services.card_payments.keys import (
 from traded_app.services.card_payments.recording import Outcome, settle_checkout_session
 from traded_app.services.card_payments.refunds import record_refund
 from traded_app.services.platform.card_links import stripe_keys
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import app_config
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,12 @@ PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_p
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed"})
 
 
-class BadSignature(ValueError):
+class BadSignature(DomainError, ValueError):
     """A webhook that is unsigned, signed with another secret, tampered with, stale or dated in
     the future."""
 
 
-class StripeUnavailable(Exception):
+class StripeUnavailable(DomainError):
     """Acting on an event needed Stripe's API, and Stripe could not be asked just now."""
 
 

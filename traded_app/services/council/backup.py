@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from traded_app.models.base import utcnow
+from traded_app.services.platform.errors import DomainError
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     pass
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Service, ServicePrice, ServiceVat
 from traded_app.models.types import CustomerType, ServiceGroup, VatTreatment
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
@@ -23,7 +24,7 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 YEARS_AHEAD = 2
 
 
-class CatalogueError(ValueError):
+class CatalogueError(DomainError, ValueError):
     """A change the catalogue cannot take; `field` names the form field it is about."""
 
     def __init__(self, message: str, field: str = "") -> None:

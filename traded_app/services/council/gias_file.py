@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from traded_app.domain.numbers import whole_number
 from traded_app.models.types import EstablishmentType, Phase
+from traded_app.services.platform.errors import DomainError
 
 REQUIRED_COLUMNS = (
     "URN",
@@ -55,7 +56,7 @@ SERVED_GROUPS = {
 }
 
 
-class GiasFileError(ValueError):
+class GiasFileError(DomainError, ValueError):
     """The file cannot be imported; `problems` are the messages for the service manager."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -37,6 +37,7 @@ from traded_app.models.types import (
 from traded_app.services.council.gias_file import MAX_BYTES, GiasFileError, read_file
 from traded_app.services.council.gias_plan import Existing, Plan, district_map, plan_for
 from traded_app.services.platform import audit
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
 
 SCHOOL = cast(Table, School.__table__)
@@ -98,7 +99,7 @@ def summary_of(record: GiasImport) -> dict[str, Any]:
     return json.loads(record.summary or "{}")  # type: ignore[no-any-return]
 
 
-class ImportStateError(ValueError):
+class ImportStateError(DomainError, ValueError):
     pass
 
 

@@ -12,14 +12,15 @@ from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CoreAllocation, Partnership, Quadrant, School, User
 from traded_app.models.types import BillingRoute, SchoolStatus
+from traded_app.services.platform import errors
 from traded_app.services.platform.paging import Page, paginate
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     """The record does not exist, or this user may not know that it does."""
 
 
-class AdminError(ValueError):
+class AdminError(errors.DomainError, ValueError):
     """A change to the council's records (a school, partnership or quadrant) refused; `field`
     names the form field the message belongs to."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CouncilSettings, Visit
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import academic_year_bounds, ensure_academic_year
 
 # Every setting the screen edits (demo_data and updated_at are the app's own).
@@ -45,7 +46,7 @@ EDITABLE = (
 )
 
 
-class SettingsError(ValueError):
+class SettingsError(DomainError, ValueError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field

@@ -30,6 +30,7 @@ from traded_app.services.platform.auth import (
     hash_password,
     normalise_email,
 )
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.paging import Page, paginate
 from traded_app.services.platform.settings import council_display
 
@@ -41,13 +42,13 @@ RESET_SALT = "traded-password-reset"
 UNUSABLE_PREFIX = "!unset:"
 
 
-class UserAdminError(ValueError):
+class UserAdminError(DomainError, ValueError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
 
 
-class TokenError(ValueError):
+class TokenError(DomainError, ValueError):
     """The link is wrong, expired or already used; the message says which, for its holder."""
 
 

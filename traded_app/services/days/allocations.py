@@ -28,6 +28,7 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import AllocationReason, Phase, Role, SchoolStatus
+from traded_app.services.platform.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ def _core_committed(year: AcademicYear, school_id: int | None = None) -> dict[in
     return {k: int(v) for k, v in db.session.execute(stmt).tuples()}
 
 
-class AllocationError(ValueError):
+class AllocationError(DomainError, ValueError):
     """An adjustment that cannot be made; the message is for the service manager."""
 
     def __init__(self, message: str, field: str = "") -> None:

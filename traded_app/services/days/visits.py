@@ -36,6 +36,7 @@ from traded_app.models import (
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
 from traded_app.services.days import ledger as days_ledger
+from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_start_year, council_settings, today
 
 MAX_PURPOSE_LENGTH = 500
@@ -44,7 +45,7 @@ CORE = "core"
 DEFAULT_NOTICE_DAYS = 10
 
 
-class VisitError(ValueError):
+class VisitError(DomainError, ValueError):
     """A visit change that cannot be made; the message is for the person making it."""
 
     def __init__(self, message: str, field: str = "") -> None:
@@ -52,7 +53,7 @@ class VisitError(ValueError):
         self.field = field
 
 
-class VisitNotFound(Exception):
+class VisitNotFound(NotFound):
     pass
 
 
@@ -410,6 +411,7 @@ def _flush() -> None:
     try:
         db.session.flush()
     except StaleDataError:
+        db.session.rollback()  # a failed flush leaves the session unusable until rolled back
         raise VisitError("Someone else changed this visit in the meantime: try again") from None
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from traded_app.extensions import db
 from traded_app.models import CouncilSettings, DocumentCounter, DocumentType
+from traded_app.services.platform.errors import DomainError
 
 
-class InvoicingError(ValueError):
+class InvoicingError(DomainError, ValueError):
     """A document that cannot be issued; the message is for the person asking."""
 
 

@@ -15,9 +15,10 @@ from sqlalchemy.orm import selectinload
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentSend, Order, School, User
 from traded_app.services.finance import balances
+from traded_app.services.platform.errors import NotFound
 
 
-class DocumentNotFound(LookupError):
+class DocumentNotFound(NotFound, LookupError):
     """No such document, or not one this user may see (both answer 404)."""
 
 
@@ -25,9 +26,9 @@ def document_visible_to(user: User, document_id: int) -> Document:
     """A school user sees only their school's documents; council users see all."""
     document = db.session.get(Document, document_id)
     if document is None:
-        raise DocumentNotFound(document_id)
+        raise DocumentNotFound(str(document_id))
     if user.is_school_user and document.school_id != user.school_id:
-        raise DocumentNotFound(document_id)
+        raise DocumentNotFound(str(document_id))
     return document
 
 

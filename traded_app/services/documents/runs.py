@@ -48,6 +48,7 @@ from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
 from traded_app.services.platform.after_commit import after_commit
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class App(Protocol):
     def app_context(self) -> AbstractContextManager[Any]: ...
 
 
-class InvoiceRunError(ValueError):
+class InvoiceRunError(DomainError, ValueError):
     """A run that cannot start; the message is for the person asking."""
 
 

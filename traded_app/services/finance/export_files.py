@@ -346,6 +346,12 @@ def csv_stream(engine: Engine, export_id: int) -> Iterator[bytes]:
         connection.close()
 
 
+def csv_download(export_id: int) -> Iterator[bytes]:
+    """`csv_stream` on the app's database, looked up now: the stream itself runs after the
+    request (and its app context) has ended."""
+    return csv_stream(db.engine, export_id)
+
+
 def write_csv(export: FinanceExport) -> Iterator[bytes]:
     return _csv_for(export.kind, export.id, export.reference, None)
 

@@ -20,12 +20,13 @@ from traded_app.extensions import db
 from traded_app.formatting import long_date
 from traded_app.models import Document, DocumentLine, DocumentType, User
 from traded_app.models.finance import DocumentExport, ExportKind, FinanceExport
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
 
 MAX_RANGE_DAYS = 366  # a whole financial year, leap day included
 
 
-class ExportError(ValueError):
+class ExportError(DomainError, ValueError):
     """An export that cannot be made; the message is for the finance officer, `field` names
     the form field it is about."""
 

@@ -26,13 +26,14 @@ from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentType, User
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.services.finance import balances
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
 
 MAX_REFERENCE_LENGTH = 80
 MAX_NOTE_LENGTH = 500
 
 
-class PaymentError(ValueError):
+class PaymentError(DomainError, ValueError):
     """A payment that cannot be recorded; the message is for the finance officer, and `field`
     names the form field it is about (or "" for the whole form)."""
 

@@ -28,6 +28,7 @@ from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.payments import lock_document
 from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.mail import Attachment, send_mail
 from traded_app.services.platform.settings import council_settings, today
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_DAYS = 14
 
 
-class ReminderError(ValueError):
+class ReminderError(DomainError, ValueError):
     """Nothing chosen, or nothing that can be reminded; the message is for finance."""
 
 

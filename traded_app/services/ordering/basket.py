@@ -18,6 +18,7 @@ from traded_app.extensions import db
 from traded_app.models import AcademicYear, Order, OrderEvent, OrderLine, OrderStatus, School, User
 from traded_app.models.base import utcnow
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings
 
 CHANGED_ELSEWHERE = (
@@ -25,7 +26,7 @@ CHANGED_ELSEWHERE = (
 )
 
 
-class OrderError(ValueError):
+class OrderError(DomainError, ValueError):
     """A change the order cannot take; the message is for the person making it."""
 
 
@@ -103,23 +104,64 @@ def set_days(
     if entry is None:
         raise OrderError("That service is not available to order")
     line = next((line for line in order.lines if line.service_id == service_id), None)
-    # Touching the order bumps its version, so a checkout made against the old basket is caught.
+    service = entry.service
+    if half_days != 0 and not service.min_half_days <= half_days <= service.max_half_days:
+        low = pricing.days_text(service.min_half_days)
+        high = pricing.days_text(service.max_half_days)
+        raise OrderError(f"{service.name} can be ordered for {low} to {high} days")
+    # Touching the order bumps its version, so a checkout made against the old basket is caught
+    # (a refused change leaves it as it was).
     order.updated_at = utcnow()
     if half_days == 0:
         if line is not None:
             order.lines.remove(line)
         db.session.flush()
         return
-    service = entry.service
-    if not service.min_half_days <= half_days <= service.max_half_days:
-        low = pricing.days_text(service.min_half_days)
-        high = pricing.days_text(service.max_half_days)
-        raise OrderError(f"{service.name} can be ordered for {low} to {high} days")
     if line is None:
         order.lines.append(OrderLine(service_id=service_id, half_days=half_days))
     else:
         line.half_days = half_days
     db.session.flush()
+
+
+def set_typed_days(
+    order: Order, offer: dict[int, CatalogueEntry], service_id: int, typed: str
+) -> str | None:
+    """Set one line from the days a person typed ('' takes the service out): None when it was
+    saved, else the message saying why not. A refused line changes nothing, and leaves the other
+    lines of the same form to be saved."""
+    text = (typed or "").strip()
+    try:
+        half_days = 0 if text == "" else pricing.parse_days(text, minimum=0)
+        set_days(order, service_id, half_days, offer)
+    except (pricing.DaysError, OrderError) as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """The draft after one line was set, with its offer and the problem, if any."""
+
+    order: Order
+    offer: dict[int, CatalogueEntry]
+    problem: str | None
+
+
+def set_draft_line(
+    school: School, user: User, year: AcademicYear, service_id: int, typed: str
+) -> DraftLine:
+    """`set_typed_days` on the school's draft, once more if a second tab changed the basket at the
+    same moment (the first attempt is rolled back)."""
+    for _attempt in (1, 2):
+        order = draft_for(school, user, year)
+        offer = offer_for(order)
+        try:
+            return DraftLine(order, offer, set_typed_days(order, offer, service_id, typed))
+        except IntegrityError:
+            db.session.rollback()
+    order = draft_for(school, user, year)
+    return DraftLine(order, offer_for(order), CHANGED_ELSEWHERE)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import Order, OrderLine, OrderStatus, School, User
+from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.paging import Page, paginate
 
 
-class OrderNotFound(LookupError):
+class OrderNotFound(NotFound, LookupError):
     """No such order, or one this user may not know exists."""
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from traded_app.models.audit import IMMUTABLE_AUDIT_TABLES
 from traded_app.models.invoices import IMMUTABLE_TABLES
 from traded_app.models.payments import IMMUTABLE_PAYMENT_TABLES, UNDELETABLE_TABLES
+from traded_app.services.platform.errors import DomainError
 
 
-class AppendOnlyError(RuntimeError):
+class AppendOnlyError(DomainError, RuntimeError):
     """Something tried to change or delete a row that is kept for good (a bug, not a user's
     mistake: no page offers it)."""
 

@@ -15,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 from traded_app.models import Document
+from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import app_config
 
 
-class MissingPdfError(RuntimeError):
+class MissingPdfError(DomainError, RuntimeError):
     """An issued document's PDF is not where it was stored, or is not the one issued."""
 
 
