@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Service, ServicePrice, ServiceVat
 from traded_app.models.types import CustomerType, ServiceGroup, VatTreatment
-from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
@@ -103,6 +103,14 @@ def validate(details: ServiceDetails, service: Service | None = None) -> None:
     missing = [c for c in CustomerType if c not in details.vat]
     if missing:
         raise CatalogueError(f"Choose the VAT treatment for {missing[0].label.lower()}s", "vat")
+
+
+def service_by_id(service_id: int) -> Service:
+    """The service with this id, retired or not; NotFound if there is none."""
+    service = db.session.get(Service, service_id)
+    if service is None:
+        raise NotFound(f"No service {service_id}")
+    return service
 
 
 def create_service(details: ServiceDetails) -> Service:

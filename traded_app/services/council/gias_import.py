@@ -37,7 +37,7 @@ from traded_app.models.types import (
 from traded_app.services.council.gias_file import MAX_BYTES, GiasFileError, read_file
 from traded_app.services.council.gias_plan import Existing, Plan, district_map, plan_for
 from traded_app.services.platform import audit
-from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import today
 
 SCHOOL = cast(Table, School.__table__)
@@ -345,6 +345,14 @@ def _apply_changes(
         db.session.execute(
             update(SCHOOL).where(SCHOOL.c.id == bindparam("b_id")).values(**values), params_list
         )
+
+
+def import_by_id(import_id: int) -> GiasImport:
+    """The GIAS import with this id, whatever its state; NotFound if there is none."""
+    record = db.session.get(GiasImport, import_id)
+    if record is None:
+        raise NotFound(f"No GIAS import {import_id}")
+    return record
 
 
 def recent_imports(limit: int = 10) -> list[GiasImport]:

@@ -11,6 +11,7 @@ from traded_app.extensions import db
 from traded_app.models import Partnership, Quadrant, School
 from traded_app.models.types import SchoolStatus
 from traded_app.services.council.schools import AdminError
+from traded_app.services.platform.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,14 @@ def save_partnership(
         if partnership.active != active:
             partnership.active = active
     db.session.flush()
+    return partnership
+
+
+def partnership_by_id(partnership_id: int) -> Partnership:
+    """The partnership with this id, active or not; NotFound if there is none."""
+    partnership = db.session.get(Partnership, partnership_id)
+    if partnership is None:
+        raise NotFound(f"No partnership {partnership_id}")
     return partnership
 
 

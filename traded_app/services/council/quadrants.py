@@ -12,6 +12,7 @@ from traded_app.extensions import db
 from traded_app.models import AcademicYear, Quadrant, QuadrantCapacity, QuadrantDistrict
 from traded_app.services.council.schools import AdminError
 from traded_app.services.ordering.workflow import capacity_position
+from traded_app.services.platform.errors import NotFound
 
 
 def quadrants() -> list[Quadrant]:
@@ -47,6 +48,14 @@ def quadrant_rows(years: list[AcademicYear]) -> list[QuadrantRow]:
             )
         )
     return rows
+
+
+def quadrant_by_id(quadrant_id: int) -> Quadrant:
+    """The quadrant with this id; NotFound if there is none."""
+    quadrant = db.session.get(Quadrant, quadrant_id)
+    if quadrant is None:
+        raise NotFound(f"No quadrant {quadrant_id}")
+    return quadrant
 
 
 def capacity_cells(quadrant: Quadrant, years: list[AcademicYear]) -> list[CapacityCell]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CouncilSettings, Visit
-from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_year_bounds, ensure_academic_year
 
 # Every setting the screen edits (demo_data and updated_at are the app's own).
@@ -75,6 +75,16 @@ def academic_years() -> list[AcademicYear]:
     return list(
         db.session.execute(select(AcademicYear).order_by(AcademicYear.start_year)).scalars()
     )
+
+
+def academic_year_by_start(start_year: int) -> AcademicYear:
+    """The academic year starting in `start_year` (2026 for 2026/27); NotFound if not set up."""
+    year = db.session.execute(
+        select(AcademicYear).where(AcademicYear.start_year == start_year)
+    ).scalar_one_or_none()
+    if year is None:
+        raise NotFound(f"No academic year {start_year}")
+    return year
 
 
 def add_next_year() -> AcademicYear:

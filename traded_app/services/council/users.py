@@ -30,7 +30,7 @@ from traded_app.services.platform.auth import (
     hash_password,
     normalise_email,
 )
-from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.paging import Page, paginate
 from traded_app.services.platform.settings import council_display
 
@@ -50,6 +50,14 @@ class UserAdminError(DomainError, ValueError):
 
 class TokenError(DomainError, ValueError):
     """The link is wrong, expired or already used; the message says which, for its holder."""
+
+
+def user_by_id(user_id: int) -> User:
+    """The account with this id, active or not; NotFound if there is none."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}")
+    return user
 
 
 def has_password(user: User) -> bool:

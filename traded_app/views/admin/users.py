@@ -1,0 +1,135 @@
+"""People's accounts: inviting, editing, deactivating and reactivating them."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from traded_app.access import roles_required
+from traded_app.domain.types import Role
+from traded_app.forms.admin import UserForm
+from traded_app.forms.auth import EmptyForm
+from traded_app.services.council import users as users_admin
+from traded_app.services.platform import audit
+from traded_app.views.admin.common import ADMIN, bp, field_error, fragment_or_page, page_arg
+
+
+@bp.route("/users")
+@roles_required(ADMIN)
+def users() -> str:
+    query = request.args.get("q", "")[:100]
+    role_arg = request.args.get("role", "")
+    role = Role(role_arg) if role_arg in {r.value for r in Role} else None
+    show = request.args.get("show", "active")
+    if show not in ("active", "deactivated", "all"):
+        show = "active"
+    result = users_admin.search_users(query, role, show, page_arg())
+    return fragment_or_page(
+        "admin/_user_results.html",
+        "admin/users.html",
+        query=query,
+        role=role,
+        show=show,
+        roles=list(Role),
+        result=result,
+        status_label=users_admin.status_label,
+    )
+
+
+def _user_details(form: UserForm) -> users_admin.UserDetails:
+    role = Role(form.role.data)
+    return users_admin.UserDetails(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        role=role,
+        school_urn=int(form.school_urn.data)
+        if role.is_school_role and form.school_urn.data
+        else None,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def invite_user() -> str | BaseResponse:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = users_admin.invite(_user_details(form), current_user)
+        except users_admin.UserAdminError as error:
+            field_error(form, error.field, str(error))
+        else:
+            flash(f"Invitation sent to {user.email}. The link works for 7 days.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_user(user_id: int) -> str | BaseResponse:
+    user = users_admin.user_by_id(user_id)
+    if request.method == "POST":
+        form = UserForm()
+    else:
+        form = UserForm(
+            data={
+                "name": user.name,
+                "email": user.email,
+                "role": user.role.value,
+                "school_urn": str(user.school.urn) if user.school else "",
+            }
+        )
+    if form.validate_on_submit():
+        try:
+            users_admin.update_user(user, _user_details(form), current_user)
+        except users_admin.UserAdminError as error:
+            field_error(form, error.field, str(error))
+        else:
+            flash(f"{user.name} saved.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        status=users_admin.status_label(user),
+        has_password=users_admin.has_password(user),
+        history=audit.history_of("user_account", user.id),
+    )
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@roles_required(ADMIN)
+def deactivate_user(user_id: int) -> BaseResponse:
+    user = users_admin.user_by_id(user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            users_admin.deactivate(user, current_user)
+        except users_admin.UserAdminError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"{user.name} is deactivated and has been signed out.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@roles_required(ADMIN)
+def reactivate_user(user_id: int) -> BaseResponse:
+    user = users_admin.user_by_id(user_id)
+    if EmptyForm().validate_on_submit():
+        users_admin.reactivate(user)
+        flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
+@roles_required(ADMIN)
+def resend_invite(user_id: int) -> BaseResponse:
+    user = users_admin.user_by_id(user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            users_admin.send_invitation(user, current_user)
+        except users_admin.UserAdminError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"A new invitation was sent to {user.email}.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
