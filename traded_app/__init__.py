@@ -133,9 +133,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
-    from traded_app.views import invoices
+    from traded_app.views import documents
 
-    app.register_blueprint(invoices.bp)
+    app.register_blueprint(documents.bp)
     from traded_app.views import finance
 
     finance.init_app(app)

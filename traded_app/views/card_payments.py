@@ -302,7 +302,7 @@ def refund(document_id: int) -> str | Response:
                 f"{row.invoice.number} (Stripe refund {row.stripe_refund_id}, {row.status}).",
                 "success",
             )
-            return redirect(url_for("invoices.document_detail", document_id=credit_note.id))
+            return redirect(url_for("documents.document_detail", document_id=credit_note.id))
     return render_template(
         "card_payments/refund.html", credit_note=credit_note, plan=plan, problem=problem, form=form
     )

@@ -122,7 +122,7 @@ def record_payment(document_id: int) -> str | Response:
                 + (f"{pounds(left)} is left to pay." if left else "It is now paid in full."),
                 "success",
             )
-            return redirect(url_for("invoices.document_detail", document_id=document.id))
+            return redirect(url_for("documents.document_detail", document_id=document.id))
     return render_template(
         "finance/payment.html", document=document, figures=figures, form=form, problem=problem
     )
@@ -149,7 +149,7 @@ def reverse_payment(payment_id: int) -> str | Response:
                 f"what {payment.document.number} has been paid.",
                 "success",
             )
-            return redirect(url_for("invoices.document_detail", document_id=payment.document_id))
+            return redirect(url_for("documents.document_detail", document_id=payment.document_id))
     return render_template("finance/reverse.html", payment=payment, already=already, form=form)
 
 

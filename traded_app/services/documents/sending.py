@@ -128,7 +128,7 @@ def message_for(document: Document) -> tuple[str, str]:
         lines.append(f"This credit note reduces what is owed on {original}.")
         if document.reason:
             lines.append(f"Reason: {document.reason}")
-    link = absolute_url("invoices.school_documents")
+    link = absolute_url("documents.school_documents")
     if link:
         lines += ["", f"See your school's invoices: {link}"]
     if document.seller_email:

@@ -126,7 +126,7 @@ def reminders_of(document: Document) -> list[Reminder]:
 def message_for(reminder: Reminder) -> tuple[str, str]:
     """The reminder's subject and plain-text body."""
     document = reminder.document
-    link = absolute_url("invoices.document_detail", document_id=document.id)
+    link = absolute_url("documents.document_detail", document_id=document.id)
     subject = f"Reminder: invoice {document.number} is overdue"
     body = (
         f"Dear {document.buyer_contact_name or document.buyer_name},\n\n"

@@ -24,7 +24,7 @@ from traded_app.web import is_htmx
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("invoices", __name__)
+bp = Blueprint("documents", __name__)
 
 FINANCE = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 
@@ -122,7 +122,7 @@ def send_again(document_id: int) -> Response:
         flash(f"{document.number} has been sent to {send.recipient}.", "success")
     else:
         flash(f"{document.number} was not sent. {sentence(send.error)}", "info")
-    return redirect(url_for("invoices.document_detail", document_id=document.id))
+    return redirect(url_for("documents.document_detail", document_id=document.id))
 
 
 # --- Finance: documents and invoice runs ------------------------------------------------------
@@ -155,10 +155,10 @@ def start_run() -> Response:
         run = invoice_runs.start(current_user, source="web")
     except (invoice_runs.InvoiceRunError, invoicing.InvoicingError) as error:
         flash(sentence(str(error)), "info")
-        return redirect(url_for("invoices.council_invoices"))
+        return redirect(url_for("documents.council_invoices"))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     invoice_runs.start_after_commit(run, app)  # the run's thread works in this app's context
-    return redirect(url_for("invoices.run_progress", run_id=run.id))
+    return redirect(url_for("documents.run_progress", run_id=run.id))
 
 
 @bp.route("/council/invoice-runs/<int:run_id>")
