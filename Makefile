@@ -14,10 +14,10 @@ FLASK := $(BIN)/flask --app wsgi
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: setup db seed ## Set up everything, load demo data and serve on http://127.0.0.1:$(PORT)
+run: setup db seed ## Set up everything, load demo data, serve on http://127.0.0.1:$(PORT) with one queue worker
 	@$(FLASK) demo-accounts
-	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops)"
-	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) with one queue worker (Ctrl+C stops both)"
+	@$(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check traded_app tests bench
@@ -76,8 +76,8 @@ db: setup ## Bring the database schema up to date (Alembic migrations)
 seed: db ## Load the demo data (idempotent; refused in production)
 	@$(FLASK) seed-demo
 
-serve: setup db ## Serve under gunicorn as production does (set SECRET_KEY and APP_ENV=production)
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+serve: setup db ## Serve as production does: gunicorn and queue workers (set SECRET_KEY and APP_ENV=production)
+	$(BIN)/honcho start -f Procfile.production -p $(PORT)
 
 lint: setup ## Lint and check formatting with ruff
 	$(BIN)/ruff check traded_app tests bench

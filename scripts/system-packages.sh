@@ -2,7 +2,8 @@
 # Makes sure the Debian packages the app needs are present.
 # As root it installs what is missing; otherwise it names the one command to run and stops.
 #   scripts/system-packages.sh run    packages to serve the app and render invoices
-#   scripts/system-packages.sh test   the same, plus Chromium for the browser tests
+#   scripts/system-packages.sh test   the same, plus Chromium for the browser tests and Redis for
+#                                     the queue and rate-limit tests on Redis
 set -euo pipefail
 
 mode=${1:-run}
@@ -11,7 +12,7 @@ mode=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 python3-venv)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [ "$mode" = "test" ]; then
-  packages+=(chromium)
+  packages+=(chromium redis-server)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

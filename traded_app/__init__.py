@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from traded_app.config import PROJECT_ROOT, ConfigError, load_settings
+from traded_app.services.platform import jobs
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -107,6 +108,7 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    jobs.configure(app.config)
 
     from traded_app.services.platform import auth as auth_service
 

@@ -94,6 +94,9 @@ class Settings:
     mail_outbox_dir: Path
     ratelimit_storage_uri: str
     trusted_proxies: int
+    redis_url: str = ""
+    queue_file: Path = PROJECT_ROOT / "instance" / "queue.db"
+    queue_immediate: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +132,9 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": True,
             "TRUSTED_PROXIES": self.trusted_proxies,
+            "REDIS_URL": self.redis_url,
+            "QUEUE_FILE": str(self.queue_file),
+            "QUEUE_IMMEDIATE": self.queue_immediate,
             "TESTING": self.app_env == "test",
         }
         config.update(self.extra)
@@ -153,6 +159,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not outbox.is_absolute():
         outbox = PROJECT_ROOT / outbox
 
+    redis_url = env.get("REDIS_URL", "").strip()
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}."
+        )
+    queue_file = Path(env.get("QUEUE_FILE", "").strip() or "instance/queue.db")
+    if not queue_file.is_absolute():
+        queue_file = PROJECT_ROOT / queue_file
+
     settings = Settings(
         app_env=app_env,
         secret_key=secret_key,
@@ -168,8 +183,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_use_tls=_bool(env.get("MAIL_USE_TLS"), default=True),
         mail_sender=env.get("MAIL_SENDER", "").strip() or "traded-services@example.org",
         mail_outbox_dir=outbox,
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        # With Redis, sign-in limits are shared by every worker and host; without, per process.
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "").strip()
+        or redis_url
+        or "memory://",
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+        redis_url=redis_url,
+        queue_file=queue_file,
+        # Tests run each job at once, in its own unit of work; elsewhere a worker runs them.
+        queue_immediate=_bool(env.get("QUEUE_IMMEDIATE"), default=app_env == "test"),
         extra=_stripe_settings(env),
     )
     if settings.is_production:

@@ -29,6 +29,7 @@ from traded_app.models.invoices import (
     DocumentType,
     DocumentVatBand,
 )
+from traded_app.models.jobs import EmailStatus, OutgoingEmail, ScheduledRun
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
@@ -61,6 +62,7 @@ __all__ = [
     "DocumentSend",
     "DocumentType",
     "DocumentVatBand",
+    "EmailStatus",
     "ExportKind",
     "FinanceExport",
     "GiasImport",
@@ -72,6 +74,7 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OrderStatus",
+    "OutgoingEmail",
     "Partnership",
     "Payment",
     "PaymentKind",
@@ -81,6 +84,7 @@ __all__ = [
     "Reminder",
     "ReviewKind",
     "ReviewStatus",
+    "ScheduledRun",
     "School",
     "Service",
     "ServicePrice",

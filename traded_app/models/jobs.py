@@ -1,0 +1,67 @@
+"""What the job queue leaves in the database: e-mails on their way out, and scheduled runs.
+
+`OutgoingEmail` is written in the same transaction as the change it is about (the transactional
+outbox): a rolled-back order never e-mails anybody, and a committed one always has its e-mail,
+which a queue job sends, retries with backoff, and marks sent or, after its last try, failed,
+for finance or the service manager to send again.
+
+`ScheduledRun` records each run of a schedule (reminders, backups, PDF checks) for one period;
+its unique key makes a schedule run once a period however many workers fire it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.types import enum_column
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutgoingEmail(Base):
+    __tablename__ = "outgoing_email"
+    __table_args__ = (Index("ix_outgoing_email_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the e-mail is about, for the failed list ("Invoice INV-2026-0001", "Order 12 approved").
+    purpose: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[str] = mapped_column(Text)  # comma-separated addresses
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # The attached PDF, read from the document store when the e-mail is sent.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    status: Mapped[EmailStatus] = mapped_column(
+        enum_column(EmailStatus, "email_status"), default=EmailStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [a.strip() for a in self.recipients.split(",") if a.strip()]
+
+
+class ScheduledRun(Base):
+    __tablename__ = "scheduled_run"
+    __table_args__ = (UniqueConstraint("schedule", "period", name="uq_scheduled_run_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))  # e.g. 2026-11-30 for a daily schedule
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running, ok, failed
+    detail: Mapped[str] = mapped_column(Text, default="")
