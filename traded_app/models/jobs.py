@@ -35,6 +35,10 @@ class OutgoingEmail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the e-mail is about, for the failed list ("Invoice INV-2026-0001", "Order 12 approved").
     purpose: Mapped[str] = mapped_column(String(200))
+    # Who is told how it went: a kind registered with the outbox and the id of its own record
+    # (a document's send log, a reminder), or "" for e-mails nobody records.
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    ref_id: Mapped[int | None] = mapped_column(Integer)
     recipients: Mapped[str] = mapped_column(Text)  # comma-separated addresses
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -26,6 +26,8 @@ def upgrade():
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("purpose", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("ref_id", sa.Integer(), nullable=True),
         sa.Column("recipients", sa.Text(), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),

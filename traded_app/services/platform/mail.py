@@ -59,22 +59,30 @@ def send_mail(
     to: list[str], subject: str, body: str, attachments: Sequence[Attachment] = ()
 ) -> bool:
     """Send a plain-text e-mail, with any attachments; True when it was sent (or written to the
-    outbox)."""
+    outbox). Never raises: a failure is logged and answered False."""
     recipients = [address for address in to if address]
     if not recipients:
         return False
-    config = current_app.config
     try:
-        message = build_message(recipients, subject, body, config["MAIL_SENDER"], attachments)
-        if config["MAIL_SERVER"]:
-            _send_smtp(message)
-        else:
-            _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
+        deliver(recipients, subject, body, attachments)
     except (OSError, smtplib.SMTPException, ValueError, TypeError):
-        # ValueError/TypeError: an address or attachment the e-mail library cannot encode.
         log.exception("Could not send e-mail %r to %s", subject, recipients)
         return False
     return True
+
+
+def deliver(
+    to: Sequence[str], subject: str, body: str, attachments: Sequence[Attachment] = ()
+) -> None:
+    """Send now, or raise: OSError or SMTPException when the server fails, ValueError or
+    TypeError for an address or attachment the e-mail library cannot encode (the queue's
+    e-mail job retries and records these)."""
+    config = current_app.config
+    message = build_message(list(to), subject, body, config["MAIL_SENDER"], attachments)
+    if config["MAIL_SERVER"]:
+        _send_smtp(message)
+    else:
+        _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
 
 
 def _send_smtp(message: EmailMessage) -> None:
