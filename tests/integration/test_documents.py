@@ -21,7 +21,7 @@ from sqlalchemy import select
 from tests.conftest import text_of
 from tests.factories import charged_order, confirmed_order, invoice_in_runs, submitted_order
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentSend, DocumentType
+from traded_app.models import Document, DocumentSend, DocumentType, EmailStatus, OutgoingEmail
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import sending as document_sending
@@ -375,7 +375,7 @@ def test_finance_sends_again_and_every_send_is_logged(
     assert response.status_code == 302
     assert response.location == f"/documents/{recharge.id}"
     page = finance.get(response.location).soup
-    assert "has been sent to new-office@riverside.example" in text_of(
+    assert "is being sent to new-office@riverside.example" in text_of(
         page, ".govuk-notification-banner"
     )
     first, again = sends(recharge)
@@ -407,6 +407,12 @@ def test_a_mail_server_fault_is_logged_not_raised(
     last = sends(recharge)[-1]
     assert not last.succeeded and last.error == document_sending.NOT_ACCEPTED
     assert "Could not send e-mail" in caplog.text
+    # Still on the queue, to be tried again after its backoff.
+    email = db.session.execute(
+        select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(1)
+    ).scalar_one()
+    assert (email.status, email.attempts) == (EmailStatus.QUEUED, 1)
+    db.session.commit()
 
 
 def test_a_document_whose_pdf_is_missing_is_not_sent(

@@ -29,7 +29,7 @@ class EmailStatus(StrEnum):
 
 class OutgoingEmail(Base):
     __tablename__ = "outgoing_email"
-    __table_args__ = (Index("ix_outgoing_email_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_outgoing_email_status_queued", "status", "queued_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -45,9 +45,12 @@ class OutgoingEmail(Base):
     # The attached PDF, read from the document store when the e-mail is sent.
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[EmailStatus] = mapped_column(
         enum_column(EmailStatus, "email_status"), default=EmailStatus.QUEUED
     )
+    # When it was last put on the queue (created, sent again, or found lost and put back).
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -117,11 +117,15 @@ def send_again(document_id: int) -> Response:
     document = _visible_document(document_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    send = document_sending.send_again(document, current_user)
-    if send.succeeded:
-        flash(f"{document.number} has been sent to {send.recipient}.", "success")
+    email = document_sending.send_again(document, current_user)
+    if email is None:
+        flash(f"{document.number} was not sent. {sentence(document_sending.NO_CONTACT)}", "info")
     else:
-        flash(f"{document.number} was not sent. {sentence(send.error)}", "info")
+        flash(
+            f"{document.number} is being sent to {email.recipients}. "
+            "Each try is listed under E-mails below.",
+            "success",
+        )
     return redirect(url_for("documents.document_detail", document_id=document.id))
 
 

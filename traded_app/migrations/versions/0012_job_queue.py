@@ -34,17 +34,21 @@ def upgrade():
         sa.Column("document_id", sa.Integer(), sa.ForeignKey("document.id"), nullable=True),
         sa.Column("school_id", sa.Integer(), sa.ForeignKey("school.id"), nullable=True),
         sa.Column(
+            "requested_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True
+        ),
+        sa.Column(
             "status",
             sa.Enum("queued", "sent", "failed", name="email_status", native_enum=False,
                     create_constraint=True, length=32),
             nullable=False,
         ),
+        sa.Column("queued_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("failed_at", UTCDateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_outgoing_email_status_created", "outgoing_email", ["status", "created_at"])
+    op.create_index("ix_outgoing_email_status_queued", "outgoing_email", ["status", "queued_at"])
     op.create_index("ix_outgoing_email_document_id", "outgoing_email", ["document_id"])
     op.create_index("ix_outgoing_email_school_id", "outgoing_email", ["school_id"])
     op.create_table(
@@ -64,5 +68,5 @@ def downgrade():
     op.drop_table("scheduled_run")
     op.drop_index("ix_outgoing_email_school_id", table_name="outgoing_email")
     op.drop_index("ix_outgoing_email_document_id", table_name="outgoing_email")
-    op.drop_index("ix_outgoing_email_status_created", table_name="outgoing_email")
+    op.drop_index("ix_outgoing_email_status_queued", table_name="outgoing_email")
     op.drop_table("outgoing_email")

@@ -1,11 +1,11 @@
 """E-mailing issued documents to the school's billing contact, with the PDF attached, and the log
 of every send.
 
-The first send happens when a document is issued, once the issuing transaction has committed
-(platform.after_commit, as for every e-mail): a document that was rolled back is never sent,
-and a send that fails never undoes the document. The queue carries only the document's id; the PDF is read from the store at send time, checked
-against the SHA-256 recorded when it was issued. Each attempt, sent or not, is a DocumentSend row
-(written in a transaction of its own after the commit). Finance can send again at any time.
+The first e-mail is queued in the issuing transaction (platform.outbox, as every e-mail is) and
+sent by the job queue once that commits: a document that was rolled back is never sent, and a
+send that fails never undoes the document. The PDF is read from the store at send time, checked
+against the SHA-256 recorded when it was issued. Each try, sent or not, is a DocumentSend row;
+the queue retries with backoff, and finance can send again at any time.
 
 The e-mail goes to the school's billing contact as the school's record has it now (so a
 corrected address is used when finance sends again); the document itself keeps the contact it
@@ -17,75 +17,79 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentSend, DocumentType, User
-from traded_app.services.platform.after_commit import after_commit
-from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.models.jobs import OutgoingEmail
+from traded_app.services.platform import outbox
+from traded_app.services.platform.after_commit import is_suppressed
 from traded_app.services.platform.links import absolute_url
-from traded_app.services.platform.mail import Attachment, send_mail
 
 log = logging.getLogger(__name__)
 
 NO_CONTACT = "The school has no billing contact e-mail address"
-PDF_UNAVAILABLE = "The stored PDF is missing or is not the one issued, so nothing was sent"
-NOT_ACCEPTED = "The e-mail could not be sent: the mail server could not be reached or refused it"
+PDF_UNAVAILABLE = outbox.PDF_UNAVAILABLE
+NOT_ACCEPTED = outbox.NOT_ACCEPTED
+SEND_KIND = "document"
 
 
 def send_after_commit(document: Document) -> None:
-    """Queue the document's first e-mail for when this transaction commits."""
-    after_commit(db.session, send_first, document.id)
+    """Queue the document's first e-mail in the issuing transaction (sent once it commits)."""
+    queue(document, sent_by=None)
 
 
-def send_first(document_id: int) -> None:
-    """The first e-mail of a committed document, logged in a transaction of its own."""
-    try:
-        with Session(bind=db.engine) as own:
-            document = own.get(Document, document_id)
-            if document is not None:
-                own.add(deliver(document, sent_by=None))
-            own.commit()
-    except Exception:
-        # The document is committed; a fault here must not turn that into an error. What was
-        # not logged shows as never sent, for finance to send again.
-        log.exception("Could not send or log the e-mail of document %s", document_id)
+def send_again(document: Document, user: User) -> OutgoingEmail | None:
+    """Finance sends the document again. The e-mail is queued (None when the school has no
+    billing contact, which is logged as not sent); each try is logged as it happens."""
+    return queue(document, sent_by=user)
 
 
-def send_again(document: Document, user: User) -> DocumentSend:
-    """Finance sends the document again, now; the attempt is logged whatever happens."""
-    send = deliver(document, sent_by=user)
-    db.session.add(send)
-    db.session.flush()
-    return send
-
-
-def deliver(document: Document, sent_by: User | None) -> DocumentSend:
-    """E-mail the document with its stored PDF to the school's billing contact; the log row
-    (not yet added to any session) says whether it went. Never raises for a mail fault."""
+def queue(document: Document, sent_by: User | None) -> OutgoingEmail | None:
+    """Queue the document with its stored PDF for the school's billing contact."""
+    if is_suppressed(db.session):
+        return None  # demo data and benchmarks e-mail nobody and log nothing
     recipient = (document.school.billing_contact_email or "").strip()
-    send = DocumentSend(
-        document_id=document.id,
-        sent_by_id=sent_by.id if sent_by else None,
-        recipient=recipient,
-        succeeded=False,
-    )
     if not recipient:
-        send.error = NO_CONTACT
-        return send
-    try:
-        content = read_pdf(document)
-    except MissingPdfError:
-        log.error("Not sending %s: its stored PDF is missing or altered", document.number)
-        send.error = PDF_UNAVAILABLE
-        return send
+        db.session.add(
+            DocumentSend(
+                document_id=document.id,
+                sent_by_id=sent_by.id if sent_by else None,
+                recipient="",
+                succeeded=False,
+                error=NO_CONTACT,
+            )
+        )
+        db.session.flush()
+        return None
     subject, body = message_for(document)
-    attachment = Attachment(f"{document.number}.pdf", content, "application/pdf")
-    send.succeeded = send_mail([recipient], subject, body, [attachment])
-    if not send.succeeded:
-        send.error = NOT_ACCEPTED
-    return send
+    return outbox.queue_email(
+        [recipient],
+        subject,
+        body,
+        purpose=f"{document.document_type.label} {document.number}",
+        document=document,
+        school_id=document.school_id,
+        kind=SEND_KIND,
+        ref_id=document.id,
+        requested_by_id=sent_by.id if sent_by else None,
+    )
+
+
+@outbox.records_results(SEND_KIND)
+def _log_try(email: OutgoingEmail, outcome: outbox.Outcome, error: str) -> None:
+    """Each try, sent or not, is a DocumentSend row; giving up adds nothing to the log."""
+    if outcome is outbox.Outcome.FAILED or email.ref_id is None:
+        return
+    db.session.add(
+        DocumentSend(
+            document_id=email.ref_id,
+            sent_by_id=email.requested_by_id,
+            recipient=email.recipients,
+            succeeded=outcome is outbox.Outcome.SENT,
+            error=error,
+        )
+    )
 
 
 PHRASES = {

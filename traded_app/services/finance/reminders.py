@@ -2,10 +2,11 @@
 
 Sending is decided in the request's transaction: each chosen invoice's row is locked, it must
 still be overdue with something left to pay, and no reminder may have gone (or be going) within
-`reminder_interval_days`; a Reminder row is then inserted with its result unknown. Once the
-transaction commits, the e-mails go (with the invoice's PDF attached) and each row is given its
-result in a transaction of its own. So two finance officers pressing the button together send
-one reminder, a rolled-back request sends nothing, and a mail fault never undoes anything.
+`reminder_interval_days`; a Reminder row is then inserted with its result unknown, and its
+e-mail (with the invoice's PDF attached) is queued in the same transaction (platform.outbox).
+Once the transaction commits the job queue sends it, retrying with backoff, and gives the row
+its result. So two finance officers pressing the button together send one reminder, a
+rolled-back request sends nothing, and a mail fault never undoes anything.
 """
 
 from __future__ import annotations
@@ -16,26 +17,25 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON, long_date, pounds
 from traded_app.models import Document, DocumentType, User
 from traded_app.models.base import utcnow
 from traded_app.models.finance import Reminder
+from traded_app.models.jobs import OutgoingEmail
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.finance.payments import lock_document
-from traded_app.services.platform.after_commit import after_commit
-from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.services.platform import outbox
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.links import absolute_url
-from traded_app.services.platform.mail import Attachment, send_mail
 from traded_app.services.platform.settings import council_settings, today
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_DAYS = 14
+REMINDER_KIND = "reminder"
 
 
 class ReminderError(DomainError, ValueError):
@@ -110,8 +110,19 @@ def send_reminders(document_ids: Iterable[int], user: User, on: date | None = No
         db.session.add(reminder)
         queued.append(reminder)
     db.session.flush()
-    if queued:
-        after_commit(db.session, send_queued, [r.id for r in queued])
+    for reminder in queued:
+        subject, body = message_for(reminder)
+        outbox.queue_email(
+            [reminder.recipient],
+            subject,
+            body,
+            purpose=f"Reminder for {reminder.document.number}",
+            document=reminder.document,
+            school_id=reminder.document.school_id,
+            kind=REMINDER_KIND,
+            ref_id=reminder.id,
+            requested_by_id=reminder.sent_by_id,
+        )
     return Outcome(queued, skipped)
 
 
@@ -153,29 +164,15 @@ def message_for(reminder: Reminder) -> tuple[str, str]:
     return subject, body
 
 
-def deliver(reminder: Reminder) -> None:
-    """Send the reminder now and record whether it went (never raises for a mail fault)."""
-    subject, body = message_for(reminder)
-    attachments = []
-    try:
-        pdf = read_pdf(reminder.document)
-        attachments.append(Attachment(f"{reminder.document.number}.pdf", pdf))
-    except MissingPdfError:
-        log.error("Reminder for %s sent without its PDF", reminder.document.number)
-    reminder.succeeded = send_mail([reminder.recipient], subject, body, attachments)
-    reminder.error = (
-        "" if reminder.succeeded else "The mail server could not be reached or refused it"
-    )
-
-
-def send_queued(reminder_ids: list[int]) -> None:
-    """Send committed reminders and record each one's result, in a transaction of its own."""
-    try:
-        with Session(bind=db.engine) as own:
-            for reminder_id in reminder_ids:
-                reminder = own.get(Reminder, reminder_id)
-                if reminder is not None:
-                    deliver(reminder)
-            own.commit()
-    except Exception:
-        log.exception("Could not send or log reminders %s", reminder_ids)
+@outbox.records_results(REMINDER_KIND, attachment_required=False)
+def _record(email: OutgoingEmail, outcome: outbox.Outcome, error: str) -> None:
+    """A reminder is sending until it is sent, or the queue gives up on it."""
+    reminder = db.session.get(Reminder, email.ref_id) if email.ref_id is not None else None
+    if reminder is None:
+        return
+    if outcome is outbox.Outcome.SENT:
+        reminder.succeeded, reminder.error = True, ""
+    elif outcome is outbox.Outcome.FAILED:
+        reminder.succeeded, reminder.error = False, error
+    else:
+        reminder.error = f"Not sent yet, trying again: {error}"

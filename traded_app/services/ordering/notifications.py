@@ -1,9 +1,9 @@
 """E-mails about orders: who is told what, sent only once the change is committed.
 
-Services queue messages on the database session (platform.after_commit); they go out through
-the mail service after the transaction commits and are dropped if it rolls back. So a mail is
-never sent about a change that did not happen, and a mail that fails (the mail service logs it)
-never undoes the order. Inside `after_commit.suppressed` (loading demo data) nothing is queued.
+Services queue messages in their transaction (platform.outbox); the job queue sends them after
+the transaction commits, and a rolled-back change leaves none. So a mail is never sent about a
+change that did not happen, and a mail that fails (retried, then listed for finance) never undoes
+the order. Inside `after_commit.suppressed` (loading demo data) nothing is queued.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from traded_app.extensions import db
 from traded_app.formatting import days, pounds
 from traded_app.models import Order, OrderEvent, User
 from traded_app.models.types import Role
-from traded_app.services.platform.after_commit import after_commit
+from traded_app.services.platform import outbox
 from traded_app.services.platform.links import absolute_url
-from traded_app.services.platform.mail import send_mail
 from traded_app.services.platform.settings import council_settings
 
 
@@ -30,10 +29,10 @@ class Mail:
     body: str
 
 
-def queue(mail: Mail) -> None:
-    """Send `mail` once this transaction commits (never if it rolls back)."""
-    if mail.to:
-        after_commit(db.session, send_mail, list(mail.to), mail.subject, mail.body)
+def queue(mail: Mail, school_id: int | None = None) -> None:
+    """Queue `mail` in this transaction: the queue sends it once the transaction commits
+    (never if it rolls back), retrying until the mail server takes it."""
+    outbox.queue_email(mail.to, mail.subject, mail.body, purpose=mail.subject, school_id=school_id)
 
 
 def _school_staff(order: Order, role: Role) -> list[str]:

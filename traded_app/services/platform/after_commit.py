@@ -69,6 +69,11 @@ def suppressed(session: AnySession) -> Iterator[None]:
             session.info.pop(SUPPRESS_KEY, None)
 
 
+def is_suppressed(session: AnySession) -> bool:
+    """Inside `suppressed`: work that would be queued should not even be recorded."""
+    return bool(session.info.get(SUPPRESS_KEY))
+
+
 def queued(session: AnySession) -> list[Work]:
     """What is waiting for this session's commit (for tests and checks)."""
     return list(session.info.get(QUEUE_KEY, []))

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
@@ -28,23 +30,45 @@ from traded_app.models.base import utcnow
 from traded_app.models.invoices import Document
 from traded_app.models.jobs import EmailStatus, OutgoingEmail
 from traded_app.services.platform import jobs, mail
-from traded_app.services.platform.after_commit import after_commit
-from traded_app.services.platform.document_store import read_pdf
+from traded_app.services.platform.after_commit import after_commit, is_suppressed
+from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 
 log = logging.getLogger(__name__)
 
 RETRIES = 5
 RETRY_DELAY_SECONDS = 30
+NOT_ACCEPTED = "The e-mail could not be sent: the mail server could not be reached or refused it"
+PDF_UNAVAILABLE = "The stored PDF is missing or is not the one issued, so nothing was sent"
 
-ResultRecorder = Callable[[int, bool, str], None]
-_recorders: dict[str, ResultRecorder] = {}
+
+class Outcome(StrEnum):
+    SENT = "sent"  # this try sent it
+    NOT_SENT = "not sent"  # this try failed (the queue tries again unless it was the last)
+    FAILED = "failed"  # given up: no more tries (told after the last try's NOT_SENT)
 
 
-def records_results(kind: str) -> Callable[[ResultRecorder], ResultRecorder]:
-    """Register the function told how each e-mail of this kind went."""
+ResultRecorder = Callable[[OutgoingEmail, Outcome, str], None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    record: ResultRecorder
+    # An e-mail whose document's PDF is missing or altered is not sent at all (True), or sent
+    # without it (False: a reminder still asks for the money).
+    attachment_required: bool = True
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def records_results(
+    kind: str, *, attachment_required: bool = True
+) -> Callable[[ResultRecorder], ResultRecorder]:
+    """Register the function told how each try of an e-mail of this kind went (SENT or NOT_SENT),
+    and FAILED once the queue gives up on it."""
 
     def decorator(fn: ResultRecorder) -> ResultRecorder:
-        _recorders[kind] = fn
+        _kinds[kind] = Kind(fn, attachment_required)
         return fn
 
     return decorator
@@ -60,10 +84,11 @@ def queue_email(
     school_id: int | None = None,
     kind: str = "",
     ref_id: int | None = None,
+    requested_by_id: int | None = None,
 ) -> OutgoingEmail | None:
     """Queue an e-mail in the caller's transaction; None when there is nobody to send it to."""
     recipients = [address.strip() for address in to if address and address.strip()]
-    if not recipients:
+    if not recipients or is_suppressed(db.session):
         return None
     row = OutgoingEmail(
         purpose=purpose[:200],
@@ -74,6 +99,7 @@ def queue_email(
         school_id=school_id,
         kind=kind,
         ref_id=ref_id,
+        requested_by_id=requested_by_id,
         status=EmailStatus.QUEUED,
         attempts=0,
         last_error="",
@@ -84,10 +110,14 @@ def queue_email(
     return row
 
 
-def _record(row: OutgoingEmail, succeeded: bool, error: str) -> None:
-    recorder = _recorders.get(row.kind)
-    if recorder is not None and row.ref_id is not None:
-        recorder(row.ref_id, succeeded, error)
+def _record(row: OutgoingEmail, outcome: Outcome, error: str) -> None:
+    kind = _kinds.get(row.kind)
+    if kind is not None:
+        kind.record(row, outcome, error)
+
+
+class _CannotSend(Exception):
+    """The e-mail cannot go as it is (its PDF is missing or altered): no retry helps."""
 
 
 def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
@@ -96,16 +126,35 @@ def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     document = db.session.get(Document, row.document_id)
     if document is None:
         return []
-    return [mail.Attachment(f"{document.number}.pdf", read_pdf(document))]
+    try:
+        return [mail.Attachment(f"{document.number}.pdf", read_pdf(document))]
+    except MissingPdfError:
+        kind = _kinds.get(row.kind)
+        if kind is None or kind.attachment_required:
+            log.error(
+                "Not sending e-mail %s: the PDF of %s is missing or altered",
+                row.id,
+                document.number,
+            )
+            raise _CannotSend(PDF_UNAVAILABLE) from None
+        log.error(
+            "E-mail %s sent without the PDF of %s (missing or altered)", row.id, document.number
+        )
+        return []
+
+
+def _fail(row: OutgoingEmail, error: str) -> None:
+    row.status = EmailStatus.FAILED
+    row.failed_at = utcnow()
+    row.last_error = error
+    _record(row, Outcome.FAILED, error)
 
 
 def _gave_up(email_id: int) -> None:
     row = db.session.get(OutgoingEmail, email_id)
-    if row is None or row.status is EmailStatus.SENT:
+    if row is None or row.status is not EmailStatus.QUEUED:
         return
-    row.status = EmailStatus.FAILED
-    row.failed_at = utcnow()
-    _record(row, False, row.last_error or "Could not be sent")
+    _fail(row, row.last_error or NOT_ACCEPTED)
 
 
 @jobs.job(
@@ -117,18 +166,28 @@ def _gave_up(email_id: int) -> None:
 )
 def deliver_email(email_id: int) -> None:
     row = db.session.get(OutgoingEmail, email_id)
-    if row is None or row.status is EmailStatus.SENT:
+    if row is None or row.status is not EmailStatus.QUEUED:
         return  # rolled back before it was sent, or a retry after it went
-    message = (row.recipient_list, row.subject, row.body, _attachments(row))
+    try:
+        message = (row.recipient_list, row.subject, row.body, _attachments(row))
+    except _CannotSend as error:
+        row.attempts += 1
+        _record(row, Outcome.NOT_SENT, str(error))
+        _fail(row, str(error))
+        return
     # Let go of the database (SQLite's write lock) while the mail server takes its time.
     db.session.commit()
     try:
         mail.deliver(*message)
     except Exception as error:
+        log.warning(
+            "Could not send e-mail %s %r to %s: %s", email_id, message[1], message[0], error
+        )
         row = db.session.get(OutgoingEmail, email_id)
         if row is not None:
             row.attempts += 1
-            row.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+            row.last_error = NOT_ACCEPTED
+            _record(row, Outcome.NOT_SENT, NOT_ACCEPTED)
             db.session.commit()
         raise
     row = db.session.get(OutgoingEmail, email_id)
@@ -138,7 +197,7 @@ def deliver_email(email_id: int) -> None:
     row.status = EmailStatus.SENT
     row.sent_at = utcnow()
     row.last_error = ""
-    _record(row, True, "")
+    _record(row, Outcome.SENT, "")
 
 
 class OutboxError(Exception):
@@ -154,6 +213,7 @@ def send_again(email_id: int) -> OutgoingEmail:
         raise OutboxError("Only an e-mail that could not be sent can be sent again")
     row.status = EmailStatus.QUEUED
     row.failed_at = None
+    row.queued_at = utcnow()
     after_commit(db.session, deliver_email, row.id)
     return row
 
@@ -165,12 +225,35 @@ class OutboxCounts:
 
 
 def counts() -> OutboxCounts:
-    rows = dict(
-        db.session.execute(
+    rows: dict[EmailStatus, int] = {
+        status: count
+        for status, count in db.session.execute(
             select(OutgoingEmail.status, func.count()).group_by(OutgoingEmail.status)
-        ).all()
-    )
+        )
+    }
     return OutboxCounts(rows.get(EmailStatus.QUEUED, 0), rows.get(EmailStatus.FAILED, 0))
+
+
+# Longer than every retry's backoff together (30 s + 1 + 2 + 4 + 8 minutes): a queued e-mail
+# this old has lost its job (the queue's store was down at commit, or a worker was killed).
+LOST_AFTER = timedelta(hours=1)
+
+
+def requeue_lost(now: datetime | None = None) -> int:
+    """Put back on the queue every e-mail still waiting long after its job should have ended."""
+    now = now or utcnow()
+    lost = list(
+        db.session.scalars(
+            select(OutgoingEmail).where(
+                OutgoingEmail.status == EmailStatus.QUEUED,
+                OutgoingEmail.queued_at < now - LOST_AFTER,
+            )
+        )
+    )
+    for row in lost:
+        row.queued_at = now
+        after_commit(db.session, deliver_email, row.id)
+    return len(lost)
 
 
 def failed_emails(limit: int = 200) -> list[OutgoingEmail]:
