@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -160,8 +160,7 @@ def start_run() -> Response:
     except (invoice_runs.InvoiceRunError, invoicing.InvoicingError) as error:
         flash(sentence(str(error)), "info")
         return redirect(url_for("documents.council_invoices"))
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    invoice_runs.start_after_commit(run, app)  # the run's thread works in this app's context
+    invoice_runs.start_after_commit(run)  # a queue worker runs it once this commits
     return redirect(url_for("documents.run_progress", run_id=run.id))
 
 

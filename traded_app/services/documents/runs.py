@@ -1,8 +1,8 @@
 """Invoice runs: issue the documents of every confirmed order waiting to be charged.
 
 When the council's setting `invoice_timing` is "invoice_run", confirming an order does not charge
-it; finance issues everything pending in one action, from the web (the run works in a background
-thread of the web process) or with `flask --app wsgi invoices run`.
+it; finance issues everything pending in one action, from the web (the run is a job on the
+queue, done by a worker process) or with `flask --app wsgi invoices run`.
 
 A run works in batches. Each batch is one transaction, and unlike a request this job commits
 (it is its own commit point): take the batch's numbers and build its documents, render their PDFs
@@ -17,8 +17,9 @@ documents, record each order's outcome and the run's progress, commit. So:
 - an order whose PDF cannot be made is recorded as failed, with the reason, and its batch is
   done again without it, so its number is not lost from the series.
 
-A run whose process stopped (a deploy, a crash) stays "running" with an old heartbeat; the next
-run marks it interrupted and finishes its work.
+A run whose worker stopped (a deploy, a crash, a killed process) stays "running" with an old
+heartbeat; within a minute of it going stale the queue's scheduler marks it interrupted and
+starts a new run that finishes its work (`recover_stalled`), with no one having to ask.
 """
 
 from __future__ import annotations
@@ -26,14 +27,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +46,7 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
+from traded_app.services.platform import jobs
 from traded_app.services.platform.after_commit import after_commit
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
@@ -56,12 +56,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 20
 # A running run that has not committed a batch for this long has lost its process.
 STALE_AFTER = timedelta(minutes=2)
-
-
-class App(Protocol):
-    """What a background run needs of the Flask app (its caller passes it in): a context."""
-
-    def app_context(self) -> AbstractContextManager[Any]: ...
 
 
 class InvoiceRunError(DomainError, ValueError):
@@ -170,40 +164,51 @@ def start(user: User | None, *, source: str = "web", workers: int | None = None)
     return run
 
 
-def start_after_commit(run: InvoiceRun, app: App) -> None:
-    """Run it in a background thread of this process, in `app`'s context, once the transaction
-    that recorded it commits (a run that was never committed never starts)."""
-    after_commit(db.session, _start_in_background, app, run.id)
+def start_after_commit(run: InvoiceRun) -> None:
+    """Put the run on the job queue once the transaction that recorded it commits (a run that
+    was never committed never starts)."""
+    after_commit(db.session, run_job, run.id)
 
 
-_threads: list[threading.Thread] = []
+@jobs.job(name="documents.invoice_run")
+def run_job(run_id: int) -> None:
+    """A queue worker runs the recorded run (each batch commits on its own)."""
+    run = db.session.get(InvoiceRun, run_id)
+    if run is None or run.status != InvoiceRunStatus.RUNNING:
+        return  # already finished, or taken over after its worker stopped
+    db.session.commit()  # the run commits batch by batch itself
+    execute(run_id)
 
 
-def _start_in_background(app: App, run_id: int) -> None:
-    thread = threading.Thread(
-        target=_run_in_background, args=(app, run_id), name=f"invoice-run-{run_id}", daemon=True
-    )
-    _threads.append(thread)
-    thread.start()
+def recover_stalled() -> InvoiceRun | None:
+    """A run whose worker stopped (killed, or deployed over) is taken over by a new run, with
+    no one having to ask: the stale run is marked interrupted and the new one, which issues
+    only what is still waiting, goes on the queue. Nothing is issued twice (each order's charge
+    is unique) and no number is skipped (a batch is one transaction)."""
+    running = running_run()
+    if running is None or not is_stale(running):
+        return None
+    try:
+        run = start(None, source="recovery")
+    except NothingToIssue:
+        # The stopped run had issued everything (its last commit was its last batch).
+        running = running_run()
+        if running is not None:
+            running.status = InvoiceRunStatus.INTERRUPTED
+            running.finished_at = utcnow()
+            running.error = "Its worker stopped after issuing everything that was waiting."
+        return None
+    except InvoiceRunError:
+        return None  # another worker took it over at the same moment
+    log.warning("Invoice run %s taken over by run %s after its worker stopped", running.id, run.id)
+    start_after_commit(run)
+    return run
 
 
-def _run_in_background(app: App, run_id: int) -> None:
-    with app.app_context():
-        try:
-            execute(run_id)
-        except Exception:
-            log.exception("Invoice run %s failed to run", run_id)
-        finally:
-            db.session.remove()
-
-
-def wait_for_background_runs(timeout: float = 60) -> None:
-    """Wait for the runs this process started in the background (tests, orderly shutdown)."""
-    deadline = time.monotonic() + timeout
-    for thread in list(_threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if not thread.is_alive():
-            _threads.remove(thread)
+@jobs.periodic(jobs.crontab(), name="documents.recover_invoice_runs")
+def recover_stalled_runs() -> None:
+    """Every minute, in whichever worker's scheduler fires it."""
+    recover_stalled()
 
 
 # --- Running ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey
+from huey import Huey, crontab
 from huey.api import Task, TaskWrapper
 from huey.constants import EmptyData
 from huey.exceptions import HueyException
@@ -141,6 +141,27 @@ def job(
     return decorator
 
 
+def periodic(validate: Callable[[Any], bool], *, name: str) -> Callable[[Callable[[], Any]], Any]:
+    """Declare a job the worker's scheduler runs by itself (`validate` is a huey crontab), as
+    one unit of work in an app context. Every worker's scheduler fires it: the work must be
+    safe to run twice at once (claim what you do, as schedules and invoice runs do)."""
+
+    def decorator(fn: Callable[[], Any]) -> Any:
+        def unit_of_work() -> None:
+            with _app().app_context():
+                try:
+                    fn()
+                    db.session.commit()
+                except BaseException:
+                    db.session.rollback()
+                    raise
+
+        unit_of_work.__name__ = fn.__name__
+        return huey.periodic_task(validate, name=name)(unit_of_work)
+
+    return decorator
+
+
 @huey.signal(SIGNAL_ERROR)
 def _after_error(signal: str, task: Task, exc: BaseException | None = None) -> None:
     """After a job's last try, let it record that it gave up (and always log it)."""
@@ -225,6 +246,7 @@ __all__ = [
     "bind_app",
     "check_reachable",
     "configure",
+    "crontab",
     "discard_pending",
     "health",
     "huey",

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -99,8 +98,7 @@ def recent_runs(limit: int = 50) -> list[ScheduledRun]:
     )
 
 
-@jobs.huey.periodic_task(crontab(minute="*/5"), name="schedules.tick")
+@jobs.periodic(jobs.crontab(minute="*/5"), name="schedules.tick")
 def tick() -> None:
     """Every five minutes, in whichever worker's scheduler fires it."""
-    with jobs._app().app_context():
-        run_due()
+    run_due()
