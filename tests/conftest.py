@@ -27,6 +27,7 @@ from traded_app.extensions import db
 from traded_app.limits import limiter
 from traded_app.models import User
 from traded_app.models.types import Role
+from traded_app.services.platform import jobs
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
 
@@ -108,9 +109,11 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         yield
         return
-    request.getfixturevalue("app")
+    application = request.getfixturevalue("app")
     empty_database()
     limiter.reset()
+    # The queue is one per process: an app a test made for itself may have pointed it elsewhere.
+    jobs.configure(application.config)
     yield
     db.session.remove()
 
