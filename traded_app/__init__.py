@@ -145,7 +145,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin.bp)
     from traded_app.extensions import csrf
-    from traded_app.views import card_payments
+    from traded_app.views import background, card_payments
+
+    background.init_app(app)
 
     card_payments.init_app(app)
     # Stripe signs its webhook instead: the one POST without a CSRF token.

@@ -49,7 +49,8 @@ class OutgoingEmail(Base):
     status: Mapped[EmailStatus] = mapped_column(
         enum_column(EmailStatus, "email_status"), default=EmailStatus.QUEUED
     )
-    # When it was last put on the queue (created, sent again, or found lost and put back).
+    # When it was last put on the queue or last tried (created, tried, sent again, or found lost
+    # and put back): a queued e-mail with nothing happening for an hour has lost its job.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

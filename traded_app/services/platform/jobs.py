@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -216,10 +217,20 @@ def check_reachable() -> None:
         ) from error
 
 
-def run_pending(limit: int = 1000) -> int:
-    """Run waiting jobs in this process, oldest first (tests and `flask jobs run-pending`)."""
+def run_pending(limit: int = 1000, *, retries_due_by: datetime | None = None) -> int:
+    """Run waiting jobs in this process, oldest first (tests and `flask jobs run-pending`);
+    with `retries_due_by`, also the retries that fall due up to that moment, each run as if
+    at its due time (so its own next retry is scheduled from then)."""
     ran = 0
     while ran < limit:
+        if retries_due_by is not None:
+            due = retries_due_by.astimezone(UTC).replace(tzinfo=None)
+            scheduled = huey.read_schedule(due)
+            if scheduled:
+                for task in sorted(scheduled, key=lambda t: t.eta or due):
+                    huey.execute(task, timestamp=task.eta or due)
+                    ran += 1
+                continue
         try:
             task = huey.dequeue()
         except HueyException:

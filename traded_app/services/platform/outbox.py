@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from traded_app.extensions import db
 from traded_app.models.base import utcnow
@@ -168,6 +168,20 @@ def deliver_email(email_id: int) -> None:
     row = db.session.get(OutgoingEmail, email_id)
     if row is None or row.status is not EmailStatus.QUEUED:
         return  # rolled back before it was sent, or a retry after it went
+    # Claim this try: if a second job for the same e-mail (one put back as lost while the first
+    # was still alive) got here first, it has moved queued_at on and this one stops.
+    claimed = db.session.execute(
+        update(OutgoingEmail)
+        .where(
+            OutgoingEmail.id == email_id,
+            OutgoingEmail.status == EmailStatus.QUEUED,
+            OutgoingEmail.queued_at == row.queued_at,
+        )
+        .values(queued_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return
     try:
         message = (row.recipient_list, row.subject, row.body, _attachments(row))
     except _CannotSend as error:
@@ -200,8 +214,8 @@ def deliver_email(email_id: int) -> None:
     _record(row, Outcome.SENT, "")
 
 
-class OutboxError(Exception):
-    pass
+class OutboxError(ValueError):
+    """An e-mail that cannot be sent again; the message is for the person asking."""
 
 
 def send_again(email_id: int) -> OutgoingEmail:
@@ -254,6 +268,24 @@ def requeue_lost(now: datetime | None = None) -> int:
         row.queued_at = now
         after_commit(db.session, deliver_email, row.id)
     return len(lost)
+
+
+@jobs.periodic(jobs.crontab(minute="*/10"), name="outbox.requeue_lost")
+def requeue_lost_emails() -> None:
+    """Every ten minutes, in whichever worker's scheduler fires it."""
+    requeue_lost()
+
+
+def failed_count() -> int:
+    """How many e-mails could not be sent (shown beside the link to their list)."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutgoingEmail)
+            .where(OutgoingEmail.status == EmailStatus.FAILED)
+        )
+        or 0
+    )
 
 
 def failed_emails(limit: int = 200) -> list[OutgoingEmail]:
