@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, url
 from werkzeug.wrappers import Response
 
 from traded_app.access import roles_required
+from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
-from traded_app.models.types import Role
 from traded_app.services.platform import outbox, schedules
 
 bp = Blueprint("background", __name__, url_prefix="/council")

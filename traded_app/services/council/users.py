@@ -15,7 +15,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -31,8 +30,9 @@ from traded_app.services.platform.auth import (
     normalise_email,
 )
 from traded_app.services.platform.errors import DomainError, NotFound
+from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.paging import Page, paginate
-from traded_app.services.platform.settings import council_display
+from traded_app.services.platform.settings import app_config, council_display
 
 INVITE_DAYS = 7
 RESET_HOURS = 1
@@ -50,6 +50,11 @@ class UserAdminError(DomainError, ValueError):
 
 class TokenError(DomainError, ValueError):
     """The link is wrong, expired or already used; the message says which, for its holder."""
+
+
+def _link(endpoint: str, token: str) -> str:
+    """The link for an e-mail (APP_BASE_URL outside a request, as for every e-mail)."""
+    return absolute_url(endpoint, token=token) or "(no link: the service's APP_BASE_URL is not set)"
 
 
 def user_by_id(user_id: int) -> User:
@@ -77,7 +82,7 @@ def _fingerprint(user: User) -> str:
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return URLSafeTimedSerializer(app_config("SECRET_KEY"), salt=salt)
 
 
 def make_token(user: User, salt: str) -> str:
@@ -160,7 +165,7 @@ def send_invitation(user: User, by: User) -> None:
     if has_password(user):
         raise UserAdminError(f"{user.name} has already set a password")
     council = council_display()
-    link = url_for("auth.accept_invite", token=make_token(user, INVITE_SALT), _external=True)
+    link = _link("auth.accept_invite", make_token(user, INVITE_SALT))
     notifications.queue(
         notifications.Mail(
             to=(user.email,),
@@ -228,10 +233,10 @@ def request_password_reset(email: str) -> None:
     council = council_display()
     if not has_password(user):
         # Invited but never set a password: the invitation is what they need.
-        link = url_for("auth.accept_invite", token=make_token(user, INVITE_SALT), _external=True)
+        link = _link("auth.accept_invite", make_token(user, INVITE_SALT))
         hours = f"{INVITE_DAYS} days"
     else:
-        link = url_for("auth.reset_password", token=make_token(user, RESET_SALT), _external=True)
+        link = _link("auth.reset_password", make_token(user, RESET_SALT))
         hours = f"{RESET_HOURS} hour"
     notifications.queue(
         notifications.Mail(

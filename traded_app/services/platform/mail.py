@@ -16,9 +16,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app
-
 from traded_app.models.base import utcnow
+from traded_app.services.platform.settings import app_config
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +76,19 @@ def deliver(
     """Send now, or raise: OSError or SMTPException when the server fails, ValueError or
     TypeError for an address or attachment the e-mail library cannot encode (the queue's
     e-mail job retries and records these)."""
-    config = current_app.config
-    message = build_message(list(to), subject, body, config["MAIL_SENDER"], attachments)
-    if config["MAIL_SERVER"]:
+    message = build_message(list(to), subject, body, app_config("MAIL_SENDER"), attachments)
+    if app_config("MAIL_SERVER"):
         _send_smtp(message)
     else:
-        _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
+        _write_outbox(message, Path(app_config("MAIL_OUTBOX_DIR")))
 
 
 def _send_smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-        if config["MAIL_USE_TLS"]:
+    with smtplib.SMTP(app_config("MAIL_SERVER"), app_config("MAIL_PORT"), timeout=10) as smtp:
+        if app_config("MAIL_USE_TLS"):
             smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        if app_config("MAIL_USERNAME"):
+            smtp.login(app_config("MAIL_USERNAME"), app_config("MAIL_PASSWORD"))
         smtp.send_message(message)
 
 

@@ -32,6 +32,7 @@ from traded_app.models.jobs import EmailStatus, OutgoingEmail
 from traded_app.services.platform import jobs, mail
 from traded_app.services.platform.after_commit import after_commit, is_suppressed
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
+from traded_app.services.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ def deliver_email(email_id: int) -> None:
     _record(row, Outcome.SENT, "")
 
 
-class OutboxError(ValueError):
+class OutboxError(DomainError, ValueError):
     """An e-mail that cannot be sent again; the message is for the person asking."""
 
 
