@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from traded_app.domain import pricing
 from traded_app.extensions import db
@@ -43,8 +44,13 @@ def draft_or_empty(school: School, year: AcademicYear) -> Order:
 
 
 def draft_for(school: School, user: User, year: AcademicYear) -> Order:
-    """The school's draft order, created on first use (safe when two tabs ask at once)."""
-    existing = _current_draft(school)
+    """The school's draft order to change, created on first use (safe when two tabs ask at once).
+
+    The draft's row is locked for the rest of the transaction (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite's writing transactions hold the database's lock from their start) and
+    read afresh, so two people changing one basket at the same moment take turns: the second
+    sees the first's change, and the order's version check never finds it stale."""
+    existing = _current_draft(school, lock=True)
     if existing is not None:
         if existing.academic_year_id != year.id:
             # A basket left over from last year is for this year now (drafts carry no prices).
@@ -67,17 +73,18 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
             )
             db.session.flush()
     except IntegrityError:
-        found = _current_draft(school)
+        found = _current_draft(school, lock=True)
         if found is None:
             raise
         return found
     return order
 
 
-def _current_draft(school: School) -> Order | None:
-    return db.session.execute(
-        select(Order).where(Order.school_id == school.id, Order.status == OrderStatus.DRAFT)
-    ).scalar_one_or_none()
+def _current_draft(school: School, *, lock: bool = False) -> Order | None:
+    query = select(Order).where(Order.school_id == school.id, Order.status == OrderStatus.DRAFT)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def offer_for(order: Order) -> dict[int, CatalogueEntry]:
@@ -115,13 +122,22 @@ def set_days(
     if half_days == 0:
         if line is not None:
             order.lines.remove(line)
-        db.session.flush()
+        _save()
         return
     if line is None:
         order.lines.append(OrderLine(service_id=service_id, half_days=half_days))
     else:
         line.half_days = half_days
-    db.session.flush()
+    _save()
+
+
+def _save() -> None:
+    """Flush a basket change; a version check that still finds it stale is a conflict for the
+    caller to answer with the basket as it is now, never a server error."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise OrderConflict(CHANGED_ELSEWHERE) from None
 
 
 def set_typed_days(
