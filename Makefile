@@ -24,6 +24,7 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	$(BIN)/ruff format --check traded_app tests bench
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_house.py
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "Running the database-facing tests again on PostgreSQL"; \

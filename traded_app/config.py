@@ -97,6 +97,7 @@ class Settings:
     redis_url: str = ""
     queue_file: Path = PROJECT_ROOT / "instance" / "queue.db"
     queue_immediate: bool = False
+    queue_max_wait_seconds: int = 600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -135,6 +136,7 @@ class Settings:
             "REDIS_URL": self.redis_url,
             "QUEUE_FILE": str(self.queue_file),
             "QUEUE_IMMEDIATE": self.queue_immediate,
+            "QUEUE_MAX_WAIT_SECONDS": self.queue_max_wait_seconds,
             "TESTING": self.app_env == "test",
         }
         config.update(self.extra)
@@ -192,6 +194,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         queue_file=queue_file,
         # Tests run each job at once, in its own unit of work; elsewhere a worker runs them.
         queue_immediate=_bool(env.get("QUEUE_IMMEDIATE"), default=app_env == "test"),
+        queue_max_wait_seconds=_int(env, "QUEUE_MAX_WAIT_SECONDS", 600),
         extra=_stripe_settings(env),
     )
     if settings.is_production:

@@ -6,6 +6,7 @@ from typing import Any
 
 from traded_app import create_app
 from traded_app.models.types import Role
+from traded_app.services.platform import jobs, outbox
 
 
 def test_unknown_page_is_a_govuk_404(client: Any) -> None:
@@ -49,10 +50,35 @@ def test_no_govuk_crown_or_transport_font(client: Any) -> None:
     assert "govuk-logo" not in body and "crown" not in body.lower()
 
 
-def test_healthz_checks_the_database(client: Any) -> None:
+def test_healthz_checks_the_database_and_the_queue(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "queue": {"status": "ok", "waiting": 0, "oldest_waiting_seconds": None},
+    }
+
+
+def test_healthz_is_503_when_jobs_wait_too_long_or_the_queue_is_down(
+    app: Any, client: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    jobs.configure({"QUEUE_FILE": str(tmp_path / "queue.db"), "QUEUE_IMMEDIATE": False})
+    try:
+        outbox.deliver_email(1)  # waits: no worker in this test
+        assert client.get("/healthz", unavailable_ok=True).status_code == 200  # only just enqueued
+        monkeypatch.setitem(app.config, "QUEUE_MAX_WAIT_SECONDS", -1)
+        response = client.get("/healthz", unavailable_ok=True)
+        assert response.status_code == 503
+        assert response.json["queue"]["waiting"] == 1
+        assert "is a queue worker running?" in response.json["reason"]
+        jobs.configure({"REDIS_URL": "redis://127.0.0.1:1/0", "QUEUE_IMMEDIATE": False})
+        response = client.get("/healthz", unavailable_ok=True)
+        assert response.status_code == 503
+        assert response.json["queue"]["status"] == "unreachable"
+        assert "job queue cannot be reached" in response.json["reason"]
+    finally:
+        jobs.configure(app.config)
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path: Any) -> None:
