@@ -48,6 +48,7 @@ def environ_for_tests(tmp_path: Path, database_url: str, **extra: str) -> dict[s
         "DATABASE_URL": database_url,
         "INVOICE_DIR": str(tmp_path / "invoices"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "EXPORT_DIR": str(tmp_path / "exports"),
         **extra,
     }
 

@@ -602,3 +602,21 @@ def card_payment_for_access(world: World) -> tuple[Any, Any]:
     db.session.add(review)
     db.session.commit()
     return credit_note, review
+
+
+def export_for_access(world: World) -> Any:
+    """A sales ledger XLSX export of today's documents, its file built (the test queue runs at
+    once), for the export pages' access checks."""
+    from traded_app.models.finance import ExportKind
+    from traded_app.services.finance import export_builds, exports
+
+    export = exports.create_export(
+        ExportKind.SALES_XLSX,
+        today(),
+        today(),
+        world.users[Role.LA_FINANCE],
+        exclude_already_exported=False,
+    )
+    export_builds.queue_build(export)
+    db.session.commit()
+    return export

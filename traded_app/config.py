@@ -40,6 +40,11 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
 
+def _path(env: dict[str, str], name: str, default: str) -> Path:
+    path = Path(env.get(name, "").strip() or default)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def parse_database_url(raw: str) -> URL:
     """Parse DATABASE_URL, accepting the usual `postgres://` spellings, or say what is wrong."""
     try:
@@ -98,6 +103,7 @@ class Settings:
     queue_file: Path = PROJECT_ROOT / "instance" / "queue.db"
     queue_immediate: bool = False
     queue_max_wait_seconds: int = 600
+    export_dir: Path = PROJECT_ROOT / "instance" / "exports"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -137,6 +143,7 @@ class Settings:
             "QUEUE_FILE": str(self.queue_file),
             "QUEUE_IMMEDIATE": self.queue_immediate,
             "QUEUE_MAX_WAIT_SECONDS": self.queue_max_wait_seconds,
+            "EXPORT_DIR": str(self.export_dir),
             "TESTING": self.app_env == "test",
         }
         config.update(self.extra)
@@ -195,6 +202,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # Tests run each job at once, in its own unit of work; elsewhere a worker runs them.
         queue_immediate=_bool(env.get("QUEUE_IMMEDIATE"), default=app_env == "test"),
         queue_max_wait_seconds=_int(env, "QUEUE_MAX_WAIT_SECONDS", 600),
+        export_dir=_path(env, "EXPORT_DIR", "instance/exports"),
         extra=_stripe_settings(env),
     )
     if settings.is_production:

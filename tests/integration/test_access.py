@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from tests.factories import (
     card_payment_for_access,
     charged_order,
+    export_for_access,
     finished_invoice_run,
     gias_import_for_access,
     payment_for_access,
@@ -71,6 +72,9 @@ EXPECTED: dict[str, Any] = {
     "documents.document_detail": ALL,
     "documents.document_pdf": ALL,
     "documents.send_again": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "finance.export_detail": {Role.LA_FINANCE},
+    "finance.export_file": {Role.LA_FINANCE},
+    "finance.rebuild_export": {Role.LA_FINANCE},
     "background.emails_not_sent": {Role.LA_FINANCE, Role.LA_ADMIN},
     "background.send_email_again": {Role.LA_FINANCE, Role.LA_ADMIN},
     "background.schedule_runs": {Role.LA_FINANCE, Role.LA_ADMIN},
@@ -191,6 +195,8 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["document_id"] = world.credit_note.id
     if "email_id" in rule.arguments:
         args["email_id"] = 1  # none yet: sending it again is refused with a message
+    if "export_id" in rule.arguments:
+        args["export_id"] = world.export.id
     if "review_id" in rule.arguments:
         args["review_id"] = world.card_review.id
     if "number" in rule.arguments:
@@ -227,6 +233,7 @@ def test_route_access_by_role(
     world.payment = payment_for_access(world)
     world.gias_import = gias_import_for_access(world)
     world.credit_note, world.card_review = card_payment_for_access(world)
+    world.export = export_for_access(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

@@ -22,8 +22,10 @@ from tests.conftest import text_of
 from tests.factories import charged_order, issue_document
 from traded_app.extensions import db
 from traded_app.models import DocumentType, FinanceExport
+from traded_app.models.base import utcnow
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import export_files, register
+from traded_app.services.platform import jobs
 from traded_app.services.platform.settings import today
 
 START = today() - timedelta(days=20)
@@ -113,8 +115,19 @@ def test_sales_csv(as_role: Any, ledger: dict[str, Any]) -> None:
     assert export.created_by.role == Role.LA_FINANCE
 
 
+def built_file(client: Any, response: Any) -> Any:
+    """Follow a long export to its page (the test environment's queue has built it by then)
+    and download its file."""
+    assert response.status_code == 302
+    page = client.get(response.location).soup
+    assert text_of(page, "#export-build .govuk-tag") == "Ready"
+    download = page.select_one("#export-build a.govuk-button")["href"]
+    return client.get(download)
+
+
 def test_sales_xlsx_has_numbers_and_plain_text(as_role: Any, ledger: dict[str, Any]) -> None:
-    response = as_role(Role.LA_FINANCE).post_form("/finance/exports", _form("sales_xlsx"))
+    client = as_role(Role.LA_FINANCE)
+    response = built_file(client, client.post_form("/finance/exports", _form("sales_xlsx")))
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.get_data()))
@@ -166,8 +179,10 @@ def test_recharge_journal_balances(as_role: Any, world: Any, ledger: dict[str, A
 
 def test_pdf_zip(app: Flask, as_role: Any, world: Any) -> None:
     _order, invoice = charged_order(world, 2, school=world.academy)
-    response = as_role(Role.LA_FINANCE).post_form(
-        "/finance/exports", _form("pdf_zip", start=today() - timedelta(days=1))
+    client = as_role(Role.LA_FINANCE)
+    response = built_file(
+        client,
+        client.post_form("/finance/exports", _form("pdf_zip", start=today() - timedelta(days=1))),
     )
     assert response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
@@ -276,3 +291,63 @@ def test_command_line_exports(app: Flask, ledger: dict[str, Any], tmp_path: Path
         ]
     )
     assert result.exit_code != 0 and "must be the same as or before" in result.output
+
+
+@pytest.fixture()
+def queue_without_worker(app: Flask, tmp_path: Path) -> Any:
+    """The queue on its SQLite store with no worker: jobs wait until the test runs them."""
+    jobs.configure({"QUEUE_FILE": str(tmp_path / "queue.db"), "QUEUE_IMMEDIATE": False})
+    yield jobs
+    jobs.huey.flush()
+    jobs.configure(app.config)
+
+
+def test_a_long_export_is_built_by_the_queue_with_progress_then_offered(
+    as_role: Any, ledger: dict[str, Any], queue_without_worker: Any
+) -> None:
+    client = as_role(Role.LA_FINANCE)
+    response = client.post_form("/finance/exports", _form("sales_xlsx"))
+    assert response.status_code == 302
+    page = client.get(response.location).soup
+    assert text_of(page, "#export-build .govuk-tag") == "Building"
+    assert "0 of 4 lines written (0%)" in text_of(page, "#export-build")
+    assert page.select_one("#export-build")["hx-trigger"] == "every 2s"
+    assert page.select_one("#export-build a.govuk-button") is None
+
+    assert jobs.run_pending() >= 1  # a worker builds it
+    fragment = client.get(response.location, headers={"HX-Request": "true"}).soup
+    assert text_of(fragment, "#export-build .govuk-tag") == "Ready"
+    assert not fragment.select_one("#export-build").has_attr("hx-trigger")  # polling stops
+    file = client.get(fragment.select_one("#export-build a.govuk-button")["href"])
+    assert file.mimetype.endswith("spreadsheetml.sheet")
+    assert load_workbook(io.BytesIO(file.get_data()))["Summary"]["B4"].value == 3
+    again = client.get(fragment.select_one("#export-build a.govuk-button")["href"])
+    assert again.get_data() == file.get_data()  # kept for later downloads
+
+
+def test_a_build_that_fails_is_retried_then_can_be_built_again(
+    as_role: Any,
+    ledger: dict[str, Any],
+    queue_without_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = as_role(Role.LA_FINANCE)
+
+    def disk_full(*_args: Any) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(export_files, "write_xlsx", disk_full)
+    response = client.post_form("/finance/exports", _form("sales_xlsx"))
+    jobs.run_pending(retries_due_by=utcnow() + timedelta(hours=1))
+    page = client.get(response.location).soup
+    assert text_of(page, "#export-build .govuk-tag") == "Failed"
+    assert "No space left on device" in text_of(page, "#export-build")
+    assert not list(Path(client.application.config["EXPORT_DIR"]).glob("*.tmp"))
+
+    monkeypatch.undo()
+    rebuild = page.select_one("#export-build form")["action"]
+    client.post_form(rebuild)
+    jobs.run_pending()
+    page = client.get(response.location).soup
+    assert text_of(page, "#export-build .govuk-tag") == "Ready"
+    assert db.session.execute(select(func.count()).select_from(FinanceExport)).scalar_one() == 1

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from tests.factories import (
     card_payment_for_access,
     charged_order,
+    export_for_access,
     finished_invoice_run,
     gias_import_for_access,
     payment_for_access,
@@ -73,6 +74,7 @@ def test_no_get_page_writes_to_the_database(
     world.payment = payment_for_access(world)
     world.gias_import = gias_import_for_access(world)
     world.credit_note, world.card_review = card_payment_for_access(world)
+    world.export = export_for_access(world)
     db.session.commit()
     urls = _get_urls(app, world)
     client = as_role(role)

@@ -18,7 +18,14 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
-from traded_app.models.finance import DocumentExport, ExportKind, FinanceExport, Reminder
+from traded_app.models.finance import (
+    DocumentExport,
+    ExportBuild,
+    ExportBuildStatus,
+    ExportKind,
+    FinanceExport,
+    Reminder,
+)
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
@@ -63,6 +70,8 @@ __all__ = [
     "DocumentType",
     "DocumentVatBand",
     "EmailStatus",
+    "ExportBuild",
+    "ExportBuildStatus",
     "ExportKind",
     "FinanceExport",
     "GiasImport",

@@ -9,6 +9,7 @@ accident).
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,3 +80,29 @@ class DocumentExport(Base):
 
     export: Mapped[FinanceExport] = relationship()
     document: Mapped[Document] = relationship()
+
+
+class ExportBuildStatus(StrEnum):
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ExportBuild(Base):
+    """The file of a long export (XLSX, ZIP of PDFs), built by a queue job and kept for
+    download; CSVs stream straight away and have none."""
+
+    __tablename__ = "export_build"
+
+    export_id: Mapped[int] = mapped_column(ForeignKey("finance_export.id"), primary_key=True)
+    status: Mapped[ExportBuildStatus] = mapped_column(
+        enum_column(ExportBuildStatus, "export_build_status"), default=ExportBuildStatus.BUILDING
+    )
+    total: Mapped[int] = mapped_column(Integer, default=0)  # lines (XLSX) or documents (ZIP)
+    file_name: Mapped[str] = mapped_column(String(200), default="")  # within EXPORT_DIR
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    export: Mapped[FinanceExport] = relationship()

@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -26,7 +27,8 @@ from werkzeug.wrappers import Response
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import DocumentType, ExportKind, Role
-from traded_app.formatting import long_date, pounds
+from traded_app.formatting import long_date, pounds, sentence
+from traded_app.forms.auth import EmptyForm
 from traded_app.forms.finance import (
     ExportForm,
     JournalForm,
@@ -39,6 +41,7 @@ from traded_app.services.documents import reading as documents
 from traded_app.services.finance import (
     aged_debt,
     balances,
+    export_builds,
     export_files,
     exports,
     payments,
@@ -269,6 +272,9 @@ def exports_page() -> str | Response:
                     exclude_already_exported=form.already_exported.data == "exclude",
                     reference=form.reference.data or "",
                 )
+                if export.kind in export_builds.BUILT_KINDS:
+                    export_builds.queue_build(export)
+                    return redirect(url_for("finance.export_detail", export_id=export.id))
                 return _download(export)
         except exports.ExportError as error:
             field = getattr(form, error.field, None) if error.field else None
@@ -276,6 +282,49 @@ def exports_page() -> str | Response:
     return render_template(
         "finance/exports.html", form=form, summary=summary, recent=exports.latest_exports()
     )
+
+
+@bp.route("/exports/<int:export_id>")
+@roles_required(FINANCE_ONLY)
+def export_detail(export_id: int) -> str:
+    """A long export's file being built by the queue (polled while it builds), then offered."""
+    export = exports.get_export(export_id)
+    if export is None or export.kind not in export_builds.BUILT_KINDS:
+        abort(404)
+    state = export_builds.state_of(export_id)  # None: made from the command line
+    template = "finance/_export_build.html" if is_htmx() else "finance/export_build.html"
+    return render_template(
+        template, export=export, state=state, filename=exports.filename_of(export), form=EmptyForm()
+    )
+
+
+@bp.route("/exports/<int:export_id>/file")
+@roles_required(FINANCE_ONLY)
+def export_file(export_id: int) -> Response:
+    export = exports.get_export(export_id)
+    if export is None:
+        abort(404)
+    try:
+        path = export_builds.file_of(export_id)
+    except exports.ExportError as error:
+        flash(sentence(str(error)), "info")
+        return redirect(url_for("finance.export_detail", export_id=export_id))
+    response = send_file(path, as_attachment=True, download_name=exports.filename_of(export))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Export-Id"] = str(export.id)
+    return response
+
+
+@bp.route("/exports/<int:export_id>/build", methods=["POST"])
+@roles_required(FINANCE_ONLY)
+def rebuild_export(export_id: int) -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        export_builds.rebuild(export_id)
+    except exports.ExportError as error:
+        flash(sentence(str(error)), "info")
+    return redirect(url_for("finance.export_detail", export_id=export_id))
 
 
 def _download(export: exports.FinanceExport) -> Response:

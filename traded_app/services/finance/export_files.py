@@ -366,9 +366,13 @@ def _csv_for(
     raise ValueError(f"{kind} is not a CSV export")
 
 
-def write_xlsx(export: FinanceExport, out: IO[bytes]) -> None:
+Progress = Callable[[int], None]
+
+
+def write_xlsx(export: FinanceExport, out: IO[bytes], progress: Progress | None = None) -> None:
     """The sales ledger as an XLSX workbook (openpyxl's write-only mode: each sheet streams to
-    a temporary file, so memory stays flat): the lines, then a summary sheet with the totals."""
+    a temporary file, so memory stays flat): the lines, then a summary sheet with the totals.
+    `progress(lines written)` is told every thousand lines."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Sales ledger")
     bold = Font(bold=True)
@@ -401,7 +405,9 @@ def write_xlsx(export: FinanceExport, out: IO[bytes]) -> None:
             cell = WriteOnlyCell(sheet)
             cell.number_format = number_format
             templates.append(cell)
-    for row in sales_rows(export.id):
+    for written, row in enumerate(sales_rows(export.id), start=1):
+        if progress is not None and written % 1000 == 0:
+            progress(written)
         values: list[Any] = []
         for value, template in zip(row, templates, strict=True):
             if template is None:
@@ -430,10 +436,10 @@ def write_xlsx(export: FinanceExport, out: IO[bytes]) -> None:
     workbook.save(out)
 
 
-def write_zip(export: FinanceExport, out: IO[bytes]) -> list[str]:
+def write_zip(export: FinanceExport, out: IO[bytes], progress: Progress | None = None) -> list[str]:
     """Each document's stored PDF, checked against its SHA-256, into a ZIP (one file in memory
     at a time); a PDF that is missing or altered is left out and named in MISSING.txt. Returns
-    the numbers left out."""
+    the numbers left out. `progress(documents done)` is told every fifty documents."""
     missing: list[str] = []
     documents = db.session.execute(
         select(Document)
@@ -443,7 +449,9 @@ def write_zip(export: FinanceExport, out: IO[bytes]) -> list[str]:
         .execution_options(yield_per=200)
     ).scalars()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
-        for document in documents:
+        for done, document in enumerate(documents, start=1):
+            if progress is not None and done % 50 == 0:
+                progress(done)
             try:
                 content = read_pdf(document)
             except MissingPdfError:

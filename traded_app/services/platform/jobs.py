@@ -181,6 +181,21 @@ def _after_error(signal: str, task: Task, exc: BaseException | None = None) -> N
         log.exception("Recording that job %s gave up failed", task.name)
 
 
+def report_progress(key: str, done: int) -> None:
+    """A running job says how far it has got (kept in the queue's store, so any web worker,
+    on any host, can show it without the job writing to the database as it goes)."""
+    huey.put(f"progress:{key}", done)
+
+
+def progress(key: str) -> int:
+    """What the job last reported for `key` (0 before it reports)."""
+    try:
+        value = huey.get(f"progress:{key}", peek=True)
+    except Exception:
+        return 0
+    return value if isinstance(value, int) else 0
+
+
 @dataclass(frozen=True)
 class QueueHealth:
     reachable: bool
@@ -262,5 +277,7 @@ __all__ = [
     "health",
     "huey",
     "job",
+    "progress",
+    "report_progress",
     "run_pending",
 ]
