@@ -30,35 +30,38 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from traded_app import create_app  # noqa: E402
+from traded_app.extensions import db  # noqa: E402
+from traded_app.models import (  # noqa: E402
+    AcademicYear,
+    CouncilSettings,
+    Document,
+    DocumentLine,
+    Order,
+    School,
+    User,
+)
+from traded_app.models.base import utcnow  # noqa: E402
+from traded_app.models.finance import ExportKind  # noqa: E402
+from traded_app.models.types import (  # noqa: E402
+    BillingRoute,
+    CustomerType,
+    EstablishmentType,
+    Phase,
+    Role,
+    VatTreatment,
+)
+from traded_app.services.finance import export_files, exports  # noqa: E402
+
 LINES_PER_DOCUMENT = 5
 MEMORY_GOAL = 1.5
 FIRST_BYTE_GOAL = 1.0
 
 
 def build(size: int, workdir: Path) -> Any:
-    from flask_migrate import upgrade
-    from sqlalchemy import insert
-
-    from traded_app import create_app
-    from traded_app.extensions import db
-    from traded_app.models import (
-        AcademicYear,
-        CouncilSettings,
-        Document,
-        DocumentLine,
-        Order,
-        School,
-        User,
-    )
-    from traded_app.models.types import (
-        BillingRoute,
-        CustomerType,
-        EstablishmentType,
-        Phase,
-        Role,
-        VatTreatment,
-    )
-
     database = workdir / f"bench-{size}.db"
     app = create_app(
         {
@@ -177,8 +180,6 @@ def build(size: int, workdir: Path) -> Any:
                         "vat_rate_bp": 2000,
                     }
                 )
-        from traded_app.models.base import utcnow
-
         for row in document_rows:
             row["issued_at"] = utcnow()
         db.session.execute(insert(Document), document_rows)
@@ -201,10 +202,6 @@ def measure(run: Callable[[], int]) -> tuple[float, float, int]:
 
 
 def exports_for(app: Any, kind_value: str) -> Callable[[], int]:
-    from traded_app.extensions import db
-    from traded_app.models.finance import ExportKind
-    from traded_app.services.finance import export_files, exports
-
     kind = ExportKind(kind_value)
 
     def run() -> int:

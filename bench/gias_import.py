@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -29,6 +30,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from traded_app import create_app  # noqa: E402
+from traded_app.extensions import db  # noqa: E402
+from traded_app.models import CouncilSettings, Quadrant, QuadrantDistrict, School, User  # noqa: E402
+from traded_app.models.types import BillingRoute, Role, SchoolStatus  # noqa: E402
+from traded_app.services.council import gias_import  # noqa: E402
+from traded_app.services.platform.auth import hash_password  # noqa: E402
+
 GOAL_SECONDS = 10.0
 DISTRICTS = {
     "Mid": ["Braintree", "Chelmsford", "Maldon"],
@@ -127,7 +140,6 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="gias-bench-"))
     database = workdir / "bench.db"
-    sys.path.insert(0, str(ROOT))
     os.environ.update(
         {
             "APP_ENV": "development",
@@ -136,24 +148,6 @@ def main() -> int:
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
         }
     )
-    import logging
-
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select
-
-    from traded_app import create_app
-    from traded_app.extensions import db
-    from traded_app.models import (
-        CouncilSettings,
-        Quadrant,
-        QuadrantDistrict,
-        School,
-        User,
-    )
-    from traded_app.models.types import BillingRoute, Role, SchoolStatus
-    from traded_app.services.council import gias_import
-    from traded_app.services.platform.auth import hash_password
-
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app()
     ok = True

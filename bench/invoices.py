@@ -27,6 +27,7 @@ import io
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,8 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask_migrate import upgrade  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
+from bench.invoice_run_timing import benchmark_run  # noqa: E402
+from traded_app import create_app  # noqa: E402
+from traded_app.demo import load_demo  # noqa: E402
+from traded_app.extensions import db  # noqa: E402
 from traded_app.models.invoices import DocumentType  # noqa: E402
 from traded_app.models.types import VatTreatment  # noqa: E402
 from traded_app.services.documents import pdf  # noqa: E402
@@ -46,6 +53,7 @@ from traded_app.services.documents.document_data import (  # noqa: E402
     LineData,
     VatBandData,
 )
+from traded_app.services.platform.after_commit import suppressed  # noqa: E402
 
 SPEED_GOAL = 5.0  # the invoice's warm render over the minimal document's, at most
 MEMORY_GOAL = 1.25  # resident memory after 200 renders over after 20, at most
@@ -137,8 +145,6 @@ def resident_bytes() -> int:
 
 
 def pages(content: bytes) -> int:
-    from pypdf import PdfReader
-
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
@@ -195,16 +201,6 @@ def speed_figure(data: DocumentData, rounds: int, per_round: int) -> Goal:
 def invoice_run_figure() -> Goal:
     """An invoice run for every demo school, serial vs parallel (goal: at most 0.6x on 2
     cores), measured by `benchmark_run` on a scratch copy of the demo."""
-    import tempfile
-
-    from flask_migrate import upgrade
-
-    from bench.invoice_run_timing import benchmark_run
-    from traded_app import create_app
-    from traded_app.demo import load_demo
-    from traded_app.extensions import db
-    from traded_app.services.platform.after_commit import suppressed
-
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {

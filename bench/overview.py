@@ -33,6 +33,28 @@ from run import (
     sign_in,
 )
 
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select
+
+from traded_app import create_app
+from traded_app.extensions import db
+from traded_app.models import Partnership, Quadrant, School
+from traded_app.models.types import (
+    BillingRoute,
+    CustomerType,
+    EstablishmentType,
+    Phase,
+    SchoolStatus,
+)
+from traded_app.services.days.allocations import generate_core_allocations
+from traded_app.services.platform.settings import (
+    academic_start_year,
+    council_settings,
+    ensure_academic_year,
+    today,
+)
+
 ACCOUNT = "admin@example.org"
 SCHOOLS = 1_000
 LATENCY_GOAL = 10.0  # overview p50 over the baseline's p50, at most
@@ -40,7 +62,6 @@ LATENCY_GOAL = 10.0  # overview p50 over the baseline's p50, at most
 
 def top_up_schools(database: Path, wanted: int) -> int:
     """Add generated open schools until `wanted` are open, then generate core allocations."""
-    sys.path.insert(0, str(ROOT))
     os.environ.update(
         {
             "APP_ENV": "development",
@@ -48,26 +69,6 @@ def top_up_schools(database: Path, wanted: int) -> int:
             "SECRET_KEY": "bench-secret-" + "x" * 32,
         }
     )
-    from sqlalchemy import func, insert, select
-
-    from traded_app import create_app
-    from traded_app.extensions import db
-    from traded_app.models import Partnership, Quadrant, School
-    from traded_app.models.types import (
-        BillingRoute,
-        CustomerType,
-        EstablishmentType,
-        Phase,
-        SchoolStatus,
-    )
-    from traded_app.services.days.allocations import generate_core_allocations
-    from traded_app.services.platform.settings import (
-        academic_start_year,
-        council_settings,
-        ensure_academic_year,
-        today,
-    )
-
     app = create_app()
     with app.app_context():
         have = db.session.execute(

@@ -19,8 +19,10 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import text
 
+from tests.factories import build_world
 from tests.pages import check_html
 from traded_app import create_app
 from traded_app.extensions import db
@@ -55,8 +57,6 @@ def environ_for_tests(tmp_path: Path, database_url: str, **extra: str) -> dict[s
 
 def reset_schema(app: Flask) -> None:
     """Drop everything, then build the schema from the migrations (never from create_all)."""
-    from flask_migrate import upgrade
-
     with app.app_context():
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -171,8 +171,6 @@ def client(app: Flask) -> CheckedClient:
 
 @pytest.fixture()
 def world(app: Flask) -> Any:
-    from tests.factories import build_world
-
     return build_world()
 
 

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET
+from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
+    CardPaymentReview,
+    ClosureDay,
+    CoreAllocation,
     CouncilSettings,
+    Document,
+    DocumentLine,
+    DocumentType,
+    DocumentVatBand,
+    InvoiceRun,
+    InvoiceRunStatus,
+    Order,
     Partnership,
     Quadrant,
     QuadrantCapacity,
+    ReviewKind,
     School,
     Service,
     ServicePrice,
     ServiceVat,
     User,
 )
+from traded_app.models.base import utcnow
+from traded_app.models.orders import OrderStatus
 from traded_app.models.types import (
+    AllocationReason,
     BillingRoute,
     CustomerType,
     EstablishmentType,
@@ -28,6 +47,11 @@ from traded_app.models.types import (
     ServiceGroup,
     VatTreatment,
 )
+from traded_app.services.council import gias_import
+from traded_app.services.days import visits
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.finance import payments
+from traded_app.services.ordering import basket, workflow
 from traded_app.services.platform.auth import hash_password
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
@@ -214,8 +238,6 @@ def submitted_order(
 ) -> Any:
     """An order submitted through the ordering service (to the council unless it is over the
     school's approval limit), committed."""
-    from traded_app.services.ordering import basket, workflow
-
     school = school or world.school
     user = by or (
         world.users[Role.SCHOOL_BUSINESS_MANAGER] if school is world.school else world.academy_sbm
@@ -236,8 +258,6 @@ def submitted_order(
 def next_weekday(after: Any = None, *, days_ahead: int = 14) -> Any:
     """A weekday at least `days_ahead` days after `after` (default today) in the same
     academic year where possible."""
-    from datetime import timedelta
-
     day = (after or today()) + timedelta(days=days_ahead)
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -246,8 +266,6 @@ def next_weekday(after: Any = None, *, days_ahead: int = 14) -> Any:
 
 def weekday_in_year(world: World, *, past: bool = False) -> Any:
     """A weekday inside the world's academic year: in the past (for deliveries) or future."""
-    from datetime import timedelta
-
     now = today()
     if past:
         day = now - timedelta(days=1)
@@ -269,9 +287,6 @@ def weekday_in_year(world: World, *, past: bool = False) -> Any:
 
 
 def core_allocation(world: World, half_days: int = 4, school: School | None = None) -> Any:
-    from traded_app.models import CoreAllocation
-    from traded_app.models.types import AllocationReason
-
     row = CoreAllocation(
         school_id=(school or world.school).id,
         academic_year_id=world.year.id,
@@ -285,8 +300,6 @@ def core_allocation(world: World, half_days: int = 4, school: School | None = No
 
 def confirmed_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
     """An order submitted and confirmed by the council, committed."""
-    from traded_app.services.ordering import workflow
-
     order = submitted_order(world, {world.service: half_days}, school=school)
     if order.status.value == "awaiting_approval":
         workflow.approve(order, world.users[Role.HEADTEACHER])
@@ -304,8 +317,6 @@ def book_visit(
     school: School | None = None,
     purpose: str = "Termly visit",
 ) -> Any:
-    from traded_app.services.days import visits
-
     visit = visits.schedule(
         visits.NewVisit(
             school=school or world.school,
@@ -323,10 +334,6 @@ def book_visit(
 
 def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:
     """A delivered-able core visit and a closure day, for the route × role test."""
-    from datetime import timedelta
-
-    from traded_app.models import ClosureDay
-
     core_allocation(world, 4)
     visit = book_visit(world, on=weekday_in_year(world, past=True))
     closure = ClosureDay(closed_on=world.year.ends_on - timedelta(days=1), name="Training day")
@@ -340,8 +347,6 @@ def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:
 
 def charged_order(world: World, half_days: int = 4, school: School | None = None) -> Any:
     """A confirmed order and the invoice or recharge that confirmation issued: (order, document)."""
-    from traded_app.services.documents import issuing as invoicing
-
     order = confirmed_order(world, half_days, school=school)
     document = invoicing.charge_document_for(order)
     assert document is not None, "confirmation did not charge the order (invoice runs set?)"
@@ -356,9 +361,6 @@ def invoice_in_runs(world: World) -> None:
 
 def finished_invoice_run(world: World) -> Any:
     """A finished invoice run that issued nothing (for pages that need a run's id)."""
-    from traded_app.models import InvoiceRun, InvoiceRunStatus
-    from traded_app.models.base import utcnow
-
     run = InvoiceRun(
         status=InvoiceRunStatus.FINISHED,
         source="cli",
@@ -418,9 +420,6 @@ def gias_row(urn: int, name: str, **values: str) -> dict[str, str]:
 
 def gias_csv(rows: list[dict[str, str]], *, encoding: str = "utf-8") -> bytes:
     """A GIAS-shaped CSV file as bytes."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=GIAS_HEADER, lineterminator="\r\n")
     writer.writeheader()
@@ -430,10 +429,6 @@ def gias_csv(rows: list[dict[str, str]], *, encoding: str = "utf-8") -> bytes:
 
 def gias_import_for_access(world: World) -> Any:
     """A previewed GIAS import (one new school) for the route × role test."""
-    import io
-
-    from traded_app.services.council import gias_import
-
     world.council.la_code = "881"
     db.session.flush()
     record = gias_import.preview(
@@ -451,8 +446,6 @@ def gias_import_for_access(world: World) -> Any:
 
 def payment_for_access(world: World) -> Any:
     """A bank transfer of £1 on a fresh invoice to the academy (for the route × role test)."""
-    from traded_app.services.finance import payments
-
     _order, invoice = charged_order(world, 2, school=world.academy)
     payment = payments.record_bank_transfer(
         invoice, 100, today(), "BACS 1", world.users[Role.LA_FINANCE]
@@ -475,12 +468,6 @@ def issue_document(
     """A document inserted directly (no order workflow, no PDF render: fast enough for hundreds),
     with its lines and VAT bands worked out by the pricing service as issuing would. `lines` are
     (half_days, price_per_day_pence, vat_treatment, vat_rate_bp)."""
-    from datetime import timedelta
-
-    from traded_app.domain import pricing
-    from traded_app.models import Document, DocumentLine, DocumentType, DocumentVatBand, Order
-    from traded_app.models.orders import OrderStatus
-
     school = school or world.academy
     document_type = document_type or (
         DocumentType.INVOICE
@@ -579,9 +566,6 @@ def issue_document(
 def card_payment_for_access(world: World) -> tuple[Any, Any]:
     """Stripe keys, a credit note and a held card payment (for the route x role test, which
     answers for Stripe with tests/stripe_fake.py)."""
-    from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET
-    from traded_app.models import CardPaymentReview, DocumentType, ReviewKind
-
     world.council.stripe_secret_key = SECRET_KEY
     world.council.stripe_webhook_secret = WEBHOOK_SECRET
     _order, invoice = charged_order(world, 2, school=world.academy)

@@ -10,11 +10,34 @@ from dotenv import load_dotenv
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from traded_app import web
+from traded_app.access import check_every_route_declares_access
+from traded_app.cli import register_cli
 from traded_app.config import PROJECT_ROOT, ConfigError, load_settings
-from traded_app.services.platform import jobs
+from traded_app.database import configure_engine
+from traded_app.extensions import csrf, db, login_manager, migrate
+from traded_app.limits import limiter
+from traded_app.services.platform import after_commit, append_only, audit, jobs
+from traded_app.services.platform import auth as auth_service
+from traded_app.services.platform.settings import demo_data_loaded
+from traded_app.views import (
+    admin,
+    auth,
+    background,
+    card_payments,
+    council,
+    days,
+    documents,
+    finance,
+    health,
+    main,
+    orders,
+    school,
+)
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -67,15 +90,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     _init_extensions(app)
     _register_blueprints(app)
 
-    from traded_app import web
-
     web.init_app(app)
 
-    from traded_app.cli import register_cli
-
     register_cli(app)
-
-    from traded_app.access import check_every_route_declares_access
 
     check_every_route_declares_access(app)
     if settings.is_production:
@@ -96,10 +113,6 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def _init_extensions(app: Flask) -> None:
-    from traded_app.database import configure_engine
-    from traded_app.extensions import csrf, db, login_manager, migrate
-    from traded_app.limits import limiter
-
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -110,8 +123,6 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     jobs.configure(app.config)
 
-    from traded_app.services.platform import auth as auth_service
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
@@ -119,34 +130,19 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth_service.load_user_by_session_id)
 
-    from traded_app.services.platform import after_commit, append_only, audit
-
     after_commit.init_app()
     audit.init_app()
     append_only.install()
 
 
 def _register_blueprints(app: Flask) -> None:
-    from traded_app.views import auth, council, health, main, orders, school
-
     for module in (auth, council, health, main, orders, school):
         app.register_blueprint(module.bp)
-    from traded_app.views import days
-
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
-    from traded_app.views import documents
-
     app.register_blueprint(documents.bp)
-    from traded_app.views import finance
-
     finance.init_app(app)
-    from traded_app.views import admin
-
     app.register_blueprint(admin.bp)
-    from traded_app.extensions import csrf
-    from traded_app.views import background, card_payments
-
     background.init_app(app)
 
     card_payments.init_app(app)
@@ -155,10 +151,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _refuse_demo_data(app: Flask) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from traded_app.services.platform.settings import demo_data_loaded
-
     with app.app_context():
         try:
             loaded = demo_data_loaded()

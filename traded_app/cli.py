@@ -9,14 +9,33 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from traded_app.cli_finance import finance_cli
 from traded_app.demo import load_demo
 from traded_app.demo.accounts import DEMO_PASSWORD, demo_account_lines
 from traded_app.extensions import db
+from traded_app.formatting import pounds
 from traded_app.services.card_payments.keys import CardPaymentError
 from traded_app.services.card_payments.reconcile import reconcile
 from traded_app.services.council import catalogue
+from traded_app.services.council.backup import (
+    BackupError,
+    backup_sqlite,
+    default_destination,
+    restore_sqlite,
+    sqlite_path,
+)
+from traded_app.services.days.allocations import generate_core_allocations
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.platform import audit
+from traded_app.services.platform.after_commit import suppressed
 from traded_app.services.platform.card_links import card_payments_enabled
+from traded_app.services.platform.settings import (
+    academic_start_year,
+    council_settings,
+    ensure_academic_year,
+    today,
+)
 
 
 def register_cli(app: Flask) -> None:
@@ -25,8 +44,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(generate_allocations)
     app.cli.add_command(academic_years_cli)
     app.cli.add_command(invoices_cli)
-    from traded_app.cli_finance import finance_cli
-
     app.cli.add_command(finance_cli)
     app.cli.add_command(backup)
     app.cli.add_command(payments_cli)
@@ -41,8 +58,6 @@ def seed_demo() -> None:
         raise click.ClickException(
             "seed-demo is refused in production: it creates accounts with a published password."
         )
-    from traded_app.services.platform.after_commit import suppressed
-
     with suppressed(db.session):  # the demo's orders e-mail nobody
         counts = load_demo()
         db.session.commit()
@@ -72,14 +87,6 @@ def demo_accounts() -> None:
 )
 def generate_allocations(start_year: int | None) -> None:
     """Generate core allocations for an academic year from the council's rules."""
-    from traded_app.services.days.allocations import generate_core_allocations
-    from traded_app.services.platform.settings import (
-        academic_start_year,
-        council_settings,
-        ensure_academic_year,
-        today,
-    )
-
     settings = council_settings()
     if settings is None:
         raise click.ClickException("Set up the council's settings first (or run seed-demo).")
@@ -128,9 +135,6 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
 
     Safe to run again after an interruption: nothing is issued twice, the rest is finished.
     Exits with status 1 when the run stopped or an order could not be charged."""
-    from traded_app.services.documents import issuing as invoicing
-    from traded_app.services.documents import runs as invoice_runs
-
     try:
         run = invoice_runs.start(None, source="cli", workers=workers)
     except invoice_runs.NothingToIssue as nothing:
@@ -173,13 +177,6 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
 @with_appcontext
 def backup(output: Path | None) -> None:
     """Write a consistent copy of the SQLite database, safe while the app runs."""
-    from traded_app.services.council.backup import (
-        BackupError,
-        backup_sqlite,
-        default_destination,
-        sqlite_path,
-    )
-
     try:
         source = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
         result = backup_sqlite(
@@ -200,8 +197,6 @@ def backup(output: Path | None) -> None:
 @with_appcontext
 def restore_backup(backup_file: Path, yes: bool) -> None:
     """Replace the SQLite database with a backup made by `flask backup`."""
-    from traded_app.services.council.backup import BackupError, restore_sqlite, sqlite_path
-
     try:
         target = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
     except BackupError as error:
@@ -237,8 +232,6 @@ def reconcile_payments(date_from: Any, date_to: Any) -> None:
     """Compare Stripe's card payments and refunds in the dates with ours; list every difference.
 
     Exits with status 1 when there are differences."""
-    from traded_app.formatting import pounds
-
     if not card_payments_enabled():
         raise click.ClickException("Card payments are not set up (no Stripe keys).")
     try:

@@ -23,7 +23,10 @@ from werkzeug.serving import make_server
 from tests.conftest import environ_for_tests
 from traded_app import create_app
 from traded_app.config import PROJECT_ROOT
+from traded_app.demo import load_demo
+from traded_app.demo.accounts import DEMO_PASSWORD
 from traded_app.extensions import db
+from traded_app.services.platform.auth import hash_password
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -42,8 +45,6 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the demo data on its own SQLite file, served on a free loopback port."""
-    from traded_app.demo import load_demo
-
     tmp = tmp_path_factory.mktemp("live")
     app = create_app(environ_for_tests(tmp, f"sqlite:///{tmp / 'live.db'}"))
 
@@ -65,9 +66,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _demo_hash() -> str:
-    from traded_app.demo.accounts import DEMO_PASSWORD
-    from traded_app.services.platform.auth import hash_password
-
     return hash_password(DEMO_PASSWORD)
 
 

@@ -23,6 +23,7 @@ from tests.browser.test_sign_in import sign_in
 from tests.conftest import environ_for_tests
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer
 from traded_app import create_app
+from traded_app.demo import load_demo
 from traded_app.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -38,8 +39,6 @@ def fake_stripe() -> Iterator[FakeStripe]:
 @pytest.fixture(scope="module")
 def card_server(tmp_path_factory: pytest.TempPathFactory, fake_stripe: FakeStripe) -> Iterator[str]:
     """The demo app with Stripe keys from the environment, talking to the fake Stripe."""
-    from traded_app.demo import load_demo
-
     tmp = tmp_path_factory.mktemp("card")
     app = create_app(
         environ_for_tests(

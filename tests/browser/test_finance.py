@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Journey
 from tests.browser.test_sign_in import sign_in
@@ -113,8 +113,6 @@ def test_finance_filters_records_a_payment_and_exports(journey: Journey) -> None
 
 
 def _fill_dates(page: object, start: tuple[str, str, str], end: list[str]) -> None:
-    from playwright.sync_api import Page
-
     assert isinstance(page, Page)
     for legend, (day, month, year) in (("Issued from", start), ("Issued to", end)):
         group = page.get_by_role("group", name=legend)

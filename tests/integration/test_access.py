@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from tests.factories import (
     card_payment_for_access,
@@ -22,7 +22,9 @@ from tests.factories import (
     submitted_order,
     visit_and_closure_for_access,
 )
+from tests.stripe_fake import FakeStripe
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
+from traded_app.services.council import users as users_admin
 
 ANON = None
 ALL = frozenset(Role)
@@ -202,8 +204,6 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
     if "number" in rule.arguments:
         args["number"] = world.document.number
     if "token" in rule.arguments:
-        from traded_app.services.council import users as users_admin
-
         salt = (
             users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT
         )
@@ -214,8 +214,6 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
 @pytest.fixture()
 def stripe_fake(app: Flask) -> Any:
     """Card payment routes answer for Stripe from the fake (no network)."""
-    from tests.stripe_fake import FakeStripe
-
     fake = FakeStripe()
     app.extensions["stripe_http_client"] = fake.http_client()
     yield fake
@@ -238,8 +236,6 @@ def test_route_access_by_role(
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         with app.test_request_context():
-            from flask import url_for
-
             url = url_for(endpoint, **_url_args(endpoint, world))
         if "GET" in (rule.methods or set()):
             response = client.get(url)

@@ -15,7 +15,7 @@ from tests.factories import issue_document
 from traded_app.extensions import db
 from traded_app.models import Reminder
 from traded_app.models.types import Role
-from traded_app.services.finance import aged_debt, payments
+from traded_app.services.finance import aged_debt, payments, reminders
 from traded_app.services.platform.settings import today
 
 
@@ -87,8 +87,6 @@ def test_reminders_go_once_in_the_interval(app: Flask, world: Any, as_role: Any)
     assert f"No reminder for {overdue.number}: a reminder went on" in text_of(
         page, ".govuk-notification-banner"
     )
-    from traded_app.services.finance import reminders
-
     outcome = reminders.send_reminders([overdue.id, not_due.id], world.users[Role.LA_FINANCE])
     db.session.rollback()
     assert outcome.queued == []

@@ -18,6 +18,7 @@ from traded_app.extensions import db
 from traded_app.models import AuditEvent
 from traded_app.models.types import AllocationReason, Role
 from traded_app.services.days import allocations, visits
+from traded_app.services.ordering import basket
 from traded_app.services.platform import append_only, audit
 
 
@@ -89,8 +90,6 @@ def test_each_kind_of_change_is_recorded_with_who_and_what(as_role: Any, world: 
 
 
 def test_a_draft_basket_is_not_audited_until_submitted(world: Any) -> None:
-    from traded_app.services.ordering import basket
-
     user = world.users[Role.SCHOOL_BUSINESS_MANAGER]
     draft = basket.draft_for(world.school, user, world.year)
     basket.set_days(draft, world.service.id, 3)

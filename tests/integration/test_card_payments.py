@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import text_of
-from tests.factories import issue_document
+from tests.factories import confirmed_order, issue_document
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, signed
 from traded_app.cli import payments_cli
 from traded_app.extensions import db
@@ -29,13 +29,17 @@ from traded_app.models import (
     ReviewStatus,
 )
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services.finance import balances
+from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import pdf
+from traded_app.services.documents.document_data import document_data
+from traded_app.services.finance import balances, payments
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.card_links import (
     card_payments_enabled,
     payment_link_for,
     stripe_keys,
 )
+from traded_app.services.platform.document_store import read_pdf
 from traded_app.services.platform.settings import today
 
 
@@ -120,8 +124,6 @@ def test_other_schools_cannot_pay_or_see_anothers_invoice(
 def test_pay_by_card_creates_checkout_for_the_balance(
     academy: Any, fake: FakeStripe, world: Any, invoice: Document
 ) -> None:
-    from traded_app.services.finance import payments
-
     payments.record_bank_transfer(invoice, 8_000, today(), "BACS 1", world.users[Role.LA_FINANCE])
     db.session.commit()
     page = academy.get(f"/documents/{invoice.id}").soup
@@ -471,19 +473,12 @@ def test_environment_keys_win_and_the_pdf_link_is_set_only_when_configured(
         assert payment_link_for("INV-2026-000001") == (
             "https://traded.example.gov.uk/invoices/INV-2026-000001/pay"
         )
-        from tests.factories import confirmed_order
-        from traded_app.services.documents import issuing as invoicing
-
         world.council.invoice_timing = "invoice_run"  # confirmed, not yet charged
         order = confirmed_order(world, school=world.academy)
         document = invoicing.issue_for_order(order, None)
         db.session.commit()
         assert document.payment_link.endswith(f"/invoices/{document.number}/pay")
         # The link is kept with the document: its PDF renders again to the bytes stored.
-        from traded_app.services.documents import pdf
-        from traded_app.services.documents.document_data import document_data
-        from traded_app.services.platform.document_store import read_pdf
-
         stored = read_pdf(document)
         assert pdf.render(document_data(document)) == stored
         app.config["APP_BASE_URL"] = "http://localhost:5000"  # no https: no link on paper

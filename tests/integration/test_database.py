@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
@@ -20,8 +21,6 @@ from traded_app.models import CouncilSettings, Partnership, Quadrant
 
 
 def head_revision() -> str:
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return ScriptDirectory.from_config(config).get_current_head() or ""

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.conftest import text_of
-from tests.factories import gias_csv, gias_row
+from tests.factories import charged_order, gias_csv, gias_row
 from traded_app.extensions import db
 from traded_app.models import (
     AuditEvent,
@@ -20,6 +21,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.types import BillingRoute, Role, SchoolStatus
+from traded_app.services.council import gias_import
 
 
 def _upload(client: Any, data: bytes, name: str = "edubasealldata.csv") -> Any:
@@ -97,8 +99,6 @@ def test_preview_then_confirm_new_changed_closed(as_role: Any, world: Any) -> No
 
 def test_academy_conversion_keeps_history_and_moves_to_invoices(as_role: Any, world: Any) -> None:
     _setup(world)
-    from tests.factories import charged_order
-
     order, _document = charged_order(world, 2)  # history at the old URN
     world.school.billing_contact_email = "bursar@riverside.example"
     db.session.commit()
@@ -189,10 +189,6 @@ def test_unmapped_district_is_warned_and_discard_changes_nothing(as_role: Any, w
 
 
 def test_ten_thousand_rows_import_quickly(world: Any) -> None:
-    import time
-
-    from traded_app.services.council import gias_import
-
     _setup(world)
     data = gias_csv([gias_row(500000 + i, f"School {i}") for i in range(10_000)])
     admin = world.users[Role.LA_ADMIN]

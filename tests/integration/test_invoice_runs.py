@@ -30,6 +30,7 @@ from traded_app.models import (
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import pdf
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.platform import document_store, jobs
 
@@ -296,8 +297,6 @@ def test_an_order_that_cannot_be_charged_is_reported_and_the_rest_are_issued(
     unpriced = db.session.get(OrderLine, waiting[0].lines[0].id)
     unpriced.price_per_day_pence = None
     db.session.commit()
-    from traded_app.services.documents import pdf
-
     real_render = pdf.render
 
     def broken_for_the_academy(data: Any) -> bytes:

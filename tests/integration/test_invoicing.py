@@ -28,7 +28,7 @@ from traded_app.models import (
 )
 from traded_app.models.types import Role
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.documents import numbering
+from traded_app.services.documents import numbering, pdf
 from traded_app.services.ordering import workflow
 from traded_app.services.platform import append_only
 from traded_app.services.platform.settings import today
@@ -303,8 +303,6 @@ def test_a_failure_after_taking_a_number_leaves_no_gap_and_nothing_half_issued(
 
     def broken(_data: Any) -> bytes:
         raise RuntimeError("renderer crashed")
-
-    from traded_app.services.documents import pdf
 
     monkeypatch.setattr(pdf, "render", broken)
     outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])

@@ -12,11 +12,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import text_of
-from tests.factories import make_service, submitted_order
+from tests.factories import make_quadrant, make_school, make_service, submitted_order
 from traded_app.extensions import db
-from traded_app.models import Order, OrderStatus, QuadrantCapacity, ServicePrice
-from traded_app.models.types import Role
+from traded_app.models import CoreAllocation, Order, OrderStatus, QuadrantCapacity, ServicePrice
+from traded_app.models.types import AllocationReason, Role
 from traded_app.services.ordering import basket, workflow
+from traded_app.services.platform.links import absolute_url
 
 HX = {"HX-Request": "true"}
 
@@ -101,9 +102,6 @@ def test_the_draft_lives_on_the_server_for_every_tab_and_user(as_role: Any, worl
 def test_days_remaining_after_this_order_counts_core_bought_and_this_order(
     as_role: Any, world: Any
 ) -> None:
-    from traded_app.models import CoreAllocation
-    from traded_app.models.types import AllocationReason
-
     db.session.add(
         CoreAllocation(
             school_id=world.school.id,
@@ -494,8 +492,6 @@ def test_an_action_in_the_wrong_status_is_refused_with_a_message(as_role: Any, w
 
 
 def test_queue_filters_by_status_quadrant_service_and_school(as_role: Any, world: Any) -> None:
-    from tests.factories import make_quadrant, make_school
-
     governance = make_service("GOVREV", world.year, name="Review of governance")
     south = make_quadrant("S", "South", year=world.year)
     far = make_school(100009, "Seaside Primary", quadrant=south)
@@ -691,8 +687,6 @@ def test_loading_demo_data_emails_nobody(app: Flask, tmp_path: Path) -> None:
 
 
 def test_emails_sent_outside_a_request_link_to_app_base_url(app: Flask, world: Any) -> None:
-    from traded_app.services.platform.links import absolute_url
-
     order = submitted_order(world)
     assert absolute_url("orders.order_detail", order_id=order.id) is None  # no address known
     before = len(outbox_mails(app))

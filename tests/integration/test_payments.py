@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from tests.conftest import text_of
 from tests.factories import charged_order, issue_document
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentType, Payment
+from traded_app.models import Document, DocumentType, Payment, User
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import balances, payments
 from traded_app.services.finance.balances import DocumentStatus
@@ -308,8 +308,6 @@ def test_two_officers_cannot_overpay_together(app: Flask, world: Any, invoice: D
         with app.app_context():
             try:
                 document = db.session.get(Document, invoice_id)
-                from traded_app.models import User
-
                 user = db.session.get(User, user_id)
                 assert document is not None and user is not None
                 payments.record_bank_transfer(document, 60_000, today(), f"B{index}", user)

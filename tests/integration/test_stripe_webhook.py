@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import stripe
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -348,8 +349,6 @@ def test_a_refund_made_in_stripes_dashboard_is_held(
 
 def test_signature_helper_matches_stripes_own() -> None:
     """The tests sign exactly as Stripe does (the library's own verifier accepts it)."""
-    import stripe
-
     payload = json.dumps({"id": "evt_1"}).encode()
     header = sign(payload)
     stripe.WebhookSignature.verify_header(payload, header, WEBHOOK_SECRET, tolerance=300)

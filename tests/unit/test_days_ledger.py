@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import core_allocation, make_user
+from tests.factories import book_visit, confirmed_order, core_allocation, make_user, weekday_in_year
 from traded_app.extensions import db
-from traded_app.models import CancelledBy, Order, OrderStatus, Visit, VisitStatus
+from traded_app.models import CancelledBy, CoreAllocation, Order, OrderStatus, Visit, VisitStatus
 from traded_app.models.types import AllocationReason, Role
 from traded_app.services.days import allocations, visits
 from traded_app.services.days import ledger as days_ledger
@@ -63,8 +63,6 @@ def _recount(world: Any) -> dict[str, Figures]:
 
 
 def allocations_rows(world: Any) -> list[Any]:
-    from traded_app.models import CoreAllocation
-
     return list(
         db.session.query(CoreAllocation).filter(
             CoreAllocation.school_id == world.school.id,
@@ -198,8 +196,6 @@ def test_random_sequences_keep_the_ledger_identity(world: Any, seed: int) -> Non
 
 
 def test_cancelling_an_order_releases_only_undelivered_days(world: Any) -> None:
-    from tests.factories import book_visit, confirmed_order, weekday_in_year
-
     order = confirmed_order(world, 6)
     line = order.lines[0]
     delivered = book_visit(world, on=weekday_in_year(world, past=True), against=str(line.id))
@@ -222,8 +218,6 @@ def test_cancelling_an_order_releases_only_undelivered_days(world: Any) -> None:
 
 
 def test_a_late_cancellation_by_the_school_is_charged_and_counts_as_used(world: Any) -> None:
-    from tests.factories import book_visit
-
     core_allocation(world, 4)
     visit = book_visit(world, half_days=2)
     visits.cancel(
@@ -241,8 +235,6 @@ def test_a_late_cancellation_by_the_school_is_charged_and_counts_as_used(world: 
 
 
 def test_the_councils_cancellation_is_never_charged(world: Any) -> None:
-    from tests.factories import book_visit
-
     core_allocation(world, 4)
     visit = book_visit(world)
     visits.cancel(
@@ -253,8 +245,6 @@ def test_the_councils_cancellation_is_never_charged(world: Any) -> None:
 
 
 def test_regeneration_keeps_adjustments_and_never_goes_below_used(world: Any) -> None:
-    from tests.factories import book_visit
-
     settings = world.council
     allocations.generate_core_allocations(world.year, settings)
     db.session.commit()
@@ -287,8 +277,6 @@ def test_regeneration_keeps_adjustments_and_never_goes_below_used(world: Any) ->
 
 
 def test_an_adjustment_below_what_is_used_or_booked_is_refused(world: Any) -> None:
-    from tests.factories import book_visit
-
     core_allocation(world, 4)
     book_visit(world, half_days=2)
     with pytest.raises(allocations.AllocationError, match="cannot be less than that"):

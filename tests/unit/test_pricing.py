@@ -17,6 +17,7 @@ from traded_app.domain.pricing import (
     totals,
     vat_pence,
 )
+from traded_app.formatting import pounds
 from traded_app.models.types import VatTreatment as T
 
 
@@ -107,8 +108,6 @@ def test_parse_days_explains_what_is_wrong(text: str, message: str) -> None:
 
 @given(st.integers(min_value=0, max_value=pricing.MAX_POUNDS_PENCE))
 def test_pounds_typed_as_shown_read_back_to_the_same_pence(pence: int) -> None:
-    from traded_app.formatting import pounds
-
     shown = pounds(pence)  # '£12,345.67'
     assert pricing.parse_pounds(shown) == pence
     assert pricing.parse_pounds(shown[1:].replace(",", "")) == pence

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traded_app.domain.pricing import line_net_pence
 from traded_app.domain.types import OrderStatus
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.catalogue import Service
@@ -138,8 +139,6 @@ class OrderLine(Base):
     @property
     def net_pence(self) -> int | None:
         """The frozen line's cost before VAT (None while it is a draft line)."""
-        from traded_app.domain.pricing import line_net_pence
-
         if self.price_per_day_pence is None:
             return None
         return line_net_pence(self.half_days, self.price_per_day_pence)

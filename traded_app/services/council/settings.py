@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CouncilSettings, Visit
 from traded_app.services.platform.errors import DomainError, NotFound
-from traded_app.services.platform.settings import academic_year_bounds, ensure_academic_year
+from traded_app.services.platform.settings import (
+    academic_start_year,
+    academic_year_bounds,
+    ensure_academic_year,
+    today,
+)
 
 # Every setting the screen edits (demo_data and updated_at are the app's own).
 EDITABLE = (
@@ -90,8 +95,6 @@ def academic_year_by_start(start_year: int) -> AcademicYear:
 def add_next_year() -> AcademicYear:
     latest = db.session.execute(select(func.max(AcademicYear.start_year))).scalar_one()
     if latest is None:
-        from traded_app.services.platform.settings import academic_start_year, today
-
         return ensure_academic_year(academic_start_year(today()))
     return ensure_academic_year(latest + 1)
 

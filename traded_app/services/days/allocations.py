@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from traded_app import formatting
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
@@ -346,9 +347,7 @@ def adjust(
 
 
 def days_text(half_days: int) -> str:
-    from traded_app.formatting import days
-
-    return days(half_days)
+    return formatting.days(half_days)
 
 
 def history(school: School, year: AcademicYear) -> list[AllocationChange]:

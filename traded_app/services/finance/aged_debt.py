@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from traded_app.extensions import db
+from traded_app.formatting import LONDON
 from traded_app.models import Document, DocumentType, Quadrant, School
 from traded_app.models.finance import Reminder
 from traded_app.services.finance import balances
@@ -197,8 +198,6 @@ def overdue_invoices(
     for document, balance, reminder in rows:
         next_on = None
         if reminder is not None:
-            from traded_app.formatting import LONDON
-
             sent_on = reminder.queued_at.astimezone(LONDON).date()
             if (on - sent_on).days < interval_days:
                 next_on = sent_on + timedelta(days=interval_days)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
+from traded_app.formatting import pounds
 from traded_app.models import Document, DocumentType, Quadrant, School
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
@@ -52,7 +53,6 @@ class RegisterFilters:
     def args(self, **changes: Any) -> dict[str, Any]:
         """The filters as query-string arguments (for links that keep them), with `changes`."""
         f = replace(self, **{k: v for k, v in changes.items() if k in self.__dataclass_fields__})
-        from traded_app.formatting import pounds
 
         def money(pence: int | None) -> str | None:
             return None if pence is None else pounds(pence).replace("£", "").replace(",", "")

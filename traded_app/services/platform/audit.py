@@ -35,7 +35,18 @@ from sqlalchemy.orm import Session
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
-from traded_app.models import AuditEvent, User
+from traded_app.models import (
+    AcademicYear,
+    AuditEvent,
+    Base,
+    Document,
+    Order,
+    OrderStatus,
+    Quadrant,
+    School,
+    Service,
+    User,
+)
 from traded_app.models.base import utcnow
 from traded_app.services.platform.paging import Page, paginate
 
@@ -139,22 +150,16 @@ def _school_label(obj: Any, _s: Session) -> str:
 
 
 def _of_school(obj: Any, session: Session) -> str:
-    from traded_app.models import School
-
     school = session.get(School, obj.school_id) if obj.school_id else None
     return f"{school.name} ({school.urn})" if school else f"School #{obj.school_id}"
 
 
 def _year_label(session: Session, year_id: int) -> str:
-    from traded_app.models import AcademicYear
-
     year = session.get(AcademicYear, year_id)
     return year.label if year else f"year #{year_id}"
 
 
 def _service_code(session: Session, service_id: int) -> str:
-    from traded_app.models import Service
-
     service = session.get(Service, service_id)
     return service.code if service else f"service #{service_id}"
 
@@ -176,8 +181,6 @@ def _vat_label(obj: Any, session: Session) -> str:
 
 
 def _capacity_label(obj: Any, session: Session) -> str:
-    from traded_app.models import Quadrant
-
     quadrant = session.get(Quadrant, obj.quadrant_id)
     name = quadrant.name if quadrant else f"quadrant #{obj.quadrant_id}"
     return f"{name} {_year_label(session, obj.academic_year_id)}"
@@ -188,8 +191,6 @@ def _user_label(obj: Any, _s: Session) -> str:
 
 
 def _document_send_label(obj: Any, session: Session) -> str:
-    from traded_app.models import Document
-
     document = session.get(Document, obj.document_id)
     return f"{document.number if document else obj.document_id} to {obj.recipient}"
 
@@ -248,8 +249,6 @@ def init_app() -> None:
 def _keep_old_values() -> None:
     """Make SQLAlchemy load a column's old value before an audited attribute is replaced, so
     "from" is known even when the object was expired (after a commit) before the change."""
-    from traded_app.models import Base
-
     for mapper in Base.registry.mappers:
         if getattr(mapper.local_table, "name", None) not in AUDITED:
             continue
@@ -317,8 +316,6 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
 def _is_draft_basket(obj: Any, table: str, session: Session) -> bool:
     """A school's unsubmitted basket is its own working copy: its churn is not audited; the
     submission records the order with its frozen lines."""
-    from traded_app.models import Order, OrderStatus
-
     if table == "school_order":
         state = inspect(obj)
         history = state.attrs["status"].history
