@@ -36,6 +36,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.base import utcnow
+from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
 from traded_app.models.types import (
     AllocationReason,
@@ -50,7 +51,7 @@ from traded_app.models.types import (
 from traded_app.services.council import gias_import
 from traded_app.services.days import visits
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.finance import payments
+from traded_app.services.finance import export_builds, exports, payments
 from traded_app.services.ordering import basket, workflow
 from traded_app.services.platform.auth import hash_password
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
@@ -591,9 +592,6 @@ def card_payment_for_access(world: World) -> tuple[Any, Any]:
 def export_for_access(world: World) -> Any:
     """A sales ledger XLSX export of today's documents, its file built (the test queue runs at
     once), for the export pages' access checks."""
-    from traded_app.models.finance import ExportKind
-    from traded_app.services.finance import export_builds, exports
-
     export = exports.create_export(
         ExportKind.SALES_XLSX,
         today(),
