@@ -1,11 +1,15 @@
 """Fixtures: the app on a migrated database, a clean database for every test, role clients.
 
-The database is SQLite (a file) unless TRADED_TEST_DB=postgres, when TEST_DATABASE_URL is used.
+The database is SQLite (a file) unless TRADED_TEST_DB=postgres, when TEST_DATABASE_URL is used:
+the app connects as its role, and migrations (and the wipe between tests) run as the tables'
+owner, TEST_DATABASE_OWNER_URL's role, as in production (README). Without
+TEST_DATABASE_OWNER_URL the app's role owns the tables, and the tests of the roles skip.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import os
 import re
@@ -17,10 +21,11 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 from tests.factories import build_world
 from tests.pages import check_html
@@ -43,6 +48,25 @@ def database_url_for_tests(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+def owner_url_for_tests() -> str:
+    """TEST_DATABASE_OWNER_URL on PostgreSQL (the tables' owner), else empty."""
+    if os.environ.get("TRADED_TEST_DB") == "postgres":
+        return os.environ.get("TEST_DATABASE_OWNER_URL", "")
+    return ""
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    return create_engine(url)
+
+
+def owner_engine() -> Engine:
+    """The tables' owner (the app's DATABASE_OWNER_URL), who alone may drop the schema or lift
+    the triggers; the app's own engine when its role owns the tables (always on SQLite)."""
+    url = current_app.config["DATABASE_OWNER_URL"]
+    return _engine_for(url) if url else db.engine
+
+
 def environ_for_tests(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
     return {
         "APP_ENV": "test",
@@ -58,7 +82,7 @@ def environ_for_tests(tmp_path: Path, database_url: str, **extra: str) -> dict[s
 def reset_schema(app: Flask) -> None:
     """Drop everything, then build the schema from the migrations (never from create_all)."""
     with app.app_context():
-        with db.engine.begin() as connection:
+        with owner_engine().begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("DROP SCHEMA public CASCADE"))
                 connection.execute(text("CREATE SCHEMA public"))
@@ -71,22 +95,39 @@ def reset_schema(app: Flask) -> None:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("app")
-    application = create_app(environ_for_tests(tmp, database_url_for_tests(tmp)))
+    owner = owner_url_for_tests()
+    environ = environ_for_tests(
+        tmp, database_url_for_tests(tmp), **({"DATABASE_OWNER_URL": owner} if owner else {})
+    )
+    application = create_app(environ)
     application.test_client_class = CheckedClient
     reset_schema(application)
     with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()
+        owner_engine().dispose()
 
 
 def empty_database() -> None:
     db.session.remove()
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
+    with owner_engine().begin() as connection:
         if connection.dialect.name == "postgresql":
+            # The append-only tables refuse TRUNCATE (triggers); lift that for the wipe, within
+            # its transaction, so no other connection ever sees them lifted.
+            triggers = connection.execute(
+                text(
+                    "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                    "WHERE NOT tgisinternal AND tgtype & 32 <> 0"  # 32: a TRUNCATE trigger
+                )
+            ).all()
+            for table, name in triggers:
+                connection.execute(text(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"'))
             quoted = ", ".join(f'"{t}"' for t in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            for table, name in triggers:
+                connection.execute(text(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"'))
         else:
             # Issued documents refuse DELETE (triggers); lift that for the wipe, then restore it.
             triggers = connection.execute(

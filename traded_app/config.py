@@ -45,13 +45,14 @@ def _path(env: dict[str, str], name: str, default: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def parse_database_url(raw: str) -> URL:
-    """Parse DATABASE_URL, accepting the usual `postgres://` spellings, or say what is wrong."""
+def parse_database_url(raw: str, name: str = "DATABASE_URL") -> URL:
+    """Parse DATABASE_URL (or the setting `name`), accepting the usual `postgres://` spellings,
+    or say what is wrong."""
     try:
         url = make_url(raw)
     except ArgumentError:
         raise ConfigError(
-            "DATABASE_URL is not a database URL. Use for example "
+            f"{name} is not a database URL. Use for example "
             "sqlite:///instance/traded.db or postgresql://user:password@host:5432/dbname."
         ) from None
     backend = url.get_backend_name()
@@ -59,9 +60,7 @@ def parse_database_url(raw: str) -> URL:
         # psycopg 3 is the driver we ship; `postgres://` is what many hosts hand out.
         url = url.set(drivername="postgresql+psycopg")
     elif backend != "sqlite":
-        raise ConfigError(
-            f"DATABASE_URL uses {backend!r}; this app supports only sqlite and postgresql."
-        )
+        raise ConfigError(f"{name} uses {backend!r}; this app supports only sqlite and postgresql.")
     if backend == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
         if not path.is_absolute():
@@ -71,11 +70,26 @@ def parse_database_url(raw: str) -> URL:
         # in SQLite's bare "unable to open database file").
         if path.parent != PROJECT_ROOT / "instance" and not path.parent.is_dir():
             raise ConfigError(
-                f"DATABASE_URL points at an SQLite file in {path.parent}, which does not exist. "
+                f"{name} points at an SQLite file in {path.parent}, which does not exist. "
                 "Create the folder or correct the path."
             )
     if url.get_backend_name() == "postgresql" and not url.database:
-        raise ConfigError("DATABASE_URL must name the PostgreSQL database (…/dbname).")
+        raise ConfigError(f"{name} must name the PostgreSQL database (…/dbname).")
+    return url
+
+
+def parse_owner_url(raw: str, database_url: URL) -> URL | None:
+    """DATABASE_OWNER_URL: on PostgreSQL, the role that owns the tables, which migrations run as
+    (the app's own role, DATABASE_URL's, then cannot drop or disable the triggers that keep
+    issued documents unchanged). Unset: migrations run as DATABASE_URL's role."""
+    if not raw:
+        return None
+    url = parse_database_url(raw, "DATABASE_OWNER_URL")
+    if url.get_backend_name() != "postgresql" or database_url.get_backend_name() != "postgresql":
+        raise ConfigError(
+            "DATABASE_OWNER_URL is for PostgreSQL, with DATABASE_URL on PostgreSQL too "
+            "(SQLite has no roles): unset it."
+        )
     return url
 
 
@@ -86,6 +100,7 @@ class Settings:
     app_env: str
     secret_key: str
     database_url: URL
+    database_owner_url: URL | None
     invoice_dir: Path
     port: int
     session_idle_minutes: int
@@ -116,6 +131,11 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url.render_as_string(hide_password=False),
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "DATABASE_OWNER_URL": (
+                self.database_owner_url.render_as_string(hide_password=False)
+                if self.database_owner_url is not None
+                else ""
+            ),
             "INVOICE_DIR": str(self.invoice_dir),
             "PORT": self.port,
             "SESSION_IDLE_MINUTES": self.session_idle_minutes,
@@ -181,6 +201,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         app_env=app_env,
         secret_key=secret_key,
         database_url=database_url,
+        database_owner_url=parse_owner_url(env.get("DATABASE_OWNER_URL", "").strip(), database_url),
         invoice_dir=invoice_dir,
         port=_int(env, "PORT", 5000),
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),

@@ -1,10 +1,14 @@
-"""Engine set-up: SQLite pragmas and up-front write locks; PostgreSQL needs nothing special.
+"""Engine set-up: SQLite pragmas and up-front write locks; on PostgreSQL, the app role's grants.
 
 SQLite allows one writer at a time. A transaction that starts as a reader and later writes can
 fail at once with "database is locked" when another writer got in first, whatever the busy
 timeout. So every transaction that may write starts with BEGIN IMMEDIATE, taking the write lock
 up front and waiting (busy_timeout) for it; read-only requests (GET, HEAD) use a plain BEGIN so
 readers never queue behind writers (WAL lets them read alongside).
+
+On PostgreSQL the app may connect as a role that does not own the tables (DATABASE_URL), with
+migrations run as the owner (DATABASE_OWNER_URL): a role that owns no table cannot drop, disable
+or alter the triggers that keep issued documents unchanged. `grant_app_role` gives it the rest.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -49,3 +53,38 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+
+
+# Alembic's own bookkeeping: the app reads it (the health of the schema), never writes it.
+ALEMBIC_VERSION_TABLE = "alembic_version"
+
+
+def grant_app_role(connection: Connection, role: str) -> None:
+    """As the tables' owner, give the app's `role` what it needs and no more: read and write rows
+    (SELECT, INSERT, UPDATE, DELETE on every table, USAGE on every sequence) in the current
+    schema, now and, through default privileges, on tables the owner creates later. No TRUNCATE,
+    REFERENCES or TRIGGER, and no ownership, so no DDL. Idempotent; nothing on SQLite or when
+    `role` is the owner itself. `flask db upgrade` runs it after migrating (migrations/env.py)."""
+    if connection.dialect.name != "postgresql":
+        return
+    owner, schema = connection.execute(text("SELECT current_user, current_schema()")).one()
+    if role == owner:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    grantee, where = quote(role), quote(schema)
+    rows = "SELECT, INSERT, UPDATE, DELETE"
+    for statement in (
+        f"GRANT USAGE ON SCHEMA {where} TO {grantee}",
+        f"GRANT {rows} ON ALL TABLES IN SCHEMA {where} TO {grantee}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {where} TO {grantee}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT {rows} ON TABLES TO {grantee}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT USAGE ON SEQUENCES TO {grantee}",
+    ):
+        connection.exec_driver_sql(statement)
+    version_table = connection.execute(
+        text("SELECT to_regclass(:name)"), {"name": f"{where}.{ALEMBIC_VERSION_TABLE}"}
+    ).scalar()
+    if version_table is not None:
+        connection.exec_driver_sql(
+            f"REVOKE INSERT, UPDATE, DELETE ON {where}.{ALEMBIC_VERSION_TABLE} FROM {grantee}"
+        )

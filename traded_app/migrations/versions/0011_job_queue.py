@@ -1,6 +1,6 @@
 """The job queue's records: the e-mail outbox and scheduled runs
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 20:00:00
 
@@ -14,7 +14,7 @@ from alembic import op
 
 from traded_app.models.base import UTCDateTime
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
