@@ -31,7 +31,7 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	  TRADED_TEST_DB=postgres $(BIN)/pytest tests/unit tests/integration; \
 	fi
 
-setup: $(STAMPS)/system-run $(VENV)/.installed static/vendor/.stamp ## Install system packages, the virtualenv and front-end assets
+setup: $(STAMPS)/system-run $(VENV)/.installed static/dist/manifest.json ## Install system packages, the virtualenv and front-end assets
 
 $(STAMPS)/system-run: scripts/system-packages.sh
 	@scripts/system-packages.sh run
@@ -51,7 +51,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	  || { echo "Could not install the Python packages (see pip's message above); check the network or proxy and run make again." >&2; exit 1; }
 	@touch $@
 
-assets: static/vendor/.stamp ## Fetch the pinned GOV.UK Frontend and htmx into static/vendor and build the CSS
+assets: static/dist/manifest.json ## Fetch the pinned GOV.UK Frontend and htmx into static/vendor, build the CSS, and give every static file a content-hashed, compressed copy in static/dist
 
 # axe-core for the browser tests comes from node_modules too, so it has its own stamp.
 node_modules/.installed: package.json package-lock.json
@@ -69,6 +69,13 @@ static/vendor/.stamp: node_modules/.installed static/src/app.scss
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --silence-deprecation=import \
 	  --load-path=node_modules static/src/app.scss static/vendor/app.css
 	@touch $@
+
+# Hashed names, gzip and brotli copies and the manifest that static_url() reads
+# (traded_app/static_assets.py); rebuilt when any static file changes.
+STATIC_FILES := $(shell find static -type f -not -name '.*' -not -path 'static/dist/*' \
+  -not -path 'static/vendor/*' -not -path 'static/src/*' 2>/dev/null)
+static/dist/manifest.json: static/vendor/.stamp $(STATIC_FILES) traded_app/static_assets.py | $(VENV)/.installed
+	$(BIN)/python -m traded_app.static_assets
 
 db: setup ## Bring the database schema up to date (Alembic migrations)
 	@mkdir -p instance
@@ -88,17 +95,18 @@ typecheck: setup ## Type-check the package with mypy and check the import contra
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 
-bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline)
+bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
 	$(BIN)/python bench/ordering.py || status=$$?; \
 	$(BIN)/python bench/overview.py || status=$$?; \
 	$(BIN)/python bench/invoices.py || status=$$?; \
 	$(BIN)/python bench/gias_import.py || status=$$?; \
-	$(BIN)/python bench/finance_exports.py || status=$$?; exit $$status
+	$(BIN)/python bench/finance_exports.py || status=$$?; \
+	$(BIN)/python bench/page_weight.py || status=$$?; exit $$status
 
 lock: ## Re-pin Python packages after changing pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip freeze --exclude-editable > requirements.lock
 
 clean: ## Remove the virtualenv, node_modules and built assets (not the database)
-	rm -rf $(VENV) node_modules static/vendor $(STAMPS)
+	rm -rf $(VENV) node_modules static/vendor static/dist $(STAMPS)
