@@ -19,7 +19,7 @@ from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
-from traded_app.limits import limiter
+from traded_app.limits import seconds_until_reset
 from traded_app.services.platform import errors
 from traded_app.services.platform.settings import council_display
 
@@ -209,16 +209,8 @@ def _http_error(error: HTTPException) -> Response:
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     if status == 429:
-        response.headers["Retry-After"] = str(_seconds_until_limit_resets())
+        response.headers["Retry-After"] = str(seconds_until_reset())
     return response
-
-
-def _seconds_until_limit_resets() -> int:
-    """When the limit that refused this request lets the next one through (hourly limits too)."""
-    current = limiter.current_limit
-    if current is None:
-        return 60
-    return max(1, int(current.reset_at - time.time()) + 1)
 
 
 def _unexpected_error(error: Exception) -> Response:
