@@ -19,17 +19,19 @@ run: setup db seed ## Set up everything, load demo data, serve on http://127.0.0
 	@echo "Serving on http://127.0.0.1:$(PORT) with one queue worker (Ctrl+C stops both)"
 	@$(BIN)/honcho start -f Procfile -p $(PORT)
 
-test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run every test (also on PostgreSQL when TEST_DATABASE_URL is set)
+test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run every test (also on PostgreSQL when TEST_DATABASE_URL is set, and the system test when TEST_REDIS_URL is too)
 	$(BIN)/ruff check traded_app tests bench
 	$(BIN)/ruff format --check traded_app tests bench
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/check_house.py
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not system"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "Running the database-facing tests again on PostgreSQL"; \
 	  TRADED_TEST_DB=postgres $(BIN)/pytest tests/unit tests/integration; \
 	fi
+	@echo "The system test, once: two app instances and two queue workers on PostgreSQL and Redis"
+	$(BIN)/pytest -m system tests/system
 
 setup: $(STAMPS)/system-run $(VENV)/.installed static/dist/manifest.json ## Install system packages, the virtualenv and front-end assets
 
