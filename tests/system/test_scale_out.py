@@ -161,8 +161,6 @@ def process_environ(tmp: Path, base_url: str) -> dict[str, str]:
         "RATELIMIT_STORAGE_URI": "",
         "MAIL_SERVER": "",
     }
-    if OWNER_URL:
-        environ["DATABASE_OWNER_URL"] = OWNER_URL
     return environ
 
 
@@ -189,10 +187,12 @@ def empty_database_and_redis(environ: dict[str, str]) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+    # As a release does: the migrations as the tables' owner, who grants the app's role its
+    # rows; the app's processes never get the owner's URL.
     migrated = subprocess.run(
         [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
         cwd=ROOT,
-        env=environ,
+        env={**environ, "DATABASE_OWNER_URL": OWNER_URL} if OWNER_URL else environ,
         capture_output=True,
         timeout=180,
     )
