@@ -75,6 +75,7 @@ def environ_for_tests(tmp_path: Path, database_url: str, **extra: str) -> dict[s
         "INVOICE_DIR": str(tmp_path / "invoices"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "EXPORT_DIR": str(tmp_path / "exports"),
+        "BACKUP_DIR": str(tmp_path / "backups"),
         **extra,
     }
 

@@ -119,6 +119,7 @@ class Settings:
     queue_immediate: bool = False
     queue_max_wait_seconds: int = 600
     export_dir: Path = PROJECT_ROOT / "instance" / "exports"
+    backup_dir: Path = PROJECT_ROOT / "instance" / "backups"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -164,6 +165,7 @@ class Settings:
             "QUEUE_IMMEDIATE": self.queue_immediate,
             "QUEUE_MAX_WAIT_SECONDS": self.queue_max_wait_seconds,
             "EXPORT_DIR": str(self.export_dir),
+            "BACKUP_DIR": str(self.backup_dir),
             "TESTING": self.app_env == "test",
         }
         config.update(self.extra)
@@ -224,6 +226,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         queue_immediate=_bool(env.get("QUEUE_IMMEDIATE"), default=app_env == "test"),
         queue_max_wait_seconds=_int(env, "QUEUE_MAX_WAIT_SECONDS", 600),
         export_dir=_path(env, "EXPORT_DIR", "instance/exports"),
+        backup_dir=_path(env, "BACKUP_DIR", "instance/backups"),
         extra=_stripe_settings(env),
     )
     if settings.is_production:

@@ -406,6 +406,14 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "core_special_or_pru": "2",
         "core_enhanced_provision": "1",
         "core_headteacher_recruitment": "1",
+        "reminders_on": "no",
+        "friendly_note_days": "7",
+        "reminders_before_final": "2",
+        "reminder_send_time": "09:00",
+        "final_notice_text": "The debt goes to the council's debt recovery team.",
+        "backup_time": "02:00",
+        "backups_kept": "14",
+        "pdf_check_time": "03:00",
     }
     form.update(changes)
     return form

@@ -168,7 +168,7 @@ def daily(now: datetime) -> str | None:
 def test_schedule() -> Iterator[schedules.Schedule]:
     runs: list[str] = []
 
-    def work() -> str:
+    def work(_run: ScheduledRun) -> str:
         runs.append("ran")
         time.sleep(0.05)
         return f"{len(runs)} run"
@@ -213,7 +213,7 @@ def test_two_workers_ticking_at_once_run_a_schedule_once(
 
 
 def test_a_failed_run_is_recorded_with_its_reason(app: Flask) -> None:
-    def work() -> str:
+    def work(_run: ScheduledRun) -> str:
         raise ValueError("the backup folder is full")
 
     item = schedules.Schedule("test-failing", "Fails", daily, work)

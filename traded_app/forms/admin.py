@@ -4,6 +4,8 @@ quadrants, users, council settings and academic years (GOV.UK widgets and messag
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import time
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -71,6 +73,18 @@ def pounds_value(field: StringField, *, optional: bool = False) -> int | None:
         raise StopValidation(
             f"{field.label.text}: {str(error)[0].lower()}{str(error)[1:]}"
         ) from None
+
+
+TIME_OF_DAY = re.compile(r"(\d{1,2})[:.](\d{2})", re.ASCII)
+
+
+def time_value(field: StringField) -> time:
+    """A time of day on the 24-hour clock ("09:00", "9:00", "21.30"), as a field error when it
+    is not one."""
+    match = TIME_OF_DAY.fullmatch((field.data or "").strip())
+    if match and int(match[1]) < 24 and int(match[2]) < 60:
+        return time(int(match[1]), int(match[2]))
+    raise StopValidation(f"{field.label.text} must be a time on the 24-hour clock, like 09:00")
 
 
 # --- Catalogue --------------------------------------------------------------------------------
@@ -381,6 +395,33 @@ class SettingsForm(FlaskForm):
     core_headteacher_recruitment = StringField(
         CORE_FIELDS["core_headteacher_recruitment"], widget=GovTextInput()
     )
+    reminders_on = RadioField(
+        "Send payment reminders automatically?",
+        widget=GovRadioInput(),
+        choices=[
+            ("yes", "Yes, every day, on the policy below"),
+            ("no", "No, finance sends reminders by hand"),
+        ],
+        validators=[InputRequired("Select whether payment reminders are sent automatically")],
+    )
+    friendly_note_days = StringField(
+        "Friendly note before the due date (days)", widget=GovTextInput()
+    )
+    reminders_before_final = StringField("Reminders before the final notice", widget=GovTextInput())
+    reminder_send_time = StringField("Time to send reminders", widget=GovTextInput())
+    final_notice_text = TextAreaField(
+        "What the final notice says happens next",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter what the final notice says happens next"),
+            Length(max=1000, message="What happens next must be 1000 characters or fewer"),
+        ],
+    )
+    backup_time = StringField("Time of the nightly backup", widget=GovTextInput())
+    backups_kept = StringField("Backups to keep", widget=GovTextInput())
+    pdf_check_time = StringField(
+        "Time of the daily check of the stored PDFs", widget=GovTextInput()
+    )
 
     values: dict[str, Any]
 
@@ -432,6 +473,7 @@ class SettingsForm(FlaskForm):
                 problem(field, f"{field.label.text} must be a whole number from {low} to {high}")
             else:
                 values[name] = number
+        self._schedule_values(values, problem)
         values["invoice_timing"] = self.invoice_timing.data
         values["financial_year_start_month"] = (
             whole_number(self.financial_year_start_month.data) or 4
@@ -454,6 +496,28 @@ class SettingsForm(FlaskForm):
                 problem(field, str(error))
         self.values = values
         return ok
+
+    def _schedule_values(self, values: dict[str, Any], problem: Callable[[Any, str], None]) -> None:
+        """The payment reminders' policy and the times of the schedules."""
+        values["reminders_on"] = self.reminders_on.data == "yes"
+        values["final_notice_text"] = (self.final_notice_text.data or "").strip()
+        for name, low, high in (
+            ("friendly_note_days", 0, 60),
+            ("reminders_before_final", 0, 10),
+            ("backups_kept", 1, 365),
+        ):
+            field = getattr(self, name)
+            number = whole_number(field.data)
+            if number is None or not low <= number <= high:
+                problem(field, f"{field.label.text} must be a whole number from {low} to {high}")
+            else:
+                values[name] = number
+        for name in ("reminder_send_time", "backup_time", "pdf_check_time"):
+            field = getattr(self, name)
+            try:
+                values[name] = time_value(field)
+            except StopValidation as error:
+                problem(field, str(error))
 
 
 class AcademicYearForm(FlaskForm):

@@ -1,5 +1,5 @@
-"""Finance's forms (payments, journals, reversals, reminders, exports) with GOV.UK messages, and
-the register's filters read from the query string."""
+"""Finance's forms (payments, journals, reversals, reminders and their pauses, exports) with
+GOV.UK messages, and the register's filters read from the query string."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ class ReverseForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired("Enter why the payment is being reversed"),
+            Length(max=500, message="Reason must be 500 characters or fewer"),
+        ],
+    )
+
+
+class PauseRemindersForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are reminders being paused?",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter why reminders are being paused"),
             Length(max=500, message="Reason must be 500 characters or fewer"),
         ],
     )

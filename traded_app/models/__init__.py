@@ -25,6 +25,8 @@ from traded_app.models.finance import (
     ExportKind,
     FinanceExport,
     Reminder,
+    ReminderKind,
+    ReminderPause,
 )
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
@@ -36,7 +38,13 @@ from traded_app.models.invoices import (
     DocumentType,
     DocumentVatBand,
 )
-from traded_app.models.jobs import EmailStatus, OutgoingEmail, ScheduledRun
+from traded_app.models.jobs import (
+    EmailStatus,
+    OutgoingEmail,
+    PdfCheckFinding,
+    PdfProblem,
+    ScheduledRun,
+)
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
@@ -87,10 +95,14 @@ __all__ = [
     "Partnership",
     "Payment",
     "PaymentKind",
+    "PdfCheckFinding",
+    "PdfProblem",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
     "Reminder",
+    "ReminderKind",
+    "ReminderPause",
     "ReviewKind",
     "ReviewStatus",
     "ScheduledRun",

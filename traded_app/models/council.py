@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
+
+DEFAULT_FINAL_NOTICE_TEXT = (
+    "If the invoice is not paid within 14 days of this notice, we will pass the debt to the "
+    "council's debt recovery team."
+)
 
 
 class CouncilSettings(Base):
@@ -24,6 +39,11 @@ class CouncilSettings(Base):
         CheckConstraint(
             "financial_year_start_month BETWEEN 1 AND 12", name="financial_year_month_range"
         ),
+        CheckConstraint("friendly_note_days BETWEEN 0 AND 60", name="friendly_note_range"),
+        CheckConstraint(
+            "reminders_before_final BETWEEN 0 AND 10", name="reminders_before_final_range"
+        ),
+        CheckConstraint("backups_kept BETWEEN 1 AND 365", name="backups_kept_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -53,6 +73,26 @@ class CouncilSettings(Base):
     cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)
     # An overdue invoice's reminder e-mail goes at most once in this many days.
     reminder_interval_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Payment reminders on the council's policy, sent by the daily schedule at a time of day
+    # (Europe/London): a friendly note this many days before the due date (0: none), reminders
+    # after it every `reminder_interval_days`, and after this many reminders a final notice that
+    # says what happens next in the council's own words. Off until the council turns them on.
+    reminders_on: Mapped[bool] = mapped_column(default=False, server_default=false())
+    friendly_note_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    reminders_before_final: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    reminder_send_time: Mapped[time] = mapped_column(
+        Time, default=time(9, 0), server_default="09:00:00"
+    )
+    final_notice_text: Mapped[str] = mapped_column(
+        Text, default=DEFAULT_FINAL_NOTICE_TEXT, server_default=DEFAULT_FINAL_NOTICE_TEXT
+    )
+    # The nightly SQLite backup (into BACKUP_DIR, keeping the newest `backups_kept`) and the
+    # daily check of the stored PDFs, each at its time of day (Europe/London).
+    backup_time: Mapped[time] = mapped_column(Time, default=time(2, 0), server_default="02:00:00")
+    backups_kept: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    pdf_check_time: Mapped[time] = mapped_column(
+        Time, default=time(3, 0), server_default="03:00:00"
+    )
     # Core allocation rules, all in half-day units (DOMAIN.md "Core allocation").
     core_partnership_base_half_days: Mapped[int] = mapped_column(Integer, default=4)
     core_partnership_per_school_half_days: Mapped[int] = mapped_column(Integer, default=2)

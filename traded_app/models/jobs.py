@@ -6,7 +6,9 @@ which a queue job sends, retries with backoff, and marks sent or, after its last
 for finance or the service manager to send again.
 
 `ScheduledRun` records each run of a schedule (reminders, backups, PDF checks) for one period;
-its unique key makes a schedule run once a period however many workers fire it.
+its unique key makes a schedule run once a period however many workers fire it. A PDF check's
+run keeps what it found wrong as `PdfCheckFinding` rows (one per document whose stored PDF is
+missing or not the one issued), listed for finance.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.invoices import Document
 from traded_app.models.types import enum_column
 
 
@@ -73,3 +76,33 @@ class ScheduledRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(16), default="running")  # running, ok, failed
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PdfProblem(StrEnum):
+    MISSING = "missing"  # no file where the document's PDF was stored
+    ALTERED = "altered"  # a file, but its SHA-256 is not the one recorded when it was issued
+    UNREADABLE = "unreadable"  # a file the app cannot read (permissions, a folder, a disk fault)
+
+    @property
+    def label(self) -> str:
+        return {
+            "missing": "Missing",
+            "altered": "Not the PDF issued",
+            "unreadable": "Cannot be read",
+        }[self.value]
+
+
+class PdfCheckFinding(Base):
+    """A document whose stored PDF a check of the store found missing, altered or unreadable.
+    Kept for the latest check only: a check that finishes replaces the previous one's findings
+    (each run's counts stay in its `detail`)."""
+
+    __tablename__ = "pdf_check_finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("scheduled_run.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    problem: Mapped[PdfProblem] = mapped_column(enum_column(PdfProblem, "pdf_problem"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[Document] = relationship()

@@ -1,6 +1,9 @@
 """What the service does by itself, for finance and the service manager to see and put right:
-e-mails that could not be sent after their last try (with Send again), and the schedules'
-recent runs with their outcomes."""
+e-mails that could not be sent after their last try (with Send again), the schedules with their
+recent runs and outcomes, and what the latest check of the stored PDFs found wrong.
+
+The schedules are registered by the modules that own their work, imported here so the web app
+and the worker (which builds the same app) both know them."""
 
 from __future__ import annotations
 
@@ -10,7 +13,13 @@ from werkzeug.wrappers import Response
 from traded_app.access import roles_required
 from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
+from traded_app.services.council import backup
+from traded_app.services.documents import pdf_check
+from traded_app.services.finance import reminder_schedule
 from traded_app.services.platform import outbox, schedules
+
+# Each registers its schedule when imported (see the docstring).
+REGISTERED = (reminder_schedule.NAME, backup.SCHEDULE_NAME, pdf_check.NAME)
 
 bp = Blueprint("background", __name__, url_prefix="/council")
 
@@ -55,4 +64,15 @@ def schedule_runs() -> str:
         schedules=list(schedules.SCHEDULES.values()),
         titles={item.name: item.title for item in schedules.SCHEDULES.values()},
         runs=schedules.recent_runs(),
+        on_sqlite=backup.on_sqlite(),
+    )
+
+
+@bp.route("/pdf-check")
+@roles_required(*STAFF)
+def pdf_check_page() -> str:
+    return render_template(
+        "background/pdf_check.html",
+        check=pdf_check.latest_check(),
+        schedule=schedules.SCHEDULES[pdf_check.NAME],
     )

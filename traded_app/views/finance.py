@@ -1,8 +1,8 @@
 """Finance: the register of documents, payments and reversals, journals settling recharges, aged
-debt with reminders, and exports for the ledger.
+debt with reminders (and their pauses, for one invoice or one school), and exports for the ledger.
 
-Service managers may read the register and aged debt; only finance officers move money, send
-reminders or export.
+Service managers may read the register and aged debt; only finance officers move money, send or
+pause reminders, or export.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from traded_app.forms.auth import EmptyForm
 from traded_app.forms.finance import (
     ExportForm,
     JournalForm,
+    PauseRemindersForm,
     PaymentForm,
     ReminderForm,
     ReverseForm,
@@ -46,6 +47,7 @@ from traded_app.services.finance import (
     exports,
     payments,
     register,
+    reminder_pauses,
     reminders,
 )
 from traded_app.services.finance.balances import DocumentStatus
@@ -196,10 +198,12 @@ def settle_recharges() -> str | Response:
 def aged_debt_page() -> str:
     quadrant_id = whole_number(request.args.get("quadrant"))
     interval = reminders.interval_days()
+    overdue = aged_debt.overdue_invoices(interval)
     return render_template(
         "finance/aged_debt.html",
         debt=aged_debt.aged_debt(quadrant_id=quadrant_id),
-        overdue=aged_debt.overdue_invoices(interval),
+        overdue=overdue,
+        paused=reminder_pauses.pauses_of(o.document.id for o in overdue),
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=quadrant_id,
@@ -232,6 +236,7 @@ def send_reminders() -> str | Response:
         "finance/aged_debt.html",
         debt=aged_debt.aged_debt(),
         overdue=overdue,
+        paused=reminder_pauses.pauses_of(o.document.id for o in overdue),
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=None,
@@ -239,6 +244,102 @@ def send_reminders() -> str | Response:
         chosen=set(form.documents.data or []),
         can_remind=True,
     )
+
+
+# --- Pausing reminders, for one invoice or one school ----------------------------------------
+
+
+def _school(urn: int) -> register.School:
+    school = register.school_by_urn(urn)
+    if school is None:
+        abort(404)
+    return school
+
+
+def _school_page(school: register.School) -> str:
+    return url_for("finance.register_page", school=school.urn)
+
+
+@bp.route("/documents/<int:document_id>/pause-reminders", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def pause_document_reminders(document_id: int) -> str | Response:
+    document = _document(document_id)
+    back = url_for("documents.document_detail", document_id=document.id)
+    if document.document_type != DocumentType.INVOICE:
+        flash(f"{document.number} is not a VAT invoice: only VAT invoices are reminded.", "info")
+        return redirect(back)
+    form = PauseRemindersForm()
+    if form.validate_on_submit():
+        try:
+            reminder_pauses.pause_document(document, form.reason.data or "", current_user)
+        except reminder_pauses.PauseError as error:
+            form.reason.errors = [str(error)]  # type: ignore[assignment]
+        else:
+            flash(f"Reminders for {document.number} are paused.", "success")
+            return redirect(back)
+    return render_template(
+        "finance/pause_reminders.html",
+        form=form,
+        what=document.number,
+        caption=f"{document.number} · {document.buyer_name}",
+        action=url_for("finance.pause_document_reminders", document_id=document.id),
+        back=back,
+        already=reminder_pauses.pause_of_document(document),
+    )
+
+
+@bp.route("/documents/<int:document_id>/resume-reminders", methods=["POST"])
+@roles_required(FINANCE_ONLY)
+def resume_document_reminders(document_id: int) -> Response:
+    document = _document(document_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        reminder_pauses.resume_document(document, current_user)
+    except reminder_pauses.PauseError as error:
+        flash(f"{error}.", "info")
+    else:
+        flash(f"Reminders for {document.number} are resumed.", "success")
+    return redirect(url_for("documents.document_detail", document_id=document.id))
+
+
+@bp.route("/schools/<int:urn>/pause-reminders", methods=["GET", "POST"])
+@roles_required(FINANCE_ONLY)
+def pause_school_reminders(urn: int) -> str | Response:
+    school = _school(urn)
+    form = PauseRemindersForm()
+    if form.validate_on_submit():
+        try:
+            reminder_pauses.pause_school(school, form.reason.data or "", current_user)
+        except reminder_pauses.PauseError as error:
+            form.reason.errors = [str(error)]  # type: ignore[assignment]
+        else:
+            flash(f"Reminders for all of {school.name}'s invoices are paused.", "success")
+            return redirect(_school_page(school))
+    return render_template(
+        "finance/pause_reminders.html",
+        form=form,
+        what=f"all of {school.name}'s invoices",
+        caption=f"{school.name} · URN {school.urn}",
+        action=url_for("finance.pause_school_reminders", urn=school.urn),
+        back=_school_page(school),
+        already=reminder_pauses.pause_of_school(school),
+    )
+
+
+@bp.route("/schools/<int:urn>/resume-reminders", methods=["POST"])
+@roles_required(FINANCE_ONLY)
+def resume_school_reminders(urn: int) -> Response:
+    school = _school(urn)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        reminder_pauses.resume_school(school, current_user)
+    except reminder_pauses.PauseError as error:
+        flash(f"{error}.", "info")
+    else:
+        flash(f"Reminders for {school.name}'s invoices are resumed.", "success")
+    return redirect(_school_page(school))
 
 
 # --- Exports ---------------------------------------------------------------------------------
@@ -368,6 +469,17 @@ def document_payments(document: documents.Document) -> list[payments.PaymentRow]
 @bp.app_template_global()
 def document_reminders(document: documents.Document) -> list[reminders.Reminder]:
     return reminders.reminders_of(document)
+
+
+@bp.app_template_global()
+def reminder_pause_of(document: documents.Document) -> reminder_pauses.ReminderPause | None:
+    """The open pause stopping the invoice's reminders: its own, or its school's."""
+    return reminder_pauses.pause_affecting(document)
+
+
+@bp.app_template_global()
+def school_reminder_pause(school: register.School) -> reminder_pauses.ReminderPause | None:
+    return reminder_pauses.pause_of_school(school)
 
 
 @bp.app_template_global()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, CouncilSettings, Visit
+from traded_app.models import council as models_council
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import (
     academic_start_year,
@@ -48,7 +49,17 @@ EDITABLE = (
     "core_special_or_pru_half_days",
     "core_enhanced_provision_half_days",
     "core_headteacher_recruitment_half_days",
+    "reminders_on",
+    "friendly_note_days",
+    "reminders_before_final",
+    "reminder_send_time",
+    "final_notice_text",
+    "backup_time",
+    "backups_kept",
+    "pdf_check_time",
 )
+# What the final notice says happens next, until the council says otherwise.
+DEFAULT_FINAL_NOTICE_TEXT = models_council.DEFAULT_FINAL_NOTICE_TEXT
 
 
 class SettingsError(DomainError, ValueError):

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
 from traded_app.models import Document, DocumentType, Quadrant, School
-from traded_app.models.finance import Reminder
+from traded_app.models.finance import Reminder, ReminderKind
 from traded_app.services.finance import balances
 from traded_app.services.platform.settings import today
 
@@ -182,7 +182,8 @@ def overdue_invoices(
         stmt = stmt.where(Document.school_id == school_id)
     last = (
         select(Reminder.document_id, func.max(Reminder.id).label("reminder_id"))
-        .where(Reminder.succeeded.is_not(False))
+        # The interval runs between reminders after the due date, not from a friendly note.
+        .where(Reminder.succeeded.is_not(False), Reminder.kind != ReminderKind.FRIENDLY)
         .group_by(Reminder.document_id)
         .subquery()
     )

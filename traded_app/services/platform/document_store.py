@@ -4,7 +4,8 @@ recorded when it was issued.
 Issuing writes a document's PDF here once; everything else (the download, e-mails, reminders,
 finance's ZIP export) reads it back through `read_pdf`, which refuses a file that is missing or
 is not the one issued: a PDF is never made again, since it would not be the document the school
-was sent.
+was sent. `check_stored` says the same of a file without keeping it in memory (the daily check
+of every stored PDF).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from traded_app.models import Document
+from traded_app.models.jobs import PdfProblem
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import app_config
 
@@ -58,3 +60,20 @@ def read_pdf(document: Document) -> bytes:
             f"The PDF of {document.number} at {path} does not match the one issued"
         )
     return content
+
+
+def check_stored(pdf_path: str, sha256: str) -> tuple[PdfProblem, str] | None:
+    """None when the file at `pdf_path` (relative to INVOICE_DIR) is the one issued (its SHA-256
+    is `sha256`), else what is wrong, with a line about it. Read in chunks: memory stays flat
+    whatever the file's size."""
+    path = invoice_dir() / pdf_path
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        return PdfProblem.MISSING, f"No file at {path}"
+    except OSError as error:
+        return PdfProblem.UNREADABLE, f"{path}: {error.strerror or error.__class__.__name__}"
+    if digest != sha256:
+        return PdfProblem.ALTERED, f"{path} has SHA-256 {digest}, not {sha256} as issued"
+    return None

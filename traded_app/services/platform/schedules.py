@@ -3,10 +3,12 @@
 Each schedule is registered by the package that owns the work (payment reminders in finance, the
 nightly backup in council, the PDF check in documents) with `@schedule(name, ...)`: a function
 that says whether the schedule is due now (from the council's settings) and which period "now"
-belongs to, and the function that does the work. The queue's worker fires `tick` every few
-minutes; a due schedule claims its period by inserting a `ScheduledRun` row (unique per schedule
-and period) and committing, so however many workers tick at once, one runs it. The run's outcome
-(ok or failed, with a line of detail) is kept for the schedules page.
+belongs to (`daily_at` for the usual "once a day, from a time of day"), a line saying when it
+runs for the schedules page, and the function that does the work, given its run (its period, and
+the moment it started, which stands for "now" in the work). The queue's worker fires `tick` every
+few minutes; a due schedule claims its period by inserting a `ScheduledRun` row (unique per
+schedule and period) and committing, so however many workers tick at once, one runs it. The
+run's outcome (ok or failed, with a line of detail) is kept for the schedules page.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from traded_app.extensions import db
+from traded_app.formatting import LONDON
 from traded_app.models.base import utcnow
 from traded_app.models.jobs import ScheduledRun
 from traded_app.services.platform import jobs
@@ -34,21 +37,42 @@ class Schedule:
     # The period a moment belongs to ("2026-11-30"), or None when the schedule is not due then
     # (switched off, or before its time of day).
     period_at: Callable[[datetime], str | None]
-    # Does the work; returns a line for the record ("12 reminders sent").
-    work: Callable[[], str]
+    # Does the work of its run (started at run.started_at, for run.period); returns a line for
+    # the record ("12 reminders sent").
+    work: Callable[[ScheduledRun], str]
+    # When it runs, for people ("Every day at 09:00"), from the settings as they are now.
+    describe: Callable[[], str] | None = None
+
+    @property
+    def timing(self) -> str:
+        return self.describe() if self.describe is not None else ""
 
 
 SCHEDULES: dict[str, Schedule] = {}
 
+Work = Callable[[ScheduledRun], str]
+
 
 def schedule(
-    name: str, title: str, period_at: Callable[[datetime], str | None]
-) -> Callable[[Callable[[], str]], Callable[[], str]]:
-    def decorator(fn: Callable[[], str]) -> Callable[[], str]:
-        SCHEDULES[name] = Schedule(name, title, period_at, fn)
+    name: str,
+    title: str,
+    period_at: Callable[[datetime], str | None],
+    describe: Callable[[], str] | None = None,
+) -> Callable[[Work], Work]:
+    def decorator(fn: Work) -> Work:
+        SCHEDULES[name] = Schedule(name, title, period_at, fn, describe)
         return fn
 
     return decorator
+
+
+def daily_at(now: datetime, at: time) -> str | None:
+    """The day (in Europe/London) that `now` falls on, once its local time has reached `at`:
+    the period of a schedule that runs once a day from a time of day."""
+    local = now.astimezone(LONDON)
+    if local.time() < at:
+        return None
+    return local.date().isoformat()
 
 
 def run_if_due(item: Schedule, now: datetime | None = None) -> ScheduledRun | None:
@@ -65,7 +89,7 @@ def run_if_due(item: Schedule, now: datetime | None = None) -> ScheduledRun | No
         db.session.rollback()
         return None  # another worker claimed this period
     try:
-        detail = item.work()
+        detail = item.work(run)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -88,6 +112,16 @@ def run_due(now: datetime | None = None) -> list[ScheduledRun]:
         if run is not None:
             runs.append(run)
     return runs
+
+
+def latest_run(name: str, outcome: str | None = None) -> ScheduledRun | None:
+    """The schedule's latest run (with that outcome, when given)."""
+    stmt = select(ScheduledRun).where(ScheduledRun.schedule == name)
+    if outcome is not None:
+        stmt = stmt.where(ScheduledRun.outcome == outcome)
+    return db.session.scalars(
+        stmt.order_by(ScheduledRun.started_at.desc(), ScheduledRun.id.desc()).limit(1)
+    ).first()
 
 
 def recent_runs(limit: int = 50) -> list[ScheduledRun]:

@@ -1,4 +1,5 @@
-"""A transaction of its own, committed at once: for the rare GET that must record something.
+"""A transaction of its own, committed at once: for the rare GET that must record something;
+and a reading-only stretch inside work that writes, for long reads that must not hold the lock.
 
 Everything else follows the one commit point (services flush; the request commits or rolls back
 at its end). A GET runs read-only (on SQLite a plain BEGIN, no write lock), so a page that must
@@ -7,7 +8,8 @@ write during a GET ends that transaction, writes in one that takes the write loc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from traded_app.database import reset_read_only, set_read_only
@@ -30,3 +32,18 @@ def commit_now(work: Callable[[], T]) -> T:
     finally:
         reset_read_only(token)
     return result
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Read in a transaction that takes no write lock (on SQLite a plain BEGIN; PostgreSQL's
+    readers never block writers anyway), so a long read (checking every stored PDF, copying the
+    database) does not keep every writer waiting. The caller must have nothing unflushed to keep:
+    the transaction before is ended (rolled back) first, and the reading one after."""
+    db.session.rollback()
+    token = set_read_only(True)
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        reset_read_only(token)

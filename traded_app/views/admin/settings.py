@@ -12,6 +12,7 @@ from traded_app.domain.pricing import days_text
 from traded_app.formatting import pounds
 from traded_app.forms.admin import CORE_FIELDS, AcademicYearForm, SettingsForm
 from traded_app.forms.auth import EmptyForm
+from traded_app.services.council import backup
 from traded_app.services.council import settings as settings_admin
 from traded_app.services.platform import audit
 from traded_app.services.platform.settings import council_settings
@@ -29,6 +30,14 @@ FIRST_SETTINGS = {
     "default_price": "450",
     "cancellation_notice_days": "10",
     **{name: "0" for name in CORE_FIELDS},
+    "reminders_on": "no",
+    "friendly_note_days": "7",
+    "reminders_before_final": "2",
+    "reminder_send_time": "09:00",
+    "final_notice_text": settings_admin.DEFAULT_FINAL_NOTICE_TEXT,
+    "backup_time": "02:00",
+    "backups_kept": "14",
+    "pdf_check_time": "03:00",
 }
 
 
@@ -53,6 +62,11 @@ def _settings_data() -> dict[str, Any]:
     )
     for name in CORE_FIELDS:
         data[name] = days_text(getattr(settings, f"{name}_half_days"))
+    data["reminders_on"] = "yes" if settings.reminders_on else "no"
+    for name in ("friendly_note_days", "reminders_before_final", "backups_kept"):
+        data[name] = str(getattr(settings, name))
+    for name in ("reminder_send_time", "backup_time", "pdf_check_time"):
+        data[name] = getattr(settings, name).strftime("%H:%M")
     return data
 
 
@@ -73,6 +87,7 @@ def settings() -> str | BaseResponse:
         form=form,
         years=settings_admin.academic_years(),
         history=audit.history_of("council_settings", 1)[-10:],
+        on_sqlite=backup.on_sqlite(),
     )
 
 
