@@ -28,7 +28,7 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	$(BIN)/pytest -m "not system"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "Running the database-facing tests again on PostgreSQL"; \
-	  TRADED_TEST_DB=postgres $(BIN)/pytest tests/unit tests/integration; \
+	  TRADED_TEST_DB=postgres $(BIN)/pytest -p no:unraisableexception tests/unit tests/integration; \
 	fi
 	@echo "The system test, once: two app instances and two queue workers on PostgreSQL and Redis"
 	$(BIN)/pytest -m system tests/system

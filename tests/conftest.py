@@ -9,7 +9,6 @@ TEST_DATABASE_OWNER_URL the app's role owns the tables, and the tests of the rol
 from __future__ import annotations
 
 import contextvars
-import functools
 import json
 import os
 import re
@@ -55,9 +54,15 @@ def owner_url_for_tests() -> str:
     return ""
 
 
-@functools.cache
+_ENGINES: dict[str, Engine] = {}
+
+
 def _engine_for(url: str) -> Engine:
-    return create_engine(url)
+    """One engine per URL for the session (disposed with the app, so no connection is left
+    open for the interpreter to find at exit)."""
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(url)
+    return _ENGINES[url]
 
 
 def owner_engine() -> Engine:
@@ -107,6 +112,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         yield application
         db.session.remove()
         db.engine.dispose()
+        for engine in _ENGINES.values():
+            engine.dispose()
         owner_engine().dispose()
 
 
