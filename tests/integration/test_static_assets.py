@@ -4,6 +4,7 @@ compressed answers to browsers that accept them, plain names when nothing is bui
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Flask
 
 from tests.conftest import CheckedClient, environ_for_tests
 from traded_app import create_app
+from traded_app.extensions import db
 from traded_app.static_assets import IMMUTABLE, build
 
 ASSETS = {
@@ -32,10 +34,24 @@ def static_folder(root: Path) -> Path:
     return root
 
 
+OTHER_APPS: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_other_apps() -> Iterator[None]:
+    """The apps a test builds for itself close their database connections when it ends."""
+    yield
+    while OTHER_APPS:
+        other = OTHER_APPS.pop()
+        with other.app_context():
+            db.engine.dispose()
+
+
 def app_with_static(app: Flask, tmp: Path, root: Path) -> CheckedClient:
     environ = environ_for_tests(tmp, app.config["SQLALCHEMY_DATABASE_URI"])
     other = create_app(environ, STATIC_FOLDER=str(root))
     other.test_client_class = CheckedClient
+    OTHER_APPS.append(other)
     return other.test_client()  # type: ignore[return-value]
 
 
