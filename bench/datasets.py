@@ -383,6 +383,7 @@ class _Maker:
                 {
                     "id": self.take("reminder"),
                     "document_id": document_id,
+                    "kind": "reminder",
                     "queued_at": datetime.combine(issued + timedelta(days=37), clock(8), UTC),
                     "sent_by_id": self.world.finance_id,
                     "recipient": f"finance.{school.urn}@schools.example.org",

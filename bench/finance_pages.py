@@ -17,6 +17,7 @@ benchmark failed or an answer was wrong.
 from __future__ import annotations
 
 import argparse
+import http.client
 import re
 import sys
 import time
@@ -49,10 +50,24 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def wait_until_answering(port: int, seconds: float = 60.0) -> None:
+    """gunicorn takes connections before its workers have loaded the app, which on a loaded
+    machine can take longer than one request's timeout: ask /healthz until it answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fetch(port, "/healthz")
+            return
+        except (OSError, http.client.HTTPException):
+            if time.monotonic() > deadline:
+                raise
+
+
 def main() -> int:
     args = arguments()
     with serving() as server:
         port = server.port
+        wait_until_answering(port)
         cookie = sign_in(port, ACCOUNT)  # once: sign-in is rate limited per account
         began = time.perf_counter()
         counts = top_up(server.log.parent / "bench.db", args.documents)
