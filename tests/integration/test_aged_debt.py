@@ -103,7 +103,8 @@ def _fill(world: Any, count: int) -> None:
     finance = world.users[Role.LA_FINANCE]
     for i in range(count):
         school = world.academy if i % 3 else world.school  # invoices and recharges
-        document = issue_document(world, school=school, on=today() - timedelta(days=i % 150))
+        issued = today() - timedelta(days=(17 * i) % 150)  # due dates from 120 days ago on
+        document = issue_document(world, school=school, on=issued)
         if i % 4 == 0:
             kind = payments.PaymentKind.BANK_TRANSFER
             if school is world.school:
