@@ -97,10 +97,11 @@ typecheck: setup ## Type-check the package with mypy and check the import contra
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 
-bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit
+bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, the finance register and aged debt at 10,000 documents, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
 	$(BIN)/python bench/ordering.py || status=$$?; \
 	$(BIN)/python bench/overview.py || status=$$?; \
+	$(BIN)/python bench/finance_pages.py || status=$$?; \
 	$(BIN)/python bench/invoices.py || status=$$?; \
 	$(BIN)/python bench/gias_import.py || status=$$?; \
 	$(BIN)/python bench/finance_exports.py || status=$$?; \

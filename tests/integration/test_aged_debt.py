@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from tests.conftest import text_of
 from tests.factories import issue_document
+from tests.integration.test_days import count_queries
 from traded_app.extensions import db
-from traded_app.models import Reminder
-from traded_app.models.types import Role
+from traded_app.models import DocumentType, Reminder
+from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import aged_debt, payments, reminders
 from traded_app.services.platform.settings import today
 
@@ -95,3 +96,73 @@ def test_reminders_go_once_in_the_interval(app: Flask, world: Any, as_role: Any)
     page = client.get(f"/documents/{overdue.id}").soup
     assert "to bursar@meadow.example by Finance" in text_of(page, "main")
     assert len(db.session.execute(select(Reminder)).scalars().all()) == 1
+
+
+def _fill(world: Any, count: int) -> None:
+    """`count` charges of every age, some part paid, credited or reminded."""
+    finance = world.users[Role.LA_FINANCE]
+    for i in range(count):
+        school = world.academy if i % 3 else world.school  # invoices and recharges
+        issued = today() - timedelta(days=(17 * i) % 150)  # due dates from 120 days ago on
+        document = issue_document(world, school=school, on=issued)
+        if i % 4 == 0:
+            kind = payments.PaymentKind.BANK_TRANSFER
+            if school is world.school:
+                kind = payments.PaymentKind.JOURNAL
+            payments.record_payment(document, kind, 100, today(), "B", finance)
+        if i % 5 == 0:
+            issue_document(
+                world,
+                school=school,
+                document_type=DocumentType.CREDIT_NOTE,
+                lines=[(1, 1000, VatTreatment.OUTSIDE_SCOPE, 0)],
+                credits=document,
+            )
+        if i % 7 == 0 and school is world.academy:
+            db.session.add(
+                Reminder(
+                    document_id=document.id,
+                    recipient="bursar@meadow.example",
+                    balance_pence=document.gross_pence,
+                    days_overdue=1,
+                    succeeded=True,
+                )
+            )
+    db.session.commit()
+
+
+def test_the_same_queries_for_10_or_500_documents(world: Any, as_role: Any) -> None:
+    client = as_role(Role.LA_FINANCE)
+    _fill(world, 10)
+    client.get("/finance/aged-debt")  # warm the session's user
+    with count_queries() as few:
+        client.get("/finance/aged-debt")
+    _fill(world, 490)
+    with count_queries() as many:
+        page = client.get("/finance/aged-debt").soup
+    overdue_rows = page.select("form[action='/finance/reminders'] tbody tr")
+    assert len(overdue_rows) == aged_debt.OVERDUE_PER_PAGE
+    assert page.select_one(".govuk-pagination__next a") is not None
+    assert len(many) == len(few), (few, many)
+
+
+def test_overdue_invoices_in_pages_and_reminded_from_any(world: Any, as_role: Any) -> None:
+    world.academy.billing_contact_email = "bursar@meadow.example"
+    invoices = [_invoice(world, 100 - i) for i in range(aged_debt.OVERDUE_PER_PAGE + 5)]
+    _invoice(world, -3)  # not yet due: not listed
+    db.session.commit()
+    client = as_role(Role.LA_FINANCE)
+    page = client.get("/finance/aged-debt").soup
+    boxes = [int(b["value"]) for b in page.select("input[name=documents]")]
+    assert boxes == [d.id for d in invoices[: aged_debt.OVERDUE_PER_PAGE]]  # longest overdue first
+    next_link = page.select_one(".govuk-pagination__next a")
+    assert next_link["href"].endswith("page=2#overdue-invoices")
+    page = client.get(next_link["href"]).soup
+    boxes = [int(b["value"]) for b in page.select("input[name=documents]")]
+    assert boxes == [d.id for d in invoices[aged_debt.OVERDUE_PER_PAGE :]]
+    # An invoice on the second page can be reminded like one on the first.
+    last = invoices[-1]
+    response = client.post_form("/finance/reminders", {"documents": [str(last.id)]})
+    assert response.status_code == 302
+    reminder = db.session.execute(select(Reminder)).scalar_one()
+    assert reminder.document_id == last.id

@@ -198,12 +198,14 @@ def settle_recharges() -> str | Response:
 def aged_debt_page() -> str:
     quadrant_id = whole_number(request.args.get("quadrant"))
     interval = reminders.interval_days()
-    overdue = aged_debt.overdue_invoices(interval)
+    debt = aged_debt.aged_debt(quadrant_id=quadrant_id)
+    page = whole_number(request.args.get("page")) or 1
+    overdue = aged_debt.overdue_page(interval, page, debt.overdue_invoices)
     return render_template(
         "finance/aged_debt.html",
-        debt=aged_debt.aged_debt(quadrant_id=quadrant_id),
+        debt=debt,
         overdue=overdue,
-        paused=reminder_pauses.pauses_of(o.document.id for o in overdue),
+        paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=quadrant_id,
@@ -217,9 +219,8 @@ def aged_debt_page() -> str:
 @roles_required(FINANCE_ONLY)
 def send_reminders() -> str | Response:
     interval = reminders.interval_days()
-    overdue = aged_debt.overdue_invoices(interval)
     form = ReminderForm()
-    form.documents.choices = [(o.document.id, o.document.number) for o in overdue]
+    form.documents.choices = aged_debt.overdue_choices(form.documents.data or [])
     if form.validate_on_submit():
         try:
             outcome = reminders.send_reminders(form.documents.data or [], current_user)
@@ -232,11 +233,13 @@ def send_reminders() -> str | Response:
             for number, why in outcome.skipped:
                 flash(f"No reminder for {number}: {why}.", "info")
             return redirect(url_for("finance.aged_debt_page"))
+    debt = aged_debt.aged_debt()
+    overdue = aged_debt.overdue_page(interval, 1, debt.overdue_invoices)
     return render_template(
         "finance/aged_debt.html",
-        debt=aged_debt.aged_debt(),
+        debt=debt,
         overdue=overdue,
-        paused=reminder_pauses.pauses_of(o.document.id for o in overdue),
+        paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=None,

@@ -2,24 +2,34 @@
 
 Only VAT invoices are debt: an internal recharge is settled by the council's own journal, so it
 is shown apart ("awaiting a journal"), never aged. The buckets count days past the due date:
-not yet due, 1–30 ("0–30 days overdue"), 31–60, 61–90 and over 90. The whole page is two
-grouped queries, whatever the number of invoices.
+not yet due, 1–30 ("0–30 days overdue"), 31–60, 61–90 and over 90.
+
+The database works out every balance and age. The page is two queries whatever the number of
+invoices: one grouped by school (each school's buckets, its recharges waiting for a journal,
+its overdue invoices), and one page of the overdue invoices, each with its balance and last
+reminder, read through the indexes for the page's rows only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select
+from sqlalchemy.orm import aliased
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
 from traded_app.models import Document, DocumentType, Quadrant, School
 from traded_app.models.finance import Reminder, ReminderKind
 from traded_app.services.finance import balances
+from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
+
+OVERDUE_PER_PAGE = 50
+_PREVIOUS = aliased(Reminder, name="previous")  # built once: an alias is slow to make
 
 BUCKETS = (
     ("current", "Not yet due"),
@@ -79,6 +89,7 @@ class AgedDebt:
     totals: Ages = field(default_factory=Ages)
     recharges_awaiting: int = 0
     recharges_awaiting_pence: int = 0
+    overdue_invoices: int = 0  # VAT invoices past their due date with something left, all schools
 
     @property
     def bars(self) -> list[Bar]:
@@ -104,53 +115,89 @@ def _bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
 
 
 def aged_debt(on: date | None = None, quadrant_id: int | None = None) -> AgedDebt:
+    """Every school's debt by age, the recharges waiting for a journal and how many invoices
+    are overdue, from one query grouped by school. A quadrant chooses the schools listed (and
+    the totals under them); the recharges and the overdue count are the council's."""
     on = on or today()
+    result = AgedDebt(on, [])
+    for row in db.session.execute(_summary_statement(on)):
+        school_id, name, urn, in_quadrant, quadrant, invoices, overdue, recharges, pence, *ages = (
+            row
+        )
+        result.overdue_invoices += int(overdue)
+        if quadrant_id is None:
+            result.recharges_awaiting += int(recharges)
+            result.recharges_awaiting_pence += int(pence)
+        if invoices and quadrant_id in (None, in_quadrant):
+            school = SchoolDebt(
+                school_id, name, urn, quadrant or "", int(invoices), Ages(*(int(v) for v in ages))
+            )
+            result.schools.append(school)
+            result.totals.add(school.ages)
+    result.schools.sort(key=lambda s: (-s.ages.overdue, -s.ages.total, s.name))
+    return result
+
+
+# The statements depend only on the day (and a school), so each is built once per process and
+# day: building one costs more than running it.
+
+
+@lru_cache(maxsize=4)
+def _summary_statement(on: date) -> Select[Any]:
+    """Per school with something owed on a charge: its name, URN, quadrant (id and name), how
+    many VAT invoices have something left and how many of those are overdue, its recharges
+    waiting for a journal (how many, how much) and its invoices' balances by age."""
     stmt, cols = balances.with_figures(
-        select(Document).where(Document.document_type == DocumentType.INVOICE), on
+        select(Document).where(
+            Document.document_type.in_([DocumentType.INVOICE, DocumentType.RECHARGE])
+        ),
+        on,
     )
-    inner = (
-        stmt.with_only_columns(Document.school_id, Document.due_date, cols.balance.label("balance"))
+    charges = (
+        stmt.with_only_columns(
+            Document.school_id,
+            Document.document_type,
+            Document.due_date,
+            cols.balance.label("balance"),
+        )
         .where(cols.balance > 0)
         .subquery()
     )
-    query = (
+    is_invoice = charges.c.document_type == DocumentType.INVOICE.value
+    invoice_balance = case((is_invoice, charges.c.balance), else_=0)
+    by_school = (
+        select(
+            charges.c.school_id,
+            func.sum(case((is_invoice, 1), else_=0)).label("invoices"),
+            func.sum(case((and_(is_invoice, charges.c.due_date < on), 1), else_=0)).label(
+                "overdue"
+            ),
+            func.sum(case((is_invoice, 0), else_=1)).label("recharges"),
+            func.sum(case((is_invoice, 0), else_=charges.c.balance)).label("recharges_pence"),
+            *(
+                total.label(key)
+                for total, (key, _label) in zip(
+                    _bucket_sums(charges.c.due_date, invoice_balance, on), BUCKETS, strict=True
+                )
+            ),
+        )
+        .group_by(charges.c.school_id)
+        .subquery()
+    )
+    return (
         select(
             School.id,
             School.name,
             School.urn,
+            School.quadrant_id,
             Quadrant.name,
-            func.count(),
-            *_bucket_sums(inner.c.due_date, inner.c.balance, on),
+            *(by_school.c[key] for key in ("invoices", "overdue", "recharges", "recharges_pence")),
+            *(by_school.c[key] for key, _label in BUCKETS),
         )
-        .select_from(inner)
-        .join(School, School.id == inner.c.school_id)
+        .select_from(by_school)
+        .join(School, School.id == by_school.c.school_id)
         .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
-        .group_by(School.id, School.name, School.urn, Quadrant.name)
     )
-    if quadrant_id is not None:
-        query = query.where(School.quadrant_id == quadrant_id)
-    schools = [
-        SchoolDebt(
-            school_id, name, urn, quadrant or "", int(count), Ages(*(int(v) for v in amounts))
-        )
-        for school_id, name, urn, quadrant, count, *amounts in db.session.execute(query)
-    ]
-    schools.sort(key=lambda s: (-s.ages.overdue, -s.ages.total, s.name))
-    result = AgedDebt(on, schools)
-    for school in schools:
-        result.totals.add(school.ages)
-    recharge_stmt, rcols = balances.with_figures(
-        select(Document).where(Document.document_type == DocumentType.RECHARGE), on
-    )
-    recharges = recharge_stmt.with_only_columns(rcols.balance.label("balance")).subquery()
-    if quadrant_id is None:
-        count, pence = db.session.execute(
-            select(func.count(), func.coalesce(func.sum(recharges.c.balance), 0)).where(
-                recharges.c.balance > 0
-            )
-        ).one()
-        result.recharges_awaiting, result.recharges_awaiting_pence = int(count), int(pence)
-    return result
 
 
 @dataclass(frozen=True)
@@ -166,43 +213,102 @@ class OverdueInvoice:
         return self.next_reminder_on is None
 
 
-def overdue_invoices(
-    interval_days: int, on: date | None = None, school_id: int | None = None, limit: int = 500
-) -> list[OverdueInvoice]:
-    """Overdue VAT invoices, longest overdue first, each with its last reminder and when the
-    next may go (a reminder goes at most once in `interval_days`)."""
-    on = on or today()
-    stmt, cols = balances.with_figures(
-        select(Document).where(
-            Document.document_type == DocumentType.INVOICE, Document.due_date < on
-        ),
-        on,
+@lru_cache(maxsize=8)
+def _overdue(on: date, school_id: int | None) -> Select[Any]:
+    """Overdue VAT invoices with something left."""
+    cols = balances.row_figures(on)
+    stmt = select(Document).where(
+        Document.document_type == DocumentType.INVOICE,
+        Document.due_date < on,
+        cols.balance > 0,
     )
     if school_id is not None:
         stmt = stmt.where(Document.school_id == school_id)
-    last = (
-        select(Reminder.document_id, func.max(Reminder.id).label("reminder_id"))
-        # The interval runs between reminders after the due date, not from a friendly note.
-        .where(Reminder.succeeded.is_not(False), Reminder.kind != ReminderKind.FRIENDLY)
-        .group_by(Reminder.document_id)
+    return stmt
+
+
+@lru_cache(maxsize=8)
+def _overdue_rows(on: date, school_id: int | None) -> Select[Any]:
+    """A window (`limit`, `offset`) of the overdue invoices in order, each with its balance
+    and last reminder: the window is chosen first, then only its rows' figures are read."""
+    chosen = (
+        _overdue(on, school_id)
+        .with_only_columns(Document.id)
+        .order_by(Document.due_date, Document.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery()
     )
-    rows = db.session.execute(
-        stmt.outerjoin(last, last.c.document_id == Document.id)
-        .outerjoin(Reminder, Reminder.id == last.c.reminder_id)
-        .with_only_columns(Document, cols.balance, Reminder)
-        .where(cols.balance > 0)
-        .order_by(Document.due_date, Document.id)
-        .limit(limit)
-    ).tuples()
-    result = []
-    for document, balance, reminder in rows:
-        next_on = None
-        if reminder is not None:
-            sent_on = reminder.queued_at.astimezone(LONDON).date()
-            if (on - sent_on).days < interval_days:
-                next_on = sent_on + timedelta(days=interval_days)
-        result.append(
-            OverdueInvoice(document, int(balance), (on - document.due_date).days, reminder, next_on)
+    last = (
+        select(func.max(_PREVIOUS.id))
+        .where(
+            _PREVIOUS.document_id == Document.id,
+            _PREVIOUS.succeeded.is_not(False),
+            # The interval runs between reminders after the due date, not from a friendly note.
+            _PREVIOUS.kind != ReminderKind.FRIENDLY,
         )
-    return result
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    return (
+        select(Document, balances.row_figures(on).balance, Reminder)
+        .join(chosen, chosen.c.id == Document.id)
+        .outerjoin(Reminder, Reminder.id == last)
+        .order_by(Document.due_date, Document.id)
+    )
+
+
+def overdue_page(
+    interval_days: int,
+    page: int = 1,
+    total: int | None = None,
+    on: date | None = None,
+    school_id: int | None = None,
+    per_page: int = OVERDUE_PER_PAGE,
+) -> Page[OverdueInvoice]:
+    """A page of the overdue VAT invoices, longest overdue first, each with its balance, its
+    last reminder and when the next may go (a reminder goes at most once in `interval_days`).
+
+    `total` is how many there are (`AgedDebt.overdue_invoices`); without it they are counted
+    first."""
+    on = on or today()
+    if total is None:
+        counted = _overdue(on, school_id).with_only_columns(Document.id).subquery()
+        total = int(db.session.execute(select(func.count()).select_from(counted)).scalar_one())
+    number = clamp(page, total, per_page)
+    rows = db.session.execute(
+        _overdue_rows(on, school_id), {"limit": per_page, "offset": (number - 1) * per_page}
+    ).all()
+    return Page([_overdue_invoice(row, on, interval_days) for row in rows], total, number, per_page)
+
+
+def _overdue_invoice(row: Row[Any], on: date, interval_days: int) -> OverdueInvoice:
+    document, balance, reminder = row
+    next_on = None
+    if reminder is not None:
+        sent_on = reminder.queued_at.astimezone(LONDON).date()
+        if (on - sent_on).days < interval_days:
+            next_on = sent_on + timedelta(days=interval_days)
+    return OverdueInvoice(document, int(balance), (on - document.due_date).days, reminder, next_on)
+
+
+def overdue_choices(document_ids: list[int], on: date | None = None) -> list[tuple[int, str]]:
+    """(id, number) of those of `document_ids` that are overdue VAT invoices with something
+    left: what the reminder form may be sent, whichever page of the list they were on."""
+    if not document_ids:
+        return []
+    return [
+        (int(i), str(n))
+        for i, n in db.session.execute(
+            _overdue(on or today(), None)
+            .with_only_columns(Document.id, Document.number)
+            .where(Document.id.in_(document_ids))
+        ).tuples()
+    ]
+
+
+def overdue_invoices(
+    interval_days: int, on: date | None = None, school_id: int | None = None, limit: int = 500
+) -> list[OverdueInvoice]:
+    """The first `limit` overdue VAT invoices, longest overdue first (see `overdue_page`)."""
+    return overdue_page(interval_days, 1, None, on, school_id, per_page=limit).items

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
@@ -245,17 +246,75 @@ def status_sql(
     )
 
 
+def implied_by(status: DocumentStatus, on: date) -> list[ColumnElement[bool]]:
+    """Conditions on a document's own columns that every document with `status` on `on`
+    meets (see `status_of`), so a filter by status can pass over the others before working out
+    their figures. An overdue document is a VAT invoice past its due date."""
+    if status == DocumentStatus.OVERDUE:
+        return [Document.document_type == DocumentType.INVOICE.value, Document.due_date < on]
+    return []
+
+
 def with_figures(stmt: Select[Any], on: date | None = None) -> tuple[Select[Any], Columns]:
     """`stmt` (which selects from Document) joined to its credit notes' and payments' sums, and
-    the expressions of its figures."""
-    credited_sq = credited_subquery()
-    paid_sq = paid_subquery()
+    the expressions of its figures.
+
+    The sums are grouped over every credit note and payment once per statement: the way to
+    work figures out for a whole set (totals, a filter or sort by status or balance). For one
+    page of rows, `row_figures` reads only the page's own."""
+    credited_sq, paid_sq, columns = _joined_figures(on or today())
     stmt = stmt.outerjoin(credited_sq, credited_sq.c.document_id == Document.id).outerjoin(
         paid_sq, paid_sq.c.document_id == Document.id
     )
+    return stmt, columns
+
+
+def row_figures(on: date | None = None) -> Columns:
+    """The figures of each Document row in a statement, as subqueries correlated to the row:
+    each reads that document's credit notes and payments through their indexes
+    (document.credits_document_id, payment.document_id). Under a LIMIT only the rows shown
+    are worked out, so a page costs the same whatever the number of documents."""
+    return _row_figures(on or today())
+
+
+# The expressions depend only on the date, and building them (the status CASE above all) costs
+# more than running a page's query, so each day's are built once per process. They are
+# immutable, so statements on any thread may share them.
+
+
+@lru_cache(maxsize=4)
+def _joined_figures(on: date) -> tuple[Any, Any, Columns]:
+    credited_sq = credited_subquery()
+    paid_sq = paid_subquery()
+    columns = _columns(
+        func.coalesce(credited_sq.c.credited, 0), func.coalesce(paid_sq.c.paid, 0), on
+    )
+    return credited_sq, paid_sq, columns
+
+
+@lru_cache(maxsize=4)
+def _row_figures(on: date) -> Columns:
+    credit = aliased(Document)
+    credited = (
+        select(func.coalesce(func.sum(credit.gross_pence), 0))
+        .where(credit.credits_document_id == Document.id)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_pence), 0))
+        .where(Payment.document_id == Document.id)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    return _columns(credited, paid, on)
+
+
+def _columns(credited_sum: Any, paid_sum: Any, on: date) -> Columns:
+    """A document's figures from the sums of its credit notes and payments (as `Figures`)."""
     is_credit_note = Document.document_type == DocumentType.CREDIT_NOTE.value
-    credited = case((is_credit_note, 0), else_=func.coalesce(credited_sq.c.credited, 0))
-    paid = func.coalesce(paid_sq.c.paid, 0)
+    credited = case((is_credit_note, 0), else_=credited_sum)
+    paid = paid_sum
     balance = case((is_credit_note, 0), else_=Document.gross_pence - credited - paid)
     status = status_sql(
         Document.document_type,
@@ -263,10 +322,10 @@ def with_figures(stmt: Select[Any], on: date | None = None) -> tuple[Select[Any]
         credited,
         paid,
         Document.due_date,
-        on or today(),
+        on,
     )
     signed_gross = case((is_credit_note, -Document.gross_pence), else_=Document.gross_pence)
-    return stmt, Columns(credited, paid, balance, status, signed_gross)
+    return Columns(credited, paid, balance, status, signed_gross)
 
 
 @dataclass(frozen=True)

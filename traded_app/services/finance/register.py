@@ -1,26 +1,32 @@
 """Finance's register of every invoice, recharge and credit note: filtered, searched, sorted and
 paged in the database, with the filtered set's totals from one aggregate query.
 
-A page costs the same few queries for 10 documents or 100,000: a count-and-totals query and the
-page's rows, each carrying its figures from the balance service's SQL (no query per row).
+A page costs the same two queries for 10 documents or 100,000: the totals, and the page's rows,
+each carrying what was credited and paid and its status from the balance service's SQL (no
+query per row). Sorted by a document's own column, only the page's rows have their figures
+read; the totals add up the documents, credit notes and payments apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, or_, select
+from sqlalchemy import Row, Select, case, func, or_, select, true
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.formatting import pounds
 from traded_app.models import Document, DocumentType, Quadrant, School
+from traded_app.models.payments import Payment
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.paging import Page, paginate_rows
+from traded_app.services.platform.settings import today
 
 PER_PAGE = 50
 
@@ -107,38 +113,32 @@ class Register:
     totals: RegisterTotals = field(default_factory=RegisterTotals)
 
 
-def _filtered(filters: RegisterFilters, on: date | None) -> tuple[Select[Any], balances.Columns]:
-    stmt = (
-        select(Document)
-        .join(School, School.id == Document.school_id)
-        .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
-    )
-    stmt, cols = balances.with_figures(stmt, on)
+def _conditions(filters: RegisterFilters, cols: balances.Columns) -> list[ColumnElement[bool]]:
+    """The filters as conditions on Document and School (and its figures, for a status)."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.document_type is not None:
-        stmt = stmt.where(Document.document_type == filters.document_type)
+        conditions.append(Document.document_type == filters.document_type)
     if filters.status is not None:
         # Statuses are about what is owed on a charge; credit notes have none of their own.
-        stmt = stmt.where(
-            Document.document_type != DocumentType.CREDIT_NOTE,
-            cols.status == filters.status.value,
-        )
+        conditions.append(Document.document_type != DocumentType.CREDIT_NOTE)
+        conditions.append(cols.status == filters.status.value)
     if filters.school_urn is not None:
-        stmt = stmt.where(
+        conditions.append(
             or_(Document.buyer_urn == filters.school_urn, School.urn == filters.school_urn)
         )
     if filters.quadrant_id is not None:
-        stmt = stmt.where(School.quadrant_id == filters.quadrant_id)
+        conditions.append(School.quadrant_id == filters.quadrant_id)
     if filters.issued_from is not None:
-        stmt = stmt.where(Document.issue_date >= filters.issued_from)
+        conditions.append(Document.issue_date >= filters.issued_from)
     if filters.issued_to is not None:
-        stmt = stmt.where(Document.issue_date <= filters.issued_to)
+        conditions.append(Document.issue_date <= filters.issued_to)
     if filters.amount_min_pence is not None:
-        stmt = stmt.where(Document.gross_pence >= filters.amount_min_pence)
+        conditions.append(Document.gross_pence >= filters.amount_min_pence)
     if filters.amount_max_pence is not None:
-        stmt = stmt.where(Document.gross_pence <= filters.amount_max_pence)
+        conditions.append(Document.gross_pence <= filters.amount_max_pence)
     text = " ".join(filters.q.split()).lower()
     if text:
-        conditions = [
+        search = [
             func.lower(Document.number).contains(text, autoescape=True),
             func.lower(Document.buyer_name).contains(text, autoescape=True),
             func.lower(School.name).contains(text, autoescape=True),
@@ -146,46 +146,136 @@ def _filtered(filters: RegisterFilters, on: date | None) -> tuple[Select[Any], b
         ]
         urn = whole_number(text)
         if urn is not None:
-            conditions.append(Document.buyer_urn == urn)
-        stmt = stmt.where(or_(*conditions))
-    return stmt, cols
+            search.append(Document.buyer_urn == urn)
+        conditions.append(or_(*search))
+    return conditions
+
+
+def _needs_school(filters: RegisterFilters) -> bool:
+    return filters.school_urn is not None or filters.quadrant_id is not None or bool(filters.q)
+
+
+def _matching(
+    filters: RegisterFilters, on: date, *, whole_set: bool, school: bool = True
+) -> tuple[Select[Any], balances.Columns]:
+    """The documents the filters match (joined to their school when `school` or a filter needs
+    it) and their figures' columns: summed once over every credit note and payment when
+    `whole_set` (a status filter, a sort by figures), else read for each row shown."""
+    stmt = select(Document).select_from(Document)
+    if school or _needs_school(filters):
+        stmt = stmt.join(School, School.id == Document.school_id)
+    if whole_set:
+        stmt, cols = balances.with_figures(stmt, on)
+    else:
+        cols = balances.row_figures(on)
+    if filters.status is not None:
+        stmt = stmt.where(*balances.implied_by(filters.status, on))
+    return stmt.where(*_conditions(filters, cols)), cols
 
 
 def totals_of(filters: RegisterFilters, on: date | None = None) -> RegisterTotals:
-    stmt, cols = _filtered(filters, on)
-    return _totals(stmt, cols)
+    """The totals of every document the filters match, in one query."""
+    statement = _totals_statement(replace(filters, page=1), on or today())
+    return RegisterTotals(*(int(v) for v in db.session.execute(statement).one()))
 
 
-def _totals(stmt: Select[Any], cols: balances.Columns) -> RegisterTotals:
-    is_credit_note = Document.document_type == DocumentType.CREDIT_NOTE.value
+# Built once: an alias's columns are slow to make (SQLAlchemy adapts each on first use).
+_CREDIT = aliased(Document, name="credit")
+_ORIGINAL = aliased(Document, name="original")
+_IS_CREDIT_NOTE = Document.document_type == DocumentType.CREDIT_NOTE.value
+_CHARGE = case((_IS_CREDIT_NOTE, 0), else_=Document.gross_pence)
+_CREDIT_NOTE = case((_IS_CREDIT_NOTE, Document.gross_pence), else_=0)
+
+# The statements for the filters (any page) and the day are built once per process and kept
+# for the most recent filters: building one costs more than running it on a page.
+STATEMENTS_KEPT = 64
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _totals_statement(filters: RegisterFilters, on: date) -> Select[Any]:
+    if filters.status is not None:
+        return _totals_by_document(filters, on)
+    return _totals_by_side(filters, on)
+
+
+def _totals_by_document(filters: RegisterFilters, on: date) -> Select[Any]:
+    """Count, invoiced, credit notes, credited, paid and outstanding, adding up each matching
+    document's figures (a status filter needs them one by one)."""
+    stmt, cols = _matching(filters, on, whole_set=True, school=False)
     inner = stmt.with_only_columns(
-        Document.id,
-        case((is_credit_note, 0), else_=Document.gross_pence).label("charge"),
-        case((is_credit_note, Document.gross_pence), else_=0).label("credit_note"),
+        _CHARGE.label("charge"),
+        _CREDIT_NOTE.label("credit_note"),
         cols.credited.label("credited"),
         cols.paid.label("paid"),
         cols.balance.label("balance"),
     ).subquery()
-    row = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(inner.c.charge), 0),
-            func.coalesce(func.sum(inner.c.credit_note), 0),
-            func.coalesce(func.sum(inner.c.credited), 0),
-            func.coalesce(func.sum(inner.c.paid), 0),
-            func.coalesce(func.sum(inner.c.balance), 0),
+    return select(
+        func.count(),
+        *(
+            func.coalesce(func.sum(c), 0)
+            for c in (
+                inner.c.charge,
+                inner.c.credit_note,
+                inner.c.credited,
+                inner.c.paid,
+                inner.c.balance,
+            )
+        ),
+    )
+
+
+def _totals_by_side(filters: RegisterFilters, on: date) -> Select[Any]:
+    """The same totals added up from three sides, each read once: the matching documents, the
+    credit notes against the matching charges, and the payments on the matching documents.
+    Outstanding is then charges − credited − paid on charges, which is what the documents'
+    balances add up to, without working out each one."""
+    matching, _cols = _matching(filters, on, whole_set=False, school=False)
+    documents = matching.with_only_columns(
+        func.count().label("count"),
+        func.coalesce(func.sum(_CHARGE), 0).label("charges"),
+        func.coalesce(func.sum(_CREDIT_NOTE), 0).label("credit_notes"),
+    ).subquery()
+    credited = (
+        matching.with_only_columns(
+            func.coalesce(func.sum(_CREDIT.gross_pence), 0).label("credited")
         )
-    ).one()
-    return RegisterTotals(*(int(v) for v in row))
+        .join(_CREDIT, _CREDIT.credits_document_id == Document.id)
+        .where(~_IS_CREDIT_NOTE, _CREDIT.document_type == DocumentType.CREDIT_NOTE)
+        .subquery()
+    )
+    paid = (
+        matching.with_only_columns(
+            func.coalesce(func.sum(Payment.amount_pence), 0).label("paid"),
+            func.coalesce(
+                func.sum(case((_IS_CREDIT_NOTE, 0), else_=Payment.amount_pence)), 0
+            ).label("paid_on_charges"),
+        )
+        .join(Payment, Payment.document_id == Document.id)
+        .subquery()
+    )
+    return (
+        select(
+            documents.c.count,
+            documents.c.charges,
+            documents.c.credit_notes,
+            credited.c.credited,
+            paid.c.paid,
+            documents.c.charges - credited.c.credited - paid.c.paid_on_charges,
+        )
+        .select_from(documents)
+        .join(credited, true())
+        .join(paid, true())
+    )
 
 
-def register(
-    filters: RegisterFilters, on: date | None = None, per_page: int = PER_PAGE
-) -> Register:
-    """One page of the register and the totals of everything the filters match."""
-    stmt, cols = _filtered(filters, on)
-    totals = _totals(stmt, cols)
-    original = aliased(Document)
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
+    """The matching documents in the chosen order, each with its figures and status. Sorted
+    by a document's own column, only the rows of the page asked for have their figures worked
+    out; a status filter or a sort by balance or status works them out for the whole set."""
+    sort = filters.sort if filters.sort in SORTS else "issued"
+    whole_set = filters.status is not None or sort in ("balance", "status")
+    stmt, cols = _matching(filters, on, whole_set=whole_set)
     sort_columns: dict[str, list[Any]] = {
         "issued": [Document.issue_date, Document.id],
         "number": [Document.number],
@@ -195,19 +285,26 @@ def register(
         "balance": [cols.balance, Document.id],
         "status": [cols.status, Document.id],
     }
-    order_columns = sort_columns[filters.sort if filters.sort in SORTS else "issued"]
-    ordering = [c.desc() if filters.descending else c.asc() for c in order_columns]
-    rows = paginate_rows(
-        stmt.outerjoin(original, original.id == Document.credits_document_id)
+    ordering = [c.desc() if filters.descending else c.asc() for c in sort_columns[sort]]
+    return (
+        stmt.outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
+        .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
         .with_only_columns(
-            Document,
-            Quadrant.name,
-            original.number,
-            cols.credited,
-            cols.paid,
-            cols.status,
+            Document, Quadrant.name, _ORIGINAL.number, cols.credited, cols.paid, cols.status
         )
-        .order_by(*ordering),
+        .order_by(*ordering)
+    )
+
+
+def register(
+    filters: RegisterFilters, on: date | None = None, per_page: int = PER_PAGE
+) -> Register:
+    """One page of the register and the totals of everything the filters match: two queries,
+    whatever the number of documents."""
+    on = on or today()
+    totals = totals_of(filters, on)
+    rows = paginate_rows(
+        _page_statement(replace(filters, page=1), on),
         filters.page,
         per_page,
         total=totals.count,
