@@ -5,17 +5,20 @@ kind of document says about paying."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import urllib.request
+from collections import Counter
 from dataclasses import replace
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from traded_app.models.invoices import DocumentType
 from traded_app.models.types import VatTreatment
@@ -292,17 +295,22 @@ def test_the_pdf_is_tagged_pdf_ua_1_with_title_and_language() -> None:
 
 
 def structure(content: bytes) -> list[str]:
-    """The tagged structure's headings, tables and captions in reading (tree) order."""
+    """The tagged structure's headings, tables, captions and lists in reading (tree) order."""
+    return [
+        kind for kind, _element in tagged(content) if kind in {"H1", "H2", "Table", "Caption", "L"}
+    ]
+
+
+def tagged(content: bytes) -> list[tuple[str, DictionaryObject]]:
+    """Every element of the tagged structure, with its type, in reading (tree) order."""
     reader = PdfReader(io.BytesIO(content))
-    order: list[str] = []
+    order: list[tuple[str, DictionaryObject]] = []
 
     def walk(element: Any) -> None:
         element = element.get_object()
         if not isinstance(element, DictionaryObject) or "/S" not in element:
             return
-        kind = str(element["/S"])[1:]
-        if kind in {"H1", "H2", "Table", "Caption"}:
-            order.append(kind)
+        order.append((str(element["/S"])[1:], element))
         kids = element.get("/K")
         for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
             if hasattr(kid, "get_object"):
@@ -316,14 +324,60 @@ def structure(content: bytes) -> list[str]:
 def test_the_reading_order_is_from_to_details_lines_totals_then_how_to_pay() -> None:
     assert structure(pdf.render(document())) == [
         "H1",  # VAT invoice INV-…, after the council's name and address
-        "H2",  # Invoice to
-        "Table",  # the invoice's details (number, dates, PO)
-        "Table",  # the lines,
+        "H2",  # Invoice to, then the invoice's details (number, dates, PO)
+        "Table",  # the lines and, as its last rows, the totals,
         "Caption",  # … with their caption
-        "Table",  # totals
-        "H2",  # How to pay
-        "Table",  # bank details
+        "H2",  # How to pay, then the bank details
     ]
+
+
+def test_every_amount_in_the_table_is_tagged_with_its_headers() -> None:
+    """Each cell of the lines and totals is tied to its column's header and each total to its
+    own row header (`scope`), so a screen reader announces "Total due, Amount before VAT"."""
+    elements = tagged(pdf.render(document()))
+    headers = [element for kind, element in elements if kind == "TH"]
+    cells = [element for kind, element in elements if kind == "TD"]
+    assert len(headers) == 5 + 3  # Service … Amount before VAT; before VAT, VAT at 20%, due
+    assert all("/ID" in header for header in headers)
+    ids = {str(header["/ID"]) for header in headers}
+    associations = []
+    for cell in cells:
+        linked = cell["/A"]["/Headers"]
+        assert isinstance(linked, ArrayObject)
+        assert {str(header) for header in linked} <= ids
+        associations.append(len(linked))
+    # Two lines of five cells under their column headers, then three totals under "Amount"
+    # and beside their row headers.
+    assert associations == [1] * 10 + [2] * 3
+
+
+def test_the_user_agent_stylesheet_is_weasyprints_less_footnotes_notes_and_stray_markers() -> None:
+    """Documents are parsed with WeasyPrint's own user-agent stylesheet less the rules that give
+    every element a footnote, note or list-marker style to compute (render time): the five
+    footnote and note rules go, and list markers are styled on list items only."""
+    source = (files("weasyprint.css") / "html5_ua.css").read_text("utf-8")
+    trimmed = pdf.trimmed_user_agent_css(source)
+    removed = set(source.splitlines()) - set(trimmed.splitlines())
+    added = set(trimmed.splitlines()) - set(source.splitlines())
+    assert sorted(line.split(" ", 1)[0] for line in removed) == [
+        "::footnote-call",
+        "::footnote-marker",
+        "::marker",
+        "::note-call",
+        "::note-callback",
+        "::note-marker",
+    ]
+    assert added == {"li" + line for line in removed if line.startswith("::marker ")}
+    document = pdf.InvoiceHTML(string="<p>x</p>")
+    assert document._ua_stylesheets()[0] is pdf.user_agent_stylesheet()
+
+
+def test_list_items_keep_their_markers() -> None:
+    content = pdf.render_html(
+        '<!DOCTYPE html><html lang="en-GB"><title>t</title><ul><li>First</li></ul></html>'
+    )
+    text = text_of(content)
+    assert "•" in text and "First" in text  # the bullet is drawn after its item
 
 
 def test_pages_are_a4_in_liberation_sans_embedded() -> None:
@@ -364,6 +418,64 @@ def test_a_long_document_runs_on_with_the_header_row_on_every_page() -> None:
         assert everything.count(f"Service {item.service_code} ({item.service_code})") == 1
     assert everything.count("Total due") == 1
     assert "Total due" in pages[-1] and "How to pay" in pages[-1]
+
+
+# --- Every word of the template before it was made lean (issue 12) ---------------------------
+
+# pdf_words.json holds the words of each kind of document below as the template before issue 12
+# (four tables, a float per column) rendered them, counted: the leaner template must say the
+# same things, only laid out with fewer boxes. A change of wording updates the file on purpose.
+WORDS_BEFORE = Path(__file__).with_name("pdf_words.json")
+
+
+def one_of_each_kind() -> dict[str, DocumentData]:
+    """An invoice with a card link, one with two VAT rates, a recharge, and credit notes
+    against an invoice and against a recharge."""
+    two_rates = (line("HTPM", 3), line("BOOKS", 2, rate_bp=500))
+    bands = tuple(
+        VatBandData(VatTreatment.STANDARD, item.vat_rate_bp, item.net_pence, vat)
+        for item, vat in ((two_rates[0], 27_000), (two_rates[1], 2_250))
+    )
+    net = sum(item.net_pence for item in two_rates)
+    return {
+        "invoice": document(payment_link="https://pay.example/i/INV-2026-000007"),
+        "two_vat_rates": document(
+            lines=two_rates,
+            vat_bands=bands,
+            net_pence=net,
+            vat_pence=29_250,
+            gross_pence=net + 29_250,
+        ),
+        "recharge": document(DocumentType.RECHARGE),
+        "credit_note": document(
+            DocumentType.CREDIT_NOTE,
+            credits_number="INV-2026-000003",
+            credits_type=DocumentType.INVOICE,
+            reason="Order cancelled: 1.5 days not delivered",
+        ),
+        "credit_note_on_recharge": document(
+            DocumentType.CREDIT_NOTE,
+            lines=(line("HTPM", 2, rate_bp=0),),
+            credits_number="RCH-2026-000003",
+            credits_type=DocumentType.RECHARGE,
+            buyer_cost_centre="CC100001",
+            reason="Cancelled",
+        ),
+    }
+
+
+def words(content: bytes) -> Counter[str]:
+    return Counter(text_of(content).split())
+
+
+def test_every_kind_of_document_says_every_word_it_said_before_issue_12() -> None:
+    before = json.loads(WORDS_BEFORE.read_text())
+    kinds = one_of_each_kind()
+    assert sorted(kinds) == sorted(before)
+    for kind, data in kinds.items():
+        now = words(pdf.render(data))
+        expected = Counter(before[kind].split())
+        assert now == expected, (kind, now - expected, expected - now)
 
 
 # --- What each kind of document says about paying ------------------------------------------

@@ -10,6 +10,10 @@ a title and a language, and "Page n of m" in its footer.
 The parsed stylesheet and the font configuration are made once per thread and reused: they
 are most of a warm render's set-up cost, and neither depends on the document (bench/invoices.py
 measures it). So is the template: a changed print.css or document.html needs a restart.
+
+Render time grows with the boxes WeasyPrint styles, lays out, draws and tags, so the template
+is kept lean (see its header), and documents are parsed by `InvoiceHTML`, whose user-agent
+stylesheet leaves out what no invoice uses (see `user_agent_stylesheet`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import re
 import threading
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -157,6 +163,40 @@ def html_for(data: DocumentData) -> str:
 
 _local = threading.local()
 
+# Rules of WeasyPrint's user-agent stylesheet that style a pseudo-element of every element: list
+# markers, and footnote and note calls, markers and call-backs. Each gives every element of every
+# document one more style to compute (six per element, more than the element's own), and an
+# invoice has no list, footnote or note.
+_FOOTNOTES_AND_NOTES = re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", re.M)
+_EVERY_MARKER = re.compile(r"^::marker ", re.M)
+
+
+@cache
+def user_agent_stylesheet() -> CSS:
+    """WeasyPrint's own user-agent stylesheet without the footnote and note rules, and with list
+    markers styled on list items only (`<li>`) rather than on every element. Everything else
+    (display types, margins, table defaults, page rules) is WeasyPrint's, unchanged. Parsed once
+    per process, like WeasyPrint's own, which every thread shares."""
+    source = (files("weasyprint.css") / "html5_ua.css").read_text("utf-8")
+    return CSS(string=trimmed_user_agent_css(source))
+
+
+def trimmed_user_agent_css(source: str) -> str:
+    """The user-agent stylesheet `source` less its footnote and note rules, with list markers
+    styled on `<li>` only."""
+    return _EVERY_MARKER.sub("li::marker ", _FOOTNOTES_AND_NOTES.sub("", source))
+
+
+class InvoiceHTML(HTML):
+    """A document parsed for the renderer: WeasyPrint's HTML with `user_agent_stylesheet`.
+
+    `_ua_stylesheets` is WeasyPrint's hook for its user-agent stylesheets (its own test suite
+    replaces them the same way); weasyprint is pinned in pyproject.toml, and should the hook
+    ever go, documents render as before, only slower."""
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [user_agent_stylesheet(), *super()._ua_stylesheets(forms)[1:]]
+
 
 def _prepared() -> tuple[FontConfiguration, CSS]:
     """This thread's font configuration and parsed print stylesheet, made on first use.
@@ -180,7 +220,9 @@ def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
     """Any HTML through the invoice stylesheet, fonts, fetcher and PDF options (tests and the
     bench use it; documents go through `render`)."""
     font_config, stylesheet = _prepared()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=url_fetcher or StaticOnlyFetcher())
+    document = InvoiceHTML(
+        string=html, base_url=BASE_URL, url_fetcher=url_fetcher or StaticOnlyFetcher()
+    )
     pdf = document.write_pdf(
         stylesheets=[stylesheet],
         font_config=font_config,
@@ -193,7 +235,7 @@ def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
 def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
     """The document's PDF (A4, tagged PDF/UA-1), from its data alone."""
     font_config, stylesheet = _prepared()
-    document = HTML(
+    document = InvoiceHTML(
         string=html_for(data), base_url=BASE_URL, url_fetcher=url_fetcher or StaticOnlyFetcher()
     )
     pdf = document.write_pdf(
