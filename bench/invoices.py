@@ -7,8 +7,10 @@ is rendered by `traded_app.services.documents.pdf.render` exactly as issuing doe
 stylesheet, installed fonts, static-only URL fetcher, tagged PDF/UA-1); the minimal document is
 `HTML(string="<p>…").write_pdf()` with WeasyPrint's defaults.
 
-Goals (issue 5): the warm invoice render at most 5x the minimal document's; resident memory
-after 200 renders at most 1.25x that after 20. The third figure of the issue, an invoice run for
+Goals (issue 5, and issue 12 part 4 for the render): the warm invoice render at most 5x the
+minimal document's; resident memory after 200 renders at most 1.25x that after 20. Render time
+is mostly the boxes WeasyPrint lays out, so the boxes of the typical invoice's pages are
+counted and printed too (273 before issue 12's leaner template). The third figure of the issue, an invoice run for
 every demo school serial vs parallel (at most 0.6x on 2 cores), belongs to the invoice run and
 is measured by `invoice_run_figure()` with `benchmark_run` (bench/invoice_run_timing.py, driving
 the invoice run's own pieces), on a scratch copy of the demo data.
@@ -33,13 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
+from weasyprint import CSS, HTML  # noqa: E402
 
 from bench.invoice_run_timing import benchmark_run  # noqa: E402
 from traded_app import create_app  # noqa: E402
@@ -148,6 +151,18 @@ def pages(content: bytes) -> int:
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
+def boxes(data: DocumentData) -> int:
+    """How many boxes (blocks, lines, runs of text, table parts) the document's pages hold."""
+    document = HTML(string=pdf.html_for(data), base_url=pdf.BASE_URL).render(
+        stylesheets=[CSS(filename=str(pdf.STYLESHEET))]
+    )
+
+    def count(box: Any) -> int:
+        return 1 + sum(count(child) for child in getattr(box, "children", ()))
+
+    return sum(count(page._page_box) for page in document.pages)
+
+
 def memory_figure(data: DocumentData) -> Goal:
     """RSS after 20 renders and after 200 (run first, so the counts are exact)."""
     for _ in range(20):
@@ -239,7 +254,10 @@ def main() -> int:
     if pages(content) != 1 or pages(minimal()) != 1:
         print("benchmark failed: the typical invoice or the minimal document is not one page")
         return 1
-    print(f"Typical invoice: {len(data.lines)} lines, 1 page, {len(content):,} bytes")
+    print(
+        f"Typical invoice: {len(data.lines)} lines, 1 page, {boxes(data)} boxes, "
+        f"{len(content):,} bytes"
+    )
 
     goals = [memory_figure(data), speed_figure(data, args.rounds, args.per_round)]
     for goal in goals:
