@@ -424,7 +424,8 @@ def test_a_long_document_runs_on_with_the_header_row_on_every_page() -> None:
 
 # pdf_words.json holds the words of each kind of document below as the template before issue 12
 # (four tables, a float per column) rendered them, counted: the leaner template must say the
-# same things, only laid out with fewer boxes. A change of wording updates the file on purpose.
+# same things, only laid out with fewer boxes. A change of wording updates the file on purpose:
+# {kind: " ".join(sorted(words(pdf.render(data)).elements())) for kind, data in one_of_each_kind().items()}
 WORDS_BEFORE = Path(__file__).with_name("pdf_words.json")
 
 
