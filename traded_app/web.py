@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
     app.context_processor(_template_context)
+    app.add_template_global(id_url, "id_url")
     for name in ("pounds", "days", "days_number", "long_date", "date_time"):
         app.add_template_filter(getattr(formatting, name), name)
 
@@ -163,6 +165,19 @@ def _template_context() -> dict[str, Any]:
         "council": LocalProxy(council_display),
         "OrderStatus": OrderStatus,
     }
+
+
+# An id no table reaches, marking where each id goes in a URL built once by `id_url`.
+_ID_MARK = 9_876_543_210_123
+
+
+def id_url(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """`url_for(endpoint, **{key: id}, **values)` for many ids at the cost of one: the URL is
+    built once with a marker for the id, and each id is put in its place (a table of 50 or 300
+    rows otherwise spends much of its time in URL building)."""
+    marked: dict[str, Any] = {key: _ID_MARK, **values}  # in url_for's order: the id first
+    before, after = url_for(endpoint, **marked).split(str(_ID_MARK))
+    return lambda value: f"{before}{int(value)}{after}"
 
 
 def is_htmx() -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.factories import issue_document
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentType, Payment
+from traded_app.models import Document, DocumentFigures, DocumentType, Payment
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import balances, payments, register
 from traded_app.services.finance.balances import DocumentStatus, status_of
@@ -159,3 +159,11 @@ def _check_identity(docs: list[Document]) -> None:
         row = rows[document.id]
         assert row.figures == mine
         assert row.status == mine.status()
+        # What the database keeps (migration 0019's triggers) is what the rows add up to.
+        kept = db.session.get(DocumentFigures, document.id, populate_existing=True)
+        assert kept is not None
+        assert (kept.credited_pence, kept.paid_pence, kept.balance_pence) == (
+            credited,
+            paid,
+            mine.balance_pence,
+        )

@@ -38,3 +38,13 @@ def test_paginate_counts_and_clamps(world: Any) -> None:
 def test_paginate_of_nothing_is_page_one(world: Any) -> None:
     nothing = paginate(select(School).where(School.name == "No such school"), 7, 10)
     assert (nothing.items, nothing.total, nothing.page, nothing.pages) == ([], 0, 1, 1)
+
+
+def test_a_pager_links_to_the_first_and_last_pages_and_two_either_side() -> None:
+    def numbers(page: int, total: int) -> list[int]:
+        return Page([], total, page, 10).numbers
+
+    assert numbers(1, 0) == [1]
+    assert numbers(1, 35) == [1, 2, 3, 4]
+    assert numbers(10, 200) == [1, 8, 9, 10, 11, 12, 20]
+    assert numbers(20, 200) == [1, 18, 19, 20]

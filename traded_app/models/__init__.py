@@ -33,6 +33,7 @@ from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRu
 from traded_app.models.invoices import (
     Document,
     DocumentCounter,
+    DocumentFigures,
     DocumentLine,
     DocumentSend,
     DocumentType,
@@ -73,6 +74,7 @@ __all__ = [
     "Document",
     "DocumentCounter",
     "DocumentExport",
+    "DocumentFigures",
     "DocumentLine",
     "DocumentSend",
     "DocumentType",

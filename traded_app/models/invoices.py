@@ -178,6 +178,54 @@ class DocumentVatBand(Base):
     document: Mapped[Document] = relationship(back_populates="vat_bands")
 
 
+class DocumentFigures(Base):
+    """A document's money as it stands: its own type, school, due date and gross (copied, they
+    never change), what credit notes against it and payments on it (reversals negative) add up
+    to, and the balance left (0 for a credit note, which has none of its own).
+
+    Kept by the database, never written by the app: triggers add a document's row when it is
+    inserted and add each credit note and payment to its document's sums, in the inserting
+    transaction (migration 0019). Documents and payments are append-only, so nothing else can
+    change them. services/finance/balances.py reads them; tests hold them to the sums."""
+
+    __tablename__ = "document_figures"
+    __table_args__ = (
+        CheckConstraint(
+            "balance_pence = CASE WHEN document_type = 'credit_note' THEN 0 "
+            "ELSE gross_pence - credited_pence - paid_pence END",
+            name="balance_adds_up",
+        ),
+        # The charges with something left, by school: aged debt's summary reads only this.
+        Index(
+            "ix_document_figures_open",
+            "school_id",
+            "document_type",
+            "due_date",
+            "balance_pence",
+            sqlite_where=text("balance_pence > 0"),
+            postgresql_where=text("balance_pence > 0"),
+        ),
+        # The VAT invoices with something left, by due date: the overdue list, a page in order.
+        Index(
+            "ix_document_figures_open_invoices",
+            "due_date",
+            "document_id",
+            "balance_pence",
+            sqlite_where=text("document_type = 'invoice' AND balance_pence > 0"),
+            postgresql_where=text("document_type = 'invoice' AND balance_pence > 0"),
+        ),
+    )
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    document_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType, "document_type"))
+    school_id: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    gross_pence: Mapped[int] = mapped_column(Integer)
+    credited_pence: Mapped[int] = mapped_column(Integer)
+    paid_pence: Mapped[int] = mapped_column(Integer)
+    balance_pence: Mapped[int] = mapped_column(Integer)
+
+
 class DocumentSend(Base):
     """Each time a document was e-mailed, to whom, by whom, and whether it went."""
 

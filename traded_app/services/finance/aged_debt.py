@@ -4,10 +4,12 @@ Only VAT invoices are debt: an internal recharge is settled by the council's own
 is shown apart ("awaiting a journal"), never aged. The buckets count days past the due date:
 not yet due, 1–30 ("0–30 days overdue"), 31–60, 61–90 and over 90.
 
-The database works out every balance and age. The page is two queries whatever the number of
-invoices: one grouped by school (each school's buckets, its recharges waiting for a journal,
-its overdue invoices), and one page of the overdue invoices, each with its balance and last
-reminder, read through the indexes for the page's rows only.
+The database works out every balance and age, from the figures it keeps per document
+(`document_figures`, see balances). The page is two queries whatever the number of invoices:
+one grouped by school over the partial index of charges with something left (each school's
+buckets, its recharges waiting for a journal, its overdue invoices), and one page of the
+overdue invoices in due-date order from the partial index of open invoices, each with its
+balance and last reminder.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from sqlalchemy.orm import aliased
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
-from traded_app.models import Document, DocumentType, Quadrant, School
+from traded_app.models import Document, DocumentFigures, DocumentType, Quadrant, School
 from traded_app.models.finance import Reminder, ReminderKind
-from traded_app.services.finance import balances
 from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
 
@@ -147,20 +148,13 @@ def _summary_statement(on: date) -> Select[Any]:
     """Per school with something owed on a charge: its name, URN, quadrant (id and name), how
     many VAT invoices have something left and how many of those are overdue, its recharges
     waiting for a journal (how many, how much) and its invoices' balances by age."""
-    stmt, cols = balances.with_figures(
-        select(Document).where(
-            Document.document_type.in_([DocumentType.INVOICE, DocumentType.RECHARGE])
-        ),
-        on,
-    )
+    f = DocumentFigures
     charges = (
-        stmt.with_only_columns(
-            Document.school_id,
-            Document.document_type,
-            Document.due_date,
-            cols.balance.label("balance"),
+        select(f.school_id, f.document_type, f.due_date, f.balance_pence.label("balance"))
+        .where(
+            f.document_type.in_([DocumentType.INVOICE, DocumentType.RECHARGE]),
+            f.balance_pence > 0,
         )
-        .where(cols.balance > 0)
         .subquery()
     )
     is_invoice = charges.c.document_type == DocumentType.INVOICE.value
@@ -215,26 +209,26 @@ class OverdueInvoice:
 
 @lru_cache(maxsize=8)
 def _overdue(on: date, school_id: int | None) -> Select[Any]:
-    """Overdue VAT invoices with something left."""
-    cols = balances.row_figures(on)
-    stmt = select(Document).where(
-        Document.document_type == DocumentType.INVOICE,
-        Document.due_date < on,
-        cols.balance > 0,
+    """Overdue VAT invoices with something left, as their kept figures (read through the
+    partial index of open invoices by due date)."""
+    f = DocumentFigures
+    stmt = select(f).where(
+        f.document_type == DocumentType.INVOICE, f.due_date < on, f.balance_pence > 0
     )
     if school_id is not None:
-        stmt = stmt.where(Document.school_id == school_id)
+        stmt = stmt.where(f.school_id == school_id)
     return stmt
 
 
 @lru_cache(maxsize=8)
 def _overdue_rows(on: date, school_id: int | None) -> Select[Any]:
     """A window (`limit`, `offset`) of the overdue invoices in order, each with its balance
-    and last reminder: the window is chosen first, then only its rows' figures are read."""
+    and last reminder: the window is chosen from the index first, then only its rows read."""
+    f = DocumentFigures
     chosen = (
         _overdue(on, school_id)
-        .with_only_columns(Document.id)
-        .order_by(Document.due_date, Document.id)
+        .with_only_columns(f.document_id, f.balance_pence)
+        .order_by(f.due_date, f.document_id)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery()
@@ -251,8 +245,8 @@ def _overdue_rows(on: date, school_id: int | None) -> Select[Any]:
         .scalar_subquery()
     )
     return (
-        select(Document, balances.row_figures(on).balance, Reminder)
-        .join(chosen, chosen.c.id == Document.id)
+        select(Document, chosen.c.balance_pence, Reminder)
+        .join(chosen, chosen.c.document_id == Document.id)
         .outerjoin(Reminder, Reminder.id == last)
         .order_by(Document.due_date, Document.id)
     )
@@ -273,7 +267,7 @@ def overdue_page(
     first."""
     on = on or today()
     if total is None:
-        counted = _overdue(on, school_id).with_only_columns(Document.id).subquery()
+        counted = _overdue(on, school_id).with_only_columns(DocumentFigures.document_id).subquery()
         total = int(db.session.execute(select(func.count()).select_from(counted)).scalar_one())
     number = clamp(page, total, per_page)
     rows = db.session.execute(
@@ -301,6 +295,7 @@ def overdue_choices(document_ids: list[int], on: date | None = None) -> list[tup
         (int(i), str(n))
         for i, n in db.session.execute(
             _overdue(on or today(), None)
+            .join(Document, Document.id == DocumentFigures.document_id)
             .with_only_columns(Document.id, Document.number)
             .where(Document.id.in_(document_ids))
         ).tuples()

@@ -9,7 +9,10 @@ for nothing. A credit note has no balance of its own: it reduces its original's.
 
 The status follows from those figures alone (`status_of`), and the same rule is written once
 more as SQL (`status_sql`) so the register can filter and count by status in the database; a
-property test holds the two to each other.
+property test holds the two to each other. For lists the database keeps each document's sums
+(`document_figures`, by triggers in the transaction that inserts a credit note or payment:
+migration 0019); `figures_for` adds them up from the rows themselves, and the same property
+test holds the kept figures to it.
 
 - Credited: nothing left, and nothing was paid (a credit note took it all).
 - Paid: nothing left, and payments settled it (with or without credit notes).
@@ -27,14 +30,14 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentType, School
+from traded_app.models import Document, DocumentFigures, DocumentType, School
 from traded_app.models.payments import Payment
 from traded_app.services.platform.settings import today
 
@@ -182,6 +185,10 @@ def figures_of(document: Document) -> Figures:
 
 
 # --- The same figures as SQL, for lists that filter, sort and total in the database ----------
+#
+# The database keeps each document's sums in `document_figures` (DocumentFigures), in the
+# transaction that inserts a credit note or payment (triggers, migration 0019), so a list reads
+# one narrow row per document instead of adding up credit notes and payments on every request.
 
 
 @dataclass(frozen=True)
@@ -193,27 +200,6 @@ class Columns:
     balance: ColumnElement[int]  # 0 for a credit note
     status: ColumnElement[str]
     signed_gross: ColumnElement[int]  # a credit note counts negative
-
-
-def credited_subquery() -> Any:
-    credit = aliased(Document)
-    return (
-        select(
-            credit.credits_document_id.label("document_id"),
-            func.sum(credit.gross_pence).label("credited"),
-        )
-        .where(credit.credits_document_id.is_not(None))
-        .group_by(credit.credits_document_id)
-        .subquery("credited")
-    )
-
-
-def paid_subquery() -> Any:
-    return (
-        select(Payment.document_id, func.sum(Payment.amount_pence).label("paid"))
-        .group_by(Payment.document_id)
-        .subquery("paid")
-    )
 
 
 def status_sql(
@@ -248,84 +234,39 @@ def status_sql(
 
 def implied_by(status: DocumentStatus, on: date) -> list[ColumnElement[bool]]:
     """Conditions on a document's own columns that every document with `status` on `on`
-    meets (see `status_of`), so a filter by status can pass over the others before working out
-    their figures. An overdue document is a VAT invoice past its due date."""
+        meets (see `status_of`), so a filter by status can pass over the others before working out
+        their figures (through an index). An overdue document is a VAT invoice past its due date
+    with something left."""
     if status == DocumentStatus.OVERDUE:
-        return [Document.document_type == DocumentType.INVOICE.value, Document.due_date < on]
+        f = DocumentFigures
+        return [
+            f.document_type == DocumentType.INVOICE.value,
+            f.due_date < on,
+            f.balance_pence > 0,
+        ]
     return []
 
 
 def with_figures(stmt: Select[Any], on: date | None = None) -> tuple[Select[Any], Columns]:
-    """`stmt` (which selects from Document) joined to its credit notes' and payments' sums, and
-    the expressions of its figures.
-
-    The sums are grouped over every credit note and payment once per statement: the way to
-    work figures out for a whole set (totals, a filter or sort by status or balance). For one
-    page of rows, `row_figures` reads only the page's own."""
-    credited_sq, paid_sq, columns = _joined_figures(on or today())
-    stmt = stmt.outerjoin(credited_sq, credited_sq.c.document_id == Document.id).outerjoin(
-        paid_sq, paid_sq.c.document_id == Document.id
-    )
-    return stmt, columns
-
-
-def row_figures(on: date | None = None) -> Columns:
-    """The figures of each Document row in a statement, as subqueries correlated to the row:
-    each reads that document's credit notes and payments through their indexes
-    (document.credits_document_id, payment.document_id). Under a LIMIT only the rows shown
-    are worked out, so a page costs the same whatever the number of documents."""
-    return _row_figures(on or today())
-
-
-# The expressions depend only on the date, and building them (the status CASE above all) costs
-# more than running a page's query, so each day's are built once per process. They are
-# immutable, so statements on any thread may share them.
+    """`stmt` (which selects from Document) joined to each document's kept figures, and the
+    expressions of its figures and status on `on` (today)."""
+    figures = DocumentFigures
+    return stmt.join(figures, figures.document_id == Document.id), figure_columns(on or today())
 
 
 @lru_cache(maxsize=4)
-def _joined_figures(on: date) -> tuple[Any, Any, Columns]:
-    credited_sq = credited_subquery()
-    paid_sq = paid_subquery()
-    columns = _columns(
-        func.coalesce(credited_sq.c.credited, 0), func.coalesce(paid_sq.c.paid, 0), on
-    )
-    return credited_sq, paid_sq, columns
-
-
-@lru_cache(maxsize=4)
-def _row_figures(on: date) -> Columns:
-    credit = aliased(Document)
-    credited = (
-        select(func.coalesce(func.sum(credit.gross_pence), 0))
-        .where(credit.credits_document_id == Document.id)
-        .correlate(Document)
-        .scalar_subquery()
-    )
-    paid = (
-        select(func.coalesce(func.sum(Payment.amount_pence), 0))
-        .where(Payment.document_id == Document.id)
-        .correlate(Document)
-        .scalar_subquery()
-    )
-    return _columns(credited, paid, on)
-
-
-def _columns(credited_sum: Any, paid_sum: Any, on: date) -> Columns:
-    """A document's figures from the sums of its credit notes and payments (as `Figures`)."""
-    is_credit_note = Document.document_type == DocumentType.CREDIT_NOTE.value
-    credited = case((is_credit_note, 0), else_=credited_sum)
-    paid = paid_sum
-    balance = case((is_credit_note, 0), else_=Document.gross_pence - credited - paid)
-    status = status_sql(
-        Document.document_type,
-        Document.gross_pence,
-        credited,
-        paid,
-        Document.due_date,
-        on,
-    )
-    signed_gross = case((is_credit_note, -Document.gross_pence), else_=Document.gross_pence)
-    return Columns(credited, paid, balance, status, signed_gross)
+def figure_columns(on: date) -> Columns:
+    """The figures' expressions over `document_figures` (DocumentFigures). They depend only on the
+    date, and building them (the status CASE above all) costs more than running a page's
+    query, so each day's are built once per process; they are immutable, so statements on any
+    thread may share them."""
+    f = DocumentFigures
+    credited = cast(ColumnElement[int], f.credited_pence)
+    paid = cast(ColumnElement[int], f.paid_pence)
+    is_credit_note = f.document_type == DocumentType.CREDIT_NOTE.value
+    status = status_sql(f.document_type, f.gross_pence, credited, paid, f.due_date, on)
+    signed_gross = case((is_credit_note, -f.gross_pence), else_=f.gross_pence)
+    return Columns(credited, paid, cast(ColumnElement[int], f.balance_pence), status, signed_gross)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Finance's register of every invoice, recharge and credit note: filtered, searched, sorted and
 paged in the database, with the filtered set's totals from one aggregate query.
 
-A page costs the same two queries for 10 documents or 100,000: the totals, and the page's rows,
-each carrying what was credited and paid and its status from the balance service's SQL (no
-query per row). Sorted by a document's own column, only the page's rows have their figures
-read; the totals add up the documents, credit notes and payments apart.
+A page costs the same two queries for 10 documents or 100,000: the totals, and the page's rows
+as plain columns, each with what was credited and paid and its status. Both read the figures
+the database keeps per document (`document_figures`, see balances), so nothing is added up
+from credit notes and payments on a request; unfiltered, the totals read only those narrow rows.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, or_, select, true
+from sqlalchemy import Row, Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.formatting import pounds
-from traded_app.models import Document, DocumentType, Quadrant, School
-from traded_app.models.payments import Payment
+from traded_app.models import Document, DocumentFigures, DocumentType, Quadrant, School
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.paging import Page, paginate_rows
@@ -81,9 +80,28 @@ class RegisterFilters:
         return {k: v for k, v in args.items() if v is not None}
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterDocument:
+    """What a register row shows of its document (read as plain columns, not the whole row)."""
+
+    id: int
+    number: str
+    document_type: DocumentType
+    buyer_name: str
+    buyer_urn: int
+    po_number: str
+    issue_date: date
+    due_date: date
+    gross_pence: int
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.document_type == DocumentType.CREDIT_NOTE
+
+
 @dataclass(frozen=True)
 class RegisterRow:
-    document: Document
+    document: RegisterDocument
     quadrant_name: str
     credits_number: str
     figures: balances.Figures
@@ -114,13 +132,13 @@ class Register:
 
 
 def _conditions(filters: RegisterFilters, cols: balances.Columns) -> list[ColumnElement[bool]]:
-    """The filters as conditions on Document and School (and its figures, for a status)."""
+    """The filters as conditions on the figures, Document and School (see `_matching`)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.document_type is not None:
-        conditions.append(Document.document_type == filters.document_type)
+        conditions.append(_FIGURES.document_type == filters.document_type)
     if filters.status is not None:
         # Statuses are about what is owed on a charge; credit notes have none of their own.
-        conditions.append(Document.document_type != DocumentType.CREDIT_NOTE)
+        conditions.append(_FIGURES.document_type != DocumentType.CREDIT_NOTE)
         conditions.append(cols.status == filters.status.value)
     if filters.school_urn is not None:
         conditions.append(
@@ -133,9 +151,9 @@ def _conditions(filters: RegisterFilters, cols: balances.Columns) -> list[Column
     if filters.issued_to is not None:
         conditions.append(Document.issue_date <= filters.issued_to)
     if filters.amount_min_pence is not None:
-        conditions.append(Document.gross_pence >= filters.amount_min_pence)
+        conditions.append(_FIGURES.gross_pence >= filters.amount_min_pence)
     if filters.amount_max_pence is not None:
-        conditions.append(Document.gross_pence <= filters.amount_max_pence)
+        conditions.append(_FIGURES.gross_pence <= filters.amount_max_pence)
     text = " ".join(filters.q.split()).lower()
     if text:
         search = [
@@ -155,19 +173,33 @@ def _needs_school(filters: RegisterFilters) -> bool:
     return filters.school_urn is not None or filters.quadrant_id is not None or bool(filters.q)
 
 
+def _needs_document(filters: RegisterFilters) -> bool:
+    return (
+        filters.school_urn is not None
+        or filters.issued_from is not None
+        or filters.issued_to is not None
+        or bool(filters.q)
+    )
+
+
 def _matching(
-    filters: RegisterFilters, on: date, *, whole_set: bool, school: bool = True
+    filters: RegisterFilters, on: date, *, page: bool
 ) -> tuple[Select[Any], balances.Columns]:
-    """The documents the filters match (joined to their school when `school` or a filter needs
-    it) and their figures' columns: summed once over every credit note and payment when
-    `whole_set` (a status filter, a sort by figures), else read for each row shown."""
-    stmt = select(Document).select_from(Document)
-    if school or _needs_school(filters):
-        stmt = stmt.join(School, School.id == Document.school_id)
-    if whole_set:
-        stmt, cols = balances.with_figures(stmt, on)
+    """The documents the filters match, as their kept figures (`document_figures`), joined to
+    the documents themselves and their schools when the `page` shows them or a filter needs
+    them, and the figures' columns. The totals of an unfiltered register read only the narrow
+    figures."""
+    cols = balances.figure_columns(on)
+    stmt: Select[Any]
+    if page or _needs_document(filters):
+        stmt = select(Document).select_from(Document)
+        stmt = stmt.join(_FIGURES, _FIGURES.document_id == Document.id)
+        school_id: Any = Document.school_id
     else:
-        cols = balances.row_figures(on)
+        stmt = select(_FIGURES).select_from(_FIGURES)
+        school_id = _FIGURES.school_id
+    if page or _needs_school(filters):
+        stmt = stmt.join(School, School.id == school_id)
     if filters.status is not None:
         stmt = stmt.where(*balances.implied_by(filters.status, on))
     return stmt.where(*_conditions(filters, cols)), cols
@@ -180,11 +212,11 @@ def totals_of(filters: RegisterFilters, on: date | None = None) -> RegisterTotal
 
 
 # Built once: an alias's columns are slow to make (SQLAlchemy adapts each on first use).
-_CREDIT = aliased(Document, name="credit")
+_FIGURES = DocumentFigures
 _ORIGINAL = aliased(Document, name="original")
-_IS_CREDIT_NOTE = Document.document_type == DocumentType.CREDIT_NOTE.value
-_CHARGE = case((_IS_CREDIT_NOTE, 0), else_=Document.gross_pence)
-_CREDIT_NOTE = case((_IS_CREDIT_NOTE, Document.gross_pence), else_=0)
+_IS_CREDIT_NOTE = _FIGURES.document_type == DocumentType.CREDIT_NOTE.value
+_CHARGE = case((_IS_CREDIT_NOTE, 0), else_=_FIGURES.gross_pence)
+_CREDIT_NOTE = case((_IS_CREDIT_NOTE, _FIGURES.gross_pence), else_=0)
 
 # The statements for the filters (any page) and the day are built once per process and kept
 # for the most recent filters: building one costs more than running it on a page.
@@ -193,89 +225,27 @@ STATEMENTS_KEPT = 64
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _totals_statement(filters: RegisterFilters, on: date) -> Select[Any]:
-    if filters.status is not None:
-        return _totals_by_document(filters, on)
-    return _totals_by_side(filters, on)
-
-
-def _totals_by_document(filters: RegisterFilters, on: date) -> Select[Any]:
-    """Count, invoiced, credit notes, credited, paid and outstanding, adding up each matching
-    document's figures (a status filter needs them one by one)."""
-    stmt, cols = _matching(filters, on, whole_set=True, school=False)
-    inner = stmt.with_only_columns(
-        _CHARGE.label("charge"),
-        _CREDIT_NOTE.label("credit_note"),
-        cols.credited.label("credited"),
-        cols.paid.label("paid"),
-        cols.balance.label("balance"),
-    ).subquery()
-    return select(
+    """Count, invoiced (charges' gross), credit notes' gross, credited, paid and outstanding:
+    each matching document's kept figures added up (a credit note's balance is 0, so the
+    balances add up to charges − credited − paid on charges)."""
+    stmt, cols = _matching(filters, on, page=False)
+    return stmt.with_only_columns(
         func.count(),
         *(
             func.coalesce(func.sum(c), 0)
-            for c in (
-                inner.c.charge,
-                inner.c.credit_note,
-                inner.c.credited,
-                inner.c.paid,
-                inner.c.balance,
-            )
+            for c in (_CHARGE, _CREDIT_NOTE, cols.credited, cols.paid, cols.balance)
         ),
-    )
-
-
-def _totals_by_side(filters: RegisterFilters, on: date) -> Select[Any]:
-    """The same totals added up from three sides, each read once: the matching documents, the
-    credit notes against the matching charges, and the payments on the matching documents.
-    Outstanding is then charges − credited − paid on charges, which is what the documents'
-    balances add up to, without working out each one."""
-    matching, _cols = _matching(filters, on, whole_set=False, school=False)
-    documents = matching.with_only_columns(
-        func.count().label("count"),
-        func.coalesce(func.sum(_CHARGE), 0).label("charges"),
-        func.coalesce(func.sum(_CREDIT_NOTE), 0).label("credit_notes"),
-    ).subquery()
-    credited = (
-        matching.with_only_columns(
-            func.coalesce(func.sum(_CREDIT.gross_pence), 0).label("credited")
-        )
-        .join(_CREDIT, _CREDIT.credits_document_id == Document.id)
-        .where(~_IS_CREDIT_NOTE, _CREDIT.document_type == DocumentType.CREDIT_NOTE)
-        .subquery()
-    )
-    paid = (
-        matching.with_only_columns(
-            func.coalesce(func.sum(Payment.amount_pence), 0).label("paid"),
-            func.coalesce(
-                func.sum(case((_IS_CREDIT_NOTE, 0), else_=Payment.amount_pence)), 0
-            ).label("paid_on_charges"),
-        )
-        .join(Payment, Payment.document_id == Document.id)
-        .subquery()
-    )
-    return (
-        select(
-            documents.c.count,
-            documents.c.charges,
-            documents.c.credit_notes,
-            credited.c.credited,
-            paid.c.paid,
-            documents.c.charges - credited.c.credited - paid.c.paid_on_charges,
-        )
-        .select_from(documents)
-        .join(credited, true())
-        .join(paid, true())
     )
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
-    """The matching documents in the chosen order, each with its figures and status. Sorted
-    by a document's own column, only the rows of the page asked for have their figures worked
-    out; a status filter or a sort by balance or status works them out for the whole set."""
+    """The matching documents in the chosen order, each with its figures and status, as
+    plain columns. Sorted by a document's own column, the page is read in the index's order
+    and only its rows' figures are looked up; a sort by balance or status sorts the whole set's
+    kept figures."""
     sort = filters.sort if filters.sort in SORTS else "issued"
-    whole_set = filters.status is not None or sort in ("balance", "status")
-    stmt, cols = _matching(filters, on, whole_set=whole_set)
+    stmt, cols = _matching(filters, on, page=True)
     sort_columns: dict[str, list[Any]] = {
         "issued": [Document.issue_date, Document.id],
         "number": [Document.number],
@@ -290,10 +260,23 @@ def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
         stmt.outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
         .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
         .with_only_columns(
-            Document, Quadrant.name, _ORIGINAL.number, cols.credited, cols.paid, cols.status
+            *_SHOWN, Quadrant.name, _ORIGINAL.number, cols.credited, cols.paid, cols.status
         )
         .order_by(*ordering)
     )
+
+
+_SHOWN = (
+    Document.id,
+    Document.number,
+    Document.document_type,
+    Document.buyer_name,
+    Document.buyer_urn,
+    Document.po_number,
+    Document.issue_date,
+    Document.due_date,
+    Document.gross_pence,
+)
 
 
 def register(
@@ -313,7 +296,8 @@ def register(
 
 
 def _register_row(row: Row[Any]) -> RegisterRow:
-    document, quadrant_name, credits_number, credited, paid, status = row
+    *shown, quadrant_name, credits_number, credited, paid, status = row
+    document = RegisterDocument(*shown)
     figures = balances.Figures(
         document.document_type,
         document.gross_pence,

@@ -44,6 +44,14 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    @property
+    def numbers(self) -> list[int]:
+        """The page numbers a pager links to: the first, the last and those within two of this
+        one (GOV.UK pagination puts an ellipsis in each gap)."""
+        last = self.pages
+        near = range(max(1, self.page - 2), min(last, self.page + 2) + 1)
+        return sorted({1, last, *near})
+
     def map(self, convert: Callable[[T], U]) -> Page[U]:
         """The same page with each item converted (rows into the dataclasses a template shows)."""
         return Page([convert(item) for item in self.items], self.total, self.page, self.per_page)
