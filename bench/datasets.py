@@ -21,6 +21,7 @@ The same seed gives the same rows. Typical use (bench/finance_pages.py):
     counts = scratch_copy(seeded, workdir / "bench-10000.db", 10_000)
 
     .venv/bin/python bench/datasets.py DATABASE_FILE --documents 10000   # top up a copy in place
+    .venv/bin/python bench/datasets.py postgresql://OWNER@HOST/DB --documents 10000
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, create_engine, func, insert, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from traded_app.config import parse_database_url  # noqa: E402
 from traded_app.models import (  # noqa: E402 - after the path is set, for `python bench/...`
     AcademicYear,
     CouncilSettings,
@@ -431,6 +433,10 @@ def _sql_value(value: Any) -> Any:
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    if conn.dialect.name != "sqlite":  # PostgreSQL: the driver takes the values as they are
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert(table), rows[start : start + CHUNK])
+        return
     columns = list(rows[0])
     unknown = set(columns) - set(table.c.keys())
     assert not unknown, f"{table.name} has no column {unknown}"
@@ -445,10 +451,13 @@ def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def top_up(database: Path, documents: int, today: date | None = None, seed: int = 12) -> Counts:
-    """Add about `documents` documents (charges and their credit notes) to the seeded SQLite
-    database, with their orders, lines, payments and reminders, in one transaction."""
-    engine = create_engine(f"sqlite:///{database}")
+def top_up(
+    database: Path | str, documents: int, today: date | None = None, seed: int = 12
+) -> Counts:
+    """Add about `documents` documents (charges and their credit notes) to the seeded database
+    (a SQLite file, or a PostgreSQL URL of the tables' owner), with their orders, lines,
+    payments and reminders, in one transaction."""
+    engine = engine_for(database)
     try:
         with engine.begin() as conn:
             world = _read_world(conn, today or council_today())
@@ -466,21 +475,42 @@ def top_up(database: Path, documents: int, today: date | None = None, seed: int 
             ):
                 _insert(conn, table, batch)  # type: ignore[arg-type]
             _move_counters(conn, world.sequences)
-        with engine.connect() as conn:  # fold the write-ahead log into the file for readers
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if conn.dialect.name == "postgresql":
+                _move_sequences(conn)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.dialect.name == "postgresql":  # statistics, as autovacuum would gather
+                conn.exec_driver_sql("ANALYZE")
+            else:  # fold the write-ahead log into the file for readers
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
     return maker.counts
 
 
+def engine_for(database: Path | str) -> Engine:
+    """An engine on a SQLite file or a database URL (as the app reads DATABASE_URL)."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    return create_engine(parse_database_url(url))
+
+
+def _move_sequences(conn: Connection) -> None:
+    """PostgreSQL: each table's id sequence past the ids inserted here."""
+    for table in _tables():
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+            f"(SELECT max(id) FROM {table.name}))"
+        )
+
+
 def _move_counters(conn: Connection, sequences: dict[tuple[str, int], int]) -> None:
     """Each series' counter at its last number, so issuing afterwards goes on from it."""
     counter = DocumentCounter.__table__
+    larger = func.greatest if conn.dialect.name == "postgresql" else func.max
     for (kind, year), last in sequences.items():
         moved = conn.execute(
             update(counter)
             .where(counter.c.document_type == kind, counter.c.financial_year == year)
-            .values(last_number=func.max(counter.c.last_number, last))
+            .values(last_number=larger(counter.c.last_number, last))
         )
         if not moved.rowcount:
             conn.execute(
@@ -496,11 +526,15 @@ def scratch_copy(seeded: Path, target: Path, documents: int, today: date | None 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("database", type=Path, help="a migrated, seeded SQLite file (changed)")
+    parser.add_argument(
+        "database",
+        help="a migrated, seeded SQLite file, or a PostgreSQL URL of the tables' owner (changed)",
+    )
     parser.add_argument("--documents", type=int, default=10_000)
     args = parser.parse_args()
     began = time.perf_counter()
-    counts = top_up(args.database, args.documents)
+    database = args.database if "://" in args.database else Path(args.database)
+    counts = top_up(database, args.documents)
     print(f"added {counts} in {time.perf_counter() - began:.1f} s")
     return 0
 

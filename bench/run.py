@@ -77,13 +77,18 @@ class Case:
     expect: bytes = b""
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], int, dict[str, str]]:
+def start_server(
+    tmp: Path, database: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int, dict[str, str]]:
+    """Migrate and seed the database, then start gunicorn on it: a scratch SQLite file in `tmp`
+    unless `database` gives DATABASE_URL (and DATABASE_OWNER_URL) of an empty one."""
     env = {
         **os.environ,
         "APP_ENV": "development",
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
         "SECRET_KEY": "bench-secret-" + "x" * 32,
         "RATELIMIT_STORAGE_URI": "memory://",
+        **(database or {}),
     }
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
     for command in (["db", "upgrade"], ["seed-demo"]):
@@ -140,11 +145,12 @@ class Server:
 
 
 @contextmanager
-def serving() -> Iterator[Server]:
-    """gunicorn on loopback over a freshly seeded scratch SQLite database, logging to a file
-    beside it; stops the server (and removes both) however the block ends."""
+def serving(database: dict[str, str] | None = None) -> Iterator[Server]:
+    """gunicorn on loopback over a freshly seeded scratch SQLite database (or the empty one
+    `database` names, see `start_server`), logging to a file in a scratch directory; stops the
+    server (and removes the directory) however the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
-        server, port, _env = start_server(Path(tmp))
+        server, port, _env = start_server(Path(tmp), database)
         try:
             yield Server(port, Path(tmp) / "gunicorn.log")
         finally:
