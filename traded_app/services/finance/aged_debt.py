@@ -15,7 +15,7 @@ balance and last reminder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -194,12 +194,22 @@ def _summary_statement(on: date) -> Select[Any]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueDocument:
+    """What the overdue list shows of an invoice (read as plain columns)."""
+
+    id: int
+    number: str
+    buyer_name: str
+    due_date: date
+
+
 @dataclass(frozen=True)
 class OverdueInvoice:
-    document: Document
+    document: OverdueDocument
     balance_pence: int
     days_overdue: int
-    last_reminder: Reminder | None
+    last_reminder_at: datetime | None  # when the last reminder (not a friendly note) was queued
     next_reminder_on: date | None  # None: a reminder may go now
 
     @property
@@ -245,7 +255,14 @@ def _overdue_rows(on: date, school_id: int | None) -> Select[Any]:
         .scalar_subquery()
     )
     return (
-        select(Document, chosen.c.balance_pence, Reminder)
+        select(
+            Document.id,
+            Document.number,
+            Document.buyer_name,
+            Document.due_date,
+            chosen.c.balance_pence,
+            Reminder.queued_at,
+        )
         .join(chosen, chosen.c.document_id == Document.id)
         .outerjoin(Reminder, Reminder.id == last)
         .order_by(Document.due_date, Document.id)
@@ -277,13 +294,16 @@ def overdue_page(
 
 
 def _overdue_invoice(row: Row[Any], on: date, interval_days: int) -> OverdueInvoice:
-    document, balance, reminder = row
+    *shown, balance, reminded_at = row
+    document = OverdueDocument(*shown)
     next_on = None
-    if reminder is not None:
-        sent_on = reminder.queued_at.astimezone(LONDON).date()
+    if reminded_at is not None:
+        sent_on = reminded_at.astimezone(LONDON).date()
         if (on - sent_on).days < interval_days:
             next_on = sent_on + timedelta(days=interval_days)
-    return OverdueInvoice(document, int(balance), (on - document.due_date).days, reminder, next_on)
+    return OverdueInvoice(
+        document, int(balance), (on - document.due_date).days, reminded_at, next_on
+    )
 
 
 def overdue_choices(document_ids: list[int], on: date | None = None) -> list[tuple[int, str]]:

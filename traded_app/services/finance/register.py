@@ -14,7 +14,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, or_, select
+from sqlalchemy import Integer, Row, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,7 +24,7 @@ from traded_app.formatting import pounds
 from traded_app.models import Document, DocumentFigures, DocumentType, Quadrant, School
 from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
-from traded_app.services.platform.paging import Page, paginate_rows
+from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
 
 PER_PAGE = 50
@@ -240,11 +240,38 @@ def _totals_statement(filters: RegisterFilters, on: date) -> Select[Any]:
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
-    """The matching documents in the chosen order, each with its figures and status, as
-    plain columns. Sorted by a document's own column, the page is read in the index's order
-    and only its rows' figures are looked up; a sort by balance or status sorts the whole set's
-    kept figures."""
+    """The matching documents in the chosen order (`limit` and `offset` bound when run), each
+    with its figures and status, as plain columns. Sorted by a document's own column, the page
+    is read in the index's order and only its rows' figures are looked up. Sorted by a figure
+    (due date, amount, balance, status) with no filter on the document or school, the page's
+    ids are chosen from the narrow kept figures first and only those 50 documents read."""
     sort = filters.sort if filters.sort in SORTS else "issued"
+    cols = balances.figure_columns(on)
+    by_figures: dict[str, Any] = {
+        "due": _FIGURES.due_date,
+        "amount": _FIGURES.gross_pence,
+        "balance": cols.balance,
+        "status": cols.status,
+    }
+    window = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+    if sort in by_figures and not (_needs_document(filters) or _needs_school(filters)):
+        keys = [by_figures[sort], _FIGURES.document_id]
+        ordering = [c.desc() if filters.descending else c.asc() for c in keys]
+        inner, _cols = _matching(filters, on, page=False)
+        chosen = (
+            inner.with_only_columns(_FIGURES.document_id)
+            .order_by(*ordering)
+            .limit(window[0])
+            .offset(window[1])
+            .subquery()
+        )
+        stmt = (
+            select(Document)
+            .join(chosen, chosen.c.document_id == Document.id)
+            .join(_FIGURES, _FIGURES.document_id == Document.id)
+            .join(School, School.id == Document.school_id)
+        )
+        return _shown(stmt, cols).order_by(*ordering)
     stmt, cols = _matching(filters, on, page=True)
     sort_columns: dict[str, list[Any]] = {
         "issued": [Document.issue_date, Document.id],
@@ -256,13 +283,18 @@ def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
         "status": [cols.status, Document.id],
     }
     ordering = [c.desc() if filters.descending else c.asc() for c in sort_columns[sort]]
+    # Bound, not literal: the statement (and SQLAlchemy's key for it) is the same every page.
+    return _shown(stmt, cols).order_by(*ordering).limit(window[0]).offset(window[1])
+
+
+def _shown(stmt: Select[Any], cols: balances.Columns) -> Select[Any]:
+    """What a row shows, from `stmt` (documents joined to their figures and school)."""
     return (
         stmt.outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
         .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
         .with_only_columns(
             *_SHOWN, Quadrant.name, _ORIGINAL.number, cols.credited, cols.paid, cols.status
         )
-        .order_by(*ordering)
     )
 
 
@@ -286,13 +318,12 @@ def register(
     whatever the number of documents."""
     on = on or today()
     totals = totals_of(filters, on)
-    rows = paginate_rows(
+    number = clamp(filters.page, totals.count, per_page)
+    rows = db.session.execute(
         _page_statement(replace(filters, page=1), on),
-        filters.page,
-        per_page,
-        total=totals.count,
-    )
-    return Register(rows.map(_register_row), totals)
+        {"limit": per_page, "offset": (number - 1) * per_page},
+    ).all()
+    return Register(Page([_register_row(r) for r in rows], totals.count, number, per_page), totals)
 
 
 def _register_row(row: Row[Any]) -> RegisterRow:
