@@ -33,9 +33,12 @@ from datasets import engine_for, top_up
 from run import (
     BASELINE,
     Case,
+    Result,
+    Server,
     failures,
     fetch,
-    measure,
+    hammer,
+    merge,
     report,
     serving,
     sign_in,
@@ -86,6 +89,25 @@ def empty_postgres(owner_url: str) -> None:
         engine.dispose()
 
 
+def measure_with_cpu(
+    server: Server, cases: list[Case], args: argparse.Namespace
+) -> tuple[dict[str, Result], dict[str, list[Result]], dict[str, float]]:
+    """`run.measure`'s interleaved rounds, also adding up the server's CPU time per answer of
+    each case: a figure the machine's other load changes far less than latency."""
+    for case in cases:  # every worker compiles each page's templates and statements once
+        hammer(case, server.port, 1.0, args.concurrency)
+    runs: dict[str, list[Result]] = {case.name: [] for case in cases}
+    used = dict.fromkeys(runs, 0.0)
+    for _ in range(args.rounds):
+        for case in cases:
+            before = server.cpu_seconds()
+            runs[case.name].append(hammer(case, server.port, args.seconds, args.concurrency))
+            used[case.name] += server.cpu_seconds() - before
+    results = {name: merge(r) for name, r in runs.items()}
+    cpu = {name: used[name] / max(1, len(results[name].latencies)) for name in runs}
+    return results, runs, cpu
+
+
 def measure_on(label: str, args: argparse.Namespace, database: dict[str, str] | None) -> int:
     """Seed, top up and measure on one database (SQLite when `database` is None); prints the
     table and a goal line for each page. Returns the exit status."""
@@ -117,11 +139,19 @@ def measure_on(label: str, args: argparse.Namespace, database: dict[str, str] | 
             ),
             Case(PAGES[1], "/finance/aged-debt", headers, expect=b"Total"),
         ]
-        results, runs = measure(port, cases, args.rounds, args.seconds, args.concurrency)
+        results, runs, cpu = measure_with_cpu(server, cases, args)
         errors = server.errors()
 
     print(f"\n{label}: finance pages as {ACCOUNT}: added {counts} in {built:.1f} s")
     report(results, runs, args.rounds, args.seconds, args.concurrency, errors)
+    if cpu[BASELINE]:
+        print(
+            "server CPU per request (the workers' user + system time over the answers): "
+            + "; ".join(
+                f"{name} {cpu[name] * 1000:.1f} ms ({cpu[name] / cpu[BASELINE]:.1f}x)"
+                for name in cpu
+            )
+        )
     base = results[BASELINE]
     for case in cases[1:]:
         result = results[case.name]

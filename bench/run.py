@@ -136,6 +136,20 @@ def start_server(
 class Server:
     port: int
     log: Path
+    pid: int = 0  # gunicorn's master process
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the master's workers have used so far; 0 where /proc
+        cannot tell (not Linux)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone since the listing, or not ours to read
+            if int(fields[1]) == self.pid:  # its parent
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK") if ticks else 0.0
 
     def errors(self) -> list[str]:
         """The distinct exceptions the server logged, e.g. behind a 500."""
@@ -152,7 +166,7 @@ def serving(database: dict[str, str] | None = None) -> Iterator[Server]:
     with tempfile.TemporaryDirectory() as tmp:
         server, port, _env = start_server(Path(tmp), database)
         try:
-            yield Server(port, Path(tmp) / "gunicorn.log")
+            yield Server(port, Path(tmp) / "gunicorn.log", server.pid)
         finally:
             server.terminate()
             try:
