@@ -28,6 +28,7 @@ from traded_app.views import (
     admin,
     auth,
     background,
+    calendar,
     card_payments,
     council,
     days,
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

@@ -3,6 +3,7 @@
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
     CardRefund,
@@ -63,6 +64,7 @@ __all__ = [
     "AllocationChange",
     "AllocationSource",
     "AuditEvent",
+    "BankHoliday",
     "Base",
     "CancelledBy",
     "CardPaymentReview",
@@ -84,6 +86,7 @@ __all__ = [
     "FinanceExport",
     "GiasImport",
     "GiasImportStatus",
+    "InsetDay",
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
@@ -110,6 +113,7 @@ __all__ = [
     "Service",
     "ServicePrice",
     "ServiceVat",
+    "TermPeriod",
     "User",
     "Visit",
     "VisitStatus",

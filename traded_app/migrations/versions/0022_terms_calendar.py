@@ -1,0 +1,93 @@
+"""Term dates, INSET days, bank holidays; why a visit was booked outside them or recorded late
+
+Revision ID: 0022
+Revises: 0014
+Create Date: 2026-12-01 00:30:00
+
+`term_period` holds the council's terms per academic year, `inset_day` the council's and each
+school's INSET days, `bank_holiday` England and Wales's bank holidays as last loaded from GOV.UK
+(the app also ships them). A visit gains the service manager's reason for booking it on a day
+the calendar refuses, and the reason a past visit was recorded after the day.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from traded_app.models.base import UTCDateTime
+
+revision = "0022"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "term_period",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("academic_year_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("first_day <= last_day", name=op.f("ck_term_period_term_in_order")),
+        sa.ForeignKeyConstraint(
+            ["academic_year_id"],
+            ["academic_year.id"],
+            name=op.f("fk_term_period_academic_year_id_academic_year"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_term_period_created_by_id_user_account"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_term_period")),
+        sa.UniqueConstraint("academic_year_id", "first_day", name="uq_term_period_start"),
+    )
+    op.create_table(
+        "inset_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inset_on", sa.Date(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_inset_day_school_id_school")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_inset_day_created_by_id_user_account"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inset_day")),
+    )
+    op.create_index("ix_inset_day_on", "inset_day", ["inset_on", "school_id"])
+    op.create_index(op.f("ix_inset_day_school_id"), "inset_day", ["school_id"])
+    op.create_table(
+        "bank_holiday",
+        sa.Column("holiday_on", sa.Date(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("loaded_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("holiday_on", name=op.f("pk_bank_holiday")),
+    )
+    op.add_column(
+        "visit",
+        sa.Column("date_override_reason", sa.Text(), server_default="", nullable=False),
+    )
+    op.add_column(
+        "visit",
+        sa.Column("recorded_after_reason", sa.Text(), server_default="", nullable=False),
+    )
+
+
+def downgrade():
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.drop_column("recorded_after_reason")
+        batch_op.drop_column("date_override_reason")
+    op.drop_table("bank_holiday")
+    op.drop_index(op.f("ix_inset_day_school_id"), table_name="inset_day")
+    op.drop_index("ix_inset_day_on", table_name="inset_day")
+    op.drop_table("inset_day")
+    op.drop_table("term_period")
