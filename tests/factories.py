@@ -22,6 +22,7 @@ from traded_app.models import (
     DocumentLine,
     DocumentType,
     DocumentVatBand,
+    InsetDay,
     InvoiceRun,
     InvoiceRunStatus,
     Order,
@@ -338,6 +339,25 @@ def book_visit(
     )
     db.session.commit()
     return visit
+
+
+def calendar_for_access(world: World) -> tuple[Any, Any, Any]:
+    """A term, a council INSET day and the world school's own INSET day, committed."""
+    year = world.year
+    term = school_calendar.add_term(
+        year,
+        "Summer 2",
+        year.ends_on - timedelta(days=40),
+        year.ends_on - timedelta(days=30),
+        world.users[Role.LA_ADMIN],
+    )
+    council_day = InsetDay(inset_on=year.ends_on - timedelta(days=20), name="Training day")
+    own_day = InsetDay(
+        inset_on=year.ends_on - timedelta(days=19), name="Own training", school_id=world.school.id
+    )
+    db.session.add_all([council_day, own_day])
+    db.session.commit()
+    return term, council_day, own_day
 
 
 def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:

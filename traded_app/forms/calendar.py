@@ -26,14 +26,14 @@ def _name(message: str) -> StringField:
 
 
 class TermForm(FlaskForm):
-    name = _name("Enter the name of the term, like Autumn 1")
+    term_name = _name("Enter the name of the term, like Autumn 1")
     first_day = GovDateField("First day of term", validators=[required_date])
     last_day = GovDateField("Last day of term", validators=[required_date])
 
 
 class InsetDayForm(FlaskForm):
     inset_on = GovDateField("Date", validators=[required_date])
-    name = _name("Enter what the day is, like Staff training day")
+    inset_name = _name("Enter what the day is, like Staff training day")
 
 
 class TermFileForm(FlaskForm):

@@ -36,9 +36,9 @@ def _council_page(**forms: object) -> str:
         calendar=school_calendar.year_calendar(year),
         loaded_at=school_calendar.bank_holidays_loaded_at(),
         shipped=school_calendar.shipped_bank_holidays_updated(),
-        term_form=forms.get("term_form") or TermForm(prefix="term"),
-        inset_form=forms.get("inset_form") or InsetDayForm(prefix="inset"),
-        file_form=forms.get("file_form") or TermFileForm(prefix="file"),
+        term_form=forms.get("term_form") or TermForm(),
+        inset_form=forms.get("inset_form") or InsetDayForm(),
+        file_form=forms.get("file_form") or TermFileForm(),
         delete_form=EmptyForm(),
     )
 
@@ -52,11 +52,15 @@ def _back_to_year(start_year: int) -> BaseResponse:
 def council_term_dates() -> str | BaseResponse:
     """The council's terms for a year, its INSET days and the bank holidays; add a term."""
     year, _ = chosen_year()
-    form = TermForm(prefix="term")
+    form = TermForm()
     if form.validate_on_submit() and form.first_day.data and form.last_day.data:
         try:
             term = school_calendar.add_term(
-                year, form.name.data or "", form.first_day.data, form.last_day.data, current_user
+                year,
+                form.term_name.data or "",
+                form.first_day.data,
+                form.last_day.data,
+                current_user,
             )
         except CalendarError as error:
             _show_error(form, error, "first_day")
@@ -70,11 +74,11 @@ def council_term_dates() -> str | BaseResponse:
 @roles_required(Role.LA_ADMIN)
 def add_council_inset_day() -> str | BaseResponse:
     year, _ = chosen_year()
-    form = InsetDayForm(prefix="inset")
+    form = InsetDayForm()
     if form.validate_on_submit() and form.inset_on.data:
         try:
             day = school_calendar.add_inset_day(
-                year, form.inset_on.data, form.name.data or "", current_user
+                year, form.inset_on.data, form.inset_name.data or "", current_user
             )
         except CalendarError as error:
             _show_error(form, error, "inset_on")
@@ -113,7 +117,7 @@ def delete_council_inset_day(inset_id: int) -> BaseResponse:
 def upload_term_dates() -> str | BaseResponse:
     """Preview a CSV or iCalendar file of terms and INSET days; nothing is saved yet."""
     year, _ = chosen_year()
-    form = TermFileForm(prefix="file")
+    form = TermFileForm()
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
@@ -165,7 +169,7 @@ def school_inset_days() -> str | BaseResponse:
     if form.validate_on_submit() and form.inset_on.data:
         try:
             day = school_calendar.add_inset_day(
-                year, form.inset_on.data, form.name.data or "", current_user, school
+                year, form.inset_on.data, form.inset_name.data or "", current_user, school
             )
         except CalendarError as error:
             _show_error(form, error, "inset_on")

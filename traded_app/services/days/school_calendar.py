@@ -259,7 +259,7 @@ def add_term(year: AcademicYear, name: str, first: date, last: date, user: User)
     _require_manager(user)
     problem = check_term(year, name, first, last)
     if problem:
-        raise CalendarError(problem, "name" if "name" in problem.lower() else "first_day")
+        raise CalendarError(problem, "term_name" if "name" in problem.lower() else "first_day")
     term = TermPeriod(
         academic_year_id=year.id,
         name=" ".join(name.split()),
@@ -340,7 +340,7 @@ def add_inset_day(
     _may_change_inset(user, school)
     problem = check_inset(year, on, name, school)
     if problem:
-        raise CalendarError(problem, "name" if problem.startswith("Enter") else "inset_on")
+        raise CalendarError(problem, "inset_name" if problem.startswith("Enter") else "inset_on")
     day = InsetDay(
         inset_on=on,
         school_id=school.id if school else None,
