@@ -26,6 +26,7 @@ from traded_app.services.platform import auth as auth_service
 from traded_app.services.platform.settings import demo_data_loaded
 from traded_app.views import (
     admin,
+    adviser_calendar,
     auth,
     background,
     calendar,
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(adviser_calendar.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

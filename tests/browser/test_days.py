@@ -156,6 +156,10 @@ def test_term_dates_from_a_file_and_a_schools_own_inset_day(journey: Journey) ->
     page.get_by_role("link", name="Term dates and your school's INSET days").click()
     journey.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("Term dates and INSET days")
+    page.get_by_label("Academic year").select_option(label=f"{next_year}/{str(next_year + 1)[-2:]}")
+    page.get_by_role("button", name="Show year").click()
+    journey.check()
+    expect(page.locator("body")).to_contain_text("Summer 2")
     inset = as_date[0] + timedelta(days=(7 - as_date[0].weekday()) % 7 + 1)  # a Tuesday
     page.get_by_label("Day", exact=True).fill(str(inset.day))
     page.get_by_label("Month", exact=True).fill(str(inset.month))

@@ -24,8 +24,10 @@ from tests.factories import (
     visit_and_closure_for_access,
 )
 from tests.stripe_fake import FakeStripe
+from traded_app.extensions import db
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
 from traded_app.services.council import users as users_admin
+from traded_app.services.days import adviser_calendar
 
 ANON = None
 ALL = frozenset(Role)
@@ -80,6 +82,10 @@ EXPECTED: dict[str, Any] = {
     "term_dates.school_inset_days": SCHOOL_ROLES,
     "term_dates.delete_school_inset_day": SCHOOL_ROLES,
     "visits.record_visit": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.month": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.calendar_feed": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.feed": PUBLIC,
+    "adviser_calendar.adviser_load": {Role.LA_ADMIN},
     "documents.school_documents": SCHOOL_ROLES,
     "documents.document_detail": ALL,
     "documents.document_pdf": ALL,
@@ -181,6 +187,10 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"urn": world.school.urn}
     if endpoint == "council_days.delete_closure_day":
         return {"closure_id": world.closure.id}
+    if endpoint == "adviser_calendar.feed":
+        token = adviser_calendar.reset_feed(world.users[Role.ADVISER])
+        db.session.commit()
+        return {"token": token}
     if endpoint == "term_dates.delete_term":
         return {"term_id": world.term.id}
     if endpoint == "term_dates.delete_council_inset_day":

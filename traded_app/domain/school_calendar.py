@@ -293,3 +293,14 @@ def _ics_event(line: int, event: dict[str, str]) -> Row:
     if kind == "inset" and last != first:
         kind = "term"
     return _check_row(line, kind, name, first.isoformat(), last.isoformat())
+
+
+def ics_escape(text: str) -> str:
+    """A TEXT value for an iCalendar property (RFC 5545 3.3.11)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )

@@ -7,7 +7,8 @@ Create Date: 2026-12-01 00:30:00
 `term_period` holds the council's terms per academic year, `inset_day` the council's and each
 school's INSET days, `bank_holiday` England and Wales's bank holidays as last loaded from GOV.UK
 (the app also ships them). A visit gains the service manager's reason for booking it on a day
-the calendar refuses, and the reason a past visit was recorded after the day.
+the calendar refuses, and the reason a past visit was recorded after the day; an adviser the
+secret token of their private calendar feed.
 """
 
 import sqlalchemy as sa
@@ -76,6 +77,10 @@ def upgrade():
         "visit",
         sa.Column("date_override_reason", sa.Text(), server_default="", nullable=False),
     )
+    op.add_column("user_account", sa.Column("calendar_token", sa.String(length=64), nullable=True))
+    op.create_index(
+        "ix_user_account_calendar_token", "user_account", ["calendar_token"], unique=True
+    )
     op.add_column(
         "visit",
         sa.Column("recorded_after_reason", sa.Text(), server_default="", nullable=False),
@@ -83,6 +88,9 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_user_account_calendar_token", table_name="user_account")
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_column("calendar_token")
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.drop_column("recorded_after_reason")
         batch_op.drop_column("date_override_reason")
