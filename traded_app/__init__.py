@@ -34,6 +34,7 @@ from traded_app.views import (
     council,
     days,
     documents,
+    feedback,
     finance,
     health,
     main,
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(adviser_calendar.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

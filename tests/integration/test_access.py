@@ -86,6 +86,8 @@ EXPECTED: dict[str, Any] = {
     "adviser_calendar.calendar_feed": {Role.ADVISER, Role.LA_ADMIN},
     "adviser_calendar.feed": PUBLIC,
     "adviser_calendar.adviser_load": {Role.LA_ADMIN},
+    "feedback.give_feedback": {Role.HEADTEACHER},
+    "feedback.ratings": {Role.LA_ADMIN},
     "documents.school_documents": SCHOOL_ROLES,
     "documents.document_detail": ALL,
     "documents.document_pdf": ALL,

@@ -19,6 +19,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.feedback import VisitFeedback
 from traded_app.models.finance import (
     DocumentExport,
     ExportBuild,
@@ -116,5 +117,6 @@ __all__ = [
     "TermPeriod",
     "User",
     "Visit",
+    "VisitFeedback",
     "VisitStatus",
 ]

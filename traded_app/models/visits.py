@@ -82,6 +82,8 @@ class Visit(Base):
     # holiday, an INSET day); and why it was recorded after the day instead of booked before.
     date_override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     recorded_after_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the school's headteachers were asked to rate the delivered visit (once).
+    feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

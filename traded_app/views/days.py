@@ -37,7 +37,7 @@ from traded_app.forms.days import (
 )
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.days import allocations, school_calendar, visits
+from traded_app.services.days import allocations, feedback, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.platform.settings import (
     academic_start_year,
@@ -101,6 +101,9 @@ def _days_page(school: visits.School) -> str:
         past=past,
         against_label=visits.against_label,
         notice_days=visits.notice_days(),
+        feedback_waiting=feedback.waiting_for(school.id)
+        if current_user.role == Role.HEADTEACHER
+        else [],
     )
 
 
@@ -295,6 +298,7 @@ def visit_detail(visit_id: int) -> str:
         against=visits.against_label(visit),
         may_change=may_change,
         may_deliver=may_change and visit.visit_date <= today(),
+        rating=feedback.feedback_of(visit.id),
     )
 
 

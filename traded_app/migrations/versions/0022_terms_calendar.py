@@ -8,7 +8,8 @@ Create Date: 2026-12-01 00:30:00
 school's INSET days, `bank_holiday` England and Wales's bank holidays as last loaded from GOV.UK
 (the app also ships them). A visit gains the service manager's reason for booking it on a day
 the calendar refuses, and the reason a past visit was recorded after the day; an adviser the
-secret token of their private calendar feed.
+secret token of their private calendar feed; `visit_feedback` the headteacher's rating of a
+delivered visit (one per visit), asked for once (`visit.feedback_requested_at`).
 """
 
 import sqlalchemy as sa
@@ -81,6 +82,32 @@ def upgrade():
     op.create_index(
         "ix_user_account_calendar_token", "user_account", ["calendar_token"], unique=True
     )
+    op.add_column("visit", sa.Column("feedback_requested_at", UTCDateTime(), nullable=True))
+    op.create_table(
+        "visit_feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("visit_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("given_by_id", sa.Integer(), nullable=False),
+        sa.Column("given_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "rating BETWEEN 1 AND 5", name=op.f("ck_visit_feedback_rating_one_to_five")
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visit.id"], name=op.f("fk_visit_feedback_visit_id_visit")
+        ),
+        sa.ForeignKeyConstraint(
+            ["given_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_visit_feedback_given_by_id_user_account"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_visit_feedback")),
+        sa.UniqueConstraint("visit_id", name=op.f("uq_visit_feedback_visit_id")),
+    )
+    op.create_index(
+        op.f("ix_visit_feedback_given_at"), "visit_feedback", ["given_at"], unique=False
+    )
     op.add_column(
         "visit",
         sa.Column("recorded_after_reason", sa.Text(), server_default="", nullable=False),
@@ -88,6 +115,10 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index(op.f("ix_visit_feedback_given_at"), table_name="visit_feedback")
+    op.drop_table("visit_feedback")
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.drop_column("feedback_requested_at")
     op.drop_index("ix_user_account_calendar_token", table_name="user_account")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_column("calendar_token")

@@ -35,8 +35,8 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
+from traded_app.services.days import feedback, school_calendar
 from traded_app.services.days import ledger as days_ledger
-from traded_app.services.days import school_calendar
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_start_year, council_settings, today
 
@@ -349,6 +349,7 @@ def deliver(visit: Visit, user: User, note: str, on: date | None = None) -> Visi
     visit.delivered_at = utcnow()
     visit.delivered_by_id = user.id
     _flush()
+    feedback.ask_for(visit)
     if visit.order_line is not None:
         _advance_order(visit.order_line.order, user)
     return visit
