@@ -29,6 +29,8 @@ from traded_app.models import (
     TermPeriod,
     User,
     Visit,
+    VisitFeedback,
+    VisitStatus,
 )
 from traded_app.models.types import Role, SchoolStatus
 from traded_app.services.days import ledger as days_ledger
@@ -232,7 +234,52 @@ def load_visits(year: AcademicYear, demo_schools: list[School]) -> int:
     for index, school in enumerate([*demo_schools, *others]):
         made += _school_visits(school, year, adviser, admin, diary, index)
     db.session.flush()
+    _load_feedback(year)
     return made
+
+
+FEEDBACK = [
+    (5, "Really useful: clear priorities we could act on the next day."),
+    (4, "Helpful challenge on our self-evaluation; the written notes came quickly."),
+    (3, "Useful, though we ran short of time for the governors' part."),
+    (5, ""),
+    (2, "The visit moved twice at short notice, which made planning hard."),
+    (4, "Good conversation with the English lead."),
+]
+
+
+def _load_feedback(year: AcademicYear) -> None:
+    """Ratings from headteachers for most delivered visits; every school's latest is left for
+    its headteacher to rate, so the Days page asks for it."""
+    heads = {
+        user.school_id: user
+        for user in db.session.execute(
+            select(User).where(User.role == Role.HEADTEACHER, User.active.is_(True))
+        ).scalars()
+    }
+    delivered = db.session.execute(
+        select(Visit)
+        .where(Visit.academic_year_id == year.id, Visit.status == VisitStatus.DELIVERED)
+        .order_by(Visit.school_id, Visit.visit_date.desc())
+    ).scalars()
+    latest_seen: set[int] = set()
+    for index, visit in enumerate(delivered):
+        head = heads.get(visit.school_id)
+        if head is None or visit.school_id not in latest_seen:
+            latest_seen.add(visit.school_id)
+            continue
+        rating, comment = FEEDBACK[index % len(FEEDBACK)]
+        given = (visit.delivered_at or _at(visit.visit_date, 16)) + timedelta(days=2)
+        db.session.add(
+            VisitFeedback(
+                visit_id=visit.id,
+                rating=rating,
+                comment=comment,
+                given_by_id=head.id,
+                given_at=given,
+            )
+        )
+    db.session.flush()
 
 
 def _book(
