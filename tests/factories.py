@@ -341,6 +341,20 @@ def book_visit(
     return visit
 
 
+def delivered_visit_for_access(world: World) -> Any:
+    """A half-day core visit by a second adviser delivered on the last school day, to rate."""
+    second = make_user("second.adviser@council.example", Role.ADVISER)
+    day = weekday_in_year(world, past=True)
+    visit = visits.schedule(
+        visits.NewVisit(world.school, second.id, day, 1, visits.CORE, "Termly visit"),
+        world.users[Role.LA_ADMIN],
+        booked_on=day,
+    )
+    visits.deliver(visit, second, "Reviewed the plan")
+    db.session.commit()
+    return visit
+
+
 def calendar_for_access(world: World) -> tuple[Any, Any, Any]:
     """A term, a council INSET day and the world school's own INSET day, committed."""
     year = world.year

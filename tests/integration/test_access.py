@@ -16,6 +16,7 @@ from tests.factories import (
     calendar_for_access,
     card_payment_for_access,
     charged_order,
+    delivered_visit_for_access,
     export_for_access,
     finished_invoice_run,
     gias_import_for_access,
@@ -189,6 +190,8 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"urn": world.school.urn}
     if endpoint == "council_days.delete_closure_day":
         return {"closure_id": world.closure.id}
+    if endpoint == "feedback.give_feedback":
+        return {"visit_id": world.delivered_visit.id}
     if endpoint == "adviser_calendar.feed":
         token = adviser_calendar.reset_feed(world.users[Role.ADVISER])
         db.session.commit()
@@ -260,6 +263,7 @@ def test_route_access_by_role(
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
     world.term, world.council_inset, world.school_inset = calendar_for_access(world)
+    world.delivered_visit = delivered_visit_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
     world.payment = payment_for_access(world)
