@@ -15,6 +15,7 @@ from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
 from traded_app.services.days import adviser_calendar, visits
 from traded_app.services.platform.settings import today
+from traded_app.views.years import chosen_monday
 
 bp = Blueprint("adviser_calendar", __name__)
 
@@ -112,12 +113,7 @@ def feed(token: str) -> Response:
 @roles_required(Role.LA_ADMIN)
 def adviser_load() -> str:
     """Every adviser's half-days in a week, by day and by quadrant."""
-    raw_week = request.args.get("week", "")
-    try:
-        shown = date.fromisoformat(raw_week) if raw_week else today()
-    except ValueError:
-        shown = today()
-    monday = visits.week_start(shown)
+    monday = chosen_monday()
     quadrants = adviser_calendar.quadrants()
     chosen = whole_number(request.args.get("quadrant"))
     quadrant = next((q for q in quadrants if q.id == chosen), None)

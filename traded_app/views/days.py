@@ -6,7 +6,7 @@ recording visits) and `council_days` (the council's overview, allocations and cl
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -44,7 +44,7 @@ from traded_app.services.platform.settings import (
     council_settings,
     today,
 )
-from traded_app.views.years import chosen_year
+from traded_app.views.years import chosen_monday, chosen_year
 from traded_app.web import is_htmx
 
 bp = Blueprint("days", __name__)
@@ -128,12 +128,7 @@ def visits_csv(urn: int) -> Response:
 @roles_required(ADVISERS)
 def calendar() -> str:
     """An adviser's visits by week; the service manager chooses whose."""
-    raw_week = request.args.get("week", "")
-    try:
-        shown = date.fromisoformat(raw_week) if raw_week else today()
-    except ValueError:
-        shown = today()
-    monday = visits.week_start(shown)
+    monday = chosen_monday()
     advisers = visits.advisers()
     adviser_id = current_user.id
     if current_user.role == Role.LA_ADMIN:

@@ -1,6 +1,8 @@
-"""The academic year a page is about, shared by the days and term-dates views."""
+"""The academic year or week a page is about, shared by the days, calendar and term-dates views."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import abort, request
 
@@ -24,3 +26,13 @@ def chosen_year() -> tuple[visits.AcademicYear, list[visits.AcademicYear]]:
     if fallback is None:
         abort(404)
     return fallback, years
+
+
+def chosen_monday() -> date:
+    """The Monday of the week asked for (?week=2026-11-30, any day of it), else of this week."""
+    raw_week = request.args.get("week", "")
+    try:
+        shown = date.fromisoformat(raw_week) if raw_week else today()
+    except ValueError:
+        shown = today()
+    return visits.week_start(shown)
