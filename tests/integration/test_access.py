@@ -262,8 +262,8 @@ def test_route_access_by_role(
 ) -> None:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
-    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     world.delivered_visit = delivered_visit_for_access(world)
+    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
     world.payment = payment_for_access(world)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import text_of
 from traded_app.extensions import db
@@ -253,10 +255,18 @@ def test_a_past_date_cannot_be_booked_only_recorded_as_delivered_with_a_reason(
 
 
 def _upload(client: Any, year: Any, data: bytes, name: str) -> Any:
-    return client.post_form(
+    """Post the file as a browser would, encoded in memory (the test client would spool a large
+    body to a temporary file that nothing closes)."""
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": client.csrf_token(),
+            "file": FileStorage(io.BytesIO(data), filename=name, content_type="text/csv"),
+        }
+    )
+    return client.post(
         f"/council/term-dates/upload?year={year.start_year}",
-        {"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 

@@ -348,8 +348,8 @@ def deliver(visit: Visit, user: User, note: str, on: date | None = None) -> Visi
     visit.delivery_note = text
     visit.delivered_at = utcnow()
     visit.delivered_by_id = user.id
+    feedback.ask_for(visit)  # in the same change, so the audit trail has one event
     _flush()
-    feedback.ask_for(visit)
     if visit.order_line is not None:
         _advance_order(visit.order_line.order, user)
     return visit
