@@ -50,7 +50,7 @@ from traded_app.models.types import (
     VatTreatment,
 )
 from traded_app.services.council import gias_import
-from traded_app.services.days import school_calendar, visits
+from traded_app.services.days import adviser_calendar, school_calendar, visits
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.finance import export_builds, exports, payments
 from traded_app.services.ordering import basket, workflow
@@ -356,8 +356,10 @@ def delivered_visit_for_access(world: World) -> Any:
 
 
 def calendar_for_access(world: World) -> tuple[Any, Any, Any]:
-    """A term, a council INSET day and the world school's own INSET day, committed."""
+    """A term, a council INSET day and the world school's own INSET day, committed; and the
+    adviser's calendar feed address."""
     year = world.year
+    adviser_calendar.reset_feed(world.users[Role.ADVISER])
     term = school_calendar.add_term(
         year,
         "Summer 2",
