@@ -22,6 +22,7 @@ from traded_app.models import (
     DocumentLine,
     DocumentType,
     DocumentVatBand,
+    InsetDay,
     InvoiceRun,
     InvoiceRunStatus,
     Order,
@@ -49,7 +50,7 @@ from traded_app.models.types import (
     VatTreatment,
 )
 from traded_app.services.council import gias_import
-from traded_app.services.days import visits
+from traded_app.services.days import adviser_calendar, school_calendar, visits
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.finance import export_builds, exports, payments
 from traded_app.services.ordering import basket, workflow
@@ -260,29 +261,34 @@ def next_weekday(after: Any = None, *, days_ahead: int = 14) -> Any:
     """A weekday at least `days_ahead` days after `after` (default today) in the same
     academic year where possible."""
     day = (after or today()) + timedelta(days=days_ahead)
-    while day.weekday() >= 5:
+    while _not_a_school_day(day):
         day += timedelta(days=1)
     return day
 
 
+def _not_a_school_day(day: Any) -> bool:
+    return day.weekday() >= 5 or day in school_calendar.shipped_bank_holidays()
+
+
 def weekday_in_year(world: World, *, past: bool = False) -> Any:
-    """A weekday inside the world's academic year: in the past (for deliveries) or future."""
+    """A weekday that is not a bank holiday inside the world's academic year: in the past (for
+    deliveries) or future. The world has no term dates, so holidays between terms are open."""
     now = today()
     if past:
         day = now - timedelta(days=1)
-        while day.weekday() >= 5:
+        while _not_a_school_day(day):
             day -= timedelta(days=1)
         if day < world.year.starts_on:
             day = world.year.starts_on
-            while day.weekday() >= 5:
+            while _not_a_school_day(day):
                 day += timedelta(days=1)
         return day
     day = now + timedelta(days=1)
-    while day.weekday() >= 5:
+    while _not_a_school_day(day):
         day += timedelta(days=1)
     if day > world.year.ends_on:
         day = world.year.ends_on
-        while day.weekday() >= 5:
+        while _not_a_school_day(day):
             day -= timedelta(days=1)
     return day
 
@@ -318,19 +324,56 @@ def book_visit(
     school: School | None = None,
     purpose: str = "Termly visit",
 ) -> Any:
+    day = on or weekday_in_year(world)
     visit = visits.schedule(
         visits.NewVisit(
             school=school or world.school,
             adviser_id=world.users[Role.ADVISER].id,
-            visit_date=on or weekday_in_year(world),
+            visit_date=day,
             half_days=half_days,
             against=against,
             purpose=purpose,
         ),
         world.users[Role.LA_ADMIN],
+        booked_on=min(day, today()),  # a visit in the past was booked before its day
     )
     db.session.commit()
     return visit
+
+
+def delivered_visit_for_access(world: World) -> Any:
+    """A half-day core visit by a second adviser delivered on the last school day, to rate."""
+    second = make_user("second.adviser@council.example", Role.ADVISER)
+    day = weekday_in_year(world, past=True)
+    visit = visits.schedule(
+        visits.NewVisit(world.school, second.id, day, 1, visits.CORE, "Termly visit"),
+        world.users[Role.LA_ADMIN],
+        booked_on=day,
+    )
+    visits.deliver(visit, second, "Reviewed the plan")
+    db.session.commit()
+    return visit
+
+
+def calendar_for_access(world: World) -> tuple[Any, Any, Any]:
+    """A term, a council INSET day and the world school's own INSET day, committed; and the
+    adviser's calendar feed address."""
+    year = world.year
+    adviser_calendar.reset_feed(world.users[Role.ADVISER])
+    term = school_calendar.add_term(
+        year,
+        "Summer 2",
+        year.ends_on - timedelta(days=40),
+        year.ends_on - timedelta(days=30),
+        world.users[Role.LA_ADMIN],
+    )
+    council_day = InsetDay(inset_on=year.ends_on - timedelta(days=20), name="Training day")
+    own_day = InsetDay(
+        inset_on=year.ends_on - timedelta(days=19), name="Own training", school_id=world.school.id
+    )
+    db.session.add_all([council_day, own_day])
+    db.session.commit()
+    return term, council_day, own_day
 
 
 def visit_and_closure_for_access(world: World) -> tuple[Any, Any]:

@@ -26,12 +26,15 @@ from traded_app.services.platform import auth as auth_service
 from traded_app.services.platform.settings import demo_data_loaded
 from traded_app.views import (
     admin,
+    adviser_calendar,
     auth,
     background,
+    calendar,
     card_payments,
     council,
     days,
     documents,
+    feedback,
     finance,
     health,
     main,
@@ -140,6 +143,9 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)
+    app.register_blueprint(calendar.bp)
+    app.register_blueprint(adviser_calendar.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

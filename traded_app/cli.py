@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from traded_app.services.council.backup import (
     restore_sqlite,
     sqlite_path,
 )
+from traded_app.services.days import school_calendar
 from traded_app.services.days.allocations import generate_core_allocations
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import runs as invoice_runs
@@ -48,6 +50,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(payments_cli)
     app.cli.add_command(restore_backup)
+    app.cli.add_command(update_bank_holidays)
 
 
 @click.command("seed-demo")
@@ -94,6 +97,42 @@ def generate_allocations(start_year: int | None) -> None:
     total = generate_core_allocations(year, settings)
     db.session.commit()
     click.echo(f"Core allocations for {year.label}: {total / 2:g} days in all.")
+
+
+GOVUK_BANK_HOLIDAYS = "https://www.gov.uk/bank-holidays.json"
+
+
+@click.command("update-bank-holidays")
+@with_appcontext
+@click.option(
+    "--file",
+    "json_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved copy of GOV.UK's bank-holidays.json, for a server that cannot reach GOV.UK.",
+)
+def update_bank_holidays(json_file: Path | None) -> None:
+    """Load England and Wales's bank holidays from GOV.UK (no visits are booked on them)."""
+    if json_file is not None:
+        data = json_file.read_bytes()
+    else:
+        try:
+            with urllib.request.urlopen(GOVUK_BANK_HOLIDAYS, timeout=20) as answer:
+                data = answer.read(2_000_000)
+        except OSError as error:
+            raise click.ClickException(
+                f"Could not fetch {GOVUK_BANK_HOLIDAYS} ({error}). Save it on a machine that "
+                "can reach GOV.UK and load it with --file."
+            ) from None
+    try:
+        events = school_calendar.read_govuk_bank_holidays(data)
+        count, years = school_calendar.update_bank_holidays(events)
+    except school_calendar.CalendarError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"{count} bank holidays loaded for England and Wales, {events[0][0]:%-d %B %Y} to "
+        f"{events[-1][0]:%-d %B %Y} ({years} years)."
+    )
 
 
 @click.group("academic-years")

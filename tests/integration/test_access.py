@@ -13,8 +13,10 @@ import pytest
 from flask import Flask, current_app, url_for
 
 from tests.factories import (
+    calendar_for_access,
     card_payment_for_access,
     charged_order,
+    delivered_visit_for_access,
     export_for_access,
     finished_invoice_run,
     gias_import_for_access,
@@ -70,6 +72,21 @@ EXPECTED: dict[str, Any] = {
     "council_days.school_allocation": {Role.LA_ADMIN},
     "council_days.closure_days": {Role.LA_ADMIN},
     "council_days.delete_closure_day": {Role.LA_ADMIN},
+    "term_dates.council_term_dates": {Role.LA_ADMIN},
+    "term_dates.add_council_inset_day": {Role.LA_ADMIN},
+    "term_dates.delete_term": {Role.LA_ADMIN},
+    "term_dates.delete_council_inset_day": {Role.LA_ADMIN},
+    "term_dates.upload_term_dates": {Role.LA_ADMIN},
+    "term_dates.confirm_term_dates": {Role.LA_ADMIN},
+    "term_dates.school_inset_days": SCHOOL_ROLES,
+    "term_dates.delete_school_inset_day": SCHOOL_ROLES,
+    "visits.record_visit": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.month": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.calendar_feed": {Role.ADVISER, Role.LA_ADMIN},
+    "adviser_calendar.feed": PUBLIC,
+    "adviser_calendar.adviser_load": {Role.LA_ADMIN},
+    "feedback.give_feedback": {Role.HEADTEACHER},
+    "feedback.ratings": {Role.LA_ADMIN},
     "documents.school_documents": SCHOOL_ROLES,
     "documents.document_detail": ALL,
     "documents.document_pdf": ALL,
@@ -171,6 +188,16 @@ def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"urn": world.school.urn}
     if endpoint == "council_days.delete_closure_day":
         return {"closure_id": world.closure.id}
+    if endpoint == "feedback.give_feedback":
+        return {"visit_id": world.delivered_visit.id}
+    if endpoint == "adviser_calendar.feed":
+        return {"token": world.users[Role.ADVISER].calendar_token}
+    if endpoint == "term_dates.delete_term":
+        return {"term_id": world.term.id}
+    if endpoint == "term_dates.delete_council_inset_day":
+        return {"inset_id": world.council_inset.id}
+    if endpoint == "term_dates.delete_school_inset_day":
+        return {"inset_id": world.school_inset.id}
     rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
     args: dict[str, Any] = {}
     if "order_id" in rule.arguments:
@@ -231,6 +258,8 @@ def test_route_access_by_role(
 ) -> None:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
+    world.delivered_visit = delivered_visit_for_access(world)
+    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
     world.payment = payment_for_access(world)

@@ -16,8 +16,10 @@ from flask import Flask, has_request_context, request, url_for
 from sqlalchemy import event
 
 from tests.factories import (
+    calendar_for_access,
     card_payment_for_access,
     charged_order,
+    delivered_visit_for_access,
     export_for_access,
     finished_invoice_run,
     gias_import_for_access,
@@ -69,6 +71,8 @@ def test_no_get_page_writes_to_the_database(
 ) -> None:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
+    world.delivered_visit = delivered_visit_for_access(world)
+    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
     world.payment = payment_for_access(world)

@@ -204,9 +204,11 @@ def test_another_advisers_visit_cannot_be_changed(as_role: Any, world: Any) -> N
     core_allocation(world, 4)
     other = make_user("other@council.example", Role.ADVISER)
     db.session.commit()
+    day = weekday_in_year(world, past=True)
     visit = visits.schedule(
-        visits.NewVisit(world.school, other.id, weekday_in_year(world, past=True), 1, "core", "V"),
+        visits.NewVisit(world.school, other.id, day, 1, "core", "V"),
         world.users[Role.LA_ADMIN],
+        booked_on=day,
     )
     db.session.commit()
     response = as_role(Role.ADVISER).post_form(f"/visits/{visit.id}/deliver", {"note": "Done"})

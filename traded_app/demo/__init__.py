@@ -63,8 +63,8 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         generate_core_allocations(year, settings)
     timing = demo_finance.hold_invoices(settings)  # issued below with believable dates
     orders = demo_orders.orders(chosen, {u.email: u for u in accounts}, years[1])
-    # Closure days for every demo year and this year's visits.
-    demo_days.load_closure_days(years)
+    # Term dates and closure days for every demo year, and this year's visits.
+    demo_days.load_calendar(years, list(chosen.values()))
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))
     # Aged invoices, payments, journals.
     demo_finance.load_finance(settings, timing, demo_orders.charges(chosen))

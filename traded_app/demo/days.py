@@ -1,7 +1,8 @@
-"""Demo data for days: council closure days and a realistic spread of visits this year.
+"""Demo data for days: term dates, INSET and closure days, and a spread of visits this year.
 
-Called from `demo.load_demo`. Idempotent: closure days are found by date; visits are made only
-when the academic year has none yet. Every visit goes through the visits service, so the demo
+Called from `demo.load_demo`. Idempotent: closure days are found by date, a year's terms and
+INSET days are added only when it has no terms, visits are made only when the academic year has
+none yet. Every visit goes through the visits service, so the demo
 obeys the same rules as the app (weekdays, closure days, one day per adviser a date, never more
 than allocated or bought). Visits against orders are only scheduled, never delivered, so the
 demo orders keep the statuses the ordering demo promises.
@@ -21,15 +22,19 @@ from traded_app.models import (
     CancelledBy,
     ClosureDay,
     CoreAllocation,
+    InsetDay,
     Order,
     OrderStatus,
     School,
+    TermPeriod,
     User,
     Visit,
+    VisitFeedback,
+    VisitStatus,
 )
 from traded_app.models.types import Role, SchoolStatus
 from traded_app.services.days import ledger as days_ledger
-from traded_app.services.days import visits
+from traded_app.services.days import school_calendar, visits
 from traded_app.services.platform.settings import today
 
 log = logging.getLogger(__name__)
@@ -65,56 +70,78 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
-def _monday_on_or_after(day: date) -> date:
-    return day + timedelta(days=(7 - day.weekday()) % 7)
-
-
-def _last_monday(year: int, month: int) -> date:
-    day = date(year, month + 1, 1) - timedelta(days=1)
+def _monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def england_closures(year: AcademicYear) -> list[tuple[date, str]]:
-    """Bank holidays in England (with substitute days) and the council's Christmas closure."""
+def _weekday_on_or_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _weekday_on_or_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def demo_terms(year: AcademicYear) -> list[tuple[str, date, date]]:
+    """Six terms in the usual English pattern (a week at October and February half terms, two
+    weeks at Christmas and Easter, a week at the spring bank holiday), made up for the demo:
+    not any council's published dates."""
     start, end = year.start_year, year.start_year + 1
-    easter = easter_sunday(end)
-    days: dict[date, str] = {}
-    christmas = date(start, 12, 25)
-    boxing = date(start, 12, 26)
-    new_year = date(end, 1, 1)
-    substitutes = [christmas, boxing]
-    taken: set[date] = set()
-    for holiday, name in ((christmas, "Christmas Day"), (boxing, "Boxing Day")):
-        if holiday.weekday() >= 5:
-            holiday = _monday_on_or_after(holiday)
-            while holiday in taken or holiday in substitutes:
-                holiday += timedelta(days=1)
-            name += " (substitute day)"
-        taken.add(holiday)
-        days[holiday] = name
-    new_year_day = new_year if new_year.weekday() < 5 else _monday_on_or_after(new_year)
-    days[new_year_day] = "New Year's Day"
-    days[easter - timedelta(days=2)] = "Good Friday"
-    days[easter + timedelta(days=1)] = "Easter Monday"
-    days[_monday_on_or_after(date(end, 5, 1))] = "Early May bank holiday"
-    days[_last_monday(end, 5)] = "Spring bank holiday"
-    days[_last_monday(end, 8)] = "Summer bank holiday"
+    october = _monday_of(date(start, 10, 27))
+    february = _monday_of(date(end, 2, 16))
+    easter = _monday_of(easter_sunday(end)) - timedelta(days=7)  # holy week's Monday
+    whitsun = _monday_of(date(end, 5, 31))  # the spring bank holiday's week
+    return [
+        ("Autumn 1", _weekday_on_or_after(date(start, 9, 2)), october - timedelta(days=3)),
+        ("Autumn 2", october + timedelta(days=7), _weekday_on_or_before(date(start, 12, 19))),
+        ("Spring 1", _weekday_on_or_after(date(end, 1, 5)), february - timedelta(days=3)),
+        ("Spring 2", february + timedelta(days=7), easter - timedelta(days=3)),
+        ("Summer 1", easter + timedelta(days=14), whitsun - timedelta(days=3)),
+        ("Summer 2", whitsun + timedelta(days=7), _weekday_on_or_before(date(end, 7, 22))),
+    ]
+
+
+def christmas_closures(year: AcademicYear) -> list[tuple[date, str]]:
+    """The council's offices close between Christmas and New Year (bank holidays ship with the
+    app, so only the other weekdays are closure days)."""
+    holidays = school_calendar.shipped_bank_holidays()
+    days = []
     for offset in range(24, 32):
-        day = date(start, 12, offset) if offset <= 31 else date(end, 1, offset - 31)
-        if day.weekday() < 5 and day not in days:
-            days[day] = "Council Christmas closure"
-    return sorted(days.items())
+        day = date(year.start_year, 12, offset) if offset <= 31 else date(year.start_year + 1, 1, 1)
+        if day.weekday() < 5 and day not in holidays:
+            days.append((day, "Council Christmas closure"))
+    return days
 
 
-def load_closure_days(years: list[AcademicYear]) -> int:
+def load_calendar(years: list[AcademicYear], demo_schools: list[School]) -> int:
+    """Term dates, an INSET day for every school on the first day of each year's autumn term,
+    one demo school's own INSET day, and the council's Christmas closure (once)."""
     existing = set(db.session.execute(select(ClosureDay.closed_on)).scalars())
     added = 0
     for year in years:
-        for day, name in england_closures(year):
+        for day, name in christmas_closures(year):
             if day not in existing:
                 db.session.add(ClosureDay(closed_on=day, name=name))
                 existing.add(day)
                 added += 1
+        if school_calendar.terms(year):
+            continue
+        terms = demo_terms(year)
+        for name, first, last in terms:
+            db.session.add(
+                TermPeriod(academic_year_id=year.id, name=name, first_day=first, last_day=last)
+            )
+        db.session.add(InsetDay(inset_on=terms[0][1], name="Staff training day"))
+        if demo_schools:
+            own = terms[2][2]  # the last day of Spring 1
+            db.session.add(
+                InsetDay(inset_on=own, school_id=demo_schools[0].id, name="Whole-school training")
+            )
+        added += len(terms)
     db.session.flush()
     return added
 
@@ -124,7 +151,7 @@ class _Diary:
     scheduled ones, skipping closure days."""
 
     def __init__(self, year: AcademicYear, now: date) -> None:
-        closed = set(db.session.execute(select(ClosureDay.closed_on)).scalars())
+        closed = school_calendar.council_day_notes(year.starts_on, year.ends_on)
         # Past visits are half days: two a date fit the adviser's one day.
         self.past = [
             d
@@ -207,7 +234,52 @@ def load_visits(year: AcademicYear, demo_schools: list[School]) -> int:
     for index, school in enumerate([*demo_schools, *others]):
         made += _school_visits(school, year, adviser, admin, diary, index)
     db.session.flush()
+    _load_feedback(year)
     return made
+
+
+FEEDBACK = [
+    (5, "Really useful: clear priorities we could act on the next day."),
+    (4, "Helpful challenge on our self-evaluation; the written notes came quickly."),
+    (3, "Useful, though we ran short of time for the governors' part."),
+    (5, ""),
+    (2, "The visit moved twice at short notice, which made planning hard."),
+    (4, "Good conversation with the English lead."),
+]
+
+
+def _load_feedback(year: AcademicYear) -> None:
+    """Ratings from headteachers for most delivered visits; every school's latest is left for
+    its headteacher to rate, so the Days page asks for it."""
+    heads = {
+        user.school_id: user
+        for user in db.session.execute(
+            select(User).where(User.role == Role.HEADTEACHER, User.active.is_(True))
+        ).scalars()
+    }
+    delivered = db.session.execute(
+        select(Visit)
+        .where(Visit.academic_year_id == year.id, Visit.status == VisitStatus.DELIVERED)
+        .order_by(Visit.school_id, Visit.visit_date.desc())
+    ).scalars()
+    latest_seen: set[int] = set()
+    for index, visit in enumerate(delivered):
+        head = heads.get(visit.school_id)
+        if head is None or visit.school_id not in latest_seen:
+            latest_seen.add(visit.school_id)
+            continue
+        rating, comment = FEEDBACK[index % len(FEEDBACK)]
+        given = (visit.delivered_at or _at(visit.visit_date, 16)) + timedelta(days=2)
+        db.session.add(
+            VisitFeedback(
+                visit_id=visit.id,
+                rating=rating,
+                comment=comment,
+                given_by_id=head.id,
+                given_at=given,
+            )
+        )
+    db.session.flush()
 
 
 def _book(
@@ -223,7 +295,9 @@ def _book(
         return None
     try:
         return visits.schedule(
-            visits.NewVisit(school, adviser.id, on, half_days, against, purpose), admin
+            visits.NewVisit(school, adviser.id, on, half_days, against, purpose),
+            admin,
+            booked_on=min(on, today() - timedelta(days=14)),  # the diary's history was booked ahead
         )
     except visits.VisitError as error:
         log.info("Demo visit to %s on %s left out: %s", school.name, on, error)

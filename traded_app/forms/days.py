@@ -47,6 +47,25 @@ class VisitForm(FlaskForm):
     )
 
 
+def _reason(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        widget=GovTextArea(),
+        validators=[
+            Length(
+                max=MAX_PURPOSE_LENGTH,
+                message=f"The reason must be {MAX_PURPOSE_LENGTH} characters or fewer",
+            )
+        ],
+    )
+
+
+class VisitFormWithOverride(VisitForm):
+    """The service manager's booking form: may book a day the calendar refuses, with a reason."""
+
+    override_reason = _reason("Reason to book on a day the calendar refuses (optional)")
+
+
 class DeliverForm(FlaskForm):
     note = TextAreaField(
         "What was done",
@@ -58,6 +77,17 @@ class DeliverForm(FlaskForm):
             ),
         ],
     )
+
+
+class RecordVisitForm(VisitForm):
+    """A visit that took place on a past date without being booked."""
+
+    note = DeliverForm.note
+    recorded_after_reason = _reason("Why is the visit recorded after the day?")
+
+
+class RecordVisitFormWithOverride(RecordVisitForm):
+    override_reason = _reason("Reason it was on a day the calendar refuses (optional)")
 
 
 class CancelVisitForm(FlaskForm):

@@ -3,6 +3,7 @@
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
     CardRefund,
@@ -18,6 +19,7 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.feedback import VisitFeedback
 from traded_app.models.finance import (
     DocumentExport,
     ExportBuild,
@@ -64,6 +66,7 @@ __all__ = [
     "AllocationChange",
     "AllocationSource",
     "AuditEvent",
+    "BankHoliday",
     "Base",
     "CancelledBy",
     "CardPaymentReview",
@@ -86,6 +89,7 @@ __all__ = [
     "FinanceExport",
     "GiasImport",
     "GiasImportStatus",
+    "InsetDay",
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
@@ -112,7 +116,9 @@ __all__ = [
     "Service",
     "ServicePrice",
     "ServiceVat",
+    "TermPeriod",
     "User",
     "Visit",
+    "VisitFeedback",
     "VisitStatus",
 ]

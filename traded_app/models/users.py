@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,7 @@ class User(Base):
         CheckConstraint(
             f"(role IN ({_school_roles})) = (school_id IS NOT NULL)", name="school_matches_role"
         ),
+        Index("ix_user_account_calendar_token", "calendar_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +41,8 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret in an adviser's private calendar feed address; reset to a new one on request.
+    calendar_token: Mapped[str | None] = mapped_column(String(64))
 
     school: Mapped[School | None] = relationship()
 

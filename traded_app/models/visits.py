@@ -78,6 +78,12 @@ class Visit(Base):
     scheduled_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivery_note: Mapped[str] = mapped_column(Text, default="")
+    # Why the service manager booked it on a day the calendar refuses (outside term, a bank
+    # holiday, an INSET day); and why it was recorded after the day instead of booked before.
+    date_override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recorded_after_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the school's headteachers were asked to rate the delivered visit (once).
+    feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ recording visits) and `council_days` (the council's overview, allocations and cl
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -30,17 +30,21 @@ from traded_app.forms.days import (
     CancelVisitForm,
     ClosureDayForm,
     DeliverForm,
+    RecordVisitForm,
+    RecordVisitFormWithOverride,
     VisitForm,
+    VisitFormWithOverride,
 )
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.days import allocations, visits
+from traded_app.services.days import allocations, feedback, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.platform.settings import (
     academic_start_year,
     council_settings,
     today,
 )
+from traded_app.views.years import chosen_monday, chosen_year
 from traded_app.web import is_htmx
 
 bp = Blueprint("days", __name__)
@@ -53,23 +57,6 @@ ADVISERS = frozenset({Role.ADVISER, Role.LA_ADMIN})
 
 def _int_arg(name: str) -> int | None:
     return whole_number(request.args.get(name))
-
-
-def _chosen_year() -> tuple[visits.AcademicYear, list[visits.AcademicYear]]:
-    """The academic year asked for (?year=2026), else this one; and every year to choose."""
-    years = visits.academic_years()
-    wanted = _int_arg("year") or academic_start_year(today())
-    for year in years:
-        if year.start_year == wanted:
-            return year, years
-    if request.args.get("year"):
-        abort(404)
-    # This year is not set up yet (the service manager or `flask academic-years ensure` sets
-    # years up; looking never does): the latest year before it, else the first after.
-    fallback = next((y for y in years if y.start_year < wanted), years[-1] if years else None)
-    if fallback is None:
-        abort(404)
-    return fallback, years
 
 
 # --- The school's Days page -------------------------------------------------------------------
@@ -95,7 +82,7 @@ def _visible_school(urn: int) -> visits.School:
 
 
 def _days_page(school: visits.School) -> str:
-    year, years = _chosen_year()
+    year, years = chosen_year()
     ledger = days_ledger.school_ledger(school.id, year.id)
     history = visits.school_visits(school.id, year.id)
     now = today()
@@ -114,6 +101,9 @@ def _days_page(school: visits.School) -> str:
         past=past,
         against_label=visits.against_label,
         notice_days=visits.notice_days(),
+        feedback_waiting=feedback.waiting_for(school.id)
+        if current_user.role == Role.HEADTEACHER
+        else [],
     )
 
 
@@ -121,7 +111,7 @@ def _days_page(school: visits.School) -> str:
 @roles_required(ALL_ROLES)
 def visits_csv(urn: int) -> Response:
     school = _visible_school(urn)
-    year, _ = _chosen_year()
+    year, _ = chosen_year()
     body = visits.visits_csv(visits.school_visits(school.id, year.id))
     filename = f"visits-{school.urn}-{year.start_year}-{str(year.start_year + 1)[-2:]}.csv"
     return Response(
@@ -138,12 +128,7 @@ def visits_csv(urn: int) -> Response:
 @roles_required(ADVISERS)
 def calendar() -> str:
     """An adviser's visits by week; the service manager chooses whose."""
-    raw_week = request.args.get("week", "")
-    try:
-        shown = date.fromisoformat(raw_week) if raw_week else today()
-    except ValueError:
-        shown = today()
-    monday = visits.week_start(shown)
+    monday = chosen_monday()
     advisers = visits.advisers()
     adviser_id = current_user.id
     if current_user.role == Role.LA_ADMIN:
@@ -166,10 +151,8 @@ def calendar() -> str:
     )
 
 
-@visits_bp.route("/new", methods=["GET", "POST"])
-@roles_required(ADVISERS)
-def new_visit() -> str | BaseResponse:
-    """Book a visit: first the school (by URN), then the details."""
+def _chosen_school() -> tuple[visits.School | None, str, str]:
+    """The school asked for by URN (?school=), the text typed and the error for it."""
     raw_school = request.args.get("school", "").strip()
     school = None
     school_error = ""
@@ -178,42 +161,70 @@ def new_visit() -> str | BaseResponse:
         school = visits.school_by_urn(urn) if urn is not None else None
         if school is None:
             school_error = "Enter the URN of a school, like 114999"
-    if school is None:
-        return render_template(
-            "visits/choose_school.html", raw_school=raw_school, school_error=school_error
-        )
+    return school, raw_school, school_error
 
-    year, _ = _chosen_year()
-    form = VisitForm()
+
+def _new_visit_details(school: visits.School, form: VisitForm) -> visits.NewVisit:
+    return visits.NewVisit(
+        school=school,
+        adviser_id=int(form.adviser_id.data) if (form.adviser_id.data or "").isdigit() else None,
+        visit_date=form.visit_date.data,
+        half_days=int(form.half_days.data or 0),
+        against=form.against.data or "",
+        purpose=form.purpose.data or "",
+        override_reason=getattr(getattr(form, "override_reason", None), "data", "") or "",
+    )
+
+
+def _prepare_visit_form(form: VisitForm, school: visits.School, year: visits.AcademicYear) -> None:
     advisers = visits.advisers()
     form.adviser_id.choices = [("", "Choose an adviser")] + [(str(a.id), a.name) for a in advisers]
     if request.method == "GET" and current_user.role == Role.ADVISER:
         form.adviser_id.data = str(current_user.id)
-    ledger = days_ledger.school_ledger(school.id, year.id)
-    lines = visits.bookable_lines(school, year)
     form.against.choices = [(visits.CORE, "Core allocation")] + [
-        (str(line.order_line_id), f"{line.service_name} ({line.order_reference})") for line in lines
+        (str(line.order_line_id), f"{line.service_name} ({line.order_reference})")
+        for line in visits.bookable_lines(school, year)
     ]
+
+
+def _field_error(form: VisitForm, error: visits.VisitError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        field = form.purpose
+    field.errors = [*field.errors, str(error)]
+
+
+def _visit_page(school: visits.School, form: VisitForm, *, recording: bool) -> str:
+    year, _ = chosen_year()
+    return render_template(
+        "visits/new.html",
+        school=school,
+        year=year,
+        form=form,
+        ledger=days_ledger.school_ledger(school.id, year.id),
+        lines=visits.bookable_lines(school, year),
+        recording=recording,
+        calendar=school_calendar.year_calendar(year, school.id),
+    )
+
+
+@visits_bp.route("/new", methods=["GET", "POST"])
+@roles_required(ADVISERS)
+def new_visit() -> str | BaseResponse:
+    """Book a visit: first the school (by URN), then the details."""
+    school, raw_school, school_error = _chosen_school()
+    if school is None:
+        return render_template(
+            "visits/choose_school.html", raw_school=raw_school, school_error=school_error
+        )
+    year, _ = chosen_year()
+    form = VisitFormWithOverride() if current_user.role == Role.LA_ADMIN else VisitForm()
+    _prepare_visit_form(form, school, year)
     if form.validate_on_submit():
         try:
-            visit = visits.schedule(
-                visits.NewVisit(
-                    school=school,
-                    adviser_id=int(form.adviser_id.data)
-                    if (form.adviser_id.data or "").isdigit()
-                    else None,
-                    visit_date=form.visit_date.data,
-                    half_days=int(form.half_days.data or 0),
-                    against=form.against.data or "",
-                    purpose=form.purpose.data or "",
-                ),
-                current_user,
-            )
+            visit = visits.schedule(_new_visit_details(school, form), current_user)
         except visits.VisitError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            if field is None:
-                field = form.purpose
-            field.errors = [*field.errors, str(error)]  # type: ignore[list-item]
+            _field_error(form, error)
         else:
             flash(
                 f"Visit {visit.reference} booked: {school.name} on "
@@ -221,14 +232,44 @@ def new_visit() -> str | BaseResponse:
                 "success",
             )
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
-    return render_template(
-        "visits/new.html",
-        school=school,
-        year=year,
-        form=form,
-        ledger=ledger,
-        lines=lines,
+    return _visit_page(school, form, recording=False)
+
+
+@visits_bp.route("/record", methods=["GET", "POST"])
+@roles_required(ADVISERS)
+def record_visit() -> str | BaseResponse:
+    """Record a visit that took place on a past date but was never booked."""
+    school, raw_school, school_error = _chosen_school()
+    if school is None:
+        return render_template(
+            "visits/choose_school.html",
+            raw_school=raw_school,
+            school_error=school_error,
+            recording=True,
+        )
+    year, _ = chosen_year()
+    form: RecordVisitForm = (
+        RecordVisitFormWithOverride() if current_user.role == Role.LA_ADMIN else RecordVisitForm()
     )
+    _prepare_visit_form(form, school, year)
+    if form.validate_on_submit():
+        try:
+            visit = visits.record_delivered(
+                _new_visit_details(school, form),
+                current_user,
+                form.note.data or "",
+                form.recorded_after_reason.data or "",
+            )
+        except visits.VisitError as error:
+            _field_error(form, error)
+        else:
+            flash(
+                f"Visit {visit.reference} recorded as delivered: {school.name} on "
+                f"{visit.visit_date.day} {visit.visit_date:%B %Y}.",
+                "success",
+            )
+            return redirect(url_for("visits.visit_detail", visit_id=visit.id))
+    return _visit_page(school, form, recording=True)
 
 
 def _visit(visit_id: int) -> visits.Visit:
@@ -252,6 +293,7 @@ def visit_detail(visit_id: int) -> str:
         against=visits.against_label(visit),
         may_change=may_change,
         may_deliver=may_change and visit.visit_date <= today(),
+        rating=feedback.feedback_of(visit.id),
     )
 
 
@@ -318,7 +360,7 @@ def cancel(visit_id: int) -> str | BaseResponse:
 @roles_required(COUNCIL)
 def overview() -> str:
     """Every school's remaining days: filters, active search, pages, quadrant totals."""
-    year, years = _chosen_year()
+    year, years = chosen_year()
     filters = days_ledger.OverviewFilters(
         year_id=year.id,
         q=request.args.get("q", "")[:100],
@@ -363,7 +405,7 @@ def _overview_args(
 @council_bp.route("/allocations")
 @roles_required(Role.LA_ADMIN)
 def allocations_page() -> str:
-    year, years = _chosen_year()
+    year, years = chosen_year()
     return render_template(
         "council/allocations.html",
         year=year,
@@ -379,7 +421,7 @@ def allocations_page() -> str:
 def generate_allocations() -> BaseResponse:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    year, _ = _chosen_year()
+    year, _ = chosen_year()
     settings = council_settings()
     if settings is None:
         abort(409)
@@ -398,7 +440,7 @@ def generate_allocations() -> BaseResponse:
 @roles_required(Role.LA_ADMIN)
 def school_allocation(urn: int) -> str | BaseResponse:
     school = _visible_school(urn)
-    year, years = _chosen_year()
+    year, years = chosen_year()
     form = AdjustAllocationForm()
     if form.validate_on_submit():
         try:
@@ -435,14 +477,14 @@ def school_allocation(urn: int) -> str | BaseResponse:
 @council_bp.route("/closure-days", methods=["GET", "POST"])
 @roles_required(Role.LA_ADMIN)
 def closure_days() -> str | BaseResponse:
-    year, years = _chosen_year()
+    year, years = chosen_year()
     form = ClosureDayForm()
     if form.validate_on_submit() and form.closed_on.data is not None:
         try:
-            closure = visits.add_closure_day(
+            closure = school_calendar.add_closure_day(
                 form.closed_on.data, form.name.data or "", current_user
             )
-        except visits.VisitError as error:
+        except school_calendar.CalendarError as error:
             field = getattr(form, error.field, None) if error.field else None
             (field or form.name).errors = [str(error)]
         else:
@@ -457,7 +499,7 @@ def closure_days() -> str | BaseResponse:
         "council/closure_days.html",
         year=year,
         years=years,
-        closures=visits.closure_days(year),
+        closures=school_calendar.closure_days(year),
         form=form,
         delete_form=EmptyForm(),
     )
@@ -468,7 +510,7 @@ def closure_days() -> str | BaseResponse:
 def delete_closure_day(closure_id: int) -> BaseResponse:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    closure = visits.remove_closure_day(closure_id, current_user)
+    closure = school_calendar.remove_closure_day(closure_id, current_user)
     if closure is None:
         abort(404)
     flash(f"{closure.name} is no longer a closure day.", "success")

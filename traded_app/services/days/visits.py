@@ -2,8 +2,9 @@
 
 A visit is a half or whole day against a bookable order line (a confirmed or in-progress
 order) or the school's core allocation. Booking is refused when it would take more days than
-are left unbooked, when the adviser already has a day's work on that date, on weekends and on
-the council's closure days. Each refusal is a `VisitError` naming the form field it is about.
+are left unbooked, when the adviser already has a day's work on that date, on a past date, and
+on a day the school's calendar refuses (calendar.refusal: weekends, bank holidays, closure days,
+outside term, INSET days) unless the service manager gives a reason. Each refusal is a `VisitError` naming the form field it is about.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
     CancelledBy,
-    ClosureDay,
     Order,
     OrderEvent,
     OrderLine,
@@ -35,6 +35,7 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
+from traded_app.services.days import feedback, school_calendar
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_start_year, council_settings, today
@@ -84,12 +85,6 @@ def year_of(on: date) -> AcademicYear | None:
     ).scalar_one_or_none()
 
 
-def closure_on(on: date) -> ClosureDay | None:
-    return db.session.execute(
-        select(ClosureDay).where(ClosureDay.closed_on == on)
-    ).scalar_one_or_none()
-
-
 def bookable_lines(school: School, year: AcademicYear) -> list[days_ledger.OrderLineFigures]:
     """The school's order lines a visit may be booked against now, with days left unbooked."""
     ledger = days_ledger.school_ledger(school.id, year.id)
@@ -102,23 +97,28 @@ def bookable_lines(school: School, year: AcademicYear) -> list[days_ledger.Order
     ]
 
 
-def check_date(on: date, year: AcademicYear) -> None:
-    """Refuse a date outside `year`, on a weekend or on a council closure day."""
+def check_date(
+    on: date, year: AcademicYear, school_id: int, override_reason: str = "", *, booked_on: date
+) -> str:
+    """Refuse a past date, a date outside `year`, and a day the school's calendar refuses
+    (weekend, bank holiday, closure, outside term, INSET day) unless the service manager gave
+    `override_reason`; the refusal overridden, or ''."""
+    if on < booked_on:
+        raise VisitError(
+            f"{formatting.long_date(on)} has passed: visits cannot be booked for past dates. "
+            "If the visit took place, record it as delivered",
+            "visit_date",
+        )
     if not year.starts_on <= on <= year.ends_on:
         raise VisitError(
             f"The visit date must be in the {year.label} academic year, "
             f"{formatting.long_date(year.starts_on)} to {formatting.long_date(year.ends_on)}",
             "visit_date",
         )
-    if on.weekday() >= 5:
-        raise VisitError(f"{formatting.long_date(on)} is a {on:%A}: choose a weekday", "visit_date")
-    closure = closure_on(on)
-    if closure is not None:
-        raise VisitError(
-            f"The council is closed on {formatting.long_date(on)} ({closure.name}): "
-            "choose another date",
-            "visit_date",
-        )
+    refusal = school_calendar.refusal(on, year, school_id)
+    if refusal is not None and not override_reason:
+        raise VisitError(refusal, "visit_date")
+    return refusal or ""
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,20 @@ class NewVisit:
     half_days: int | None
     against: str  # "core" or an order line id
     purpose: str
+    # The service manager's reason for a day the calendar refuses (outside term, bank holiday,
+    # INSET day); refused from anyone else.
+    override_reason: str = ""
 
 
-def schedule(details: NewVisit, user: User) -> Visit:
-    """Book a visit, after every check; nothing is written when one fails."""
+def schedule(details: NewVisit, user: User, *, booked_on: date | None = None) -> Visit:
+    """Book a visit, after every check; nothing is written when one fails. `booked_on` is the
+    day it is booked (today; the demo's history and tests book on earlier days)."""
     _require_scheduler(user)
     school = details.school
     adviser, visit_date, half_days, purpose = _checked_details(details, user)
+    override = _override_reason(details, user)
     line, year = _booked_against(details, visit_date)
-    check_date(visit_date, year)
+    overridden = check_date(visit_date, year, school.id, override, booked_on=booked_on or today())
     _check_days_left(school, year, line, half_days)
     _check_adviser_free(adviser, visit_date, half_days)
     visit = Visit(
@@ -151,9 +156,47 @@ def schedule(details: NewVisit, user: User) -> Visit:
         status=VisitStatus.SCHEDULED,
         scheduled_by_id=user.id,
         created_at=utcnow(),
+        date_override_reason=override if overridden else "",
     )
     db.session.add(visit)
     db.session.flush()
+    return visit
+
+
+def _override_reason(details: NewVisit, user: User) -> str:
+    reason = " ".join(details.override_reason.split())
+    if reason and user.role != Role.LA_ADMIN:
+        raise VisitError(
+            "Only the service manager can book a visit on a day the calendar refuses",
+            "override_reason",
+        )
+    if len(reason) > MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"The reason must be {MAX_PURPOSE_LENGTH} characters or fewer", "override_reason"
+        )
+    return reason
+
+
+def record_delivered(details: NewVisit, user: User, note: str, reason: str) -> Visit:
+    """Record a visit that took place on a past date and was never booked: booked as of that
+    day (every other check as booking) and delivered at once, with why it was recorded late."""
+    why = " ".join(reason.split())
+    if not why:
+        raise VisitError("Enter why the visit is recorded after the day", "recorded_after_reason")
+    if len(why) > MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"The reason must be {MAX_PURPOSE_LENGTH} characters or fewer",
+            "recorded_after_reason",
+        )
+    if details.visit_date is not None and details.visit_date >= today():
+        raise VisitError(
+            "Only a visit on a past date is recorded here: book visits from today on",
+            "visit_date",
+        )
+    visit = schedule(details, user, booked_on=details.visit_date)
+    deliver(visit, user, note)
+    visit.recorded_after_reason = why
+    _flush()
     return visit
 
 
@@ -305,6 +348,7 @@ def deliver(visit: Visit, user: User, note: str, on: date | None = None) -> Visi
     visit.delivery_note = text
     visit.delivered_at = utcnow()
     visit.delivered_by_id = user.id
+    feedback.ask_for(visit)  # in the same change, so the audit trail has one event
     _flush()
     if visit.order_line is not None:
         _advance_order(visit.order_line.order, user)
@@ -430,7 +474,8 @@ class CalendarDay:
 
 
 def adviser_week(adviser_id: int, monday: date) -> list[CalendarDay]:
-    """Monday to Friday of one week: the adviser's visits (cancelled ones too) and closures."""
+    """Monday to Friday of one week: the adviser's visits (cancelled ones too), and why a day
+    is closed to visits (bank holiday, closure, holiday, council INSET day)."""
     friday = monday + timedelta(days=4)
     visits = db.session.execute(
         select(Visit)
@@ -444,15 +489,7 @@ def adviser_week(adviser_id: int, monday: date) -> list[CalendarDay]:
         )
         .order_by(Visit.visit_date, Visit.id)
     ).scalars()
-    closures = dict(
-        db.session.execute(
-            select(ClosureDay.closed_on, ClosureDay.name).where(
-                ClosureDay.closed_on >= monday, ClosureDay.closed_on <= friday
-            )
-        )
-        .tuples()
-        .all()
-    )
+    closures = school_calendar.council_day_notes(monday, friday)
     by_day: dict[date, list[Visit]] = {}
     for visit in visits:
         by_day.setdefault(visit.visit_date, []).append(visit)
@@ -531,53 +568,6 @@ def visits_csv(visits: list[Visit]) -> str:
             ]
         )
     return out.getvalue()
-
-
-# --- Council closure days ---------------------------------------------------------------------
-
-
-def closure_days(year: AcademicYear) -> list[ClosureDay]:
-    return list(
-        db.session.execute(
-            select(ClosureDay)
-            .where(ClosureDay.closed_on >= year.starts_on, ClosureDay.closed_on <= year.ends_on)
-            .order_by(ClosureDay.closed_on)
-        ).scalars()
-    )
-
-
-def add_closure_day(on: date, name: str, user: User) -> ClosureDay:
-    """Mark a date as a council closure day; refused when visits are already booked on it."""
-    if user.role != Role.LA_ADMIN:
-        raise VisitError("Only the council's service manager can do that")
-    text = name.strip()
-    if not text:
-        raise VisitError("Enter what the closure is, like Christmas Day", "name")
-    if closure_on(on) is not None:
-        raise VisitError(f"{formatting.long_date(on)} is already a closure day", "closed_on")
-    booked = db.session.execute(
-        select(func.count()).where(Visit.visit_date == on, Visit.status == VisitStatus.SCHEDULED)
-    ).scalar_one()
-    if booked:
-        raise VisitError(
-            f"{booked} {'visit is' if booked == 1 else 'visits are'} booked on "
-            f"{formatting.long_date(on)}: move or cancel {'it' if booked == 1 else 'them'} first",
-            "closed_on",
-        )
-    closure = ClosureDay(closed_on=on, name=text, created_by_id=user.id, created_at=utcnow())
-    db.session.add(closure)
-    db.session.flush()
-    return closure
-
-
-def remove_closure_day(closure_id: int, user: User) -> ClosureDay | None:
-    if user.role != Role.LA_ADMIN:
-        raise VisitError("Only the council's service manager can do that")
-    closure = db.session.get(ClosureDay, closure_id) if closure_id < 2**31 else None
-    if closure is not None:
-        db.session.delete(closure)
-        db.session.flush()
-    return closure
 
 
 def academic_years() -> list[AcademicYear]:
