@@ -1,7 +1,7 @@
 """Term dates, INSET days, bank holidays; why a visit was booked outside them or recorded late
 
 Revision ID: 0022
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-01 00:30:00
 
 `term_period` holds the council's terms per academic year, `inset_day` the council's and each
@@ -18,7 +18,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0022"
-down_revision = "0014"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
