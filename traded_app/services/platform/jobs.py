@@ -196,6 +196,23 @@ def progress(key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+def share(key: str, value: Any) -> None:
+    """Keep `value` (anything picklable, never None) in the queue's store under `key`, where
+    any worker on any host can take it."""
+    huey.put(key, value)
+
+
+def take(key: str) -> Any:
+    """Take what is under `key` and remove it, in one step: of workers asking at once, exactly
+    one gets it (an exclusive transaction on the SQLite store, MULTI on Redis). None if empty."""
+    return huey.get(key)
+
+
+def peek(key: str) -> Any:
+    """What is under `key`, left in place (None if empty)."""
+    return huey.get(key, peek=True)
+
+
 @dataclass(frozen=True)
 class QueueHealth:
     reachable: bool
@@ -277,7 +294,10 @@ __all__ = [
     "health",
     "huey",
     "job",
+    "peek",
     "progress",
     "report_progress",
     "run_pending",
+    "share",
+    "take",
 ]
