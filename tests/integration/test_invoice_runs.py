@@ -318,9 +318,7 @@ def test_an_order_that_cannot_be_charged_is_reported_and_the_rest_are_issued(
     assert {o.id for o in invoicing.orders_awaiting_charge()} == {waiting[0].id, waiting[1].id}
 
 
-def test_a_run_emails_each_document_once_it_ends(
-    app: Flask, waiting: list[Order]
-) -> None:
+def test_a_run_emails_each_document_once_it_ends(app: Flask, waiting: list[Order]) -> None:
     run_now(batch_size=2)
     sends = db.session.execute(select(DocumentSend).order_by(DocumentSend.id)).scalars().all()
     by_document = {s.document_id: s for s in sends}
