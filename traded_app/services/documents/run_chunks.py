@@ -143,28 +143,32 @@ class SharedRender:
         return rendered
 
     def _collect(self) -> None:
-        """Wait for the chunks other workers took; render here any whose worker fell silent."""
-        waiting = {i: time.time() for i in range(len(self.chunks)) if i not in self.results}
-        others = list(waiting)
-        pause = FIRST_LOOK_SECONDS
-        while waiting:
-            for index, since in list(waiting.items()):
-                try:
-                    done = jobs.take(_key("done", self.token, index))
-                    alive = jobs.peek(_key("alive", self.token, index)) if done is None else None
-                except Exception as error:
-                    log.warning("Invoice run chunk rendered by the run itself: %s", describe(error))
-                    done, alive = self._render_here(self.chunks[index]), None
-                if done is None and time.time() - max(since, alive or 0.0) > self.stale_after:
-                    log.warning("Invoice run chunk %s:%s lost with its worker", self.token, index)
-                    done = self._render_here(self.chunks[index])
-                if done is not None:
-                    self.results[index] = done
-                    del waiting[index]
-            if waiting:
-                time.sleep(pause)
-                pause = min(pause * 1.5, LONGEST_LOOK_SECONDS)
+        """Wait for the chunks other workers took, in order; render here any whose worker has
+        fallen silent. One look at the store at a time (a key's presence, not its PDFs)."""
+        others = [index for index in range(len(self.chunks)) if index not in self.results]
+        for index in others:
+            self.results[index] = self._wait_for(index)
         self._forget(others)
+
+    def _wait_for(self, index: int) -> list[Rendered]:
+        since, pause = time.time(), FIRST_LOOK_SECONDS
+        done_key = _key("done", self.token, index)
+        while True:
+            try:
+                done = jobs.take(done_key) if jobs.has(done_key) else None
+                if done is not None:
+                    return list(done)
+                if time.time() - since > self.stale_after:
+                    alive = jobs.peek(_key("alive", self.token, index)) or 0.0
+                    since = max(since, alive)
+            except Exception as error:  # any store: redis, sqlite3 and OS errors differ
+                log.warning("Invoice run chunk rendered by the run itself: %s", describe(error))
+                return self._render_here(self.chunks[index])
+            if time.time() - since > self.stale_after:
+                log.warning("Invoice run chunk %s:%s lost with its worker", self.token, index)
+                return self._render_here(self.chunks[index])
+            time.sleep(pause)
+            pause = min(pause * 1.5, LONGEST_LOOK_SECONDS)
 
     def _forget(self, others: list[int]) -> None:
         """Clear the store of the progress marks of the chunks others took (the chunks and their

@@ -187,6 +187,9 @@ def run_job(run_id: int) -> None:
     run = db.session.get(InvoiceRun, run_id)
     if run is None or run.status != InvoiceRunStatus.RUNNING:
         return  # already finished, or taken over after its worker stopped
+    # A queue worker renders in itself, never in a pool of its own (a process worker may not
+    # start one); the other workers are its help. (A run recorded before said the cores.)
+    run.workers = 1
     db.session.commit()  # the run commits batch by batch itself
     execute(run_id)
 

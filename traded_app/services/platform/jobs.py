@@ -223,6 +223,11 @@ def take(key: str) -> Any:
     return huey.get(key)
 
 
+def has(key: str) -> bool:
+    """Whether anything is under `key` (without reading it)."""
+    return bool(huey.storage.has_data_for_key(key))
+
+
 def peek(key: str) -> Any:
     """What is under `key`, left in place (None if empty)."""
     return huey.get(key, peek=True)
@@ -307,6 +312,7 @@ __all__ = [
     "configure",
     "crontab",
     "discard_pending",
+    "has",
     "health",
     "huey",
     "job",
