@@ -165,7 +165,9 @@ def invoices_cli() -> None:
 
 @invoices_cli.command("run")
 @click.option(
-    "--workers", type=click.IntRange(min=1), help="Processes rendering PDFs (default: the cores)."
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes rendering PDFs here, besides any queue workers (default: the cores).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1, max=500), default=20, show_default=True)
 @with_appcontext
@@ -175,7 +177,9 @@ def run_invoices(workers: int | None, batch_size: int) -> None:
     Safe to run again after an interruption: nothing is issued twice, the rest is finished.
     Exits with status 1 when the run stopped or an order could not be charged."""
     try:
-        run = invoice_runs.start(None, source="cli", workers=workers)
+        run = invoice_runs.start(
+            None, source="cli", workers=workers or invoice_runs.available_cores()
+        )
     except invoice_runs.NothingToIssue as nothing:
         db.session.rollback()
         click.echo(f"{nothing}.")

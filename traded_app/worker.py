@@ -1,6 +1,6 @@
 """The job queue's worker process.
 
-    huey_consumer traded_app.worker.huey --workers 2 --worker-type thread
+    huey_consumer traded_app.worker.huey --workers 2 --worker-type process --max-delay 1
 
 builds the app from the environment (the same settings as the web app), binds it to the queue so
 each job runs in its own app context, and refuses to start, with a clear message, when the queue's

@@ -1,6 +1,7 @@
 """Invoice runs: confirmed orders wait, finance issues them in one action outside the request
 (progress in the database, htmx polling, a summary), an interrupted or failed run is finished by
-the next without issuing anything twice, PDFs are rendered in a pool of processes, and the CLI.
+the next without issuing anything twice, the CLI rendering in a pool of processes.
+(Rendering shared by the queue's workers: test_invoice_run_chunks.py.)
 
 Runs on an SQLite file and, in CI, on PostgreSQL."""
 
@@ -317,9 +318,7 @@ def test_an_order_that_cannot_be_charged_is_reported_and_the_rest_are_issued(
     assert {o.id for o in invoicing.orders_awaiting_charge()} == {waiting[0].id, waiting[1].id}
 
 
-def test_a_run_emails_each_document_after_its_batch_commits(
-    app: Flask, waiting: list[Order]
-) -> None:
+def test_a_run_emails_each_document_once_it_ends(app: Flask, waiting: list[Order]) -> None:
     run_now(batch_size=2)
     sends = db.session.execute(select(DocumentSend).order_by(DocumentSend.id)).scalars().all()
     by_document = {s.document_id: s for s in sends}

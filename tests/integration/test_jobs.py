@@ -221,3 +221,16 @@ def test_a_failed_run_is_recorded_with_its_reason(app: Flask) -> None:
     assert run is not None
     assert run.outcome == "failed" and "backup folder is full" in run.detail
     assert run.finished_at is not None
+
+
+def test_the_queue_file_commits_without_waiting_for_the_disk(app: Flask, tmp_path: Path) -> None:
+    # WAL with synchronous=NORMAL, as the app's SQLite database: a power cut may lose the last
+    # jobs (queued again from the database), never corrupt the file; no request waits on fsync.
+    jobs.configure({"QUEUE_FILE": str(tmp_path / "queue.db"), "QUEUE_IMMEDIATE": False})
+    try:
+        storage = jobs.huey.storage
+        assert isinstance(storage, jobs.QueueFile)
+        assert storage.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert storage.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        jobs.configure(app.config)

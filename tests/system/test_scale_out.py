@@ -215,7 +215,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             processes.append(start(f"web{index + 1}", gunicorn, environ, tmp))
         for index in range(2):
             consumer = [str(BIN / "huey_consumer"), "traded_app.worker.huey", "--workers", "1"]
-            consumer += ["--worker-type", "thread"]  # as Procfile.production
+            consumer += ["--worker-type", "process", "--max-delay", "1"]  # as Procfile.production
             processes.append(start(f"worker{index + 1}", consumer, environ, tmp))
         yield Cluster(web, processes, tmp / "outbox")  # booting: wait_until_answering()
     finally:

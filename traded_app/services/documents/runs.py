@@ -5,21 +5,27 @@ it; finance issues everything pending in one action, from the web (the run is a 
 queue, done by a worker process) or with `flask --app wsgi invoices run`.
 
 A run works in batches. Each batch is one transaction, and unlike a request this job commits
-(it is its own commit point): take the batch's numbers and build its documents, render their PDFs
-in parallel in a pool of processes (one per core available), store the files, insert the
+(it is its own commit point): take the batch's numbers and build its documents, have their PDFs
+rendered by every queue worker that is free (documents.run_chunks: the batch's data in chunks of
+two that any worker takes, the run's own worker among them), store the files, insert the
 documents, record each order's outcome and the run's progress, commit. So:
 
 - progress is in the database, and any worker can show it;
+- the more workers, the sooner a run ends (two workers take about half the time of one);
 - a failure rolls back only the batch it happened in (its numbers are returned, nothing is
   half-issued), and the run stops; run again and it finishes the rest;
 - nothing is issued twice: a run charges only what `orders_awaiting_charge` lists at each
   batch, and the unique index on charge documents refuses a second charge whatever races;
 - an order whose PDF cannot be made is recorded as failed, with the reason, and its batch is
-  done again without it, so its number is not lost from the series.
+  done again without it, so its number is not lost from the series;
+- each document's e-mail is written in its batch's transaction and handed to the queue when the
+  run ends (after each batch, the other workers' e-mail jobs would wait on SQLite's write lock,
+  which the run holds while a batch renders, instead of rendering).
 
 A run whose worker stopped (a deploy, a crash, a killed process) stays "running" with an old
 heartbeat; within a minute of it going stale the queue's scheduler marks it interrupted and
-starts a new run that finishes its work (`recover_stalled`), with no one having to ask.
+starts a new run that finishes its work and sends the stopped run's e-mails
+(`recover_stalled`), with no one having to ask.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,10 +52,12 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
-from traded_app.services.platform import jobs
-from traded_app.services.platform.after_commit import after_commit
+from traded_app.services.documents.run_chunks import SharedRender, Submit, describe
+from traded_app.services.platform import jobs, outbox
+from traded_app.services.platform.after_commit import Work, after_commit, hold_queued, release
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.transactions import reading_only
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +136,11 @@ def items_of(run: InvoiceRun) -> RunItems:
 # --- Starting ---------------------------------------------------------------------------------
 
 
-def start(user: User | None, *, source: str = "web", workers: int | None = None) -> InvoiceRun:
+def start(user: User | None, *, source: str = "web", workers: int = 1) -> InvoiceRun:
     """Record a new run (flushed, not committed). Refused while another run is alive or when
-    nothing is waiting; a run whose process stopped is marked interrupted first."""
+    nothing is waiting; a run whose process stopped is marked interrupted first, and the
+    e-mails of what it issued go on the queue. `workers`: processes rendering in the run's own
+    process besides the queue's workers (the CLI's choice; a queue worker renders in itself)."""
     running = running_run()
     if running is not None:
         if not is_stale(running):
@@ -140,6 +150,7 @@ def start(user: User | None, *, source: str = "web", workers: int | None = None)
         running.status = InvoiceRunStatus.INTERRUPTED
         running.finished_at = utcnow()
         running.error = "Its process stopped before it finished; a later run finished its work."
+        _send_emails_of(running)
         db.session.flush()
     pending = pending_orders()
     if not pending:
@@ -150,7 +161,7 @@ def start(user: User | None, *, source: str = "web", workers: int | None = None)
         source=source,
         started_by_id=user.id if user else None,
         issue_date=today(),
-        workers=max(1, workers or available_cores()),
+        workers=max(1, workers),
         orders_total=len(pending),
         heartbeat_at=utcnow(),
     )
@@ -176,6 +187,9 @@ def run_job(run_id: int) -> None:
     run = db.session.get(InvoiceRun, run_id)
     if run is None or run.status != InvoiceRunStatus.RUNNING:
         return  # already finished, or taken over after its worker stopped
+    # A queue worker renders in itself, never in a pool of its own (a process worker may not
+    # start one); the other workers are its help. (A run recorded before said the cores.)
+    run.workers = 1
     db.session.commit()  # the run commits batch by batch itself
     execute(run_id)
 
@@ -197,6 +211,7 @@ def recover_stalled() -> InvoiceRun | None:
             running.status = InvoiceRunStatus.INTERRUPTED
             running.finished_at = utcnow()
             running.error = "Its worker stopped after issuing everything that was waiting."
+            _send_emails_of(running)
         return None
     except InvoiceRunError:
         return None  # another worker took it over at the same moment
@@ -205,15 +220,26 @@ def recover_stalled() -> InvoiceRun | None:
     return run
 
 
+def _send_emails_of(stopped: InvoiceRun) -> None:
+    """The e-mails of a run whose worker stopped before handing them to the queue."""
+    outbox.requeue_for_documents(
+        select(InvoiceRunItem.document_id).where(InvoiceRunItem.run_id == stopped.id)
+    )
+
+
 @jobs.periodic(jobs.crontab(), name="documents.recover_invoice_runs")
 def recover_stalled_runs() -> None:
-    """Every minute, in whichever worker's scheduler fires it."""
-    recover_stalled()
+    """Every minute, in whichever worker's scheduler fires it. It looks first without taking
+    SQLite's write lock (a run's batch holds it while its PDFs render: a worker waiting for it
+    here would be one fewer rendering)."""
+    with reading_only():
+        running = running_run()
+        stale = running is not None and is_stale(running)
+    if stale:
+        recover_stalled()
 
 
 # --- Running ----------------------------------------------------------------------------------
-
-Submit = Callable[[DocumentData], "Future[bytes]"]
 
 
 @contextmanager
@@ -260,7 +286,8 @@ def execute(
     on_batch: Callable[[InvoiceRun], Any] | None = None,
 ) -> InvoiceRun:
     """Issue every order waiting to be charged for the recorded run, batch by batch (each batch
-    committed), and mark the run finished, or failed with the error that stopped it."""
+    committed), and mark the run finished, or failed with the error that stopped it. The
+    e-mails of its documents go on the queue at the end (see the module's notes)."""
     run = db.session.get(InvoiceRun, run_id)
     if run is None or run.status != InvoiceRunStatus.RUNNING:
         raise InvoiceRunError(f"Invoice run {run_id} is not waiting to run")
@@ -268,29 +295,33 @@ def execute(
     run.orders_total = len(order_ids) + run.done
     run.heartbeat_at = utcnow()
     db.session.commit()
+    emails: list[Work] = []
     try:
         with renderer(run.workers) as submit:
             for first in range(0, len(order_ids), batch_size):
-                _batch(run_id, order_ids[first : first + batch_size], submit)
+                emails += _batch(run_id, order_ids[first : first + batch_size], submit)
                 if on_batch is not None:
                     on_batch(_run(run_id))
     except _Superseded:
         db.session.rollback()
         log.warning("Invoice run %s stopped: a later run took over its work", run_id)
+        release(emails)
         return _run(run_id)
     except Exception as error:
         db.session.rollback()
         log.exception("Invoice run %s stopped", run_id)
         run = _run(run_id)
         run.status = InvoiceRunStatus.FAILED
-        run.error = _describe(error)
+        run.error = describe(error)
         run.finished_at = utcnow()
         db.session.commit()
+        release(emails)
         return run
     run = _run(run_id)
     run.status = InvoiceRunStatus.FINISHED
     run.finished_at = utcnow()
     db.session.commit()
+    release(emails)
     return run
 
 
@@ -300,14 +331,10 @@ def _run(run_id: int) -> InvoiceRun:
     return run
 
 
-def _describe(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return f"{type(error).__name__}: {text}"[:1000]
-
-
-def _batch(run_id: int, order_ids: list[int], submit: Submit) -> None:
+def _batch(run_id: int, order_ids: list[int], submit: Submit) -> list[Work]:
     """One committed transaction for these orders. An order whose PDF cannot be rendered is
-    recorded as failed and the batch is done again without it (its number goes back)."""
+    recorded as failed and the batch is done again without it (its number goes back). Returns
+    the e-mails it queued, held for the end of the run."""
     left_out: set[int] = set()
     while True:
         run = _run(run_id)
@@ -316,8 +343,9 @@ def _batch(run_id: int, order_ids: list[int], submit: Submit) -> None:
             raise _Superseded
         try:
             _issue_batch(run, [i for i in order_ids if i not in left_out], submit)
+            emails = hold_queued(db.session)
             db.session.commit()
-            return
+            return emails
         except _RenderFailed as failure:
             db.session.rollback()
             left_out.add(failure.order_id)
@@ -329,7 +357,8 @@ def _batch(run_id: int, order_ids: list[int], submit: Submit) -> None:
 
 def _issue_batch(run: InvoiceRun, order_ids: list[int], submit: Submit) -> None:
     user = run.started_by
-    prepared: list[tuple[Order, PreparedDocument, Future[bytes]]] = []
+    prepared: list[tuple[Order, PreparedDocument]] = []
+    rendering = SharedRender(submit)
     for order_id in order_ids:
         order = db.session.get(Order, order_id)
         if (
@@ -345,18 +374,12 @@ def _issue_batch(run: InvoiceRun, order_ids: list[int], submit: Submit) -> None:
         except invoicing.InvoicingError as error:  # refused before any number was taken
             _record(run, order.id, error=str(error))
             continue
-        # Rendering starts now, in the pool, while the next order is prepared.
-        prepared.append((order, ready, submit(ready.data)))
-    for order, ready, future in prepared:
-        try:
-            content = future.result()
-        except BrokenExecutor:
-            raise  # the pool itself is gone: the run stops, the next run finishes
-        except Exception as error:
-            raise _RenderFailed(
-                order.id, f"Its PDF could not be made: {_describe(error)}"
-            ) from error
-        document = invoicing.finish(ready, content)
+        prepared.append((order, ready))
+        rendering.add(ready.data)  # free workers start on it while the next order is prepared
+    for (order, ready), rendered in zip(prepared, rendering.rendered(), strict=True):
+        if rendered.content is None:
+            raise _RenderFailed(order.id, f"Its PDF could not be made: {rendered.error}")
+        document = invoicing.finish(ready, rendered.content)
         _record(run, order.id, document_id=document.id)
     run.heartbeat_at = utcnow()
     db.session.flush()

@@ -79,17 +79,28 @@ def queued(session: AnySession) -> list[Work]:
     return list(session.info.get(QUEUE_KEY, []))
 
 
-def _run_queued(session: Session) -> None:
-    # Releasing a savepoint fires after_commit too: only the real commit runs the work.
-    if session.in_nested_transaction():
-        return
-    work: list[Work] = session.info.pop(QUEUE_KEY, [])
+def hold_queued(session: AnySession) -> list[Work]:
+    """Take what is waiting for this session's commit, for the caller to `release` later itself
+    (an invoice run hands its documents' e-mails to the queue when the run ends, not after each
+    batch). Call it just before the commit: if the commit fails, drop what it returned."""
+    return list(session.info.pop(QUEUE_KEY, []))
+
+
+def release(work: list[Work]) -> None:
+    """Do held work now, in order, each on its own (one that raises is logged)."""
     for fn, args in work:
         try:
             fn(*args)
         except Exception:
             # The change is committed; a fault here must not turn that into an error.
             log.exception("After-commit work %s%r failed", _name(fn), args)
+
+
+def _run_queued(session: Session) -> None:
+    # Releasing a savepoint fires after_commit too: only the real commit runs the work.
+    if session.in_nested_transaction():
+        return
+    release(session.info.pop(QUEUE_KEY, []))
 
 
 def _drop_queued(session: Session) -> None:

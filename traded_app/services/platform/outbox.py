@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from traded_app.extensions import db
 from traded_app.models.base import utcnow
@@ -269,6 +269,23 @@ def requeue_lost(now: datetime | None = None) -> int:
         row.queued_at = now
         after_commit(db.session, deliver_email, row.id)
     return len(lost)
+
+
+def requeue_for_documents(document_ids: Select[tuple[int | None]]) -> int:
+    """Put on the queue, once this transaction commits, the waiting e-mails of these documents
+    (an invoice run hands its e-mails to the queue when it ends; one whose worker stopped first
+    left them waiting). A second job for an e-mail already on its way stops at its claim."""
+    waiting = list(
+        db.session.scalars(
+            select(OutgoingEmail.id).where(
+                OutgoingEmail.status == EmailStatus.QUEUED,
+                OutgoingEmail.document_id.in_(document_ids),
+            )
+        )
+    )
+    for email_id in waiting:
+        after_commit(db.session, deliver_email, email_id)
+    return len(waiting)
 
 
 @jobs.periodic(jobs.crontab(minute="*/10"), name="outbox.requeue_lost")
