@@ -324,3 +324,19 @@ def test_a_nul_in_an_address_is_not_found(as_role: Any, world: Any) -> None:
     page = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/invoices/INV%00/pay")
     assert page.status_code == 404
     assert page.soup.h1.get_text(strip=True) == "Page not found"
+
+
+def test_a_gias_file_with_a_nul_in_it_is_not_a_csv(as_role: Any, world: Any) -> None:
+    world.council.la_code = "881"
+    db.session.commit()
+    rows = [gias_row(300001, "Nul\x00 Primary School")]
+    page = as_role(Role.LA_ADMIN).post_form(
+        "/council/manage/schools/import",
+        {"file": (io.BytesIO(gias_csv(rows)), "edubasealldata.csv")},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 200
+    assert "The file is not a CSV file from Get Information About Schools" in text_of(
+        page.soup, "main"
+    )
+    assert db.session.query(GiasImport).count() == 0
