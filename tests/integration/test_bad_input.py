@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import text_of
 from tests.factories import (
@@ -22,8 +23,17 @@ from tests.factories import (
     submitted_order,
 )
 from tests.integration.test_admin import _settings_form
+from tests.integration.test_ordering import checkout
 from traded_app.extensions import db
-from traded_app.models import ClosureDay, CouncilSettings, GiasImport, Payment
+from traded_app.models import (
+    ClosureDay,
+    CouncilSettings,
+    GiasImport,
+    Order,
+    OrderStatus,
+    Payment,
+    ServicePrice,
+)
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.platform.settings import today
 
@@ -340,3 +350,24 @@ def test_a_gias_file_with_a_nul_in_it_is_not_a_csv(as_role: Any, world: Any) -> 
         page.soup, "main"
     )
     assert db.session.query(GiasImport).count() == 0
+
+
+def test_an_order_too_big_for_its_figures_is_refused_with_a_message(
+    as_role: Any, world: Any
+) -> None:
+    """The catalogue allows £1,000,000 a day: 30 days of it came to more than the order's
+    INTEGER columns hold on PostgreSQL, a 500 at submission."""
+    world.service.max_half_days = 60
+    db.session.execute(select(ServicePrice)).scalar_one().price_per_day_pence = 100_000_000
+    db.session.commit()
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    client.post_form(
+        f"/catalogue/services/{world.service.id}/days", {f"days-{world.service.id}": "30"}
+    )
+    response = checkout(client)
+    assert response.status_code == 302 and response.location.endswith("/order/check")
+    page = client.get("/order/check")
+    assert "An order can be for £1,000,000 at most: choose fewer days" in text_of(
+        page.soup, ".govuk-notification-banner"
+    )
+    assert db.session.query(Order).one().status == OrderStatus.DRAFT
