@@ -371,3 +371,20 @@ def test_an_order_too_big_for_its_figures_is_refused_with_a_message(
         page.soup, ".govuk-notification-banner"
     )
     assert db.session.query(Order).one().status == OrderStatus.DRAFT
+
+
+@pytest.mark.parametrize("order_id", ["2147483648", TOO_BIG, "１", "-1"])
+def test_an_odd_order_id_in_check_answers_is_not_a_server_error(
+    as_role: Any, world: Any, order_id: str
+) -> None:
+    """The page's hidden order id was read by `int` alone: past 32 bits it was a 500 on
+    PostgreSQL (and "１" or "-1" let the order through). Now: the page again, nothing sent."""
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    client.post_form(
+        f"/catalogue/services/{world.service.id}/days", {f"days-{world.service.id}": "2"}
+    )
+    response = checkout(client, order_id=order_id)
+    assert response.status_code == 200
+    assert response.soup.h1.get_text(strip=True) == "Check your order before you submit it"
+    assert "Check your order again, then submit it" in _errors(response)
+    assert db.session.query(Order).one().status == OrderStatus.DRAFT
