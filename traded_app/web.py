@@ -8,9 +8,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask import Request as FlaskRequest
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.exceptions import HTTPException
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
@@ -46,9 +59,37 @@ ERROR_PAGES = {
     ),
 }
 
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+
+
+class TextValues(ImmutableMultiDict[str, Any]):
+    """Form fields and query-string values as views and forms read them. NUL (U+0000) is no
+    character a person types, and PostgreSQL can neither store nor compare it (a search or a
+    saved name with one was a 500): it becomes U+FFFD, as an HTML parser makes it, so it is
+    shown back and checked like any other odd character. Uploaded files are left as sent."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(
+            [
+                (key.replace(NUL, REPLACEMENT), _without_nul(value))
+                for key, value in iter_multi_items(mapping or ())
+            ]
+        )
+
+
+def _without_nul(value: Any) -> Any:
+    return value.replace(NUL, REPLACEMENT) if isinstance(value, str) else value
+
+
+class Request(FlaskRequest):
+    parameter_storage_class = TextValues
+
 
 def init_app(app: Flask) -> None:
+    app.request_class = Request
     app.before_request(_begin_request)
+    app.before_request(_refuse_nul_in_path)
     app.before_request(_expire_idle_session)
     app.before_request(enforce_access)
     app.after_request(_finish_request)
@@ -66,6 +107,13 @@ def init_app(app: Flask) -> None:
     static_assets.init_app(
         app, headers=security_headers(None, app.config["APP_ENV"] == "production")
     )
+
+
+def _refuse_nul_in_path() -> None:
+    """No address has a NUL in it (a document number, a token): not found, rather than a
+    lookup PostgreSQL refuses."""
+    if NUL in request.path:
+        abort(404)
 
 
 def _begin_request() -> None:

@@ -10,23 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, current_app, url_for
+from flask import Flask, url_for
 
-from tests.factories import (
-    calendar_for_access,
-    card_payment_for_access,
-    charged_order,
-    delivered_visit_for_access,
-    export_for_access,
-    finished_invoice_run,
-    gias_import_for_access,
-    payment_for_access,
-    submitted_order,
-    visit_and_closure_for_access,
-)
-from tests.stripe_fake import FakeStripe
+from tests.routes import add_one_of_everything, url_args
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
-from traded_app.services.council import users as users_admin
 
 ANON = None
 ALL = frozenset(Role)
@@ -181,96 +168,16 @@ def test_route_list_matches_snapshot(app: Flask) -> None:
     assert route_list(app) == ROUTES_SNAPSHOT.read_text().split("\n")[:-1]
 
 
-def _url_args(endpoint: str, world: Any) -> dict[str, Any]:
-    if endpoint == "static":
-        return {"filename": "images/favicon.svg"}
-    if endpoint == "school.school_detail":
-        return {"urn": world.school.urn}
-    if endpoint == "council_days.delete_closure_day":
-        return {"closure_id": world.closure.id}
-    if endpoint == "feedback.give_feedback":
-        return {"visit_id": world.delivered_visit.id}
-    if endpoint == "adviser_calendar.feed":
-        return {"token": world.users[Role.ADVISER].calendar_token}
-    if endpoint == "term_dates.delete_term":
-        return {"term_id": world.term.id}
-    if endpoint == "term_dates.delete_council_inset_day":
-        return {"inset_id": world.council_inset.id}
-    if endpoint == "term_dates.delete_school_inset_day":
-        return {"inset_id": world.school_inset.id}
-    rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
-    args: dict[str, Any] = {}
-    if "order_id" in rule.arguments:
-        args["order_id"] = world.order.id
-    if "service_id" in rule.arguments:
-        args["service_id"] = world.service.id
-    if "urn" in rule.arguments:
-        args["urn"] = world.school.urn
-    if "visit_id" in rule.arguments:
-        args["visit_id"] = world.visit.id
-    if "document_id" in rule.arguments:
-        args["document_id"] = world.document.id
-    if "run_id" in rule.arguments:
-        args["run_id"] = world.run.id
-    if "payment_id" in rule.arguments:
-        args["payment_id"] = world.payment.id
-    if "import_id" in rule.arguments:
-        args["import_id"] = world.gias_import.id
-    if "partnership_id" in rule.arguments:
-        args["partnership_id"] = world.partnership.id
-    if "quadrant_id" in rule.arguments:
-        args["quadrant_id"] = world.quadrant.id
-    if "user_id" in rule.arguments:
-        # Another user than any signed-in role, so deactivating them spoils nothing.
-        args["user_id"] = world.academy_sbm.id
-    if "start_year" in rule.arguments:
-        args["start_year"] = world.year.start_year
-    if endpoint == "card_payments.refund":
-        args["document_id"] = world.credit_note.id
-    if "email_id" in rule.arguments:
-        args["email_id"] = 1  # none yet: sending it again is refused with a message
-    if "export_id" in rule.arguments:
-        args["export_id"] = world.export.id
-    if "review_id" in rule.arguments:
-        args["review_id"] = world.card_review.id
-    if "number" in rule.arguments:
-        args["number"] = world.document.number
-    if "token" in rule.arguments:
-        salt = (
-            users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT
-        )
-        args["token"] = users_admin.make_token(world.academy_sbm, salt)
-    return args
-
-
-@pytest.fixture()
-def stripe_fake(app: Flask) -> Any:
-    """Card payment routes answer for Stripe from the fake (no network)."""
-    fake = FakeStripe()
-    app.extensions["stripe_http_client"] = fake.http_client()
-    yield fake
-    app.extensions.pop("stripe_http_client", None)
-
-
 @pytest.mark.parametrize("role", [ANON, *Role], ids=lambda r: r.value if r else "anonymous")
 def test_route_access_by_role(
     app: Flask, as_role: Any, world: Any, role: Role | None, stripe_fake: Any
 ) -> None:
-    world.order = submitted_order(world)
-    world.visit, world.closure = visit_and_closure_for_access(world)
-    world.delivered_visit = delivered_visit_for_access(world)
-    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
-    _order, world.document = charged_order(world)
-    world.run = finished_invoice_run(world)
-    world.payment = payment_for_access(world)
-    world.gias_import = gias_import_for_access(world)
-    world.credit_note, world.card_review = card_payment_for_access(world)
-    world.export = export_for_access(world)
+    add_one_of_everything(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         with app.test_request_context():
-            url = url_for(endpoint, **_url_args(endpoint, world))
+            url = url_for(endpoint, **url_args(endpoint, world))
         if "GET" in (rule.methods or set()):
             response = client.get(url)
         else:

@@ -15,19 +15,8 @@ import pytest
 from flask import Flask, has_request_context, request, url_for
 from sqlalchemy import event
 
-from tests.factories import (
-    calendar_for_access,
-    card_payment_for_access,
-    charged_order,
-    delivered_visit_for_access,
-    export_for_access,
-    finished_invoice_run,
-    gias_import_for_access,
-    payment_for_access,
-    submitted_order,
-    visit_and_closure_for_access,
-)
-from tests.integration.test_access import EXPECTED, _url_args, stripe_fake  # noqa: F401 - a fixture
+from tests.integration.test_access import EXPECTED
+from tests.routes import add_one_of_everything, url_args
 from traded_app.extensions import db
 from traded_app.models.types import Role
 from traded_app.services.council import catalogue
@@ -60,7 +49,7 @@ def _get_urls(app: Flask, world: Any) -> list[str]:
         if "GET" not in (rule.methods or set()) or endpoint == "static":
             continue
         with app.test_request_context():
-            urls.append(url_for(endpoint, **_url_args(endpoint, world)))
+            urls.append(url_for(endpoint, **url_args(endpoint, world)))
     return urls
 
 
@@ -69,17 +58,7 @@ def _get_urls(app: Flask, world: Any) -> list[str]:
 def test_no_get_page_writes_to_the_database(
     app: Flask, as_role: Any, world: Any, role: Role | None, writes: Any
 ) -> None:
-    world.order = submitted_order(world)
-    world.visit, world.closure = visit_and_closure_for_access(world)
-    world.delivered_visit = delivered_visit_for_access(world)
-    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
-    _order, world.document = charged_order(world)
-    world.run = finished_invoice_run(world)
-    world.payment = payment_for_access(world)
-    world.gias_import = gias_import_for_access(world)
-    world.credit_note, world.card_review = card_payment_for_access(world)
-    world.export = export_for_access(world)
-    db.session.commit()
+    add_one_of_everything(world)
     urls = _get_urls(app, world)
     client = as_role(role)
     for url in urls:

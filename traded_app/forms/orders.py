@@ -10,6 +10,7 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
+from traded_app.domain.numbers import whole_number
 from traded_app.domain.pricing import MoneyError, parse_pounds
 from traded_app.services.ordering.workflow import (
     MAX_NOTE_LENGTH,
@@ -19,12 +20,29 @@ from traded_app.services.ordering.workflow import (
     TERMS,
 )
 
+# What a person sees when the page's hidden figures come back missing or unreadable.
+CHECK_AGAIN = "Check your order again, then submit it"
+
+
+class HiddenNumberField(IntegerField):
+    """A number the page carries in a hidden input. Only ASCII digits that fit the database's
+    integer count (domain.numbers.whole_number): `int` alone took "１２" and ids past 32 bits,
+    and looking up an order by "2147483648" was a 500 on PostgreSQL."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            self.data = whole_number(valuelist[0])
+            if self.data is None:
+                raise ValueError(CHECK_AGAIN)
+
 
 class CheckoutForm(FlaskForm):
     # The draft the person checked, and its version: a second press of "Submit" or a basket
     # changed in another tab is caught rather than sent twice or unseen.
-    order_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    order_id = HiddenNumberField(validators=[InputRequired(CHECK_AGAIN)])
+    version = HiddenNumberField(validators=[InputRequired(CHECK_AGAIN)])
     po_number = StringField(
         "Purchase order number",
         widget=GovTextInput(),

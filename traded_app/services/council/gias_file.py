@@ -91,7 +91,7 @@ def _lines(stream: IO[bytes], encoding: str, max_bytes: int) -> Iterator[str]:
                 ]
             )
         try:
-            pending += decoder.decode(chunk)
+            pending += _text(decoder.decode(chunk))
         except UnicodeDecodeError:
             raise _Undecodable from None
         parts = pending.split("\n")
@@ -101,11 +101,19 @@ def _lines(stream: IO[bytes], encoding: str, max_bytes: int) -> Iterator[str]:
         for part in parts:
             yield part + "\n"
     try:
-        pending += decoder.decode(b"", final=True)
+        pending += _text(decoder.decode(b"", final=True))
     except UnicodeDecodeError:
         raise _Undecodable from None
     if pending:
         yield pending
+
+
+def _text(decoded: str) -> str:
+    # A NUL is in no text file (GIAS's included), and PostgreSQL cannot store one: importing
+    # a school named with one was a server error.
+    if "\x00" in decoded:
+        raise GiasFileError([_NOT_CSV])
+    return decoded
 
 
 _NOT_CSV = (

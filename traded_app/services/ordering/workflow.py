@@ -211,6 +211,9 @@ MAX_PO_LENGTH = 40
 MAX_PREFERRED_DATES_LENGTH = 500
 MAX_NOTE_LENGTH = 2000
 MAX_REASON_LENGTH = 1000
+# An order's figures, and the invoice's after it, are kept in INTEGER columns (PostgreSQL: 32
+# bits). The catalogue allows up to £1,000,000 a day, so a big enough order did not fit.
+MAX_ORDER_PENCE = pricing.MAX_POUNDS_PENCE
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,10 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
             low = pricing.days_text(service.min_half_days)
             high = pricing.days_text(service.max_half_days)
             raise OrderError(f"{service.name} can be ordered for {low} to {high} days")
+    if summary.totals.gross_pence > MAX_ORDER_PENCE:
+        raise OrderError(
+            f"An order can be for £{MAX_ORDER_PENCE // 100:,} at most: choose fewer days"
+        )
     over_limit = needs_approval(order.school, summary.totals.net_pence)
     by_service = {p.entry.service.id: p.entry for p in summary.lines}
     totals = summary.totals

@@ -1,0 +1,108 @@
+"""Every route with something real to point at: the records that give each URL an id, and the
+URL arguments built from them. Shared by the tests that walk `app.url_map` (route × role
+access, no writes on GET, the fuzz of every POST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from tests.factories import (
+    calendar_for_access,
+    card_payment_for_access,
+    charged_order,
+    delivered_visit_for_access,
+    export_for_access,
+    finished_invoice_run,
+    gias_import_for_access,
+    payment_for_access,
+    submitted_order,
+    visit_and_closure_for_access,
+)
+from traded_app.extensions import db
+from traded_app.models.types import Role
+from traded_app.services.council import users as users_admin
+
+
+def add_one_of_everything(world: Any) -> Any:
+    """A submitted order, a visit and a closure day, a delivered visit to rate, a term with
+    INSET days (the council's and a school's) and the adviser's calendar feed, an issued
+    invoice, an invoice run, a payment, a GIAS import, a credit note, a held card payment and a
+    finance export: one of each thing a URL names. Card payments need Stripe, answered by the
+    `stripe_fake` fixture."""
+    world.order = submitted_order(world)
+    world.visit, world.closure = visit_and_closure_for_access(world)
+    world.delivered_visit = delivered_visit_for_access(world)
+    world.term, world.council_inset, world.school_inset = calendar_for_access(world)
+    _order, world.document = charged_order(world)
+    world.run = finished_invoice_run(world)
+    world.payment = payment_for_access(world)
+    world.gias_import = gias_import_for_access(world)
+    world.credit_note, world.card_review = card_payment_for_access(world)
+    world.export = export_for_access(world)
+    db.session.commit()
+    return world
+
+
+def url_args(endpoint: str, world: Any) -> dict[str, Any]:
+    """The URL arguments of `endpoint` pointing at the world's records (add_one_of_everything)."""
+    if endpoint == "static":
+        return {"filename": "images/favicon.svg"}
+    if endpoint == "school.school_detail":
+        return {"urn": world.school.urn}
+    if endpoint == "council_days.delete_closure_day":
+        return {"closure_id": world.closure.id}
+    if endpoint == "feedback.give_feedback":
+        return {"visit_id": world.delivered_visit.id}
+    if endpoint == "adviser_calendar.feed":
+        return {"token": world.users[Role.ADVISER].calendar_token}
+    if endpoint == "term_dates.delete_term":
+        return {"term_id": world.term.id}
+    if endpoint == "term_dates.delete_council_inset_day":
+        return {"inset_id": world.council_inset.id}
+    if endpoint == "term_dates.delete_school_inset_day":
+        return {"inset_id": world.school_inset.id}
+    rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
+    args: dict[str, Any] = {}
+    if "order_id" in rule.arguments:
+        args["order_id"] = world.order.id
+    if "service_id" in rule.arguments:
+        args["service_id"] = world.service.id
+    if "urn" in rule.arguments:
+        args["urn"] = world.school.urn
+    if "visit_id" in rule.arguments:
+        args["visit_id"] = world.visit.id
+    if "document_id" in rule.arguments:
+        args["document_id"] = world.document.id
+    if "run_id" in rule.arguments:
+        args["run_id"] = world.run.id
+    if "payment_id" in rule.arguments:
+        args["payment_id"] = world.payment.id
+    if "import_id" in rule.arguments:
+        args["import_id"] = world.gias_import.id
+    if "partnership_id" in rule.arguments:
+        args["partnership_id"] = world.partnership.id
+    if "quadrant_id" in rule.arguments:
+        args["quadrant_id"] = world.quadrant.id
+    if "user_id" in rule.arguments:
+        # Another user than any signed-in role, so deactivating them spoils nothing.
+        args["user_id"] = world.academy_sbm.id
+    if "start_year" in rule.arguments:
+        args["start_year"] = world.year.start_year
+    if endpoint == "card_payments.refund":
+        args["document_id"] = world.credit_note.id
+    if "email_id" in rule.arguments:
+        args["email_id"] = 1  # none yet: sending it again is refused with a message
+    if "export_id" in rule.arguments:
+        args["export_id"] = world.export.id
+    if "review_id" in rule.arguments:
+        args["review_id"] = world.card_review.id
+    if "number" in rule.arguments:
+        args["number"] = world.document.number
+    if "token" in rule.arguments:
+        salt = (
+            users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT
+        )
+        args["token"] = users_admin.make_token(world.academy_sbm, salt)
+    return args
