@@ -15,7 +15,7 @@ from traded_app.domain.types import OrderStatus, Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
-from traded_app.services.days import ledger as days_ledger
+from traded_app.services.days import position as days_position
 from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.settings import current_academic_year
@@ -52,7 +52,7 @@ class Basket:
 
     order: basket.Order
     summary: basket.DraftSummary
-    position: days_ledger.YearPosition
+    position: days_position.YearPosition
     typed: dict[int, str]  # what the person typed, shown back when it could not be used
     errors: dict[int, str]
 
@@ -88,7 +88,7 @@ def _basket(
     return Basket(
         order=order,
         summary=basket.summarise(order, offer),
-        position=days_ledger.year_position(order.school, order.academic_year),
+        position=days_position.year_position(order.school_id, order.academic_year_id),
         typed=typed or {},
         errors=errors or {},
     )
