@@ -174,7 +174,15 @@ def test_the_write_lock_is_held_only_for_the_write(as_role: Any, world: Any) -> 
         response = _change_days(client, service_id, "2")
     assert "Order updated: 2 days" in text_of(response.soup, "#order-announcement")
     update = next(i for i, s in enumerate(seen) if s.startswith("UPDATE school_order"))
-    begin = max(i for i, s in enumerate(seen[:update]) if s == "COMMIT")
+    # On SQLite the reading transaction ends before the write; PostgreSQL's goes on into it
+    # (rows are locked as the write reads them), so there the write starts at the draft's read.
+    begin = max(
+        i
+        for i, s in enumerate(seen[:update])
+        if s == "COMMIT" or (s.startswith("SELECT school_order.id") and "FOR UPDATE" in s)
+    )
+    if seen[begin] != "COMMIT":
+        begin -= 1
     end = update + seen[update:].index("COMMIT")
     written = [s.split(" WHERE ")[0] for s in seen[begin + 1 : end] if s != "BEGIN IMMEDIATE"]
     assert len(written) == 3, written

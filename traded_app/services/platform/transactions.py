@@ -40,16 +40,20 @@ def commit_write(work: Callable[[], T]) -> T:
     """Run `work` in a writing transaction of its own, taken only for it, and commit it; roll
     back and re-raise if anything in it fails.
 
-    For a request that reads first (as a reader, web.late_write_lock), then writes: what it read
-    is ended by a commit that keeps the loaded objects as they are (nothing was changed, so
-    nothing is stale that the request itself did not read), the write takes SQLite's lock (or
-    PostgreSQL's row locks) and commits at once, and what it wrote stays loaded too, so the
-    answer is built after the commit, without the lock, from what was written and fresh reads."""
+    For a request that reads first (as a reader, web.late_write_lock), then writes: on SQLite
+    what it read is ended by a commit that keeps the loaded objects as they are (nothing was
+    changed, so nothing is stale that the request itself did not read), the write takes the
+    lock (on PostgreSQL, its row locks) and commits at once, and what it wrote stays loaded too,
+    so the answer is built after the commit, without the lock, from what was written and fresh
+    reads."""
     session = db.session()
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = False
     try:
-        session.commit()  # end the reading transaction: a write must begin one that writes
+        if session.get_bind().dialect.name == "sqlite":
+            # End the reading transaction: SQLite's write lock is taken when a transaction
+            # begins. PostgreSQL locks rows as the write reads them, so its reading goes on.
+            session.commit()
         token = set_read_only(False)
         try:
             result = work()
