@@ -15,9 +15,9 @@ request's session only through `attach`, never shared between sessions or thread
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from traded_app.extensions import db
@@ -94,5 +94,11 @@ def detached_copy(instance: M) -> M:
 
 def attach(kept: M) -> M:
     """The kept row as an object of this request's session, without a query (the kept copy
-    itself stays out of every session)."""
-    return db.session.merge(kept, load=False)
+    itself stays out of every session). One the session holds already wins, as with
+    `Session.get`: merging over it would undo its unflushed changes."""
+    session = db.session()
+    key = inspect(kept).key
+    present = session.identity_map.get(key) if key is not None else None
+    if present is not None:
+        return cast(M, present)
+    return session.merge(kept, load=False)
