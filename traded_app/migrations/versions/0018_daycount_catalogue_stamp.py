@@ -1,7 +1,7 @@
 """The catalogue's stamp: one row that changes whenever services, prices, VAT or years do
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0022
 Create Date: 2026-12-01 00:00:00
 
 Each web process keeps the priced catalogue and the academic years in memory (they change a few
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
