@@ -75,10 +75,11 @@ class Case:
     bodies: Sequence[str] = ()
     status: int = 200
     expect: bytes = b""
+    concurrency: int | None = None  # clients for this case; None: the run's
 
 
 def start_server(
-    tmp: Path, database: dict[str, str] | None = None
+    tmp: Path, database: dict[str, str] | None = None, workers: int = WORKERS
 ) -> tuple[subprocess.Popen[bytes], int, dict[str, str]]:
     """Migrate and seed the database, then start gunicorn on it: a scratch SQLite file in `tmp`
     unless `database` gives DATABASE_URL (and DATABASE_OWNER_URL) of an empty one."""
@@ -108,7 +109,7 @@ def start_server(
             "--bind",
             f"{HOST}:{port}",
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--threads",
             str(THREADS),
             "wsgi:app",
@@ -118,14 +119,16 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Ready when /healthz answers: gunicorn listens before its workers have loaded the app,
+    # which takes many seconds on a busy machine.
+    deadline = time.monotonic() + SETUP_TIMEOUT
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            with socket.create_connection((HOST, port), timeout=0.5):
+            if fetch(port, "/healthz")[0] == 200:
                 log.close()  # the server has its own copy
                 return server, port, env
-        except OSError:
-            time.sleep(0.1)
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
     log.close()
     server.kill()
     server.wait(timeout=10)
@@ -159,12 +162,12 @@ class Server:
 
 
 @contextmanager
-def serving(database: dict[str, str] | None = None) -> Iterator[Server]:
+def serving(database: dict[str, str] | None = None, workers: int = WORKERS) -> Iterator[Server]:
     """gunicorn on loopback over a freshly seeded scratch SQLite database (or the empty one
     `database` names, see `start_server`), logging to a file in a scratch directory; stops the
     server (and removes the directory) however the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
-        server, port, _env = start_server(Path(tmp), database)
+        server, port, _env = start_server(Path(tmp), database, workers)
         try:
             yield Server(port, Path(tmp) / "gunicorn.log", server.pid)
         finally:
@@ -297,7 +300,8 @@ def measure(
     runs: dict[str, list[Result]] = {case.name: [] for case in cases}
     for _ in range(rounds):
         for case in cases:
-            runs[case.name].append(hammer(case, port, seconds, concurrency))
+            clients = case.concurrency or concurrency
+            runs[case.name].append(hammer(case, port, seconds, clients))
     return {name: merge(r) for name, r in runs.items()}, runs
 
 
@@ -309,11 +313,12 @@ def report(
     concurrency: int,
     server_errors: Sequence[str] = (),
     baseline: str = BASELINE,
+    workers: int = WORKERS,
 ) -> None:
     """The table: throughput and latency, and each case's ratio to the baseline's."""
     base = results[baseline]
     print(
-        f"gunicorn {WORKERS} workers x {THREADS} threads, {concurrency} clients, "
+        f"gunicorn {workers} workers x {THREADS} threads, {concurrency} clients, "
         f"{rounds} x {seconds:g}s interleaved"
     )
     print(

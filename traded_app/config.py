@@ -144,6 +144,9 @@ class Settings:
             "SESSION_COOKIE_NAME": "traded_session",
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
+            # The cookie is sent again only when the session changed (web.py re-signs the
+            # last-seen time once a minute), not on every request.
+            "SESSION_REFRESH_EACH_REQUEST": False,
             "SESSION_COOKIE_SECURE": self.is_production,
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SECURE": self.is_production,

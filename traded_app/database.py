@@ -13,13 +13,16 @@ or alter the triggers that keep issued documents unchanged. `grant_app_role` giv
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITE_LOCK_FIRST_PAUSE, WRITE_LOCK_LONGEST_PAUSE = 0.0002, 0.002  # seconds
 
 _read_only: ContextVar[bool] = ContextVar("sqlite_read_only", default=False)
 
@@ -52,7 +55,37 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+        if _read_only.get():
+            connection.exec_driver_sql("BEGIN")
+        else:
+            _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock by polling every few tenths of a millisecond.
+
+    SQLite's own wait (busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25 ms… between tries, so a
+    writer queued behind one that holds the lock for a millisecond often sleeps ten times that:
+    under a burst of short writes (the catalogue's day counts) that was most of their latency.
+    Here the lock is tried without SQLite's wait, again after 0.2 ms, doubling up to 2 ms, for
+    as long as busy_timeout; every other statement keeps SQLite's wait."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = WRITE_LOCK_FIRST_PAUSE
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, WRITE_LOCK_LONGEST_PAUSE)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 # Alembic's own bookkeeping: the app reads it (the health of the schema), never writes it.

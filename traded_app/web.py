@@ -6,7 +6,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Flask,
@@ -39,7 +39,13 @@ from traded_app.services.platform.settings import council_display
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LATE_WRITE_LOCK_ATTR = "_traded_late_write_lock"
+# The session's last-seen time is re-signed (a new cookie) at most this often, not on every
+# request: idle expiry is to the minute, and a busy page's requests mostly send no cookie back.
+LAST_SEEN_RESOLUTION_SECONDS = 60
 
 ERROR_PAGES = {
     400: ("Sorry, there is a problem with that request", "The request could not be understood."),
@@ -116,9 +122,23 @@ def _refuse_nul_in_path() -> None:
         abort(404)
 
 
+def late_write_lock(view: F) -> F:
+    """This route reads as a reader and writes only through transactions.commit_write, so on
+    SQLite it takes the database's write lock for its write alone, not from its first query
+    (signing the user in from the session) to its answer's commit. Anything it wrote outside
+    commit_write could fail "database is locked" when another writer got in first."""
+    setattr(view, LATE_WRITE_LOCK_ATTR, True)
+    return view
+
+
+def _reads_first() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, LATE_WRITE_LOCK_ATTR, False))
+
+
 def _begin_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
-    g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS)
+    g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS or _reads_first())
     g.domain_errors_token = errors.watch()
 
 
@@ -149,7 +169,8 @@ def _expire_idle_session() -> Response | None:
             response.headers["HX-Redirect"] = url_for("auth.sign_in")
             return response
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-    session["last_seen"] = now
+    if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+        session["last_seen"] = now
     return None
 
 

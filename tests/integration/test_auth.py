@@ -150,3 +150,18 @@ def test_session_cookie_flags(client: Any, world: Any) -> None:
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # only in production, where the app is behind HTTPS
+
+
+def test_the_last_seen_time_is_re_signed_at_most_once_a_minute(client: Any, world: Any) -> None:
+    """Each request would otherwise send a new cookie (signing costs, and the browser stores it)."""
+    client.sign_in_as(world.users[Role.LA_ADMIN])
+    client.get("/council/")  # the first page puts its CSRF token in the session
+    response = client.get("/council/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - 61
+    response = client.get("/council/")
+    assert "traded_session=" in response.headers.get("Set-Cookie", "")
+    with client.session_transaction() as session:
+        assert int(time.time()) - session["last_seen"] < 5

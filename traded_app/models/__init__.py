@@ -10,7 +10,7 @@ from traded_app.models.card_payments import (
     ReviewKind,
     ReviewStatus,
 )
-from traded_app.models.catalogue import Service, ServicePrice, ServiceVat
+from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
 from traded_app.models.council import (
     AcademicYear,
     CouncilSettings,
@@ -71,6 +71,7 @@ __all__ = [
     "CancelledBy",
     "CardPaymentReview",
     "CardRefund",
+    "CatalogueStamp",
     "ClosureDay",
     "CoreAllocation",
     "CouncilSettings",

@@ -86,3 +86,17 @@ class ServiceVat(Base):
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
 
     service: Mapped[Service] = relationship(back_populates="vat_rules")
+
+
+class CatalogueStamp(Base):
+    """One row whose stamp changes, by trigger, in every transaction that changes a service, a
+    price, a VAT rule or an academic year (migration 0018), however it was changed: the app's
+    per-process caches of the priced catalogue and the years compare it on each use
+    (platform/stamped_cache.py). A fresh random value each time, so a change rolled back can
+    never be mistaken for a later one. No row: nothing cached yet (a wiped database)."""
+
+    __tablename__ = "catalogue_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(String(64))

@@ -15,11 +15,12 @@ from traded_app.domain.types import OrderStatus, Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
-from traded_app.services.days import ledger as days_ledger
+from traded_app.services.days import position as days_position
 from traded_app.services.ordering import basket, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.settings import current_academic_year
-from traded_app.web import is_htmx
+from traded_app.services.platform.transactions import commit_write
+from traded_app.web import is_htmx, late_write_lock
 
 bp = Blueprint("orders", __name__)
 
@@ -52,7 +53,7 @@ class Basket:
 
     order: basket.Order
     summary: basket.DraftSummary
-    position: days_ledger.YearPosition
+    position: days_position.YearPosition
     typed: dict[int, str]  # what the person typed, shown back when it could not be used
     errors: dict[int, str]
 
@@ -88,7 +89,7 @@ def _basket(
     return Basket(
         order=order,
         summary=basket.summarise(order, offer),
-        position=days_ledger.year_position(order.school, order.academic_year),
+        position=days_position.year_position(order.school_id, order.academic_year_id),
         typed=typed or {},
         errors=errors or {},
     )
@@ -137,10 +138,17 @@ def catalogue() -> str | Response:
 
 @bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
 @roles_required(SCHOOL)
+@late_write_lock
 def set_line_days(service_id: int) -> str | Response:
-    """One line's days changed: answer with that line's cost and, out of band, the summary."""
+    """One line's days changed: answer with that line's cost and, out of band, the summary.
+
+    Many business managers do this at once when the buy-back window opens, so the change is
+    committed on its own, holding the write lock (or the draft's row lock) only while it writes,
+    and the answer is built after it."""
     raw = request.form.get(_field(service_id), "")
-    done = basket.set_draft_line(current_user.school, current_user, _year(), service_id, raw)
+    school, user, year = current_user.school, current_user._get_current_object(), _year()
+    offer = basket.offer_to(school, year)
+    done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
     if not is_htmx():
         if problem:

@@ -25,7 +25,6 @@ from sqlalchemy.sql.selectable import Subquery
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import (
-    AcademicYear,
     CoreAllocation,
     Order,
     OrderLine,
@@ -228,37 +227,6 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
         services.append(ServiceLine(service_id, names[service_id], figures, order_lines))
     services.sort(key=lambda s: s.service_name)
     return Ledger(school_id, year_id, core, services, int(pending or 0))
-
-
-@dataclass(frozen=True)
-class YearPosition:
-    """Half-days for one school and academic year, as the catalogue shows them."""
-
-    core_half_days: int
-    purchased_half_days: int  # sold orders, and the used days of cancelled ones
-    pending_half_days: int  # submitted orders the headteacher or council has not decided
-    delivered_half_days: int = 0  # used: delivered, or cancelled late and charged
-    scheduled_half_days: int = 0
-
-    @property
-    def remaining_half_days(self) -> int:
-        return self.core_half_days + self.purchased_half_days - self.delivered_half_days
-
-    def remaining_after(self, ordering_half_days: int) -> int:
-        """Days left this year if pending orders and `ordering_half_days` are confirmed."""
-        return self.remaining_half_days + self.pending_half_days + ordering_half_days
-
-
-def year_position(school: School, year: AcademicYear) -> YearPosition:
-    ledger = school_ledger(school.id, year.id)
-    total = ledger.total
-    return YearPosition(
-        core_half_days=ledger.core.allocated,
-        purchased_half_days=ledger.traded.allocated,
-        pending_half_days=ledger.pending_half_days,
-        delivered_half_days=total.used,
-        scheduled_half_days=total.scheduled,
-    )
 
 
 def order_used_half_days(order_id: int) -> int:

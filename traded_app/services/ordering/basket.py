@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from traded_app.domain import pricing
@@ -80,19 +81,32 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
     return order
 
 
+_DRAFT = select(Order).where(
+    Order.school_id == bindparam("school_id"), Order.status == OrderStatus.DRAFT
+)
+# The draft to change, with its lines, in one query built once (every change of days runs it):
+# the order's row locked (FOR UPDATE OF school_order on PostgreSQL; its lines come by an outer
+# join, which may not be locked) and read afresh over anything the session held.
+_DRAFT_TO_CHANGE = (
+    _DRAFT.options(joinedload(Order.lines))
+    .with_for_update(of=Order)
+    .execution_options(populate_existing=True)
+)
+
+
 def _current_draft(school: School, *, lock: bool = False) -> Order | None:
-    query = select(Order).where(Order.school_id == school.id, Order.status == OrderStatus.DRAFT)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.execute(query).scalar_one_or_none()
+    query = _DRAFT_TO_CHANGE if lock else _DRAFT
+    return db.session.execute(query, {"school_id": school.id}).unique().scalar_one_or_none()
 
 
 def offer_for(order: Order) -> dict[int, CatalogueEntry]:
-    """What the order's school may buy this year, by service id."""
-    return {
-        entry.service.id: entry
-        for entry in catalogue_for(order.school.customer_type, order.academic_year)
-    }
+    """What the order's school may buy in the order's year, by service id."""
+    return offer_to(order.school, order.academic_year)
+
+
+def offer_to(school: School, year: AcademicYear) -> dict[int, CatalogueEntry]:
+    """What `school` may buy in `year`, by service id."""
+    return {entry.service.id: entry for entry in catalogue_for(school.customer_type, year)}
 
 
 def set_days(
@@ -165,19 +179,25 @@ class DraftLine:
 
 
 def set_draft_line(
-    school: School, user: User, year: AcademicYear, service_id: int, typed: str
+    school: School,
+    user: User,
+    year: AcademicYear,
+    service_id: int,
+    typed: str,
+    offer: dict[int, CatalogueEntry] | None = None,
 ) -> DraftLine:
     """`set_typed_days` on the school's draft, once more if a second tab changed the basket at the
-    same moment (the first attempt is rolled back)."""
+    same moment (the first attempt is rolled back). `offer` is `offer_to(school, year)` when the
+    caller has it already (read before the write, so the write does nothing else)."""
+    if offer is None:
+        offer = offer_to(school, year)
     for _attempt in (1, 2):
         order = draft_for(school, user, year)
-        offer = offer_for(order)
         try:
             return DraftLine(order, offer, set_typed_days(order, offer, service_id, typed))
         except IntegrityError:
             db.session.rollback()
-    order = draft_for(school, user, year)
-    return DraftLine(order, offer_for(order), CHANGED_ELSEWHERE)
+    return DraftLine(draft_for(school, user, year), offer, CHANGED_ELSEWHERE)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from traded_app.extensions import db
 from traded_app.models import User
@@ -64,12 +65,17 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+# Every signed-in request loads its user, and most pages then want the school: one query, built
+# once.
+_USER_WITH_SCHOOL = select(User).options(joinedload(User.school)).where(User.id == bindparam("id"))
+
+
 def load_user_by_session_id(session_id: str) -> User | None:
     """Flask-Login's loader: the id is "<user id>:<session token>"."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_USER_WITH_SCHOOL, {"id": int(user_id)}).scalar_one_or_none()
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
 from traded_app.models import AcademicYear, CouncilSettings
 from traded_app.models.base import utcnow
+from traded_app.services.platform.stamped_cache import StampedCache, attach, detached_copy
 
 ACADEMIC_YEAR_START_MONTH = 9
 
@@ -90,12 +91,22 @@ def ensure_academic_year(start_year: int) -> AcademicYear:
     return year
 
 
+_YEARS: StampedCache[int, AcademicYear | None] = StampedCache()
+_YEAR = select(AcademicYear).where(AcademicYear.start_year == bindparam("start_year"))
+
+
 def current_academic_year(on: date | None = None) -> AcademicYear | None:
-    """The academic year holding `on` (default today), if the council has set it up."""
+    """The academic year holding `on` (default today), if the council has set it up.
+
+    Kept per process (stamped_cache: one small query to check it is current)."""
     start = academic_start_year(on or today())
-    return db.session.execute(
-        select(AcademicYear).where(AcademicYear.start_year == start)
-    ).scalar_one_or_none()
+
+    def load() -> AcademicYear | None:
+        year = db.session.execute(_YEAR, {"start_year": start}).scalar_one_or_none()
+        return None if year is None else detached_copy(year)
+
+    kept = _YEARS.get(start, load)
+    return None if kept is None else attach(kept)
 
 
 def academic_year_label(on: date | None = None) -> str:

@@ -1,5 +1,7 @@
 """A transaction of its own, committed at once: for the rare GET that must record something;
-and a reading-only stretch inside work that writes, for long reads that must not hold the lock.
+a write that holds the lock only while it writes, for a hot request that reads, writes a little
+and answers; and a reading-only stretch inside work that writes, for long reads that must not
+hold the lock.
 
 Everything else follows the one commit point (services flush; the request commits or rolls back
 at its end). A GET runs read-only (on SQLite a plain BEGIN, no write lock), so a page that must
@@ -31,6 +33,38 @@ def commit_now(work: Callable[[], T]) -> T:
         raise
     finally:
         reset_read_only(token)
+    return result
+
+
+def commit_write(work: Callable[[], T]) -> T:
+    """Run `work` in a writing transaction of its own, taken only for it, and commit it; roll
+    back and re-raise if anything in it fails.
+
+    For a request that reads first (as a reader, web.late_write_lock), then writes: on SQLite
+    what it read is ended by a commit that keeps the loaded objects as they are (nothing was
+    changed, so nothing is stale that the request itself did not read), the write takes the
+    lock (on PostgreSQL, its row locks) and commits at once, and what it wrote stays loaded too,
+    so the answer is built after the commit, without the lock, from what was written and fresh
+    reads."""
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        if session.get_bind().dialect.name == "sqlite":
+            # End the reading transaction: SQLite's write lock is taken when a transaction
+            # begins. PostgreSQL locks rows as the write reads them, so its reading goes on.
+            session.commit()
+        token = set_read_only(False)
+        try:
+            result = work()
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            reset_read_only(token)
+    finally:
+        session.expire_on_commit = expire_on_commit
     return result
 
 
