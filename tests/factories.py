@@ -18,6 +18,8 @@ from traded_app.models import (
     ClosureDay,
     CoreAllocation,
     CouncilSettings,
+    CsvImport,
+    CsvImportKind,
     Document,
     DocumentLine,
     DocumentType,
@@ -645,3 +647,19 @@ def export_for_access(world: World) -> Any:
     export_builds.queue_build(export)
     db.session.commit()
     return export
+
+
+def csv_imports_for_access(world: World) -> dict[str, Any]:
+    """A previewed CSV file of each kind (staff, opening balances), one row each, by kind."""
+    records = {}
+    for kind in CsvImportKind:
+        record = CsvImport(
+            kind=kind,
+            filename=f"{kind.value}.csv",
+            uploaded_by_id=world.users[Role.LA_ADMIN].id,
+            rows="[]",
+        )
+        db.session.add(record)
+        records[kind.value] = record
+    db.session.commit()
+    return records
