@@ -110,6 +110,8 @@ def make_school(
         billing_route=BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
         quadrant_id=quadrant.id if quadrant else None,
         cost_centre=None if academy else f"CC{urn}",
+        address=values.pop("address", f"{urn} School Lane\nChelmsford"),
+        postcode=values.pop("postcode", "CM1 1AA"),
         **values,
     )
     db.session.add(school)

@@ -51,6 +51,8 @@ def add_one_of_everything(world: Any) -> Any:
 CSV_IMPORT_ENDPOINTS = {
     "admin.staff_preview": "staff",
     "admin.staff_discard": "staff",
+    "opening_balances.preview": "opening_balances",
+    "opening_balances.discard": "opening_balances",
 }
 
 
