@@ -228,6 +228,8 @@ def build_world() -> World:
         Role.ADVISER: make_user("adviser@council.example", Role.ADVISER),
     }
     academy_sbm = make_user("sbm@academy.example", Role.SCHOOL_BUSINESS_MANAGER, academy)
+    for checked in (school, other, academy):  # an established service: checked this year
+        checked.details_checked_year = academic_start_year(today())
     db.session.commit()
     return World(
         council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm

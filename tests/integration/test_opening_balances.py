@@ -18,8 +18,9 @@ from tests.factories import issue_document, make_school
 from tests.integration.test_people_import import upload
 from traded_app.extensions import db
 from traded_app.models import CsvImport, Document, DocumentType, Reminder
+from traded_app.models.finance import ExportKind
 from traded_app.models.types import Role, SchoolStatus
-from traded_app.services.finance import balances
+from traded_app.services.finance import balances, exports
 from traded_app.services.platform import append_only
 from traded_app.services.platform.settings import today
 
@@ -109,6 +110,11 @@ def test_preview_then_record_brought_forward_documents(
     )
     assert paid.status_code == 302
     assert balances.figures_of(invoice).balance_pence == 0
+
+    # The previous system already put them in the ledger: no export carries them again.
+    for kind in (ExportKind.SALES_CSV, ExportKind.JOURNAL_CSV):
+        summary = exports.summarise_range(kind, today() - timedelta(days=200), today())
+        assert summary.documents == 0
 
 
 def test_an_overdue_brought_forward_invoice_is_reminded_without_an_attachment(
