@@ -212,11 +212,17 @@ def build_world() -> World:
     partnership = Partnership(name="Riverside partnership", quadrant_id=quadrant.id)
     db.session.add(partnership)
     db.session.flush()
+    # An established service: each school's details were checked this academic year.
+    checked = {"details_checked_year": academic_start_year(today())}
     school = make_school(
-        100001, "Riverside Primary School", quadrant=quadrant, partnership_id=partnership.id
+        100001,
+        "Riverside Primary School",
+        quadrant=quadrant,
+        partnership_id=partnership.id,
+        **checked,
     )
-    other = make_school(100002, "Hilltop Infant School", quadrant=quadrant)
-    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True)
+    other = make_school(100002, "Hilltop Infant School", quadrant=quadrant, **checked)
+    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True, **checked)
     service = make_service("HTPM", year, name="Headteacher performance management")
     users = {
         Role.SCHOOL_BUSINESS_MANAGER: make_user(
@@ -228,8 +234,6 @@ def build_world() -> World:
         Role.ADVISER: make_user("adviser@council.example", Role.ADVISER),
     }
     academy_sbm = make_user("sbm@academy.example", Role.SCHOOL_BUSINESS_MANAGER, academy)
-    for checked in (school, other, academy):  # an established service: checked this year
-        checked.details_checked_year = academic_start_year(today())
     db.session.commit()
     return World(
         council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm
