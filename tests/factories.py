@@ -18,6 +18,8 @@ from traded_app.models import (
     ClosureDay,
     CoreAllocation,
     CouncilSettings,
+    CsvImport,
+    CsvImportKind,
     Document,
     DocumentLine,
     DocumentType,
@@ -108,6 +110,8 @@ def make_school(
         billing_route=BillingRoute.INVOICE if academy else BillingRoute.RECHARGE,
         quadrant_id=quadrant.id if quadrant else None,
         cost_centre=None if academy else f"CC{urn}",
+        address=values.pop("address", f"{urn} School Lane\nChelmsford"),
+        postcode=values.pop("postcode", "CM1 1AA"),
         **values,
     )
     db.session.add(school)
@@ -208,11 +212,17 @@ def build_world() -> World:
     partnership = Partnership(name="Riverside partnership", quadrant_id=quadrant.id)
     db.session.add(partnership)
     db.session.flush()
+    # An established service: each school's details were checked this academic year.
+    checked = {"details_checked_year": academic_start_year(today())}
     school = make_school(
-        100001, "Riverside Primary School", quadrant=quadrant, partnership_id=partnership.id
+        100001,
+        "Riverside Primary School",
+        quadrant=quadrant,
+        partnership_id=partnership.id,
+        **checked,
     )
-    other = make_school(100002, "Hilltop Infant School", quadrant=quadrant)
-    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True)
+    other = make_school(100002, "Hilltop Infant School", quadrant=quadrant, **checked)
+    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True, **checked)
     service = make_service("HTPM", year, name="Headteacher performance management")
     users = {
         Role.SCHOOL_BUSINESS_MANAGER: make_user(
@@ -645,3 +655,19 @@ def export_for_access(world: World) -> Any:
     export_builds.queue_build(export)
     db.session.commit()
     return export
+
+
+def csv_imports_for_access(world: World) -> dict[str, Any]:
+    """A previewed CSV file of each kind (staff, opening balances), one row each, by kind."""
+    records = {}
+    for kind in CsvImportKind:
+        record = CsvImport(
+            kind=kind,
+            filename=f"{kind.value}.csv",
+            uploaded_by_id=world.users[Role.LA_ADMIN].id,
+            rows="[]",
+        )
+        db.session.add(record)
+        records[kind.value] = record
+    db.session.commit()
+    return records

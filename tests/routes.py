@@ -12,6 +12,7 @@ from tests.factories import (
     calendar_for_access,
     card_payment_for_access,
     charged_order,
+    csv_imports_for_access,
     delivered_visit_for_access,
     export_for_access,
     finished_invoice_run,
@@ -41,8 +42,18 @@ def add_one_of_everything(world: Any) -> Any:
     world.gias_import = gias_import_for_access(world)
     world.credit_note, world.card_review = card_payment_for_access(world)
     world.export = export_for_access(world)
+    world.csv_imports = csv_imports_for_access(world)
     db.session.commit()
     return world
+
+
+# The pages of a previewed CSV file, by the kind of file they show.
+CSV_IMPORT_ENDPOINTS = {
+    "admin.staff_preview": "staff",
+    "admin.staff_discard": "staff",
+    "opening_balances.preview": "opening_balances",
+    "opening_balances.discard": "opening_balances",
+}
 
 
 def url_args(endpoint: str, world: Any) -> dict[str, Any]:
@@ -81,6 +92,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["payment_id"] = world.payment.id
     if "import_id" in rule.arguments:
         args["import_id"] = world.gias_import.id
+        if endpoint in CSV_IMPORT_ENDPOINTS:
+            args["import_id"] = world.csv_imports[CSV_IMPORT_ENDPOINTS[endpoint]].id
     if "partnership_id" in rule.arguments:
         args["partnership_id"] = world.partnership.id
     if "quadrant_id" in rule.arguments:

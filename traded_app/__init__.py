@@ -38,8 +38,10 @@ from traded_app.views import (
     finance,
     health,
     main,
+    opening_balances,
     orders,
     school,
+    school_details,
 )
 
 __all__ = ["ConfigError", "create_app"]
@@ -139,7 +141,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for module in (auth, council, health, main, orders, school):
+    for module in (
+        auth,
+        council,
+        health,
+        main,
+        opening_balances,
+        orders,
+        school,
+        school_details,
+    ):
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:
         app.register_blueprint(blueprint)

@@ -14,6 +14,7 @@ from traded_app.demo.council import QUADRANTS
 from traded_app.demo.records import upsert
 from traded_app.extensions import db
 from traded_app.models import Partnership, Quadrant, School
+from traded_app.models.base import utcnow
 from traded_app.models.types import (
     BillingRoute,
     CustomerType,
@@ -21,7 +22,7 @@ from traded_app.models.types import (
     Phase,
     SchoolStatus,
 )
-from traded_app.services.platform.settings import today
+from traded_app.services.platform.settings import academic_start_year, today
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "essex_la_maintained_schools_2020.csv"
 
@@ -42,6 +43,9 @@ class DemoSchool:
     po_required: bool
 
 
+# Its business manager (sbm11@example.org) is asked to check the school's details at sign-in,
+# as every business manager is at their first sign-in of an academic year; the others have.
+UNCHECKED_SCHOOL = "lincewood"
 DEMO_SCHOOLS = {
     "maintained": DemoSchool(SBM_SCHOOL_URN, "maintained primary", 200_000, True),
     "academy": DemoSchool(ACADEMY_URN, "academy", 150_000, True),
@@ -115,6 +119,7 @@ def _school(row: dict[str, str], quadrants: dict[str, Quadrant]) -> School:
             "closed_on": (link_date - timedelta(days=1)) if closed and link_date else None,
             "quadrant_id": quadrant.id,
             "district": district,
+            "address": _illustrative_address(district),
             "cost_centre": f"CC{urn}",
             "billing_contact_name": "School business manager",
             "billing_contact_email": f"finance.{urn}@schools.example.org",
@@ -125,6 +130,11 @@ def _school(row: dict[str, str], quadrants: dict[str, Quadrant]) -> School:
             "po_required": urn % 3 == 0,
         },
     )
+
+
+def _illustrative_address(district: str) -> str:
+    """The extract has no addresses; every school billed needs one (a VAT invoice shows it)."""
+    return f"School Road\n{district}\nEssex"
 
 
 def _successors(
@@ -163,6 +173,7 @@ def _successors(
                     "predecessor_id": old.id,
                     "quadrant_id": old.quadrant_id or quadrant.id,
                     "district": old.district or district,
+                    "address": _illustrative_address(old.district or district),
                     "cost_centre": None if academy else f"CC{new_urn}",
                     "billing_contact_name": "Trust finance team"
                     if academy
@@ -229,6 +240,10 @@ def demo_schools(schools: list[School]) -> dict[str, School]:
         ) or next(s for s in schools if s.is_open and fits(s) and s.id not in taken)
         school.approval_limit_pence = demo.approval_limit_pence
         school.po_required = demo.po_required
+        if key != UNCHECKED_SCHOOL:
+            school.details_checked_year = academic_start_year(today())
+            school.details_checked_at = utcnow()
+            school.details_checked_by = "Demo data"
         chosen[key] = school
     db.session.flush()
     return chosen

@@ -298,6 +298,7 @@ class UserForm(FlaskForm):
         validators=[InputRequired("Select the user's role")],
     )
     school_urn = StringField("School URN", widget=GovTextInput())
+    quadrant_id = SelectField("Quadrant", widget=GovSelect(), coerce=str, validate_choice=False)
 
     def validate_school_urn(self, field: StringField) -> None:
         field.data = (field.data or "").strip()

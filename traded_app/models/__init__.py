@@ -31,6 +31,7 @@ from traded_app.models.finance import (
     ReminderPause,
 )
 from traded_app.models.gias import GiasImport, GiasImportStatus
+from traded_app.models.imports import CsvImport, CsvImportKind, CsvImportStatus
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
     Document,
@@ -75,6 +76,9 @@ __all__ = [
     "ClosureDay",
     "CoreAllocation",
     "CouncilSettings",
+    "CsvImport",
+    "CsvImportKind",
+    "CsvImportStatus",
     "Document",
     "DocumentCounter",
     "DocumentExport",

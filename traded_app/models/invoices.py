@@ -3,7 +3,9 @@
 A document copies everything it says (seller, buyer, lines, VAT by rate, totals, dates) at the
 moment it is issued, with its PDF's SHA-256. It is inserted once and never changed or deleted:
 the ORM refuses (traded_app.services.documents.issuing installs the guard) and so does the database
-(triggers in migration 0005). Corrections are credit notes, which are documents too.
+(triggers in migration 0005). Corrections are credit notes, which are documents too. A
+brought-forward document (finance.opening_balances) is an unpaid invoice of the council's previous
+system, recorded once under its original number, with no order and no PDF of ours.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -70,6 +73,10 @@ class Document(Base):
         ),
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0", name="amounts_not_negative"),
         CheckConstraint("gross_pence = net_pence + vat_pence", name="gross_is_net_plus_vat"),
+        CheckConstraint(
+            "(brought_forward = (order_id IS NULL)) AND (brought_forward = (sequence IS NULL))",
+            name="brought_forward_has_no_order",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,11 +85,11 @@ class Document(Base):
     )
     number: Mapped[str] = mapped_column(String(32), unique=True)
     financial_year: Mapped[int] = mapped_column(Integer)
-    sequence: Mapped[int] = mapped_column(Integer)
-    order_id: Mapped[int] = mapped_column(ForeignKey("school_order.id"), index=True)
+    sequence: Mapped[int | None] = mapped_column(Integer)  # None: brought forward
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("school_order.id"), index=True)
     credits_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
-    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"))
+    academic_year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     issue_date: Mapped[date] = mapped_column(Date, index=True)
@@ -116,10 +123,13 @@ class Document(Base):
     pdf_path: Mapped[str] = mapped_column(String(255))  # relative to INVOICE_DIR
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_bytes: Mapped[int] = mapped_column(Integer)
+    # An unpaid invoice from the council's previous system, kept under its original number: no
+    # order, no number of our series, no PDF of ours (pdf_path is empty).
+    brought_forward: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    order: Mapped[Order] = relationship()
+    order: Mapped[Order | None] = relationship()
     school: Mapped[School] = relationship()
-    academic_year: Mapped[AcademicYear] = relationship()
+    academic_year: Mapped[AcademicYear | None] = relationship()
     issued_by: Mapped[User | None] = relationship()
     credits: Mapped[Document | None] = relationship(remote_side=[id])
     lines: Mapped[list[DocumentLine]] = relationship(

@@ -52,6 +52,13 @@ class School(Base):
     billing_contact_name: Mapped[str] = mapped_column(String(120), default="")
     billing_contact_email: Mapped[str] = mapped_column(String(254), default="")
     cost_centre: Mapped[str | None] = mapped_column(String(32))
+    # Where invoices go when not to the school's own (GIAS) address; kept by the school.
+    billing_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The academic year (its start year) in which the business manager last checked the billing
+    # details, when, and who (a name: the audit trail has the account).
+    details_checked_year: Mapped[int | None] = mapped_column(Integer)
+    details_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details_checked_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
     approval_limit_pence: Mapped[int | None] = mapped_column(Integer)
     po_required: Mapped[bool] = mapped_column(default=False)
     # An academy conversion closes the old record and opens a new URN that points back here.
@@ -64,6 +71,13 @@ class School(Base):
     quadrant: Mapped[Quadrant | None] = relationship()
     partnership: Mapped[Partnership | None] = relationship()
     predecessor: Mapped[School | None] = relationship(remote_side=[id])
+
+    @property
+    def invoice_address(self) -> str:
+        """The address a document is sent to: the billing address, else the school's own."""
+        if self.billing_address.strip():
+            return self.billing_address.strip()
+        return "\n".join(part for part in (self.address.strip(), self.postcode.strip()) if part)
 
     @property
     def is_open(self) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
+from traded_app.models.council import Quadrant
 from traded_app.models.schools import School
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role, enum_column
 
@@ -43,8 +44,13 @@ class User(Base):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret in an adviser's private calendar feed address; reset to a new one on request.
     calendar_token: Mapped[str | None] = mapped_column(String(64))
+    # When the latest invitation link was sent (its expiry counts from here).
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An adviser's quadrant team.
+    quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
 
     school: Mapped[School | None] = relationship()
+    quadrant: Mapped[Quadrant | None] = relationship()
 
     # Flask-Login's user protocol.
     @property

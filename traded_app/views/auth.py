@@ -13,6 +13,7 @@ from traded_app.access import ALL_ROLES, public, roles_required
 from traded_app.forms.admin import ForgotPasswordForm, SetPasswordForm
 from traded_app.forms.auth import EmptyForm, SignInForm
 from traded_app.limits import limiter, seconds_until_reset, wait_text
+from traded_app.services.council import school_details
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import audit
 from traded_app.services.platform import auth as auth_service
@@ -76,6 +77,10 @@ def sign_in() -> str | Response:
             now = int(time.time())
             session["signed_in_at"] = now
             session["last_seen"] = now
+            if school_details.check_due(user):
+                # The first sign-in of the academic year: the business manager checks the
+                # school's billing details before anything else.
+                return redirect(url_for("school_details.check"))
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         g.wrong_password = True
         form.email.errors = [SIGN_IN_FAILED]

@@ -99,6 +99,9 @@ def document_pdf(document_id: int) -> Response:
     """The PDF exactly as issued; if the stored file is missing or altered, say so (never make a
     new one: it would not be the document the school was sent)."""
     document = _visible_document(document_id)
+    if document.brought_forward:
+        html = render_template("documents/pdf_unavailable.html", document=document)
+        return Response(html, status=404, mimetype="text/html")
     try:
         content = document_store.read_pdf(document)
     except document_store.MissingPdfError as error:
@@ -117,7 +120,11 @@ def send_again(document_id: int) -> Response:
     document = _visible_document(document_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    email = document_sending.send_again(document, current_user)
+    try:
+        email = document_sending.send_again(document, current_user)
+    except invoicing.InvoicingError as error:
+        flash(sentence(str(error)), "info")
+        return redirect(url_for("documents.document_detail", document_id=document.id))
     if email is None:
         flash(f"{document.number} was not sent. {sentence(document_sending.NO_CONTACT)}", "info")
     else:

@@ -67,7 +67,9 @@ def start_checkout(document: Document, success_url: str, cancel_url: str) -> str
                     "unit_amount": balance,
                     "product_data": {
                         "name": f"{document.document_type.label} {document.number}",
-                        "description": f"{document.buyer_name}, order {document.order_reference}",
+                        "description": f"{document.buyer_name}, order {document.order_reference}"
+                        if document.order_reference
+                        else f"{document.buyer_name}, invoice {document.number}",
                     },
                 },
             }

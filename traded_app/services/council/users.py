@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from traded_app.extensions import db
-from traded_app.models import School, User
+from traded_app.models import Quadrant, School, User
+from traded_app.models.base import utcnow
 from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.ordering import notifications
 from traded_app.services.platform.auth import (
@@ -69,12 +71,34 @@ def has_password(user: User) -> bool:
     return not user.password_hash.startswith(UNUSABLE_PREFIX)
 
 
+def invitation_expires_at(user: User) -> datetime | None:
+    """When the latest invitation link stops working (None: no invitation on record)."""
+    return user.invited_at + timedelta(days=INVITE_DAYS) if user.invited_at else None
+
+
+def invitation_expired(user: User) -> bool:
+    expires = invitation_expires_at(user)
+    return expires is not None and expires <= utcnow()
+
+
 def status_label(user: User) -> str:
     if not user.active:
         return "Deactivated"
     if not has_password(user):
-        return "Invited"
+        return "Invitation expired" if invitation_expired(user) else "Invited"
     return "Active"
+
+
+def pending_invitations(page: int = 1, per_page: int = 50) -> Page[User]:
+    """Active accounts whose person has not yet set a password (accepted the invitation), the
+    longest waiting first."""
+    stmt = (
+        select(User)
+        .where(User.active.is_(True), User.password_hash.startswith(UNUSABLE_PREFIX))
+        .options(joinedload(User.school), joinedload(User.quadrant))
+        .order_by(User.invited_at.is_(None).desc(), User.invited_at, User.id)
+    )
+    return paginate(stmt, page, per_page)
 
 
 def _fingerprint(user: User) -> str:
@@ -116,6 +140,7 @@ class UserDetails:
     email: str
     role: Role
     school_urn: int | None
+    quadrant_id: int | None = None  # an adviser's quadrant team
 
 
 def _school_for(details: UserDetails) -> School | None:
@@ -131,6 +156,14 @@ def _school_for(details: UserDetails) -> School | None:
     if not school.is_open:
         raise UserAdminError(f"{school.name} is closed: choose an open school", "school_urn")
     return school
+
+
+def _quadrant_for(details: UserDetails) -> int | None:
+    if details.role != Role.ADVISER or details.quadrant_id is None:
+        return None
+    if db.session.get(Quadrant, details.quadrant_id) is None:
+        raise UserAdminError("Select the adviser's quadrant from the list", "quadrant_id")
+    return details.quadrant_id
 
 
 def active_admins() -> int:
@@ -152,6 +185,7 @@ def invite(details: UserDetails, by: User) -> User:
         email=email,
         role=details.role,
         school_id=school.id if school else None,
+        quadrant_id=_quadrant_for(details),
         password_hash=UNUSABLE_PREFIX + secrets.token_urlsafe(16),
         active=True,
     )
@@ -166,6 +200,7 @@ def send_invitation(user: User, by: User) -> None:
         raise UserAdminError(f"{user.name} has already set a password")
     council = council_display()
     link = _link("auth.accept_invite", make_token(user, INVITE_SALT))
+    user.invited_at = utcnow()
     notifications.queue(
         notifications.Mail(
             to=(user.email,),
@@ -202,6 +237,7 @@ def update_user(user: User, details: UserDetails, by: User) -> User:
     user.email = email
     user.role = details.role
     user.school_id = school.id if school else None
+    user.quadrant_id = _quadrant_for(details)
     if role_changed and user.id != by.id:
         # What they may see has changed: make them sign in again under the new role.
         end_sessions(user)

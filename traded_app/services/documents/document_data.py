@@ -104,7 +104,7 @@ def document_data(document: Document) -> DocumentData:
         buyer_cost_centre=document.buyer_cost_centre,
         po_number=document.po_number,
         order_reference=document.order_reference,
-        academic_year_label=document.academic_year.label,
+        academic_year_label=document.academic_year.label if document.academic_year else "",
         lines=tuple(
             LineData(
                 line.service_code,

@@ -32,6 +32,7 @@ from traded_app.models import (
     DocumentType,
     DocumentVatBand,
     Order,
+    School,
     User,
 )
 from traded_app.models.orders import SOLD_STATUSES, ChargeLine
@@ -75,7 +76,8 @@ def require_council_details() -> CouncilSettings:
     return settings
 
 
-def _seller(settings: CouncilSettings) -> dict[str, Any]:
+def seller(settings: CouncilSettings) -> dict[str, Any]:
+    """The council's details as a document copies them."""
     address = "\n".join(part for part in (settings.address.strip(), settings.postcode) if part)
     return {
         "seller_name": settings.name,
@@ -90,18 +92,35 @@ def _seller(settings: CouncilSettings) -> dict[str, Any]:
     }
 
 
-def _buyer(order: Order) -> dict[str, Any]:
-    school = order.school
-    address = "\n".join(part for part in (school.address.strip(), school.postcode) if part)
+def buyer_details(school: School) -> dict[str, Any]:
+    """The school's details as a document copies them (its billing address, else its own)."""
     return {
         "school_id": school.id,
         "buyer_name": school.name,
         "buyer_urn": school.urn,
-        "buyer_address": address,
+        "buyer_address": school.invoice_address,
         "buyer_contact_name": school.billing_contact_name,
         "buyer_contact_email": school.billing_contact_email,
         "buyer_cost_centre": school.cost_centre or "",
     }
+
+
+def missing_for_vat_invoice(school: School) -> str | None:
+    """What a VAT invoice to `school` could not be issued without, and who can add it; None
+    when nothing is missing (a recharge goes inside the council and needs no address)."""
+    if school.billing_route != BillingRoute.INVOICE or school.invoice_address:
+        return None
+    return (
+        f"{school.name} has no billing address, which a VAT invoice must show. The school's "
+        "business manager can add it on “Check your school’s details”, or the service manager "
+        "on the school’s page"
+    )
+
+
+def require_billing_address(school: School) -> None:
+    missing = missing_for_vat_invoice(school)
+    if missing is not None:
+        raise InvoicingError(missing)
 
 
 def issue_for_order(order: Order, user: User | None, on: date | None = None) -> Document:
@@ -118,6 +137,7 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
         raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
     if charge_document_for(order) is not None:
         raise InvoicingError(f"{order.reference} has already been charged")
+    require_billing_address(order.school)
     recharge = order.school.billing_route == BillingRoute.RECHARGE
     lines: list[ChargeLine] = []
     for line in order.lines:
@@ -278,8 +298,8 @@ def prepare(
         vat_pence=totals.vat_pence,
         gross_pence=totals.gross_pence,
         pdf_path=f"{financial_year}/{number}.pdf",
-        **_seller(settings),
-        **_buyer(order),
+        **seller(settings),
+        **buyer_details(order.school),
     )
     document.lines = _document_lines(lines)
     document.vat_bands = _vat_bands(totals)

@@ -81,6 +81,7 @@ def check_store() -> CheckResult:
     with reading_only():
         rows = db.session.execute(
             select(Document.id, Document.pdf_path, Document.pdf_sha256)
+            .where(Document.brought_forward.is_(False))  # no PDF of ours to check
             .order_by(Document.id)
             .execution_options(yield_per=BATCH)
         ).tuples()

@@ -22,6 +22,7 @@ from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentSend, DocumentType, User
 from traded_app.models.jobs import OutgoingEmail
+from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.platform import outbox
 from traded_app.services.platform.after_commit import is_suppressed
 from traded_app.services.platform.links import absolute_url
@@ -41,7 +42,10 @@ def send_after_commit(document: Document) -> None:
 
 def send_again(document: Document, user: User) -> OutgoingEmail | None:
     """Finance sends the document again. The e-mail is queued (None when the school has no
-    billing contact, which is logged as not sent); each try is logged as it happens."""
+    billing contact, which is logged as not sent); each try is logged as it happens. A
+    brought-forward document has no PDF of ours to send (its page offers no button)."""
+    if document.brought_forward:
+        raise InvoicingError(f"{document.number} was brought forward: there is no PDF to send")
     return queue(document, sent_by=user)
 
 

@@ -444,7 +444,7 @@ def write_zip(export: FinanceExport, out: IO[bytes], progress: Progress | None =
     documents = db.session.execute(
         select(Document)
         .join(DocumentExport, DocumentExport.document_id == Document.id)
-        .where(DocumentExport.export_id == export.id)
+        .where(DocumentExport.export_id == export.id, Document.brought_forward.is_(False))
         .order_by(Document.issue_date, Document.number)
         .execution_options(yield_per=200)
     ).scalars()

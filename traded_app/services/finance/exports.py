@@ -63,7 +63,10 @@ def check_range(date_from: date | None, date_to: date | None) -> tuple[date, dat
 
 def _in_range(kind: ExportKind, date_from: date, date_to: date) -> Any:
     stmt = select(Document.id).where(
-        Document.issue_date >= date_from, Document.issue_date <= date_to
+        Document.issue_date >= date_from,
+        Document.issue_date <= date_to,
+        # Brought forward: the previous system already put it in the ledger.
+        Document.brought_forward.is_(False),
     )
     if kind == ExportKind.JOURNAL_CSV:
         original = aliased(Document)

@@ -203,12 +203,21 @@ def _how_to_pay(document: Document) -> str:
 
 def _sign_off(document: Document) -> str:
     link = absolute_url("documents.document_detail", document_id=document.id)
-    return (
-        (
+    if document.brought_forward:  # the previous system's invoice: no PDF of ours to attach
+        where = (
+            f"It was issued by our previous system under this number; its details are online: "
+            f"{link}\n\n"
+            if link
+            else "It was issued by our previous system under this number.\n\n"
+        )
+    else:
+        where = (
             f"The invoice is attached and online: {link}\n\n"
             if link
             else "The invoice is attached.\n\n"
         )
+    return (
+        where
         + f"{document.seller_name}"
         + (f"\n{document.seller_email}" if document.seller_email else "")
         + (f"\n{document.seller_phone}" if document.seller_phone else "")

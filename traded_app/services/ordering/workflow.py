@@ -419,6 +419,9 @@ def confirm(order: Order, user: User) -> Order:
             f"{school.name} is in no quadrant, so no team's capacity can be used: "
             "set its quadrant first"
         )
+    missing = invoicing.missing_for_vat_invoice(school)
+    if missing is not None:
+        raise OrderError(f"{missing}. The order stays submitted until then")
     position = capacity_position(school.quadrant_id, order.academic_year_id, lock=True)
     quadrant_name = school.quadrant.name if school.quadrant else "this quadrant"
     if position is None:

@@ -125,7 +125,7 @@ def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     if row.document_id is None:
         return []
     document = db.session.get(Document, row.document_id)
-    if document is None:
+    if document is None or document.brought_forward:  # no PDF of ours to attach
         return []
     try:
         return [mail.Attachment(f"{document.number}.pdf", read_pdf(document))]

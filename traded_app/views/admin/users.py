@@ -7,9 +7,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.forms.admin import UserForm
 from traded_app.forms.auth import EmptyForm
+from traded_app.services.council import quadrants as quadrant_admin
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import audit
 from traded_app.views.admin.common import ADMIN, bp, field_error, fragment_or_page, page_arg
@@ -46,13 +48,22 @@ def _user_details(form: UserForm) -> users_admin.UserDetails:
         school_urn=int(form.school_urn.data)
         if role.is_school_role and form.school_urn.data
         else None,
+        quadrant_id=whole_number(form.quadrant_id.data) if role == Role.ADVISER else None,
     )
+
+
+def _with_quadrants(form: UserForm) -> UserForm:
+    """An adviser belongs to a quadrant team: the choice of teams."""
+    form.quadrant_id.choices = [("", "None")] + [
+        (str(q.id), q.name) for q in quadrant_admin.quadrants()
+    ]
+    return form
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def invite_user() -> str | BaseResponse:
-    form = UserForm()
+    form = _with_quadrants(UserForm())
     if form.validate_on_submit():
         try:
             user = users_admin.invite(_user_details(form), current_user)
@@ -77,8 +88,10 @@ def edit_user(user_id: int) -> str | BaseResponse:
                 "email": user.email,
                 "role": user.role.value,
                 "school_urn": str(user.school.urn) if user.school else "",
+                "quadrant_id": str(user.quadrant_id or ""),
             }
         )
+    _with_quadrants(form)
     if form.validate_on_submit():
         try:
             users_admin.update_user(user, _user_details(form), current_user)
