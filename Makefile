@@ -97,7 +97,7 @@ typecheck: setup ## Type-check the package with mypy and check the import contra
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 
-bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, the finance register and aged debt at 10,000 documents, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit, an invoice run of 1,000 documents with 1 and 2 queue workers, and what queueing an e-mail adds to a request (Redis too when BENCH_REDIS_URL is set)
+bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, the finance register and aged debt at 10,000 documents, invoice PDFs, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit, an invoice run of 1,000 documents with 1 and 2 queue workers, what queueing an e-mail adds to a request (Redis too when BENCH_REDIS_URL is set), and a short buy-back morning under load (BUYBACK_FULL=1 for issue 12's, on PostgreSQL too with BUYBACK_DATABASE_URL)
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
 	$(BIN)/python bench/ordering.py || status=$$?; \
 	$(BIN)/python bench/overview.py || status=$$?; \
@@ -107,7 +107,10 @@ bench: setup db ## Run the benchmarks: pages, the ordering day-count request, th
 	$(BIN)/python bench/finance_exports.py || status=$$?; \
 	$(BIN)/python bench/page_weight.py || status=$$?; \
 	$(BIN)/python bench/queue_enqueue.py || status=$$?; \
-	$(BIN)/python bench/queue_runs.py || status=$$?; exit $$status
+	$(BIN)/python bench/queue_runs.py || status=$$?; \
+	$(BIN)/python bench/buyback.py --sqlite || status=$$?; \
+	if [ -n "$$BUYBACK_DATABASE_URL" ]; then $(BIN)/python bench/buyback.py --postgres || status=$$?; fi; \
+	exit $$status
 
 lock: ## Re-pin Python packages after changing pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'

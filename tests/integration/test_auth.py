@@ -6,10 +6,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+from sqlalchemy import select, update
+
 from tests.conftest import text_of
 from tests.factories import PASSWORD
 from traded_app.extensions import db
+from traded_app.models import User
 from traded_app.models.types import Role
+from traded_app.services.platform import auth as auth_service
 
 FAILED = "Enter a correct email address and password"
 
@@ -69,6 +74,65 @@ def test_missing_fields_show_govuk_errors_linked_to_the_fields(client: Any, worl
     }
     assert links == {"#email": "Enter your email address", "#password": "Enter your password"}
     assert "Enter your email address" in text_of(response.soup, "#email-error")
+
+
+def _write_elsewhere(statement: Any) -> None:
+    """Another request's write, on a connection of its own, that will not wait long for a lock."""
+    with db.engine.connect() as other:
+        if other.dialect.name == "sqlite":
+            other.exec_driver_sql("PRAGMA busy_timeout = 200")
+        other.execute(statement)
+        other.commit()
+
+
+def test_others_can_write_while_a_password_is_being_checked(
+    client: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking an argon2 hash takes a fifth of a second of CPU, seconds on a busy morning. On
+    SQLite a sign-in's transaction held the database's one write lock all that time, so every
+    day-count change, order and payment waited behind each sign-in."""
+    db.session.commit()
+    real_verify = auth_service._verify
+    written: list[str] = []
+
+    def verify_while_another_writes(password_hash: str, password: str) -> bool:
+        # "database is locked" here (after 0.2 s) if this sign-in holds the write lock.
+        _write_elsewhere(
+            update(User).where(User.email == "finance@council.example").values(name="Meanwhile")
+        )
+        written.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth_service, "_verify", verify_while_another_writes)
+    response = sign_in(client, "sbm@school.example", PASSWORD)
+    assert response.status_code == 302
+    assert written == [PASSWORD]
+    assert client.get("/school").status_code == 200
+    db.session.expire_all()
+    signed_in = db.session.execute(select(User).where(User.email == "sbm@school.example"))
+    assert signed_in.scalar_one().last_sign_in_at is not None
+    finance = db.session.execute(select(User).where(User.email == "finance@council.example"))
+    assert finance.scalar_one().name == "Meanwhile"
+
+
+def test_a_password_changed_while_it_was_being_checked_does_not_sign_in(
+    client: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old password, checked just as a reset set a new one, is refused, not let in."""
+    db.session.commit()
+    real_verify = auth_service._verify
+    new_hash = auth_service.hash_password("a brand new password")
+
+    def verify_during_a_reset(password_hash: str, password: str) -> bool:
+        _write_elsewhere(
+            update(User).where(User.email == "sbm@school.example").values(password_hash=new_hash)
+        )
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth_service, "_verify", verify_during_a_reset)
+    response = sign_in(client, "sbm@school.example", PASSWORD)
+    assert response.status_code == 200
+    assert FAILED in text_of(response.soup, ".govuk-error-summary")
 
 
 def test_deactivated_user_cannot_sign_in_and_is_signed_out(client: Any, world: Any) -> None:
