@@ -51,6 +51,7 @@ from traded_app.models.jobs import (
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
+from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.users import User
 from traded_app.models.visits import (
     AllocationChange,
@@ -73,6 +74,7 @@ __all__ = [
     "CardRefund",
     "ClosureDay",
     "CoreAllocation",
+    "CouncilLogo",
     "CouncilSettings",
     "Document",
     "DocumentCounter",
@@ -116,6 +118,7 @@ __all__ = [
     "Service",
     "ServicePrice",
     "ServiceVat",
+    "SetupTask",
     "TermPeriod",
     "User",
     "Visit",

@@ -21,6 +21,8 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     partnerships,
     schools,
     settings,
+    setup,
+    setup_catalogue,
     users,
 )
 from traded_app.views.admin.common import ADMIN, bp
