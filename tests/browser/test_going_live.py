@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -26,7 +25,13 @@ from werkzeug.serving import make_server
 from tests.browser.conftest import Journey, _journey
 from tests.browser.test_ordering import sign_out
 from tests.browser.test_sign_in import sign_in
-from tests.conftest import environ_for_tests
+from tests.conftest import (
+    database_url_for_tests,
+    environ_for_tests,
+    owner_engine,
+    owner_url_for_tests,
+    reset_schema,
+)
 from tests.factories import gias_csv, gias_row
 from tests.setup_helpers import CATALOGUE_HEADER, png_bytes
 from traded_app import create_app
@@ -52,13 +57,16 @@ def production_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The app in production mode on an empty, migrated database of its own, served."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    environ = environ_for_tests(tmp_path, f"sqlite:///{tmp_path / 'live.db'}")
+    # On PostgreSQL (TRADED_TEST_DB=postgres) the test database, emptied; else a new SQLite file.
+    owner = owner_url_for_tests()
+    environ = environ_for_tests(tmp_path, database_url_for_tests(tmp_path))
     environ.update(APP_ENV="production", SECRET_KEY=SECRET, APP_BASE_URL=base)
+    if owner:
+        environ["DATABASE_OWNER_URL"] = owner
     app = create_app(environ)
 
     def migrate() -> None:
-        with app.app_context():
-            upgrade()
+        reset_schema(app)
 
     contextvars.Context().run(migrate)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -69,8 +77,14 @@ def production_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     thread.start()
     yield app, base
     server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+
+    def dispose() -> None:
+        with app.app_context():
+            db.engine.dispose()
+            if owner:
+                owner_engine().dispose()
+
+    contextvars.Context().run(dispose)
 
 
 @pytest.fixture()
