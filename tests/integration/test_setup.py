@@ -11,15 +11,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import text_of
-from tests.factories import charged_order
+from tests.factories import charged_order, gias_csv, gias_row
 from tests.setup_helpers import GOVREV, SAFE, catalogue_csv, multipart, png_bytes
 from traded_app.extensions import db
 from traded_app.models import (
     CouncilLogo,
     CouncilSettings,
+    GiasImport,
     OutgoingEmail,
     Quadrant,
     QuadrantDistrict,
+    School,
     Service,
     ServicePrice,
     SetupTask,
@@ -553,3 +555,40 @@ def test_numbering_continues_an_old_sequence(as_role: Any, world: Any) -> None:
         ]
         == "5001"
     )
+
+
+# --- The GIAS extract: the same bad files at the set-up's other upload ------------------------
+
+
+def _gias_bad_files() -> list[tuple[bytes, str]]:
+    good = gias_csv([gias_row(300001, "New Primary")])
+    return [
+        (good.replace(b"EstablishmentName", b"Name"), "missing the GIAS column EstablishmentName"),
+        # UTF-16 with no byte-order mark (UTF-16 with one is read).
+        (gias_csv([gias_row(300001, "New Primary")], encoding="utf-16-le"), "not a CSV file"),
+        (
+            gias_csv([gias_row(300001, "New Primary"), gias_row(300001, "New Primary")]),
+            "URN 300001 appears more than once",
+        ),
+        (bytes(range(256)) * (10 * 4096 + 1), "not a CSV file"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "case", range(4), ids=["wrong-columns", "wrong-encoding", "duplicate-rows", "10MB-junk"]
+)
+def test_a_bad_gias_extract_is_refused_and_changes_nothing(
+    as_role: Any, world: Any, case: int
+) -> None:
+    world.council.la_code = "881"
+    db.session.add(QuadrantDistrict(name="Chelmsford", quadrant_id=world.quadrant.id))
+    db.session.commit()
+    data, message = _gias_bad_files()[case]
+    client = as_role(Role.LA_ADMIN)
+    body, content_type = multipart(
+        {"csrf_token": client.csrf_token()}, {"file": (data, "edubasealldata.csv")}
+    )
+    page = client.post("/council/manage/schools/import", data=body, content_type=content_type)
+    assert page.status_code == 200
+    assert message in text_of(page.soup, ".govuk-error-summary")
+    assert _count(School) == 3 and _count(GiasImport) == 0
