@@ -33,7 +33,7 @@ from traded_app.services.council import setup, setup_state
 from traded_app.services.council import users as users_admin
 from traded_app.services.documents.document_data import document_data
 from traded_app.services.documents.numbering import financial_year_of
-from traded_app.services.documents.pdf import html_for
+from traded_app.services.documents.pdf import html_for, render
 from traded_app.services.platform.settings import today
 
 BASE = "https://traded.example.gov.uk"
@@ -285,6 +285,7 @@ def test_documents_wait_for_the_details_and_print_the_logo(as_role: Any, world: 
     html = html_for(data)
     assert 'src="data:image/png;base64,' in html
     assert "remittance advice to remit@council.example" in html
+    assert b"/Image" in render(data)  # the data: URL went through the fetcher into the PDF
 
 
 def test_la_code_and_financial_year(app: Flask, base_url: str) -> None:
