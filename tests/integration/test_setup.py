@@ -19,6 +19,7 @@ from traded_app.models import (
     CouncilSettings,
     GiasImport,
     OutgoingEmail,
+    Partnership,
     Quadrant,
     QuadrantDistrict,
     School,
@@ -593,3 +594,35 @@ def test_a_bad_gias_extract_is_refused_and_changes_nothing(
     assert page.status_code == 200
     assert message in text_of(page.soup, ".govuk-error-summary")
     assert _count(School) == 3 and _count(GiasImport) == 0
+
+
+def test_a_retired_team_takes_no_districts_or_new_partnerships(as_role: Any, world: Any) -> None:
+    client = as_role(Role.LA_ADMIN)
+    added = client.post_form("/council/manage/set-up/quadrants", {"name": "South", "code": "S"})
+    south = db.session.execute(select(Quadrant).where(Quadrant.code == "S")).scalar_one()
+    assert added.location.endswith(f"/council/manage/quadrants/{south.id}")
+    client.post_form(f"/council/manage/set-up/quadrants/{south.id}/retire")
+    db.session.refresh(south)
+    assert not south.active
+    districts = client.post_form(f"/council/manage/quadrants/{south.id}", {"districts": "Basildon"})
+    assert "The South team is retired" in text_of(districts.soup, ".govuk-error-summary")
+    partnership = client.post_form(
+        "/council/manage/partnerships", {"name": "Southern schools", "quadrant_id": str(south.id)}
+    )
+    assert partnership.status_code == 200 and _count(Partnership) == 1  # the world's own
+    assert _count(QuadrantDistrict) == 0
+    # Retired teams are not offered for a new partnership; brought back, the team is.
+    assert f'value="{south.id}"' not in client.get("/council/manage/partnerships").get_data(
+        as_text=True
+    )
+    client.post_form(f"/council/manage/set-up/quadrants/{south.id}/reinstate")
+    db.session.refresh(south)
+    assert south.active
+    assert f'value="{south.id}"' in client.get("/council/manage/partnerships").get_data(
+        as_text=True
+    )
+
+
+def test_an_unknown_task_is_not_found(as_role: Any, world: Any) -> None:
+    assert as_role(Role.LA_ADMIN).get("/council/manage/set-up/tasks/details").status_code == 404
+    assert as_role(Role.LA_ADMIN).get("/council/manage/set-up/tasks/nonsense").status_code == 404
