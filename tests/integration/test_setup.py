@@ -148,6 +148,10 @@ def test_task_list_on_a_fresh_council(app: Flask, base_url: str) -> None:
     assert "Complete Quadrant teams first" in text_of(page.soup, "#task-partnerships")
     assert _status(page, "schools") == "Cannot start yet"
     assert _status(page, "payments") == "Cannot start yet"
+    dashboard = client.get("/council/")
+    assert "schools can be invited once Council details, Local" in text_of(
+        dashboard.soup, "#setup-waiting"
+    )
     waiting = text_of(page.soup, "#invite-waiting")
     assert "Council details" in waiting and "Schools" in waiting and "Partnerships" not in waiting
     # A task that cannot start says why rather than showing its form.
@@ -624,5 +628,7 @@ def test_a_retired_team_takes_no_districts_or_new_partnerships(as_role: Any, wor
 
 
 def test_an_unknown_task_is_not_found(as_role: Any, world: Any) -> None:
+    # A council that was running before "Set up the service" is not asked to set up.
+    assert as_role(Role.LA_ADMIN).get("/council/").soup.select_one("#setup-waiting") is None
     assert as_role(Role.LA_ADMIN).get("/council/manage/set-up/tasks/details").status_code == 404
     assert as_role(Role.LA_ADMIN).get("/council/manage/set-up/tasks/nonsense").status_code == 404
