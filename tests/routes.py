@@ -21,8 +21,10 @@ from tests.factories import (
     submitted_order,
     visit_and_closure_for_access,
 )
+from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
 from traded_app.models.types import Role
+from traded_app.services.council import setup
 from traded_app.services.council import users as users_admin
 
 
@@ -43,6 +45,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.credit_note, world.card_review = card_payment_for_access(world)
     world.export = export_for_access(world)
     world.csv_imports = csv_imports_for_access(world)
+    world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     db.session.commit()
     return world
 
@@ -103,6 +106,10 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["user_id"] = world.academy_sbm.id
     if "start_year" in rule.arguments:
         args["start_year"] = world.year.start_year
+    if "key" in rule.arguments:
+        args["key"] = "catalogue"
+    if "action" in rule.arguments:
+        args["action"] = "retire"  # refused with a message: the team serves districts
     if endpoint == "card_payments.refund":
         args["document_id"] = world.credit_note.id
     if "email_id" in rule.arguments:

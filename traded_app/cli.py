@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from traded_app.cli_finance import finance_cli
+from traded_app.cli_setup import create_service_manager
 from traded_app.demo import load_demo
 from traded_app.demo.accounts import DEMO_PASSWORD, demo_account_lines
 from traded_app.extensions import db
@@ -51,6 +52,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(payments_cli)
     app.cli.add_command(restore_backup)
     app.cli.add_command(update_bank_holidays)
+    app.cli.add_command(create_service_manager)
 
 
 @click.command("seed-demo")

@@ -52,6 +52,7 @@ from traded_app.models.jobs import (
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
+from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.users import User
 from traded_app.models.visits import (
     AllocationChange,
@@ -75,6 +76,7 @@ __all__ = [
     "CatalogueStamp",
     "ClosureDay",
     "CoreAllocation",
+    "CouncilLogo",
     "CouncilSettings",
     "CsvImport",
     "CsvImportKind",
@@ -121,6 +123,7 @@ __all__ = [
     "Service",
     "ServicePrice",
     "ServiceVat",
+    "SetupTask",
     "TermPeriod",
     "User",
     "Visit",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +54,16 @@ class CouncilSettings(Base):
     postcode: Mapped[str] = mapped_column(String(16), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Where schools send remittance advice (finance's inbox); the contact e-mail when empty.
+    remittance_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # The current logo (a CouncilLogo's SHA-256), printed on documents issued from now on.
+    logo_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # False while the details are the placeholders `create-service-manager` wrote: documents
+    # cannot be issued until the service manager has entered the council's real details.
+    details_set: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # True for a council set up from an empty database (`create-service-manager`): schools'
+    # staff cannot be invited until the set-up tasks they depend on are complete.
+    setup_in_progress: Mapped[bool] = mapped_column(default=False, server_default=false())
     vat_number: Mapped[str] = mapped_column(String(32), default="")
     # The DfE's three-digit local authority code (Essex: 881): a GIAS import keeps only its rows.
     la_code: Mapped[str] = mapped_column(String(3), default="")
@@ -138,6 +149,8 @@ class Quadrant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    # A retired team serves no districts and takes no new partnerships; its history stays.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     districts: Mapped[list[QuadrantDistrict]] = relationship(
         back_populates="quadrant", order_by="QuadrantDistrict.name", cascade="all, delete-orphan"

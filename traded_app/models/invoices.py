@@ -105,6 +105,9 @@ class Document(Base):
     bank_account_name: Mapped[str] = mapped_column(String(120))
     bank_sort_code: Mapped[str] = mapped_column(String(8))
     bank_account_number: Mapped[str] = mapped_column(String(8))
+    remittance_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # The council's logo as it was (a CouncilLogo's SHA-256; empty: none).
+    logo_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # The buyer (the school) as it was.
     buyer_name: Mapped[str] = mapped_column(String(200))
     buyer_urn: Mapped[int] = mapped_column(Integer)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from traded_app.access import COUNCIL, roles_required
 from traded_app.domain.numbers import whole_number
+from traded_app.domain.types import Role
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
+from traded_app.services.council import setup_state
 from traded_app.services.ordering import lists
 from traded_app.services.platform.settings import academic_year_label, current_academic_year
 from traded_app.web import is_htmx
@@ -22,6 +25,10 @@ def dashboard() -> str:
         year_label=academic_year_label(),
         summary=council_service.overview(year),
         order_counts=lists.order_counts(),
+        # A council going live: the service manager is led to what is left to set up.
+        setup_waiting=(
+            setup_state.invite_waiting_for() if current_user.role == Role.LA_ADMIN else []
+        ),
     )
 
 

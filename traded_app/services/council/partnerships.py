@@ -51,8 +51,11 @@ def save_partnership(
     name = " ".join(name.split())
     if _name_taken(name, partnership):
         raise AdminError(f"There is already a partnership called {name}", "name")
-    if db.session.get(Quadrant, quadrant_id) is None:
+    quadrant = db.session.get(Quadrant, quadrant_id)
+    if quadrant is None:
         raise AdminError("Select the partnership's quadrant", "quadrant_id")
+    if not quadrant.active and (partnership is None or partnership.quadrant_id != quadrant_id):
+        raise AdminError(f"The {quadrant.name} team is retired: choose another", "quadrant_id")
     if partnership is None:
         partnership = Partnership(name=name, quadrant_id=quadrant_id, active=active)
         db.session.add(partnership)

@@ -3,20 +3,86 @@ capacity each can sell in a year, never below what it has already sold."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from traded_app.extensions import db
-from traded_app.models import AcademicYear, Quadrant, QuadrantCapacity, QuadrantDistrict
+from traded_app.models import (
+    AcademicYear,
+    Partnership,
+    Quadrant,
+    QuadrantCapacity,
+    QuadrantDistrict,
+)
 from traded_app.services.council.schools import AdminError
 from traded_app.services.ordering.workflow import capacity_position
 from traded_app.services.platform.errors import NotFound
 
+CODE = re.compile(r"^[A-Z][A-Z0-9]{0,15}$")
 
-def quadrants() -> list[Quadrant]:
-    return list(db.session.execute(select(Quadrant).order_by(Quadrant.name)).scalars())
+
+def quadrants(*, with_retired: bool = False) -> list[Quadrant]:
+    """The quadrant teams by name (active ones only unless `with_retired`)."""
+    stmt = select(Quadrant).order_by(Quadrant.name)
+    if not with_retired:
+        stmt = stmt.where(Quadrant.active.is_(True))
+    return list(db.session.execute(stmt).scalars())
+
+
+def save_quadrant(quadrant: Quadrant | None, name: str, code: str) -> Quadrant:
+    """Create a quadrant team, or rename it (name and short code, each unique)."""
+    name = " ".join(name.split())
+    code = code.strip().upper()
+    if not name or len(name) > 80:
+        raise AdminError("Enter the team's name, 80 characters or fewer", "name")
+    if not CODE.match(code):
+        raise AdminError(
+            "Code must be 1 to 16 capital letters or numbers, starting with a letter, like NE",
+            "code",
+        )
+    for column, value, field in ((Quadrant.name, name, "name"), (Quadrant.code, code, "code")):
+        clash = db.session.execute(
+            select(Quadrant.id).where(func.lower(column) == value.lower())
+        ).scalar_one_or_none()
+        if clash is not None and (quadrant is None or clash != quadrant.id):
+            raise AdminError(f"Another quadrant team already has the {field} {value}", field)
+    if quadrant is None:
+        quadrant = Quadrant(name=name, code=code, active=True)
+        db.session.add(quadrant)
+    else:
+        if quadrant.name != name:
+            quadrant.name = name
+        if quadrant.code != code:
+            quadrant.code = code
+    db.session.flush()
+    return quadrant
+
+
+def set_quadrant_active(quadrant: Quadrant, active: bool) -> None:
+    """Retire a team (its history stays; it serves no district and takes no new partnership)
+    or bring it back. Refused while it still serves districts or has active partnerships."""
+    if not active:
+        if quadrant.districts:
+            raise AdminError(
+                f"{quadrant.name} still serves {len(quadrant.districts)} districts: move them "
+                "to another team first",
+                "districts",
+            )
+        partnerships = db.session.execute(
+            select(func.count())
+            .select_from(Partnership)
+            .where(Partnership.quadrant_id == quadrant.id, Partnership.active.is_(True))
+        ).scalar_one()
+        if partnerships:
+            raise AdminError(
+                f"{quadrant.name} has {partnerships} active partnerships: move or close them first"
+            )
+    if quadrant.active != active:
+        quadrant.active = active
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -103,6 +169,10 @@ def set_capacity(quadrant: Quadrant, year: AcademicYear, half_days: int) -> None
 
 def set_districts(quadrant: Quadrant, names: list[str]) -> None:
     """The GIAS administrative districts this team serves (a GIAS import maps schools by them)."""
+    if not quadrant.active and any(raw.strip() for raw in names):
+        raise AdminError(
+            f"The {quadrant.name} team is retired: it serves no districts", "districts"
+        )
     wanted: dict[str, str] = {}
     for raw in names:
         name = " ".join(raw.split())

@@ -24,6 +24,7 @@ from traded_app.extensions import db
 from traded_app.models import Quadrant, School, User
 from traded_app.models.base import utcnow
 from traded_app.models.types import SCHOOL_ROLES, Role
+from traded_app.services.council import setup_state
 from traded_app.services.ordering import notifications
 from traded_app.services.platform.auth import (
     end_sessions,
@@ -109,19 +110,27 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(app_config("SECRET_KEY"), salt=salt)
 
 
-def make_token(user: User, salt: str) -> str:
-    return _serializer(salt).dumps({"u": user.id, "f": _fingerprint(user)})
+def make_token(user: User, salt: str, hours: int | None = None) -> str:
+    """A signed link token; `hours` makes it expire sooner than its kind's usual time (the
+    first service manager's invitation: 24 hours)."""
+    data: dict[str, object] = {"u": user.id, "f": _fingerprint(user)}
+    if hours is not None:
+        data["h"] = hours
+    return _serializer(salt).dumps(data)
 
 
 def user_for_token(token: str, salt: str) -> User:
     """The active user a valid, unused, unexpired link is for; TokenError otherwise."""
     max_age = INVITE_DAYS * 86400 if salt == INVITE_SALT else RESET_HOURS * 3600
     try:
-        data = _serializer(salt).loads(token, max_age=max_age)
+        data, signed_at = _serializer(salt).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise TokenError("This link has expired") from None
     except BadSignature:
         raise TokenError("This link is not valid") from None
+    hours = data.get("h") if isinstance(data, dict) else None
+    if isinstance(hours, int) and utcnow() - signed_at > timedelta(hours=hours):
+        raise TokenError("This link has expired")
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         raise TokenError("This link has already been used or is no longer valid")
@@ -179,6 +188,14 @@ def invite(details: UserDetails, by: User) -> User:
     email = normalise_email(details.email)
     if find_user_by_email(email) is not None:
         raise UserAdminError("There is already an account with this email address", "email")
+    if details.role in SCHOOL_ROLES:
+        waiting = setup_state.invite_waiting_for()
+        if waiting:
+            raise UserAdminError(
+                "Schools' staff cannot be invited until these set-up tasks are complete: "
+                + ", ".join(waiting),
+                "role",
+            )
     school = _school_for(details)
     user = User(
         name=details.name.strip(),

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from traded_app.models import Document, DocumentType
+from sqlalchemy import select
+
+from traded_app.extensions import db
+from traded_app.models import CouncilLogo, Document, DocumentType
 from traded_app.models.types import VatTreatment
 
 
@@ -74,6 +77,8 @@ class DocumentData:
     # A credit note's original is a recharge or a VAT invoice: the PDF says which, and how the
     # credit is settled (by journal, or against the invoice).
     credits_type: DocumentType | None = None
+    remittance_email: str = ""  # where remittance advice goes (the seller's e-mail when empty)
+    logo_png: bytes = b""  # the council's logo as issued, printed through a data: URL
 
     @property
     def title(self) -> str:
@@ -129,4 +134,15 @@ def document_data(document: Document) -> DocumentData:
         reason=document.reason,
         payment_link=document.payment_link or "",
         credits_type=document.credits.document_type if document.credits else None,
+        remittance_email=document.remittance_email,
+        logo_png=_logo(document.logo_sha256),
     )
+
+
+def _logo(sha256: str) -> bytes:
+    if not sha256:
+        return b""
+    png = db.session.execute(
+        select(CouncilLogo.png).where(CouncilLogo.sha256 == sha256)
+    ).scalar_one_or_none()
+    return png or b""

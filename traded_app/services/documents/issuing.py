@@ -71,8 +71,11 @@ def issues_on_confirmation() -> bool:
 def require_council_details() -> CouncilSettings:
     """The council's details, which every document copies; refused until they are set up."""
     settings = council_settings()
-    if settings is None:
-        raise InvoicingError("Set up the council's details before issuing documents")
+    if settings is None or not settings.details_set:
+        raise InvoicingError(
+            "Enter the council's details (Set up the service: council details) before issuing "
+            "documents"
+        )
     return settings
 
 
@@ -85,6 +88,8 @@ def seller(settings: CouncilSettings) -> dict[str, Any]:
         "seller_vat_number": settings.vat_number,
         "seller_email": settings.contact_email,
         "seller_phone": settings.contact_phone,
+        "remittance_email": settings.remittance_email,
+        "logo_sha256": settings.logo_sha256,
         "bank_name": settings.bank_name,
         "bank_account_name": settings.bank_account_name,
         "bank_sort_code": settings.bank_sort_code,

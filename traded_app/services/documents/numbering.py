@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from traded_app.extensions import db
-from traded_app.models import CouncilSettings, DocumentCounter, DocumentType
+from traded_app.models import CouncilSettings, Document, DocumentCounter, DocumentType
 from traded_app.services.platform.errors import DomainError
 
 
@@ -72,3 +72,59 @@ def take_number(document_type: DocumentType, financial_year: int) -> int:
         db.session.flush()
         return counter.last_number
     raise InvoicingError("Could not take a document number; try again")
+
+
+def highest_issued(document_type: DocumentType, financial_year: int) -> int:
+    """The highest number issued in the series (0: none yet; brought-forward documents have
+    no number of the series)."""
+    highest = db.session.execute(
+        select(func.coalesce(func.max(Document.sequence), 0)).where(
+            Document.document_type == document_type, Document.financial_year == financial_year
+        )
+    ).scalar_one()
+    return int(highest)
+
+
+def _counter(document_type: DocumentType, financial_year: int) -> DocumentCounter | None:
+    return db.session.execute(
+        select(DocumentCounter)
+        .where(
+            DocumentCounter.document_type == document_type,
+            DocumentCounter.financial_year == financial_year,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def next_number(document_type: DocumentType, financial_year: int) -> int:
+    """The number the series' next document will take (read only)."""
+    counter = db.session.execute(
+        select(DocumentCounter.last_number).where(
+            DocumentCounter.document_type == document_type,
+            DocumentCounter.financial_year == financial_year,
+        )
+    ).scalar_one_or_none()
+    return max(counter or 0, highest_issued(document_type, financial_year)) + 1
+
+
+def set_next_number(document_type: DocumentType, financial_year: int, first: int) -> None:
+    """Make the series' next document take `first` (a council continuing its old sequence).
+    Refused at or below a number already issued: numbers never repeat."""
+    if not 1 <= first <= 999_999:
+        raise InvoicingError("The first number must be a whole number from 1 to 999999")
+    counter = _counter(document_type, financial_year)
+    issued = highest_issued(document_type, financial_year)
+    if first <= issued:
+        raise InvoicingError(
+            f"{document_type.label} number {issued} of {financial_year} has already been issued: "
+            f"the next number must be more than {issued}"
+        )
+    if counter is None:
+        db.session.add(
+            DocumentCounter(
+                document_type=document_type, financial_year=financial_year, last_number=first - 1
+            )
+        )
+    elif counter.last_number != first - 1:
+        counter.last_number = first - 1
+    db.session.flush()

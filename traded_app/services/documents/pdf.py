@@ -18,6 +18,7 @@ stylesheet leaves out what no invoice uses (see `user_agent_stylesheet`).
 
 from __future__ import annotations
 
+import base64
 import logging
 import mimetypes
 import os
@@ -131,6 +132,11 @@ def is_https(url: str) -> bool:
     return parts.scheme == "https" and bool(parts.netloc)
 
 
+def png_data_url(png: bytes) -> str:
+    """A PNG as a `data:` URL: the fetcher's one way to an image that is not a static file."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def one_line(text: str) -> str:
     """An address's lines joined with commas, for the masthead."""
     return ", ".join(part.strip() for part in text.splitlines() if part.strip())
@@ -152,6 +158,7 @@ def _environment() -> Environment:
     env.filters["vat_band"] = vat_band
     env.filters["is_https"] = is_https
     env.filters["one_line"] = one_line
+    env.filters["png_data_url"] = png_data_url
     return env
 
 

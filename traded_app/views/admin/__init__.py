@@ -22,6 +22,8 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     people,
     schools,
     settings,
+    setup,
+    setup_catalogue,
     users,
 )
 from traded_app.views.admin.common import ADMIN, bp

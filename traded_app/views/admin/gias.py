@@ -74,7 +74,7 @@ def gias_preview(import_id: int) -> str | BaseResponse:
         plan=plan,
         limit=gias_import.PREVIEW_LIMIT,
         field_labels=gias_import.FIELD_LABELS,
-        quadrant_names={q.id: q.name for q in quadrant_admin.quadrants()},
+        quadrant_names={q.id: q.name for q in quadrant_admin.quadrants(with_retired=True)},
     )
 
 
