@@ -82,7 +82,7 @@ def highest_issued(document_type: DocumentType, financial_year: int) -> int:
             Document.document_type == document_type, Document.financial_year == financial_year
         )
     ).scalar_one()
-    return int(highest)
+    return highest or 0
 
 
 def _counter(document_type: DocumentType, financial_year: int) -> DocumentCounter | None:
