@@ -38,6 +38,7 @@ from traded_app import create_app
 from traded_app.extensions import db
 from traded_app.models import CouncilSettings, OutgoingEmail
 from traded_app.services.documents.numbering import financial_year_of
+from traded_app.services.platform import jobs
 from traded_app.services.platform.settings import today
 
 pytestmark = pytest.mark.browser
@@ -63,6 +64,9 @@ def production_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     environ.update(APP_ENV="production", SECRET_KEY=SECRET, APP_BASE_URL=base)
     if owner:
         environ["DATABASE_OWNER_URL"] = owner
+    # The queue is one per process: this production app points it at a file with no worker.
+    # The other journeys' server runs its jobs at once, so its queue is put back afterwards.
+    queue_before = (jobs.huey.storage, jobs.huey._immediate)
     app = create_app(environ)
 
     def migrate() -> None:
@@ -85,6 +89,7 @@ def production_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
                 owner_engine().dispose()
 
     contextvars.Context().run(dispose)
+    jobs.huey.storage, jobs.huey._immediate = queue_before
 
 
 @pytest.fixture()
@@ -306,6 +311,17 @@ def test_a_council_goes_live_from_an_empty_database(
 
     # The business manager orders 2 days (£900, over the limit).
     _accept(journey, _invitation_link(app, "bea@gateway.example"), "bea@gateway.example")
+    # The first sign-in of the year: the business manager checks the school's billing details.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your school’s details")
+    page.get_by_role("link", name="Change billing e-mail").click()
+    journey.check()
+    page.get_by_label("Billing address", exact=True).fill("Gateway Academy\nBasildon\nSS14 1AA")
+    page.get_by_label("Billing e-mail", exact=True).fill("finance@gateway.example")
+    page.get_by_role("button", name="Save").click()
+    journey.check()
+    page.get_by_role("button", name="These details are right").click()
+    journey.check()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("confirmed")
     page.get_by_role("button", name="Go to the catalogue").click()
     journey.check()
     page.get_by_label("Days of Governance review").fill("2")
