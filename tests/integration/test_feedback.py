@@ -117,3 +117,13 @@ def test_the_service_manager_sees_ratings_by_service_adviser_and_quadrant(
     assert "Mid" in text_of(by_quadrant.soup, "#ratings")
     assert len(by_quadrant.soup.select("#ratings thead th")) == 2 + 12  # a bad choice: 12 months
     assert "Rated 2" in text_of(by_quadrant.soup, "#comments")
+
+
+def test_rating_averages_are_worked_out_in_whole_numbers() -> None:
+    assert [
+        feedback.average(1, 5),
+        feedback.average(2, 7),
+        feedback.average(3, 10),
+        feedback.average(3, 11),
+        feedback.average(6, 13),
+    ] == ["5.0", "3.5", "3.3", "3.7", "2.2"]

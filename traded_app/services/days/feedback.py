@@ -160,12 +160,30 @@ def give(visit: Visit, user: User, rating: int | None, comment: str) -> VisitFee
 # --- Ratings for the service manager ----------------------------------------------------------
 
 
+def average(count: int, total: int) -> str:
+    """The mean of `count` ratings adding up to `total`, to one decimal place, rounded half up
+    in whole numbers (no float): "3.5"."""
+    tenths = (total * 20 + count) // (count * 2)
+    return f"{tenths // 10}.{tenths % 10}"
+
+
 @dataclass(frozen=True)
 class GroupRatings:
+    """A group's ratings as whole numbers: how many, and what they add up to, overall and by
+    month ("2026-11" -> (count, total)); averages are worked out only to be shown."""
+
     name: str
     count: int
-    average: float
-    by_month: dict[str, tuple[int, float]]  # "2026-11" -> (count, average)
+    total: int
+    by_month: dict[str, tuple[int, int]]
+
+    @property
+    def average(self) -> str:
+        return average(self.count, self.total)
+
+    def month_average(self, key: str) -> str:
+        count, total = self.by_month.get(key, (0, 0))
+        return average(count, total) if count else ""
 
 
 @dataclass(frozen=True)
@@ -201,7 +219,7 @@ def ratings(grouping: str, months: int, today: date) -> Ratings:
     group = _group_column(grouping)
     month = func.substr(func.cast(VisitFeedback.given_at, db.String), 1, 7)
     query = (
-        select(group, month, func.count(), func.avg(VisitFeedback.rating))
+        select(group, month, func.count(), func.sum(VisitFeedback.rating))
         .select_from(VisitFeedback)
         .join(Visit, Visit.id == VisitFeedback.visit_id)
         .join(User, User.id == Visit.adviser_id)
@@ -212,14 +230,18 @@ def ratings(grouping: str, months: int, today: date) -> Ratings:
         .where(VisitFeedback.given_at >= start)
         .group_by(group, month)
     )
-    table: dict[str, dict[str, tuple[int, float]]] = {}
-    for name, key, count, average in db.session.execute(query).tuples().all():
-        table.setdefault(str(name), {})[str(key)] = (int(count), float(average))
-    groups = []
-    for name, by_month in sorted(table.items()):
-        count = sum(n for n, _ in by_month.values())
-        total = sum(n * avg for n, avg in by_month.values())
-        groups.append(GroupRatings(name, count, round(total / count, 1), by_month))
+    table: dict[str, dict[str, tuple[int, int]]] = {}
+    for name, key, count, total in db.session.execute(query).tuples().all():
+        table.setdefault(str(name), {})[str(key)] = (int(count), int(total or 0))
+    groups = [
+        GroupRatings(
+            name,
+            sum(n for n, _ in by_month.values()),
+            sum(t for _, t in by_month.values()),
+            by_month,
+        )
+        for name, by_month in sorted(table.items())
+    ]
     recent = list(
         db.session.execute(
             select(VisitFeedback)
