@@ -26,6 +26,7 @@ from traded_app.extensions import db
 from traded_app.models.types import Role
 from traded_app.services.council import setup
 from traded_app.services.council import users as users_admin
+from traded_app.services.days import activities
 
 
 def add_one_of_everything(world: Any) -> Any:
@@ -46,6 +47,8 @@ def add_one_of_everything(world: Any) -> Any:
     world.export = export_for_access(world)
     world.csv_imports = csv_imports_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
+    activities.ensure_non_negotiable_activities()
+    world.activity = activities.activities()[0]
     db.session.commit()
     return world
 
@@ -99,6 +102,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
             args["import_id"] = world.csv_imports[CSV_IMPORT_ENDPOINTS[endpoint]].id
     if "partnership_id" in rule.arguments:
         args["partnership_id"] = world.partnership.id
+    if "activity_id" in rule.arguments:
+        args["activity_id"] = world.activity.id
     if "quadrant_id" in rule.arguments:
         args["quadrant_id"] = world.quadrant.id
     if "user_id" in rule.arguments:

@@ -52,6 +52,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     years = [ensure_academic_year(y) for y in (this_year - 1, this_year, this_year + 1)]
     quadrants = demo_council.quadrants(years)
     demo_council.catalogue(years)
+    demo_council.delivery_activities()
     schools = demo_schools.schools(data_file, quadrants)
     demo_schools.partnerships(schools, quadrants)
     chosen = demo_schools.demo_schools(schools)

@@ -17,6 +17,7 @@ from traded_app.models import (
     ServiceVat,
 )
 from traded_app.models.types import CustomerType, ServiceGroup, VatTreatment
+from traded_app.services.days import activities
 
 DEMO_PRICE_PENCE = 45_000
 
@@ -221,3 +222,21 @@ def catalogue(years: list[Any]) -> None:
                 {"treatment": treatment, "vat_rate_bp": rate},
             )
     db.session.flush()
+
+
+AGREED_ACTIVITIES = (
+    ("Quality assurance of self-evaluation and the school's action plan", ""),
+    (
+        "Peer review in the partnership",
+        "Training and support for headteachers reviewing each other's schools.",
+    ),
+)
+
+
+def delivery_activities() -> None:
+    """The council's non-negotiable activities and two it agrees with partnerships."""
+    activities.ensure_non_negotiable_activities()
+    known = {a.name for a in activities.activities(with_retired=True)}
+    for name, description in AGREED_ACTIVITIES:
+        if name not in known:
+            activities.save_activity(None, name, description, False)

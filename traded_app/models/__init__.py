@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from traded_app.models.activities import DeliveryActivity
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
@@ -81,6 +82,7 @@ __all__ = [
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
+    "DeliveryActivity",
     "Document",
     "DocumentCounter",
     "DocumentExport",

@@ -15,6 +15,7 @@ from traded_app.services.council import gias_import
 from traded_app.services.platform import audit
 from traded_app.services.platform.settings import council_settings
 from traded_app.views.admin import (  # noqa: F401 - each registers its pages on bp
+    activities,
     audit_trail,
     catalogue,
     gias,
