@@ -21,6 +21,7 @@ from tests.factories import (
     submitted_order,
     visit_and_closure_for_access,
 )
+from tests.plans_factories import asked, plan_for_access
 from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
 from traded_app.models.types import Role
@@ -49,6 +50,8 @@ def add_one_of_everything(world: Any) -> Any:
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
+    world.plan, world.shared_visit = plan_for_access(world)
+    world.service_request = asked(world)
     db.session.commit()
     return world
 
@@ -102,6 +105,12 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
             args["import_id"] = world.csv_imports[CSV_IMPORT_ENDPOINTS[endpoint]].id
     if "partnership_id" in rule.arguments:
         args["partnership_id"] = world.partnership.id
+    if "item_id" in rule.arguments:
+        args["item_id"] = world.plan.items[-1].id
+    if "shared_id" in rule.arguments:
+        args["shared_id"] = world.shared_visit.id
+    if "request_id" in rule.arguments:
+        args["request_id"] = world.service_request.id
     if "activity_id" in rule.arguments:
         args["activity_id"] = world.activity.id
     if "quadrant_id" in rule.arguments:

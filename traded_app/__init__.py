@@ -29,6 +29,7 @@ from traded_app.views import (
     adviser_calendar,
     auth,
     background,
+    bespoke,
     calendar,
     card_payments,
     council,
@@ -40,6 +41,7 @@ from traded_app.views import (
     main,
     opening_balances,
     orders,
+    plans,
     school,
     school_details,
 )
@@ -157,6 +159,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(adviser_calendar.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(plans.bp)
+    app.register_blueprint(bespoke.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

@@ -52,6 +52,8 @@ from traded_app.models.jobs import (
 )
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
+from traded_app.models.plans import PartnershipPlan, PlanItem, SharedVisit, plan_item_school
+from traded_app.models.requests import RequestStatus, ServiceRequest
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.users import User
@@ -108,27 +110,33 @@ __all__ = [
     "OrderStatus",
     "OutgoingEmail",
     "Partnership",
+    "PartnershipPlan",
     "Payment",
     "PaymentKind",
     "PdfCheckFinding",
     "PdfProblem",
+    "PlanItem",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
     "ScheduledRun",
     "School",
     "Service",
     "ServicePrice",
+    "ServiceRequest",
     "ServiceVat",
     "SetupTask",
+    "SharedVisit",
     "TermPeriod",
     "User",
     "Visit",
     "VisitFeedback",
     "VisitStatus",
+    "plan_item_school",
 ]

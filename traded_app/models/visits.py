@@ -49,7 +49,11 @@ class Visit(Base):
 
     __tablename__ = "visit"
     __table_args__ = (
-        CheckConstraint("half_days IN (1, 2)", name="half_or_whole_day"),
+        # A school's share of a shared visit may be 0 (a half-day shared by two schools).
+        CheckConstraint(
+            "half_days IN (1, 2) OR (half_days = 0 AND shared_visit_id IS NOT NULL)",
+            name="half_or_whole_day",
+        ),
         CheckConstraint(
             "(status = 'delivered') = (delivered_at IS NOT NULL)", name="delivered_when"
         ),
@@ -69,6 +73,9 @@ class Visit(Base):
     academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"))
     adviser_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
+    # One school's part of a partnership's shared visit (models/plans.py): booked, delivered and
+    # cancelled with the others; `half_days` is this school's share of the visit's days.
+    shared_visit_id: Mapped[int | None] = mapped_column(ForeignKey("shared_visit.id"), index=True)
     visit_date: Mapped[date] = mapped_column(Date)
     half_days: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(500))

@@ -311,10 +311,13 @@ def _require_own_or_manager(visit: Visit, user: User) -> None:
         raise VisitError("Only the visit's adviser or the service manager can do that")
 
 
-def deliver(visit: Visit, user: User, note: str, on: date | None = None) -> Visit:
+def deliver(
+    visit: Visit, user: User, note: str, on: date | None = None, *, shared: bool = False
+) -> Visit:
     """Record a scheduled visit as delivered, with a short note; never beyond the days bought
-    or allocated."""
+    or allocated. A school's part of a shared visit is delivered with the others (`shared`)."""
     _require_own_or_manager(visit, user)
+    _refuse_part_of_shared(visit, shared)
     _lock(visit)
     if visit.status != VisitStatus.SCHEDULED:
         raise VisitError(
@@ -361,10 +364,14 @@ def cancel(
     party: CancelledBy | None,
     reason: str,
     on: date | None = None,
+    *,
+    shared: bool = False,
 ) -> Visit:
     """Cancel a scheduled visit. The school's cancellation with less notice than the council's
-    policy is chargeable: its days count as used."""
+    policy is chargeable: its days count as used. A school's part of a shared visit is cancelled
+    with the others (`shared`)."""
     _require_own_or_manager(visit, user)
+    _refuse_part_of_shared(visit, shared)
     _lock(visit)
     if visit.status != VisitStatus.SCHEDULED:
         raise VisitError(
@@ -387,6 +394,14 @@ def cancel(
     if visit.chargeable and visit.order_line is not None:
         _advance_order(visit.order_line.order, user)
     return visit
+
+
+def _refuse_part_of_shared(visit: Visit, shared: bool) -> None:
+    if visit.shared_visit_id is not None and not shared:
+        raise VisitError(
+            f"{visit.reference} is one school's part of partnership visit "
+            f"PV-{visit.shared_visit_id:06d}: deliver or cancel it there, for all its schools"
+        )
 
 
 def notice_days() -> int:

@@ -19,6 +19,7 @@ from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Order, OrderEvent, OrderLine, OrderStatus, School, User
 from traded_app.models.base import utcnow
+from traded_app.services.ordering import bespoke
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings
@@ -105,8 +106,11 @@ def offer_for(order: Order) -> dict[int, CatalogueEntry]:
 
 
 def offer_to(school: School, year: AcademicYear) -> dict[int, CatalogueEntry]:
-    """What `school` may buy in `year`, by service id."""
-    return {entry.service.id: entry for entry in catalogue_for(school.customer_type, year)}
+    """What `school` may buy in `year`, by service id: the catalogue, and the bespoke lines the
+    council answered the school's requests with (ordering.bespoke)."""
+    offer = {entry.service.id: entry for entry in catalogue_for(school.customer_type, year)}
+    offer.update(bespoke.entries_for(school, year))
+    return offer
 
 
 def set_days(
