@@ -257,3 +257,36 @@ def test_the_plan_is_seen_only_by_the_partnerships_own_schools(as_role: Any, wor
     db.session.commit()
     alone = world_client(as_role, unpartnered).get("/days/plan").get_data(as_text=True)
     assert "not in a partnership" in alone and activity not in alone
+
+
+def test_a_past_partnership_visit_is_recorded_delivered_with_the_reason(
+    as_role: Any, world: Any
+) -> None:
+    other = second_member(world)
+    core_allocation(world, 4)
+    core_allocation(world, 4, school=other)
+    plan = started_plan(world, [world.school, other])
+    day = weekday_in_year(world, past=True)
+    form = {
+        "plan_item_id": str(plan.items[0].id),
+        "school_ids": [str(world.school.id), str(other.id)],
+        "adviser_id": str(world.users[Role.ADVISER].id),
+        "visit_date": [str(day.day), str(day.month), str(day.year)],
+        "half_days": "2",
+    }
+    url = f"/council/plans/{world.partnership.id}/visits/new"
+    adviser = as_role(Role.ADVISER)
+    refused = adviser.post_form(url, form)
+    assert "visits cannot be booked for past dates" in _errors(refused)[0]
+    no_reason = adviser.post_form(url, {**form, "note": "Looked at the data"})
+    assert _errors(no_reason) == ["Enter why the visit is recorded after the day"]
+    done = adviser.post_form(
+        url, {**form, "note": "Looked at the data", "recorded_after_reason": "Arranged by phone"}
+    )
+    assert done.status_code == 302, _errors(done)
+    db.session.expire_all()
+    rows = db.session.query(Visit).filter(Visit.shared_visit_id.is_not(None)).all()
+    assert {(v.status, v.recorded_after_reason, v.half_days) for v in rows} == {
+        (VisitStatus.DELIVERED, "Arranged by phone", 1)
+    }
+    assert (_core(world.school, world).delivered, _core(other, world).delivered) == (1, 1)

@@ -23,6 +23,7 @@ from traded_app.demo import council as demo_council
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
 from traded_app.demo import orders as demo_orders
+from traded_app.demo import plans as demo_plans
 from traded_app.demo import schools as demo_schools
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
@@ -67,6 +68,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     # Term dates and closure days for every demo year, and this year's visits.
     demo_days.load_calendar(years, list(chosen.values()))
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))
+    demo_plans.load(years[1], list(chosen.values()))  # a partnership plan, a bespoke request
     # Aged invoices, payments, journals.
     demo_finance.load_finance(settings, timing, demo_orders.charges(chosen))
     settings.demo_data = True

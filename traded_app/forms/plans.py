@@ -90,6 +90,9 @@ class SharedVisitForm(FlaskForm):
     )
     purpose = _text("Purpose", 500)
     override_reason = _text("Reason to book on a day the calendar refuses (optional)", 500)
+    # A visit that took place on a past date without being booked: recorded as delivered.
+    note = _text("What was done", 2000)
+    recorded_after_reason = _text("Why is the visit recorded after the day?", 500)
 
     def validate_school_ids(self, field: SelectMultipleField) -> None:
         if not field.data:

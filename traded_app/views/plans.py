@@ -262,13 +262,25 @@ def new_shared_visit(partnership_id: int) -> str | BaseResponse:
             purpose=form.purpose.data or "",
             override_reason=form.override_reason.data or "",
         )
+        past = details.visit_date is not None and details.visit_date < today()
         try:
-            shared = shared_visits.book(plan, details, current_user)
+            if past and (form.note.data or form.recorded_after_reason.data):
+                shared = shared_visits.record_delivered(
+                    plan,
+                    details,
+                    current_user,
+                    form.note.data or "",
+                    form.recorded_after_reason.data or "",
+                )
+                done = "recorded as delivered"
+            else:
+                shared = shared_visits.book(plan, details, current_user)
+                done = "booked"
         except visits.VisitError as error:
             _field_error(form, error, "purpose")
         else:
             flash(
-                f"Visit {shared.reference} booked for {len(shared.visits)} schools on "
+                f"Visit {shared.reference} {done} for {len(shared.visits)} schools on "
                 f"{shared.visit_date.day} {shared.visit_date:%B %Y}.",
                 "success",
             )

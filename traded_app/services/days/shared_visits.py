@@ -145,6 +145,33 @@ def book(
     return shared
 
 
+def record_delivered(
+    plan: PartnershipPlan, details: NewSharedVisit, user: User, note: str, reason: str
+) -> SharedVisit:
+    """A partnership visit that took place on a past date and was never booked: booked as of
+    that day (every other check as booking) and delivered at once, with why it is recorded
+    late."""
+    why = " ".join(reason.split())
+    if not why:
+        raise VisitError("Enter why the visit is recorded after the day", "recorded_after_reason")
+    if len(why) > visits.MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"The reason must be {visits.MAX_PURPOSE_LENGTH} characters or fewer",
+            "recorded_after_reason",
+        )
+    if details.visit_date is not None and details.visit_date >= today():
+        raise VisitError(
+            "Only a visit on a past date is recorded here: book visits from today on",
+            "visit_date",
+        )
+    shared = book(plan, details, user, booked_on=details.visit_date)
+    deliver(shared, user, note)
+    for visit in shared.visits:
+        visit.recorded_after_reason = why
+    db.session.flush()
+    return shared
+
+
 def _adviser(details: NewSharedVisit, user: User) -> User:
     if details.adviser_id is None:
         raise VisitError("Select the adviser", "adviser_id")
