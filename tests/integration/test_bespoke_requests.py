@@ -146,3 +146,16 @@ def test_the_council_sees_demand_by_month_and_status(as_role: Any, world: Any) -
     waiting = as_role(Role.LA_ADMIN).get("/council/requests?status=open")
     assert "new resource base" in text_of(waiting.soup, "#requests")
     assert "phonics" not in text_of(waiting.soup, "#requests")
+
+
+def test_a_bespoke_line_is_never_offered_to_every_school(as_role: Any, world: Any) -> None:
+    request = asked(world)
+    _answer(as_role, request.id)
+    db.session.expire_all()
+    admin = as_role(Role.LA_ADMIN)
+    refused = admin.post_form(f"/council/manage/services/{request.service_id}/reinstate")
+    assert refused.status_code == 302
+    page = admin.get(refused.location)
+    assert "a bespoke line made for one school" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert request.service is not None and not request.service.active

@@ -168,7 +168,14 @@ def _apply_vat(service: Service, rules: dict[CustomerType, VatRule]) -> None:
 
 
 def set_active(service: Service, active: bool) -> None:
-    """Retire (no longer offered; old orders and documents still name it) or reinstate."""
+    """Retire (no longer offered; old orders and documents still name it) or reinstate. A
+    bespoke line made for one school's request (ordering.bespoke, code BSP-…) is never offered
+    to every school."""
+    if active and service.code.startswith("BSP-"):
+        raise CatalogueError(
+            f"{service.name} is a bespoke line made for one school's request: "
+            "it is never offered in the catalogue"
+        )
     service.active = active
     db.session.flush()
 

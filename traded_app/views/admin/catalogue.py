@@ -167,6 +167,10 @@ def retire_service(service_id: int) -> BaseResponse:
 def reinstate_service(service_id: int) -> BaseResponse:
     service = catalogue_admin.service_by_id(service_id)
     if EmptyForm().validate_on_submit():
-        catalogue_admin.set_active(service, True)
-        flash(f"{service.name} is offered again.", "success")
+        try:
+            catalogue_admin.set_active(service, True)
+        except catalogue_admin.CatalogueError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"{service.name} is offered again.", "success")
     return redirect(url_for("admin.edit_service", service_id=service.id))
