@@ -20,7 +20,7 @@ from traded_app.services.platform.settings import academic_start_year, today
 pytestmark = pytest.mark.browser
 
 NOTE = "Went through both schools' reading data with their headteachers; next steps agreed."
-SCHOOLS = ("Hamilton Primary School", "Oakwood Infant and Nursery School")
+HAMILTON = "Hamilton Primary School"
 
 
 def half_term_day(start_year: int) -> date:
@@ -47,7 +47,7 @@ def fill_date(page: Any, day: date) -> None:
     page.get_by_label("Year", exact=True).fill(str(day.year))
 
 
-def book_for_two_schools(journey: Journey) -> date:
+def book_for_two_schools(journey: Journey) -> tuple[date, tuple[str, str]]:
     page = journey.page
     sign_in(journey, "adviser@example.org")
     page.get_by_role("link", name="Plans", exact=True).click()
@@ -56,10 +56,19 @@ def book_for_two_schools(journey: Journey) -> date:
     page.locator("tbody tr", has_text="Agreed").get_by_role("link").click()
     journey.check()
     expect(page.locator("#plan-figures")).to_contain_text("Data analysis")
+    # Hamilton and a school the demo's partnership visits have not drawn on.
+    members = page.locator("dt", has_text="Schools").locator("xpath=..").locator("dd").inner_text()
+    visited = page.locator("#partnership-visits").inner_text()
+    other = next(
+        name
+        for name in members.split(", ")
+        if name != HAMILTON and name not in visited and "," not in name
+    )
+    schools = (HAMILTON, other)
     page.get_by_role("link", name="Book a partnership visit").click()
     journey.check()
     page.get_by_label("Data analysis of the partnership's schools").check()
-    for name in SCHOOLS:
+    for name in schools:
         page.get_by_label(name, exact=True).check()
     page.get_by_label("Whole day").check()
 
@@ -97,14 +106,14 @@ def book_for_two_schools(journey: Journey) -> date:
                 break
     expect(page.locator(".govuk-notification-banner")).to_contain_text("recorded as delivered")
     shares = page.locator("#shares")
-    for name in SCHOOLS:
+    for name in schools:
         expect(shares.locator("tbody tr", has_text=name).locator("td").last).to_have_text("0.5")
     sign_out(journey)
-    return day
+    return day, schools
 
 
 def test_a_partnership_visit_for_two_schools_from_booking_to_feedback(journey: Journey) -> None:
-    day = book_for_two_schools(journey)
+    day, schools = book_for_two_schools(journey)
     page = journey.page
     sign_in(journey, "head@example.org")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your days")
@@ -119,7 +128,7 @@ def test_a_partnership_visit_for_two_schools_from_booking_to_feedback(journey: J
     expect(page.get_by_role("heading", level=1)).to_contain_text(day_text)
     page.get_by_label("4: Good").check()
     page.get_by_label("What worked, and what could be better?").fill(
-        "Useful to look at the data with Oakwood's head."
+        "Useful to look at the data with the other school's head."
     )
     page.get_by_role("button", name="Send feedback").click()
     journey.check()
@@ -131,6 +140,6 @@ def test_a_partnership_visit_for_two_schools_from_booking_to_feedback(journey: J
     visits = page.locator("#partnership-visits")
     row = visits.locator("tbody tr", has_text=NOTE)
     expect(row).to_contain_text("Delivered")
-    for name in SCHOOLS:
+    for name in schools:
         expect(row).to_contain_text(name)
     sign_out(journey)

@@ -51,12 +51,7 @@ def load(year: AcademicYear, demo_schools: list[School]) -> int:
     if exists:
         return 0
     partnership = plans.partnership(school.partnership_id)
-    # The demo school, and the members with the most core days left to book.
-    others = sorted(
-        (s for s in plans.members(partnership.id) if s.id != school.id),
-        key=lambda s: -days_ledger.school_ledger(s.id, year.id).core.not_yet_booked,
-    )
-    members = [school, *others][:4]
+    members = [school, *_most_left(partnership.id, school, year)][:4]
     plan = plans.start_plan(partnership, year, adviser.id, admin)
     required = [a for a in activities.activities() if a.non_negotiable]
     for index, activity in enumerate(required):
@@ -80,10 +75,20 @@ def load(year: AcademicYear, demo_schools: list[School]) -> int:
             delivered, adviser, "Went through each school's data with both headteachers."
         )
         made += 1
-    if _book(plan, adviser, admin, members[1:3], _future_days(year), item=1) is not None:
+    # Two of the other schools with the most core days left (the demo school's are its own).
+    later = _most_left(partnership.id, school, year)[:2]
+    if _book(plan, adviser, admin, later, _future_days(year), item=1) is not None:
         made += 1
     db.session.flush()
     return made
+
+
+def _most_left(partnership_id: int, school: School, year: AcademicYear) -> list[School]:
+    """The partnership's other schools, those with the most core days left to book first."""
+    return sorted(
+        (s for s in plans.members(partnership_id) if s.id != school.id),
+        key=lambda s: (-days_ledger.school_ledger(s.id, year.id).core.not_yet_booked, s.urn),
+    )
 
 
 def _user(*, email: str = "", role: Role | None = None) -> User | None:

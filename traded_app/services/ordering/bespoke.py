@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from traded_app import formatting
@@ -261,41 +261,52 @@ def _tell_school(request: ServiceRequest, subject: str, body: str) -> None:
     )
 
 
+_TAKEN_LINES = (
+    select(OrderLine.service_id)
+    .join(Order, Order.id == OrderLine.order_id)
+    .where(
+        Order.school_id == bindparam("school_id"),
+        Order.status.in_(sorted(_TAKEN)),
+    )
+)
+# Built once: it runs on every change of days in the basket (basket.offer_to), so it selects plain
+# columns (no ORM rows) and, for the school with no answered request, finds nothing quickly.
+_BESPOKE = (
+    select(
+        Service.id,
+        Service.code,
+        Service.name,
+        Service.description,
+        Service.group,
+        Service.typical_half_days,
+        Service.min_half_days,
+        Service.max_half_days,
+        ServiceRequest.price_per_day_pence,
+        ServiceRequest.vat_treatment,
+        ServiceRequest.vat_rate_bp,
+    )
+    .join(Service, Service.id == ServiceRequest.service_id)
+    .where(
+        ServiceRequest.school_id == bindparam("school_id"),
+        ServiceRequest.academic_year_id == bindparam("year_id"),
+        ServiceRequest.status == RequestStatus.ANSWERED,
+        Service.id.not_in(_TAKEN_LINES),
+    )
+)
+
+
 def entries_for(school: School, year: AcademicYear) -> dict[int, CatalogueEntry]:
     """The school's answered bespoke lines for `year` not yet on a submitted order, priced as
     answered: what basket.offer_to adds to the catalogue for this school."""
-    taken = (
-        select(OrderLine.service_id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.school_id == school.id, Order.status.in_(_TAKEN))
-    )
-    rows = db.session.execute(
-        select(ServiceRequest, Service)
-        .join(Service, Service.id == ServiceRequest.service_id)
-        .where(
-            ServiceRequest.school_id == school.id,
-            ServiceRequest.academic_year_id == year.id,
-            ServiceRequest.status == RequestStatus.ANSWERED,
-            Service.id.not_in(taken),
-        )
-    ).tuples()
+    rows = db.session.execute(_BESPOKE, {"school_id": school.id, "year_id": year.id}).tuples()
     return {
-        service.id: CatalogueEntry(
-            OfferedService(
-                service.id,
-                service.code,
-                service.name,
-                service.description,
-                service.group,
-                service.typical_half_days,
-                service.min_half_days,
-                service.max_half_days,
-            ),
-            int(request.price_per_day_pence or 0),
-            request.vat_treatment or VatTreatment.STANDARD,
-            int(request.vat_rate_bp or 0),
+        service[0]: CatalogueEntry(
+            OfferedService(*service),
+            int(price or 0),
+            treatment or VatTreatment.STANDARD,
+            int(rate or 0),
         )
-        for request, service in rows
+        for *service, price, treatment, rate in rows
     }
 
 
