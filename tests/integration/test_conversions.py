@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import text_of
 from tests.factories import (
@@ -20,11 +21,12 @@ from tests.factories import (
 from traded_app.domain.types import DocumentType
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
-from traded_app.models import Document, Order, School, Visit
+from traded_app.models import CoreAllocation, Document, Order, School, Visit
 from traded_app.models.types import Role, SchoolStatus
 from traded_app.services.council import conversions
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.days import visits
+from traded_app.services.days.allocations import generate_core_allocations
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.ordering import workflow
 from traded_app.services.platform import memberships, schedules
@@ -177,3 +179,16 @@ def test_confirming_moves_the_staff_and_later_charges_are_vat_invoices(
     document = invoicing.charge_document_for(waiting)
     assert document is not None and document.document_type == DocumentType.INVOICE
     assert document.school_id == academy.id
+
+
+def test_an_academy_waiting_for_its_date_gets_no_core_days_of_its_own(world: Any) -> None:
+    """Its predecessor's days move to it on the date: generating this year's allocations in the
+    meantime must not give it a second share."""
+    academy = _academy(world)
+    academy.partnership_id = world.partnership.id
+    conversions.record(world.school.id, academy.id, today() + timedelta(days=30), None)
+    db.session.commit()
+    generate_core_allocations(world.year, world.council)
+    db.session.commit()
+    allocated = set(db.session.scalars(select(CoreAllocation.school_id)))
+    assert world.school.id in allocated and academy.id not in allocated

@@ -226,3 +226,25 @@ def test_staff_import_adds_a_person_from_another_school(world: Any, as_role: Any
         ).location
     )
     assert text_of(page.soup, "#count-nothing") == "2"
+
+
+def test_the_choice_survives_a_commit_and_is_never_written(world: Any) -> None:
+    """Views may commit or roll back mid-request (expiring the signed-in user): the user still
+    reads as the chosen school, and saving another change to the account leaves the row's first
+    school as it was."""
+    sbm = _two_schools(world)
+    assert memberships.apply_choice(sbm, world.academy.id) == world.academy.id
+    assert memberships.apply_choice(sbm, world.other_school.id) is None  # not theirs
+    assert (sbm.school_id, sbm.school.name) == (world.academy.id, "Meadow Academy")
+    sbm.name = "Sam Renamed"
+    db.session.commit()
+    assert (sbm.school_id, sbm.role) == (world.academy.id, Role.SCHOOL_BUSINESS_MANAGER)
+    assert sbm.school.name == "Meadow Academy"
+    db.session.rollback()
+    assert sbm.school_id == world.academy.id
+    row = db.session.execute(
+        select(User.school_id, User.name)
+        .where(User.id == sbm.id)
+        .execution_options(populate_existing=False)
+    ).one()
+    assert tuple(row) == (world.school.id, "Sam Renamed")
