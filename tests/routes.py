@@ -4,6 +4,7 @@ access, no writes on GET, the fuzz of every POST)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,7 @@ from tests.factories import (
     export_for_access,
     finished_invoice_run,
     gias_import_for_access,
+    make_school,
     payment_for_access,
     submitted_order,
     visit_and_closure_for_access,
@@ -24,9 +26,24 @@ from tests.factories import (
 from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
 from traded_app.models.types import Role
-from traded_app.services.council import setup
+from traded_app.services.council import conversions, setup
 from traded_app.services.council import users as users_admin
 from traded_app.services.days import activities
+from traded_app.services.platform.settings import today
+
+
+def conversion_for_access(world: Any) -> Any:
+    """Hilltop converting to an academy next month (confirming it is refused until then)."""
+    academy = make_school(
+        400009,
+        "Hilltop Academy",
+        quadrant=world.quadrant,
+        academy=True,
+        predecessor_id=world.other_school.id,
+    )
+    conversions.record(world.other_school.id, academy.id, today() + timedelta(days=30), None)
+    db.session.commit()
+    return conversions.pending_for(world.other_school.id)
 
 
 def add_one_of_everything(world: Any) -> Any:
@@ -46,6 +63,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.credit_note, world.card_review = card_payment_for_access(world)
     world.export = export_for_access(world)
     world.csv_imports = csv_imports_for_access(world)
+    world.conversion = conversion_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -106,6 +124,10 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["activity_id"] = world.activity.id
     if "quadrant_id" in rule.arguments:
         args["quadrant_id"] = world.quadrant.id
+    if "conversion_id" in rule.arguments:
+        args["conversion_id"] = world.conversion.id
+    if "school_id" in rule.arguments:
+        args["school_id"] = world.other_school.id
     if "user_id" in rule.arguments:
         # Another user than any signed-in role, so deactivating them spoils nothing.
         args["user_id"] = world.academy_sbm.id

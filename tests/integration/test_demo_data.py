@@ -35,9 +35,11 @@ from traded_app.models import (
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
+from traded_app.services.council import conversions
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
 from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.platform import memberships
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 
@@ -83,7 +85,8 @@ def test_seed_demo_loads_essex_and_is_idempotent(app: Any) -> None:
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     assert counts() == before
-    assert before["School"] == 291 and before["Service"] == 14
+    # 291 from the GIAS extract, and the academy a demo school converts to (demo.memberships).
+    assert before["School"] == 292 and before["Service"] == 14
     assert before["User"] == len(DEMO_ACCOUNTS)
     # Every demo order was made once, and the second run made no orders and moved none on;
     # nor did it charge, pay, credit or remind anything again.
@@ -135,6 +138,18 @@ def test_core_allocations_follow_the_rules(app: Any) -> None:
             ).scalars()
         }
         assert "special_or_pru" in reasons and "unpartnered_visit" not in reasons
+
+
+def test_demo_has_a_person_at_two_schools_and_a_conversion_to_come(app: Any) -> None:
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    person = db.session.execute(select(User).where(User.email == "sbm12@example.org")).scalar_one()
+    schools = {c.school_name for c in memberships.choices_of(person)}
+    assert schools == {"Myland Community Primary School", "De La Salle School"}
+    waiting = conversions.unconfirmed()
+    assert len(waiting) == 1 and waiting[0].converts_on > today()
+    assert waiting[0].old_school.is_open and waiting[0].new_school.predecessor_id == (
+        waiting[0].old_school_id
+    )
 
 
 def test_demo_accounts_command_prints_the_accounts(app: Any) -> None:

@@ -22,6 +22,7 @@ from traded_app.demo import audit as demo_audit
 from traded_app.demo import council as demo_council
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
+from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import schools as demo_schools
 from traded_app.extensions import db
@@ -60,6 +61,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         chosen, password_hash or hash_password(demo_accounts.DEMO_PASSWORD)
     )
     db.session.flush()
+    demo_memberships.load(chosen, schools)  # a person at two schools; a conversion to come
     for year in years[1:]:
         generate_core_allocations(year, settings)
     timing = demo_finance.hold_invoices(settings)  # issued below with believable dates

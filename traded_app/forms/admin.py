@@ -308,6 +308,25 @@ class UserForm(FlaskForm):
             raise StopValidation("Enter the URN of the user's school")
 
 
+class MembershipForm(FlaskForm):
+    """The service manager gives an existing school user a role at another school."""
+
+    membership_urn = StringField("School URN", widget=GovTextInput())
+    membership_role = RadioField(
+        "Role at that school",
+        widget=GovRadioInput(),
+        choices=[(r.value, r.label) for r in Role if r.is_school_role],
+        validators=[InputRequired("Select their role at that school")],
+    )
+
+    def validate_membership_urn(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise StopValidation("Enter the URN of the school")
+        if whole_number(field.data) is None:
+            raise StopValidation("School URN must be a number, like 114706")
+
+
 # --- Council settings ---------------------------------------------------------------------------
 
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,11}$")

@@ -12,6 +12,7 @@ from traded_app.models.card_payments import (
     ReviewStatus,
 )
 from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
+from traded_app.models.conversions import DaysTransfer, SchoolConversion
 from traded_app.models.council import (
     AcademicYear,
     CouncilSettings,
@@ -50,6 +51,7 @@ from traded_app.models.jobs import (
     PdfProblem,
     ScheduledRun,
 )
+from traded_app.models.memberships import SchoolMembership
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
@@ -82,6 +84,7 @@ __all__ = [
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
+    "DaysTransfer",
     "DeliveryActivity",
     "Document",
     "DocumentCounter",
@@ -122,6 +125,8 @@ __all__ = [
     "ReviewStatus",
     "ScheduledRun",
     "School",
+    "SchoolConversion",
+    "SchoolMembership",
     "Service",
     "ServicePrice",
     "ServiceVat",

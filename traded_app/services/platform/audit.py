@@ -190,6 +190,12 @@ def _user_label(obj: Any, _s: Session) -> str:
     return f"{obj.name} <{obj.email}>"
 
 
+def _membership_label(obj: Any, session: Session) -> str:
+    user = session.get(User, obj.user_id)
+    who = f"{user.name} <{user.email}>" if user else f"user #{obj.user_id}"
+    return f"{who} at {_of_school(obj, session)}"
+
+
 def _document_send_label(obj: Any, session: Session) -> str:
     document = session.get(Document, obj.document_id)
     return f"{document.number if document else obj.document_id} to {obj.recipient}"
@@ -213,6 +219,7 @@ AUDITED: dict[str, Audited] = {
     "council_settings": Audited("Council settings", lambda o, _s: o.name),
     "academic_year": Audited("Academic year", lambda o, _s: o.label),
     "user_account": Audited("User", _user_label),
+    "school_membership": Audited("School membership", _membership_label),
     "school": Audited("School", _school_label),
     "partnership": Audited("Partnership", lambda o, _s: o.name),
     "quadrant": Audited("Quadrant", lambda o, _s: o.name),
