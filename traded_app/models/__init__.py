@@ -63,6 +63,7 @@ from traded_app.models.visits import (
     Visit,
     VisitStatus,
 )
+from traded_app.models.year_end import DaysRules, YearEndRule
 
 __all__ = [
     "AcademicYear",
@@ -82,6 +83,7 @@ __all__ = [
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
+    "DaysRules",
     "DeliveryActivity",
     "Document",
     "DocumentCounter",
@@ -131,4 +133,5 @@ __all__ = [
     "Visit",
     "VisitFeedback",
     "VisitStatus",
+    "YearEndRule",
 ]

@@ -18,6 +18,7 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     activities,
     audit_trail,
     catalogue,
+    days_rules,
     gias,
     partnerships,
     people,
