@@ -175,6 +175,7 @@ EXPECTED: dict[str, Any] = {
             "setup_catalogue_import",
             "setup_catalogue_confirm",
             "setup_copy_prices",
+            "days_rules",
             "activities",
             "edit_activity",
             "set_activity_active",

@@ -65,6 +65,7 @@ from traded_app.models.visits import (
     Visit,
     VisitStatus,
 )
+from traded_app.models.year_end import DaysRules, YearEndRule
 
 __all__ = [
     "AcademicYear",
@@ -84,6 +85,7 @@ __all__ = [
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
+    "DaysRules",
     "DaysTransfer",
     "DeliveryActivity",
     "Document",
@@ -136,4 +138,5 @@ __all__ = [
     "Visit",
     "VisitFeedback",
     "VisitStatus",
+    "YearEndRule",
 ]

@@ -6,7 +6,7 @@ recording visits) and `council_days` (the council's overview, allocations and cl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -37,10 +37,11 @@ from traded_app.forms.days import (
 )
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.days import allocations, feedback, school_calendar, visits
+from traded_app.services.days import allocations, feedback, over_time, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.platform.settings import (
     academic_start_year,
+    academic_year_bounds,
     council_settings,
     today,
 )
@@ -104,7 +105,18 @@ def _days_page(school: visits.School) -> str:
         feedback_waiting=feedback.waiting_for(school.id)
         if current_user.role == Role.HEADTEACHER
         else [],
+        against_time=_against_time(school, year, now),
+        rules=over_time.days_rules(),
     )
+
+
+def _against_time(
+    school: visits.School, year: visits.AcademicYear, now: date
+) -> over_time.SchoolAgainstTime | None:
+    """This year's or a coming year's days against the time left; none for a past year."""
+    if academic_year_bounds(year.start_year)[1] < now:
+        return None
+    return over_time.school_against_time(school.id, year, now)
 
 
 @bp.route("/schools/<int:urn>/days/visits.csv")
@@ -371,9 +383,24 @@ def overview() -> str:
         page=_int_arg("page") or 1,
     )
     result = days_ledger.council_overview(filters)
-    template = "council/_overview_days_results.html" if is_htmx() else "council/overview_days.html"
+    if is_htmx():
+        return render_template(
+            "council/_overview_days_results.html",
+            year=year,
+            filters=filters,
+            result=result,
+            query_args=_overview_args(filters, year),
+        )
+    now = today()
+    against_time = (
+        over_time.county_against_time(year, now)
+        if academic_year_bounds(year.start_year)[1] >= now
+        else None
+    )
     return render_template(
-        template,
+        "council/overview_days.html",
+        against_time=against_time,
+        rules_pace=over_time.days_rules().usable_half_days_per_week,
         year=year,
         years=years,
         filters=filters,
