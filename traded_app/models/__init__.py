@@ -4,6 +4,18 @@ from traded_app.models.activities import DeliveryActivity
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.brokering import (
+    Engagement,
+    EngagementDelivery,
+    EngagementStatus,
+    OfferStatus,
+    RequestStatus,
+    ShortlistEntry,
+    SupportArea,
+    SupportOffer,
+    SupportPhase,
+    SupportRequest,
+)
 from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
@@ -92,6 +104,9 @@ __all__ = [
     "DocumentType",
     "DocumentVatBand",
     "EmailStatus",
+    "Engagement",
+    "EngagementDelivery",
+    "EngagementStatus",
     "ExportBuild",
     "ExportBuildStatus",
     "ExportKind",
@@ -102,6 +117,7 @@ __all__ = [
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
+    "OfferStatus",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -118,6 +134,7 @@ __all__ = [
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
     "ScheduledRun",
@@ -126,6 +143,11 @@ __all__ = [
     "ServicePrice",
     "ServiceVat",
     "SetupTask",
+    "ShortlistEntry",
+    "SupportArea",
+    "SupportOffer",
+    "SupportPhase",
+    "SupportRequest",
     "TermPeriod",
     "User",
     "Visit",

@@ -35,6 +35,7 @@ from traded_app.forms.days import (
     VisitForm,
     VisitFormWithOverride,
 )
+from traded_app.services.brokering import engagements as school_to_school
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.days import allocations, feedback, school_calendar, visits
@@ -104,6 +105,7 @@ def _days_page(school: visits.School) -> str:
         feedback_waiting=feedback.waiting_for(school.id)
         if current_user.role == Role.HEADTEACHER
         else [],
+        engagements=school_to_school.bought_engagements(school.id),
     )
 
 
