@@ -30,6 +30,10 @@ def fill_date(page: Any, legend: str, day: Any) -> None:
     group.get_by_label("Year", exact=True).fill(str(day.year))
 
 
+def days_row(page: Any, term: str) -> Any:
+    return page.locator("#engagement-days .govuk-summary-list__row", has_text=term).locator("dd")
+
+
 def offer_send_support(journey: Journey) -> None:
     page = journey.page
     sign_in(journey, "sbm3@example.org")
@@ -90,7 +94,7 @@ def list_it_and_shortlist(journey: Journey) -> None:
     journey.check()
     page.get_by_role("link", name=reference).click()
     journey.check()
-    choices = page.get_by_label("Provider")
+    choices = page.get_by_label("Provider", exact=True)
     myland = choices.locator("option", has_text=PRACTITIONER).get_attribute("value")
     choices.select_option(value=myland)
     page.get_by_role("button", name="Add to the shortlist").click()
@@ -139,7 +143,7 @@ def test_a_school_buys_support_from_another_through_the_council(journey: Journey
         page.get_by_label(label).check()
         page.get_by_role("button", name="Record it").click()
         journey.check()
-    expect(page.locator("#engagement-days")).to_contain_text("Waiting to be confirmed 1.5 days")
+    expect(days_row(page, "Waiting to be confirmed")).to_have_text("1.5 days")
     engagement_url = page.url
     sign_out(journey)
 
@@ -150,7 +154,8 @@ def test_a_school_buys_support_from_another_through_the_council(journey: Journey
         page.locator("#deliveries").get_by_role("button", name="Confirm").first.click()
         journey.check()
     expect(page.locator(".govuk-caption-l")).to_contain_text("Completed")
-    expect(page.locator("#engagement-days")).to_contain_text("Left 0 days")
+    expect(days_row(page, "Left")).to_have_text("0 days")
+    expect(days_row(page, "Used")).to_have_text("1.5 days")
     page.get_by_label("5: Excellent").check()
     page.get_by_role("button", name="Send your rating").click()
     journey.check()
