@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 
+from tests.brokering_helpers import brokering_for_access
 from tests.factories import (
     calendar_for_access,
     card_payment_for_access,
@@ -64,6 +65,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.export = export_for_access(world)
     world.csv_imports = csv_imports_for_access(world)
     world.conversion = conversion_for_access(world)
+    brokering_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -100,6 +102,20 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"inset_id": world.school_inset.id}
     rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
     args: dict[str, Any] = {}
+    if "engagement_id" in rule.arguments:
+        args["engagement_id"] = world.engagement.id
+    if "delivery_id" in rule.arguments:
+        args["delivery_id"] = world.delivery.id
+    if "request_id" in rule.arguments:
+        args["request_id"] = world.support_request.id
+    if "entry_id" in rule.arguments:
+        args["entry_id"] = world.entry_id
+    if "area_id" in rule.arguments:
+        args["area_id"] = world.area_id
+    if endpoint.startswith("brokering.") and "offer_id" in rule.arguments:
+        args["offer_id"] = world.own_offer.id
+    if endpoint.startswith("brokering_council.") and "offer_id" in rule.arguments:
+        args["offer_id"] = world.listed_offer_id
     if "order_id" in rule.arguments:
         args["order_id"] = world.order.id
     if "service_id" in rule.arguments:

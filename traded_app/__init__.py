@@ -29,6 +29,8 @@ from traded_app.views import (
     adviser_calendar,
     auth,
     background,
+    brokering,
+    brokering_council,
     calendar,
     card_payments,
     council,
@@ -144,6 +146,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (
         auth,
+        brokering,
+        brokering_council,
         council,
         health,
         main,

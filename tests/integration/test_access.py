@@ -122,6 +122,44 @@ EXPECTED: dict[str, Any] = {
     "auth.reset_password": PUBLIC,
     "auth.accept_invite": PUBLIC,
     **{
+        f"brokering.{name}": {Role.SCHOOL_BUSINESS_MANAGER, Role.HEADTEACHER}
+        for name in (
+            "hub",
+            "directory",
+            "new_offer",
+            "offer_page",
+            "change_offer",
+            "pause_offer",
+            "new_request",
+            "request_page",
+            "choose",
+            "withdraw_request",
+            "engagement_page",
+            "answer",
+            "record_delivery",
+            "confirm_delivery",
+            "withdraw_delivery",
+            "rate",
+        )
+    },
+    **{
+        f"brokering_council.{name}": {Role.LA_ADMIN, Role.ADVISER}
+        for name in (
+            "requests_list",
+            "request_page",
+            "add_to_shortlist",
+            "remove_from_shortlist",
+            "send_shortlist",
+            "close_request",
+            "offers",
+            "offer_detail",
+        )
+    },
+    **{
+        f"brokering_council.{name}": {Role.LA_ADMIN}
+        for name in ("assign_broker", "check_offer", "areas", "set_area_active", "demand")
+    },
+    **{
         f"admin.{name}": {Role.LA_ADMIN}
         for name in (
             "index",

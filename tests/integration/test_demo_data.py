@@ -21,6 +21,8 @@ from traded_app.models import (
     CoreAllocation,
     Document,
     DocumentType,
+    Engagement,
+    EngagementStatus,
     Order,
     OrderEvent,
     OrderLine,
@@ -30,8 +32,11 @@ from traded_app.models import (
     School,
     Service,
     ServicePrice,
+    SupportOffer,
+    SupportRequest,
     User,
 )
+from traded_app.models.brokering import RequestStatus
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
@@ -404,3 +409,38 @@ def test_demo_register_shows_a_believable_month(app: Any) -> None:
     for reminder in db.session.execute(select(Reminder)).scalars():
         assert reminder.document.document_type == DocumentType.INVOICE
         assert reminder.days_overdue > 0 and reminder.balance_pence > 0
+
+
+def test_demo_marketplace_shows_offers_a_comparison_and_a_delivered_engagement(
+    app: Any, client: Any
+) -> None:
+    seed(app)
+    listed = db.session.execute(
+        select(func.count()).select_from(SupportOffer).where(SupportOffer.status == "listed")
+    ).scalar_one()
+    assert listed == 3
+    before = counts()
+    seed(app)  # idempotent here too
+    assert counts() == before
+    assert db.session.execute(select(func.count()).select_from(SupportOffer)).scalar_one() == 4
+    sbm = db.session.execute(select(User).where(User.email == "sbm@example.org")).scalar_one()
+    client.sign_in_as(sbm)
+    hub = client.get("/support")
+    statuses = {
+        r.select("td")[-1].get_text(strip=True) for r in hub.soup.select("#requests tbody tr")
+    }
+    assert statuses == {"Providers to compare", "Provider chosen"}
+    comparing = db.session.execute(
+        select(SupportRequest).where(
+            SupportRequest.school_id == sbm.school_id,
+            SupportRequest.status == RequestStatus.SHORTLIST_SENT,
+        )
+    ).scalar_one()
+    rows = client.get(f"/support/requests/{comparing.id}").soup.select("#comparison tbody tr")
+    assert len(rows) == 2
+    engagement = db.session.execute(
+        select(Engagement).where(Engagement.buyer_school_id == sbm.school_id)
+    ).scalar_one()
+    assert (engagement.status, engagement.rating) == (EngagementStatus.COMPLETED, 5)
+    days = client.get("/days").soup.select_one("#engagement-days tbody tr")
+    assert days is not None and "1.5 days 1.5 days 0 days" in days.get_text(" ", strip=True)

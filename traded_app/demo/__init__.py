@@ -19,6 +19,7 @@ from pathlib import Path
 
 from traded_app.demo import accounts as demo_accounts
 from traded_app.demo import audit as demo_audit
+from traded_app.demo import brokering as demo_brokering
 from traded_app.demo import council as demo_council
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
@@ -71,6 +72,8 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))
     # Aged invoices, payments, journals.
     demo_finance.load_finance(settings, timing, demo_orders.charges(chosen))
+    # School-to-school support: offers, a delivered engagement, requests to compare.
+    support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
     settings.demo_data = True
     db.session.flush()
     return {
@@ -79,4 +82,5 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         "services": len(demo_council.CATALOGUE),
         "orders": orders,
         "visits": visit_count,
+        "support_offers": support_offers,
     }

@@ -4,6 +4,18 @@ from traded_app.models.activities import DeliveryActivity
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.brokering import (
+    Engagement,
+    EngagementDelivery,
+    EngagementStatus,
+    OfferStatus,
+    RequestStatus,
+    ShortlistEntry,
+    SupportArea,
+    SupportOffer,
+    SupportPhase,
+    SupportRequest,
+)
 from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
@@ -97,6 +109,9 @@ __all__ = [
     "DocumentType",
     "DocumentVatBand",
     "EmailStatus",
+    "Engagement",
+    "EngagementDelivery",
+    "EngagementStatus",
     "ExportBuild",
     "ExportBuildStatus",
     "ExportKind",
@@ -107,6 +122,7 @@ __all__ = [
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
+    "OfferStatus",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -123,6 +139,7 @@ __all__ = [
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
     "ScheduledRun",
@@ -133,6 +150,11 @@ __all__ = [
     "ServicePrice",
     "ServiceVat",
     "SetupTask",
+    "ShortlistEntry",
+    "SupportArea",
+    "SupportOffer",
+    "SupportPhase",
+    "SupportRequest",
     "TermPeriod",
     "User",
     "Visit",

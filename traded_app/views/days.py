@@ -35,6 +35,7 @@ from traded_app.forms.days import (
     VisitForm,
     VisitFormWithOverride,
 )
+from traded_app.services.brokering import engagements as school_to_school
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.days import allocations, feedback, over_time, school_calendar, visits
@@ -107,6 +108,7 @@ def _days_page(school: visits.School) -> str:
         else [],
         against_time=_against_time(school, year, now),
         rules=over_time.days_rules(),
+        engagements=school_to_school.bought_engagements(school.id),
     )
 
 
