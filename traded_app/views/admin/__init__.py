@@ -19,6 +19,7 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     audit_trail,
     catalogue,
     gias,
+    next_year,
     partnerships,
     people,
     schools,
