@@ -37,7 +37,7 @@ from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.ordering import basket, buy_back, lists, workflow
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 
@@ -389,3 +389,21 @@ def test_demo_register_shows_a_believable_month(app: Any) -> None:
     for reminder in db.session.execute(select(Reminder)).scalars():
         assert reminder.document.document_type == DocumentType.INVOICE
         assert reminder.days_overdue > 0 and reminder.balance_pence > 0
+
+
+def test_next_years_offer_is_published_with_the_buy_back_window_open_today(
+    app: Any, client: Any
+) -> None:
+    seed(app)
+    upcoming = ensure_academic_year(academic_start_year(today()) + 1)
+    assert buy_back.window_state(upcoming) == buy_back.WindowState.OPEN
+    sign_in(client, "sbm@example.org", DEMO_PASSWORD)
+    choice = client.get("/catalogue").soup
+    assert [r["value"] for r in choice.select("input[name=year]")] == [
+        str(upcoming.start_year - 1),
+        str(upcoming.start_year),
+    ]
+    page = client.get(f"/catalogue?year={upcoming.start_year}").soup
+    assert page.select_one(".app-same-as-this-year button").get_text(strip=True) == (
+        "Order the same as this year"
+    )
