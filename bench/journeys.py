@@ -257,8 +257,12 @@ class Browser:
         """Follow redirects one hop at a time, each hop timed as `GET <path>`; the page landed
         on must show `must_show`."""
         while response.is_redirect:
-            path = urlsplit(urljoin(response.url, response.headers["Location"])).path
-            response = self.send(f"GET {_pattern(path)}", "GET", path, expect=(200, 302, 303))
+            # The query stays: the order's pages carry its year (`/order/check?year=2027`).
+            target = urlsplit(urljoin(response.url, response.headers["Location"]))
+            path = target.path + (f"?{target.query}" if target.query else "")
+            response = self.send(
+                f"GET {_pattern(target.path)}", "GET", path, expect=(200, 302, 303)
+            )
         if must_show not in response.text:
             self.tally.error(self.tally.errors, f"{response.url} without {must_show!r}")
             raise JourneyFailed

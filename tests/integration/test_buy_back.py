@@ -399,3 +399,17 @@ def test_publishing_needs_next_years_prices(as_role: Any, world: Any) -> None:
 def test_next_year_not_set_up_says_where_to_set_it_up(as_role: Any, world: Any) -> None:
     page = as_role(Role.LA_ADMIN).get("/council/manage/next-year").soup
     assert "Next academic year is not set up yet" in page.get_text(" ", strip=True)
+
+
+def test_without_javascript_next_years_form_keeps_its_year_to_check_answers(
+    as_role: Any, world: Any
+) -> None:
+    upcoming = next_year(world)
+    window(upcoming, -3, 20)
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    url = f"/catalogue?year={upcoming.start_year}"
+    response = client.post_form(url, {f"days-{world.service.id}": "1", "action": "continue"})
+    assert response.location.endswith(f"/order/check?year={upcoming.start_year}")
+    page = client.get(response.location).soup
+    assert upcoming.label in text_of(page, ".govuk-caption-l")
+    assert basket.draft_or_empty(world.school, world.year).id is None
