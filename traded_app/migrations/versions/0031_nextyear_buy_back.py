@@ -1,7 +1,7 @@
 """Next year's offer and its buy-back window; one draft order per school and academic year
 
 Revision ID: 0031
-Revises: 0015
+Revises: 0023
 Create Date: 2026-12-01 03:00:00
 
 `academic_year` gains when its offer was published to schools and its buy-back window (plain
@@ -17,7 +17,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0031"
-down_revision = "0015"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
