@@ -137,9 +137,13 @@ def test_while_the_window_is_open_the_year_is_a_clear_choice(as_role: Any, world
     assert text_of(unchosen, ".govuk-error-summary") == (
         "There is a problem Select the year you are ordering for"
     )
-    # A change of days or a checkout without the year is not applied to either basket.
+    # A change of days, the whole form or a checkout without the year changes neither basket.
     assert set_days(client, world.service.id, "1").status_code == 302
+    posted = client.post_form("/catalogue", {f"days-{world.service.id}": "1"})
+    assert posted.status_code == 302 and posted.location.endswith("/catalogue")
     assert client.get("/order/check").location.endswith("/catalogue")
+    assert basket.draft_or_empty(world.school, world.year).id is None
+    assert basket.draft_or_empty(world.school, upcoming).id is None
 
     page = client.get(f"/catalogue?year={upcoming.start_year}").soup
     assert f"You are ordering for {upcoming.label} (next year)" in text_of(page, "#ordering-year")

@@ -132,8 +132,9 @@ def catalogue() -> str | Response:
     year's offer is open, first the choice of year."""
     year = _chosen_year()
     if year is None:
-        if request.method == "POST":
-            abort(400)
+        if request.method == "POST":  # a form without its year: never guess which basket
+            flash("Choose the year you are ordering for.", "info")
+            return redirect(url_for("orders.catalogue"))
         return _choose_year()
     order = _draft(year)
     offer = basket.offer_for(order)
