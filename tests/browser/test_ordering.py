@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Journey
-from tests.browser.test_sign_in import sign_in
+from tests.browser.test_sign_in import choose_year, sign_in
+from traded_app.services.platform.settings import academic_year_label
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +51,7 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
     sign_in(journey, "sbm@example.org")
     page.get_by_role("button", name="Go to the catalogue").click()
     journey.check()
+    choose_year(journey, academic_year_label())
     expect(page.get_by_role("heading", level=1)).to_have_text("Catalogue of traded services")
     page.evaluate("window.notReloaded = true")
 
@@ -106,6 +108,7 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     sign_in(journey, "sbm@example.org")
     page.get_by_role("link", name="Catalogue", exact=True).click()
     journey.check()
+    choose_year(journey, academic_year_label())
     days_control(page, FIRST).fill("2")
     days_control(page, SECOND).fill("0.4")
     page.get_by_role("button", name="Update totals").click()

@@ -30,6 +30,7 @@ EXPECTED: dict[str, Any] = {
     "orders.catalogue": SCHOOL_ROLES,
     "orders.set_line_days": SCHOOL_ROLES,
     "orders.check_answers": SCHOOL_ROLES,
+    "orders.same_as_this_year": SCHOOL_ROLES,
     "orders.order_list": SCHOOL_ROLES,
     "orders.order_detail": ALL,
     "orders.approve": {Role.HEADTEACHER},
@@ -219,6 +220,8 @@ EXPECTED: dict[str, Any] = {
             "set_activity_active",
         )
     },
+    "admin.next_year": {Role.LA_ADMIN},
+    "admin.next_year_preview": {Role.LA_ADMIN},
 }
 
 ROUTES_SNAPSHOT = Path(__file__).with_name("routes.txt")

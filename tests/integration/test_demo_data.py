@@ -43,7 +43,7 @@ from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, Sch
 from traded_app.services.council import conversions
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.ordering import basket, buy_back, lists, workflow
 from traded_app.services.platform import memberships
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
@@ -444,3 +444,21 @@ def test_demo_marketplace_shows_offers_a_comparison_and_a_delivered_engagement(
     assert (engagement.status, engagement.rating) == (EngagementStatus.COMPLETED, 5)
     days = client.get("/days").soup.select_one("#engagement-days tbody tr")
     assert days is not None and "1.5 days 1.5 days 0 days" in days.get_text(" ", strip=True)
+
+
+def test_next_years_offer_is_published_with_the_buy_back_window_open_today(
+    app: Any, client: Any
+) -> None:
+    seed(app)
+    upcoming = ensure_academic_year(academic_start_year(today()) + 1)
+    assert buy_back.window_state(upcoming) == buy_back.WindowState.OPEN
+    sign_in(client, "sbm@example.org", DEMO_PASSWORD)
+    choice = client.get("/catalogue").soup
+    assert [r["value"] for r in choice.select("input[name=year]")] == [
+        str(upcoming.start_year - 1),
+        str(upcoming.start_year),
+    ]
+    page = client.get(f"/catalogue?year={upcoming.start_year}").soup
+    assert page.select_one(".app-same-as-this-year button").get_text(strip=True) == (
+        "Order the same as this year"
+    )

@@ -45,6 +45,10 @@ class CouncilSettings(Base):
             "reminders_before_final BETWEEN 0 AND 10", name="reminders_before_final_range"
         ),
         CheckConstraint("backups_kept BETWEEN 1 AND 365", name="backups_kept_range"),
+        CheckConstraint(
+            "late_buy_back_rule IN ('allowed', 'subject_to_capacity')",
+            name="late_buy_back_rule_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -117,6 +121,12 @@ class CouncilSettings(Base):
     # override them (config.py). Never shown whole, never audited.
     stripe_secret_key: Mapped[str] = mapped_column(String(255), default="", server_default="")
     stripe_webhook_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Orders for next year placed after its buy-back window closed: "allowed" (treated like
+    # any other) or "subject_to_capacity" (confirmed only from the days left once the window's
+    # orders still waiting for a decision are counted: services/ordering/buy_back.py).
+    late_buy_back_rule: Mapped[str] = mapped_column(
+        String(24), default="allowed", server_default="allowed"
+    )
     # Set by `seed-demo`; production refuses to start while it is true.
     demo_data: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -132,6 +142,14 @@ class AcademicYear(Base):
     start_year: Mapped[int] = mapped_column(Integer, unique=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # The year's offer (its catalogue and prices) as published to schools for buying back,
+    # with the window in which they order it ahead of the year (services/council/
+    # offer_publishing.py; who published it is in the audit trail). NULL: not published, and
+    # schools see nothing of it. The three are set together, the window's dates in order, by
+    # that service (a CHECK here would make SQLite rebuild this table and lose its triggers).
+    offer_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    buy_back_opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    buy_back_closes_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     @property
     def label(self) -> str:

@@ -43,10 +43,12 @@ PENDING_STATUSES = frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITT
 class Order(Base):
     __tablename__ = "school_order"
     __table_args__ = (
-        # One draft per school: every user and tab of the school works on the same basket.
+        # One draft per school and academic year: every user and tab of the school works on
+        # the same basket for a year (two while next year's buy-back window is open).
         Index(
             "uq_school_order_one_draft",
             "school_id",
+            "academic_year_id",
             unique=True,
             sqlite_where=text("status = 'draft'"),
             postgresql_where=text("status = 'draft'"),

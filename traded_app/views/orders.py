@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
+from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import OrderStatus, Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
 from traded_app.services.days import position as days_position
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.ordering import basket, buy_back, lists, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
-from traded_app.services.platform.settings import current_academic_year
 from traded_app.services.platform.transactions import commit_write
 from traded_app.web import is_htmx, late_write_lock
 
@@ -28,16 +28,36 @@ bp = Blueprint("orders", __name__)
 # --- The catalogue and the basket -------------------------------------------------------------
 
 
-def _year() -> basket.AcademicYear:
-    year = current_academic_year()
-    if year is None:
+# The pages of one basket, whose links keep the year being ordered (?year=2027).
+YEAR_ENDPOINTS = frozenset({"orders.catalogue", "orders.set_line_days", "orders.check_answers"})
+
+
+@bp.url_defaults
+def _keep_year(endpoint: str, values: dict[str, object]) -> None:
+    if endpoint in YEAR_ENDPOINTS and "year" not in values and "ordering_year" in g:
+        values["year"] = g.ordering_year
+
+
+def _chosen_year() -> basket.AcademicYear | None:
+    """The year being ordered: the one asked for (?year=2027), or the only one that can be
+    ordered; None when two can be (while next year's offer is open) and none was chosen: the
+    year is the person's choice, never a guess. 404 for a year that cannot be ordered now."""
+    raw = request.args.get("year")
+    wanted = whole_number(raw)
+    if raw and wanted is None:
         abort(404)
+    shown = buy_back.years()
+    year = shown.orderable_year(wanted)
+    if year is None and (wanted is not None or not shown.choice_needed):
+        abort(404)
+    if year is not None and wanted is not None:
+        g.ordering_year = year.start_year
     return year
 
 
-def _draft() -> basket.Order:
-    """The school's draft: created for a request that changes it, shown empty otherwise."""
-    year = _year()
+def _draft(year: basket.AcademicYear) -> basket.Order:
+    """The school's draft for `year`: created for a request that changes it, shown empty
+    otherwise."""
     if request.method in ("GET", "HEAD"):
         return basket.draft_or_empty(current_user.school, year)
     return basket.draft_for(current_user.school, current_user, year)
@@ -108,8 +128,15 @@ def _naming(message: str, service_name: str) -> str:
 @roles_required(SCHOOL)
 def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
-    posted: valid lines are saved, the rest are shown back with their errors."""
-    order = _draft()
+    posted: valid lines are saved, the rest are shown back with their errors. While next
+    year's offer is open, first the choice of year."""
+    year = _chosen_year()
+    if year is None:
+        if request.method == "POST":  # a form without its year: never guess which basket
+            flash("Choose the year you are ordering for.", "info")
+            return redirect(url_for("orders.catalogue"))
+        return _choose_year()
+    order = _draft(year)
     offer = basket.offer_for(order)
     typed: dict[int, str] = {}
     errors: dict[int, str] = {}
@@ -133,7 +160,74 @@ def catalogue() -> str | Response:
         "orders/catalogue.html",
         basket=_basket(order, offer, typed, errors),
         groups=grouped(list(offer.values())),
+        buying_back=_buying_back(year),
     )
+
+
+def _buying_back(year: basket.AcademicYear) -> BuyingBack:
+    shown = buy_back.years()
+    upcoming = shown.next_year
+    is_next = upcoming is not None and year.id == upcoming.id
+    return BuyingBack(
+        choice=shown.choice_needed,
+        notice=buy_back.notice(upcoming) if upcoming is not None else "",
+        is_next_year=is_next,
+        this_year=shown.this_year,
+        repeatable=bool(
+            is_next
+            and shown.this_year is not None
+            and buy_back.confirmed_lines(current_user.school, shown.this_year)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BuyingBack:
+    """What the catalogue says about next year's offer."""
+
+    choice: bool  # two years can be ordered: say which this is, and link to the other
+    notice: str  # next year's offer and its window, as it stands
+    is_next_year: bool
+    this_year: basket.AcademicYear | None
+    repeatable: bool  # "Order the same as this year" can start this basket
+
+
+def _choose_year() -> str:
+    shown = buy_back.years()
+    error = "Select the year you are ordering for" if "year" in request.args else ""
+    return render_template(
+        "orders/choose_year.html",
+        years=shown.orderable,
+        this_year=shown.this_year,
+        notice=buy_back.notice(shown.next_year) if shown.next_year else "",
+        error=error,
+    )
+
+
+@bp.route("/catalogue/same-as-this-year", methods=["POST"])
+@roles_required(SCHOOL)
+def same_as_this_year() -> Response:
+    """Start next year's basket from this year's confirmed days, at next year's prices."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        repeated = buy_back.same_as_this_year(current_user.school, current_user)
+    except basket.OrderError as error:
+        flash(sentence(str(error)), "info")
+        return redirect(url_for("orders.catalogue"))
+    year = repeated.order.academic_year
+    message = (
+        f"Your {year.label} order now has this year's days of {repeated.lines} "
+        f"service{'s' if repeated.lines != 1 else ''}, at {year.label} prices. Check them below."
+    )
+    if repeated.not_offered:
+        message += (
+            f" No longer offered in {year.label}, so left out: {', '.join(repeated.not_offered)}."
+        )
+    if repeated.adjusted:
+        message += f" Days changed to fit {year.label}'s limits: {'; '.join(repeated.adjusted)}."
+    flash(message, "success")
+    return redirect(url_for("orders.catalogue", year=year.start_year) + "#order-summary")
 
 
 @bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
@@ -146,7 +240,11 @@ def set_line_days(service_id: int) -> str | Response:
     committed on its own, holding the write lock (or the draft's row lock) only while it writes,
     and the answer is built after it."""
     raw = request.form.get(_field(service_id), "")
-    school, user, year = current_user.school, current_user._get_current_object(), _year()
+    chosen = _chosen_year()
+    if chosen is None:
+        flash("Choose the year you are ordering for.", "info")
+        return redirect(url_for("orders.catalogue"))
+    school, user, year = current_user.school, current_user._get_current_object(), chosen
     offer = basket.offer_to(school, year)
     done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
@@ -176,7 +274,10 @@ def check_answers() -> str | Response:
         if posted is not None:  # not a draft any more: this form was sent twice
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
-    order = _draft()
+    year = _chosen_year()
+    if year is None:
+        return redirect(url_for("orders.catalogue"))
+    order = _draft(year)
     shown = _basket(order, basket.offer_for(order))
     if not shown.summary.lines:
         flash("Choose the days you need before you check your order.", "info")

@@ -1,7 +1,8 @@
 """Ordering, from the school's side: the draft order (the basket) and its live figures.
 
-The draft lives in the database, one per school, so it survives a reload, signing out and a
-second tab. While it is a draft its lines carry no price: the catalogue's price for the order's
+The draft lives in the database, one per school and academic year (two while next year's
+buy-back window is open: services/ordering/buy_back.py), so it survives a reload, signing out
+and a second tab. While it is a draft its lines carry no price: the catalogue's price for the order's
 academic year applies, and is frozen on the lines when the order is submitted (workflow.submit).
 The errors here are those of every change to an order, the workflow's steps included.
 """
@@ -21,7 +22,7 @@ from traded_app.models import AcademicYear, Order, OrderEvent, OrderLine, OrderS
 from traded_app.models.base import utcnow
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
-from traded_app.services.platform.settings import council_settings
+from traded_app.services.platform.settings import council_settings, today
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -38,7 +39,7 @@ class OrderConflict(OrderError):
 
 def draft_or_empty(school: School, year: AcademicYear) -> Order:
     """The school's draft, or an unsaved empty one to show: reading a page never writes."""
-    existing = _current_draft(school)
+    existing = _current_draft(school, year)
     if existing is not None:
         return existing  # a basket left from last year moves to this year when next changed
     return Order(school=school, academic_year=year, status=OrderStatus.DRAFT, lines=[], version=0)
@@ -51,7 +52,7 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
     PostgreSQL; SQLite's writing transactions hold the database's lock from their start) and
     read afresh, so two people changing one basket at the same moment take turns: the second
     sees the first's change, and the order's version check never finds it stale."""
-    existing = _current_draft(school, lock=True)
+    existing = _current_draft(school, year, lock=True)
     if existing is not None:
         if existing.academic_year_id != year.id:
             # A basket left over from last year is for this year now (drafts carry no prices).
@@ -74,7 +75,7 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
             )
             db.session.flush()
     except IntegrityError:
-        found = _current_draft(school, lock=True)
+        found = _current_draft(school, year, lock=True)
         if found is None:
             raise
         return found
@@ -94,9 +95,20 @@ _DRAFT_TO_CHANGE = (
 )
 
 
-def _current_draft(school: School, *, lock: bool = False) -> Order | None:
+def _current_draft(school: School, year: AcademicYear, *, lock: bool = False) -> Order | None:
+    """The school's draft for `year`, else a draft left from a year that has ended when `year`
+    is under way (it becomes this year's when next changed). Every draft of the school comes in
+    the one query (there are at most a few), locked together when `lock`."""
     query = _DRAFT_TO_CHANGE if lock else _DRAFT
-    return db.session.execute(query, {"school_id": school.id}).unique().scalar_one_or_none()
+    drafts = db.session.execute(query, {"school_id": school.id}).unique().scalars().all()
+    for draft in drafts:
+        if draft.academic_year_id == year.id:
+            return draft
+    if year.starts_on <= today():
+        for draft in drafts:
+            if draft.academic_year.ends_on < year.starts_on:
+                return draft
+    return None
 
 
 def offer_for(order: Order) -> dict[int, CatalogueEntry]:

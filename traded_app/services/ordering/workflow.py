@@ -27,7 +27,7 @@ from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.days.ledger import cancelled_orders_used_half_days, order_used_half_days
 from traded_app.services.days.visits import cancel_open_visits
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.ordering import notifications
+from traded_app.services.ordering import buy_back, notifications
 from traded_app.services.ordering.basket import (
     CHANGED_ELSEWHERE,
     OrderConflict,
@@ -438,6 +438,11 @@ def confirm(order: Order, user: User) -> Order:
             f"days left to sell in {order.academic_year.label}, and this order needs "
             f"{pricing.days_text(needed)}: it cannot be confirmed"
         )
+    late = buy_back.late_order_refusal(
+        order, school.quadrant_id, position.available_half_days, quadrant_name
+    )
+    if late is not None:
+        raise OrderError(late)
     order.quadrant_id = school.quadrant_id
     order.confirmed_at = utcnow()
     order.confirmed_by_id = user.id

@@ -21,6 +21,7 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     conversions,
     days_rules,
     gias,
+    next_year,
     partnerships,
     people,
     schools,
