@@ -29,7 +29,8 @@ from traded_app.extensions import db
 from traded_app.models.types import Role
 from traded_app.services.council import conversions, setup
 from traded_app.services.council import users as users_admin
-from traded_app.services.days import activities
+from traded_app.services.days import activities, school_calendar, visit_reports, visits
+from traded_app.services.documents import visit_report_pdf
 from traded_app.services.platform.settings import today
 
 
@@ -56,6 +57,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
     world.delivered_visit = delivered_visit_for_access(world)
+    world.report_visit = visit_report_for_access(world)
     world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
@@ -71,6 +73,28 @@ def add_one_of_everything(world: Any) -> Any:
     world.activity = activities.activities()[0]
     db.session.commit()
     return world
+
+
+def visit_report_for_access(world: Any) -> Any:
+    """A half-day core visit by the world's adviser, delivered on an earlier school day than the
+    other visits, with its report sent (version 1)."""
+    adviser = world.users[Role.ADVISER]
+    day = world.visit.visit_date - timedelta(days=1)
+    while day.weekday() >= 5 or school_calendar.bank_holidays(day, day) or day >= today():
+        day -= timedelta(days=1)
+    visit = visits.schedule(
+        visits.NewVisit(world.school, adviser.id, day, 1, visits.CORE, "Data review"),
+        world.users[Role.LA_ADMIN],
+        booked_on=day,
+    )
+    visits.deliver(visit, adviser, "Looked at the data")
+    activities.ensure_non_negotiable_activities()
+    report = visit_reports.save_draft(
+        visit, adviser, visit_reports.ReportDetails(what_was_done="Looked at the data")
+    )
+    visit_report_pdf.send(report, adviser)
+    db.session.commit()
+    return visit
 
 
 # The pages of a previewed CSV file, by the kind of file they show.
@@ -92,6 +116,9 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"closure_id": world.closure.id}
     if endpoint == "feedback.give_feedback":
         return {"visit_id": world.delivered_visit.id}
+    if endpoint.startswith("visit_reports.") and endpoint != "visit_reports.late_reports":
+        version = {"version": 1} if endpoint == "visit_reports.report_pdf" else {}
+        return {"visit_id": world.report_visit.id, **version}
     if endpoint == "adviser_calendar.feed":
         return {"token": world.users[Role.ADVISER].calendar_token}
     if endpoint == "term_dates.delete_term":

@@ -45,6 +45,7 @@ from traded_app.views import (
     orders,
     school,
     school_details,
+    visit_reports,
 )
 
 __all__ = ["ConfigError", "create_app"]
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(adviser_calendar.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(visit_reports.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

@@ -31,7 +31,9 @@ def fill_visit(page: Any, day: Any) -> None:
     page.get_by_label("Purpose of the visit").fill("Reading in Key Stage 2")
 
 
-def book_and_deliver(journey: Journey) -> None:
+def book_and_deliver(journey: Journey, then: Any = None) -> None:
+    """The adviser books and delivers a visit to Hamilton Primary; `then(journey)`, if given,
+    runs on the delivered visit's page before the adviser signs out."""
     page = journey.page
     sign_in(journey, "adviser@example.org")
     page.get_by_role("link", name="Visits", exact=True).click()
@@ -74,6 +76,8 @@ def book_and_deliver(journey: Journey) -> None:
                 break
     expect(page.locator(".govuk-notification-banner")).to_contain_text("recorded as delivered")
     expect(page.locator(".govuk-tag").first).to_have_text("Delivered")
+    if then is not None:
+        then(journey)
     sign_out(journey)
 
 

@@ -398,6 +398,7 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "default_price": "450",
         "default_approval_limit": "",
         "cancellation_notice_days": "7",
+        "visit_report_deadline_days": "10",
         "reminder_interval_days": "21",
         "core_partnership_base": "2",
         "core_partnership_per_school": "1",

@@ -40,7 +40,9 @@ from traded_app.models.brokering import RequestStatus
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
+from traded_app.models.visit_reports import ReportStatus, VisitReport
 from traded_app.services.council import conversions
+from traded_app.services.days import visit_reports
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
 from traded_app.services.ordering import basket, buy_back, lists, workflow
@@ -462,3 +464,14 @@ def test_next_years_offer_is_published_with_the_buy_back_window_open_today(
     assert page.select_one(".app-same-as-this-year button").get_text(strip=True) == (
         "Order the same as this year"
     )
+
+
+def test_demo_visits_have_sent_reports_one_of_them_late(app: Any) -> None:
+    seed(app)
+    reports = list(db.session.execute(select(VisitReport)).scalars())
+    sent = [r for r in reports if r.status == ReportStatus.SENT]
+    assert sent and all(r.pdf_sha256 for r in sent)
+    assert [r.sent_late for r in sent].count(True) == 1
+    late = visit_reports.late_reports()
+    assert [r.id for r in late.sent_late] == [r.id for r in sent if r.sent_late]
+    assert visit_reports.read_pdf(sent[0]).startswith(b"%PDF-")

@@ -27,6 +27,7 @@ from traded_app.demo import finance as demo_finance
 from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import schools as demo_schools
+from traded_app.demo import visit_reports as demo_visit_reports
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
 from traded_app.services.platform import audit
@@ -71,6 +72,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     # Term dates and closure days for every demo year, and this year's visits.
     demo_days.load_calendar(years, list(chosen.values()))
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))
+    demo_visit_reports.load_reports(years[1])
     # Aged invoices, payments, journals.
     demo_finance.load_finance(settings, timing, demo_orders.charges(chosen))
     # School-to-school support: offers, a delivered engagement, requests to compare.

@@ -402,6 +402,9 @@ class SettingsForm(FlaskForm):
     cancellation_notice_days = StringField(
         "Notice needed to cancel a visit (days)", widget=GovTextInput()
     )
+    visit_report_deadline_days = StringField(
+        "Visit reports due within (working days)", widget=GovTextInput()
+    )
     core_partnership_base = StringField(CORE_FIELDS["core_partnership_base"], widget=GovTextInput())
     core_partnership_per_school = StringField(
         CORE_FIELDS["core_partnership_per_school"], widget=GovTextInput()
@@ -486,6 +489,7 @@ class SettingsForm(FlaskForm):
             ("payment_terms_days", 0, 365),
             ("reminder_interval_days", 1, 365),
             ("cancellation_notice_days", 0, 90),
+            ("visit_report_deadline_days", 1, 60),
         ):
             field = getattr(self, name)
             number = whole_number(field.data)

@@ -69,6 +69,7 @@ from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.users import User
+from traded_app.models.visit_reports import ReportStatus, VisitReport, VisitReportAction
 from traded_app.models.visits import (
     AllocationChange,
     AllocationSource,
@@ -139,6 +140,7 @@ __all__ = [
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "ReportStatus",
     "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
@@ -159,6 +161,8 @@ __all__ = [
     "User",
     "Visit",
     "VisitFeedback",
+    "VisitReport",
+    "VisitReportAction",
     "VisitStatus",
     "YearEndRule",
 ]

@@ -86,6 +86,11 @@ class CouncilSettings(Base):
     default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
     default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)
+    # A delivered visit's report is due within this many working days (weekends and bank
+    # holidays skipped) of the visit.
+    visit_report_deadline_days: Mapped[int] = mapped_column(
+        Integer, default=10, server_default="10"
+    )
     # An overdue invoice's reminder e-mail goes at most once in this many days.
     reminder_interval_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # Payment reminders on the council's policy, sent by the daily schedule at a time of day

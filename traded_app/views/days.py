@@ -326,7 +326,9 @@ def deliver(visit_id: int) -> str | BaseResponse:
             else:
                 problem = str(error)
         else:
-            flash(f"Visit {visit.reference} recorded as delivered.", "success")
+            flash(
+                f"Visit {visit.reference} recorded as delivered. Now write its report.", "success"
+            )
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
     status = 409 if problem else 200
     return render_template("visits/deliver.html", visit=visit, form=form, problem=problem), status  # type: ignore[return-value]

@@ -60,6 +60,8 @@ class Kind:
 
 
 _kinds: dict[str, Kind] = {}
+# Kinds whose PDF is not a Document's (a visit report's): `(ref_id) -> (filename, content)`.
+_attachers: dict[str, Callable[[int], tuple[str, bytes] | None]] = {}
 
 
 def records_results(
@@ -70,6 +72,24 @@ def records_results(
 
     def decorator(fn: ResultRecorder) -> ResultRecorder:
         _kinds[kind] = Kind(fn, attachment_required)
+        return fn
+
+    return decorator
+
+
+def attaches(
+    kind: str,
+) -> Callable[
+    [Callable[[int], tuple[str, bytes] | None]], Callable[[int], tuple[str, bytes] | None]
+]:
+    """Register the function that gives an e-mail of this kind its PDF from the e-mail's
+    `ref_id` (read from the store and checked when the e-mail is sent, like a document's), or
+    None for none. A PDF missing or altered stops the e-mail, as a document's does."""
+
+    def decorator(
+        fn: Callable[[int], tuple[str, bytes] | None],
+    ) -> Callable[[int], tuple[str, bytes] | None]:
+        _attachers[kind] = fn
         return fn
 
     return decorator
@@ -123,7 +143,7 @@ class _CannotSend(Exception):
 
 def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     if row.document_id is None:
-        return []
+        return _attached(row)
     document = db.session.get(Document, row.document_id)
     if document is None or document.brought_forward:  # no PDF of ours to attach
         return []
@@ -142,6 +162,18 @@ def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
             "E-mail %s sent without the PDF of %s (missing or altered)", row.id, document.number
         )
         return []
+
+
+def _attached(row: OutgoingEmail) -> list[mail.Attachment]:
+    attacher = _attachers.get(row.kind)
+    if attacher is None or row.ref_id is None:
+        return []
+    try:
+        found = attacher(row.ref_id)
+    except MissingPdfError:
+        log.error("Not sending e-mail %s: its %s PDF is missing or altered", row.id, row.kind)
+        raise _CannotSend(PDF_UNAVAILABLE) from None
+    return [mail.Attachment(*found)] if found else []
 
 
 def _fail(row: OutgoingEmail, error: str) -> None:
