@@ -23,13 +23,18 @@ from traded_app.services.platform.audit import safe_cell
 
 
 def session_places(session: CourseSession) -> list[CoursePlace]:
-    """Every place on the session: the waiting list in its order, the rest by school and name."""
+    """Every place on the session: the waiting list last, in its order; the rest by school."""
     places = list(
         db.session.execute(
             select(CoursePlace)
             .join(CourseBooking)
             .where(CoursePlace.session_id == session.id)
-            .order_by(CoursePlace.waiting_since, CourseBooking.school_id, CoursePlace.id)
+            .order_by(
+                case((CoursePlace.status == PlaceStatus.WAITING, 1), else_=0),
+                CoursePlace.waiting_since,  # NULL for every place never on the list
+                CourseBooking.school_id,
+                CoursePlace.id,
+            )
         ).scalars()
     )
     return places
