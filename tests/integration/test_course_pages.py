@@ -207,3 +207,19 @@ def test_another_school_cannot_see_a_booking(as_role: Any, world: Any) -> None:
     assert sbm.get(f"/courses/bookings/{made.id}").status_code == 404
     assert sbm.get(f"/courses/places/{made.places[0].id}/cancel").status_code == 404
     assert sbm.post_form(f"/courses/places/{made.places[0].id}/cancel").status_code == 404
+
+
+def test_a_booking_that_cannot_be_invoiced_is_refused_with_the_reason(
+    as_role: Any, world: Any
+) -> None:
+    world.academy.address, world.academy.postcode = "", ""  # a VAT invoice needs an address
+    session = make_session(world)
+    academy = as_role(None)
+    academy.sign_in_as(world.academy_sbm)
+    refused = academy.post_form(
+        f"/courses/sessions/{session.id}/book",
+        {"delegates-0-name": "Ann Lee", "delegates-0-email": "ann@academy.example"},
+    )
+    assert refused.status_code == 200, refused.location
+    assert "has no billing address" in _errors(refused)[0]
+    assert reports.session_places(session) == []  # nothing booked

@@ -23,6 +23,7 @@ from traded_app.models import CourseBooking, CoursePlace, Document, DocumentType
 from traded_app.models.types import BillingRoute, VatTreatment
 from traded_app.services.courses import CourseError
 from traded_app.services.documents import issuing
+from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.platform.settings import council_settings, current_academic_year
 
 ON_BOOKING = "on_booking"
@@ -104,7 +105,16 @@ def _lines(
 def settle(booking: CourseBooking, user: User | None, reason: str = "") -> list[Document]:
     """Issue what the booking's places need so that each has been charged what it owes: an
     invoice or recharge for the places owing more, a credit note (against the document that
-    charged them) for the places owing less. Returns the documents issued."""
+    charged them) for the places owing less. Returns the documents issued. A document that
+    cannot be issued (no billing address for a VAT invoice, the council's details not set up)
+    refuses the whole step, as a CourseError saying why."""
+    try:
+        return _settle(booking, user, reason)
+    except InvoicingError as error:
+        raise CourseError(str(error)) from error
+
+
+def _settle(booking: CourseBooking, user: User | None, reason: str) -> list[Document]:
     issued: list[Document] = []
     places = list(booking.places)
     to_credit: dict[int, list[tuple[CoursePlace, int]]] = defaultdict(list)
@@ -133,6 +143,7 @@ def settle(booking: CourseBooking, user: User | None, reason: str = "") -> list[
             if place.owed_pence > _net_charged(place)
         ]
         if owing:
+            issuing.require_billing_address(booking.school)
             recharge = booking.school.billing_route == BillingRoute.RECHARGE
             document = issuing.issue_for(
                 DocumentType.RECHARGE if recharge else DocumentType.INVOICE,
