@@ -1,7 +1,7 @@
 """Courses and events: courses, their prices and sessions, bookings and places
 
 Revision ID: 0030
-Revises: 0023
+Revises: 0031
 Create Date: 2026-12-01 00:00:00
 
 - `course`, `course_price` (per customer type, with VAT), `course_session`, `course_booking` and
@@ -23,7 +23,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0030"
-down_revision = "0023"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
