@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 
 from tests.brokering_helpers import brokering_for_access
+from tests.course_factories import courses_for_access
 from tests.factories import (
     calendar_for_access,
     card_payment_for_access,
@@ -68,6 +69,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.csv_imports = csv_imports_for_access(world)
     world.conversion = conversion_for_access(world)
     brokering_for_access(world)
+    world.course_session, world.course_booking, world.course_place = courses_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -190,6 +192,14 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["review_id"] = world.card_review.id
     if "number" in rule.arguments:
         args["number"] = world.document.number
+    if "course_id" in rule.arguments:
+        args["course_id"] = world.course_session.course_id
+    if "session_id" in rule.arguments:
+        args["session_id"] = world.course_session.id
+    if "booking_id" in rule.arguments:
+        args["booking_id"] = world.course_booking.id
+    if "place_id" in rule.arguments:
+        args["place_id"] = world.course_place.id
     if "token" in rule.arguments:
         salt = (
             users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT

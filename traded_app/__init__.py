@@ -34,6 +34,8 @@ from traded_app.views import (
     calendar,
     card_payments,
     council,
+    courses,
+    courses_council,
     days,
     documents,
     feedback,
@@ -165,6 +167,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(adviser_calendar.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(visit_reports.bp)
+    app.register_blueprint(courses.bp)
+    app.register_blueprint(courses_council.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

@@ -19,6 +19,8 @@ from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import (
     CoreAllocation,
+    Course,
+    CoursePlace,
     Document,
     DocumentType,
     Engagement,
@@ -27,6 +29,7 @@ from traded_app.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PlaceStatus,
     Quadrant,
     QuadrantCapacity,
     School,
@@ -337,8 +340,16 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
     debt = aged_debt.aged_debt()
     assert all(debt.totals.get(key) > 0 for key, _label in BUCKETS), debt.totals
     assert len(debt.schools) >= 5
-    # Recharges are not debt: the newest waits for a journal, the others were settled by one.
-    assert debt.recharges_awaiting == 1
+    # Recharges are not debt: the newest order's waits for a journal, the others were settled
+    # by one; the demo's course places booked by maintained schools wait too (issue 20).
+    course_recharges = db.session.execute(
+        select(func.count()).where(
+            Document.course_booking_id.is_not(None),
+            Document.document_type == DocumentType.RECHARGE,
+        )
+    ).scalar_one()
+    assert course_recharges > 0
+    assert debt.recharges_awaiting == 1 + course_recharges
     # The page finance sees.
     sign_in(client, "finance@example.org", DEMO_PASSWORD)
     page = client.get("/finance/aged-debt")
@@ -351,7 +362,10 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
 
 def test_demo_register_shows_a_believable_month(app: Any) -> None:
     seed(app)
-    documents = list(db.session.execute(select(Document)).scalars())
+    # The orders' documents (the demo's course places have their own test below).
+    documents = list(
+        db.session.execute(select(Document).where(Document.course_booking_id.is_(None))).scalars()
+    )
     figures = balances.figures_for(documents)
     invoices = [d for d in documents if d.document_type == DocumentType.INVOICE]
     # Every confirmed order was charged once; VAT invoices only to academies.
@@ -475,3 +489,14 @@ def test_demo_visits_have_sent_reports_one_of_them_late(app: Any) -> None:
     late = visit_reports.late_reports()
     assert [r.id for r in late.sent_late] == [r.id for r in sent if r.sent_late]
     assert visit_reports.read_pdf(sent[0]).startswith(b"%PDF-")
+
+
+def test_demo_courses_have_a_waiting_list_an_attendee_and_a_no_show(app: Any) -> None:
+    seed(app)
+    places = db.session.execute(select(CoursePlace)).scalars().all()
+    by_status = {status: [p for p in places if p.status == status] for status in PlaceStatus}
+    assert len(db.session.execute(select(Course)).scalars().all()) == 2
+    assert by_status[PlaceStatus.OFFERED] and by_status[PlaceStatus.WAITING]
+    assert [p.name for p in by_status[PlaceStatus.ATTENDED]] == ["Gill Attended"]
+    assert [p.name for p in by_status[PlaceStatus.NO_SHOW]] == ["Max Absent"]
+    assert by_status[PlaceStatus.NO_SHOW][0].charged_pence > 0  # charged by the terms

@@ -22,6 +22,7 @@ from traded_app.demo import audit as demo_audit
 from traded_app.demo import brokering as demo_brokering
 from traded_app.demo import buy_back as demo_buy_back
 from traded_app.demo import council as demo_council
+from traded_app.demo import courses as demo_courses
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
 from traded_app.demo import memberships as demo_memberships
@@ -78,6 +79,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     # School-to-school support: offers, a delivered engagement, requests to compare.
     support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
     demo_buy_back.publish_next_year(years[2])
+    demo_courses.load_courses()
     settings.demo_data = True
     db.session.flush()
     return {

@@ -33,6 +33,16 @@ from traded_app.models.council import (
     QuadrantCapacity,
     QuadrantDistrict,
 )
+from traded_app.models.courses import (
+    Audience,
+    Course,
+    CourseBooking,
+    CourseKind,
+    CoursePlace,
+    CoursePrice,
+    CourseSession,
+    PlaceStatus,
+)
 from traded_app.models.feedback import VisitFeedback
 from traded_app.models.finance import (
     DocumentExport,
@@ -84,6 +94,7 @@ __all__ = [
     "AcademicYear",
     "AllocationChange",
     "AllocationSource",
+    "Audience",
     "AuditEvent",
     "BankHoliday",
     "Base",
@@ -95,6 +106,12 @@ __all__ = [
     "CoreAllocation",
     "CouncilLogo",
     "CouncilSettings",
+    "Course",
+    "CourseBooking",
+    "CourseKind",
+    "CoursePlace",
+    "CoursePrice",
+    "CourseSession",
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
@@ -134,6 +151,7 @@ __all__ = [
     "PaymentKind",
     "PdfCheckFinding",
     "PdfProblem",
+    "PlaceStatus",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",

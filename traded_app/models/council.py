@@ -82,6 +82,11 @@ class CouncilSettings(Base):
     # "on_confirmation": each confirmed order is invoiced at once; "invoice_run": confirmed
     # orders wait for finance to issue them together (for example monthly).
     invoice_timing: Mapped[str] = mapped_column(String(16), default="on_confirmation")
+    # Course places: "on_booking" charged when confirmed, "after_session" once the register is
+    # taken (services.courses.charging).
+    course_charge_timing: Mapped[str] = mapped_column(
+        String(16), default="on_booking", server_default="on_booking"
+    )
     financial_year_start_month: Mapped[int] = mapped_column(Integer, default=4)
     default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
     default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -239,6 +239,13 @@ def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
     return pdf
 
 
+def render_certificate(context: dict[str, str]) -> bytes:
+    """A certificate of attendance on a course (templates/invoices/certificate.html), from the
+    plain text values given: tagged PDF/UA-1 through the same stylesheet, fonts and fetcher."""
+    html = _environment().get_template("certificate.html").render(cert=context)
+    return render_html(html)
+
+
 def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
     """The document's PDF (A4, tagged PDF/UA-1), from its data alone."""
     font_config, stylesheet = _prepared()
