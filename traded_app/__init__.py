@@ -45,6 +45,7 @@ from traded_app.views import (
     orders,
     school,
     school_details,
+    statements,
 )
 
 __all__ = ["ConfigError", "create_app"]
@@ -156,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
         orders,
         school,
         school_details,
+        statements,
     ):
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:

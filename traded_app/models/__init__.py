@@ -68,6 +68,13 @@ from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
+from traded_app.models.statements import (
+    Remittance,
+    RemittanceDocument,
+    RemittanceStatus,
+    SendStatus,
+    StatementSend,
+)
 from traded_app.models.users import User
 from traded_app.models.visits import (
     AllocationChange,
@@ -139,6 +146,9 @@ __all__ = [
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "Remittance",
+    "RemittanceDocument",
+    "RemittanceStatus",
     "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
@@ -146,11 +156,13 @@ __all__ = [
     "School",
     "SchoolConversion",
     "SchoolMembership",
+    "SendStatus",
     "Service",
     "ServicePrice",
     "ServiceVat",
     "SetupTask",
     "ShortlistEntry",
+    "StatementSend",
     "SupportArea",
     "SupportOffer",
     "SupportPhase",
