@@ -83,14 +83,21 @@ def _logo(sha256: str) -> bytes:
     return png or b""
 
 
-def html_of(statement: Statement, made_on: date | None = None) -> str:
-    return pdf.html_of("statement.html", st=statement, seller=seller(), made_on=made_on or today())
+def html_of(
+    statement: Statement, made_on: date | None = None, council: StatementSeller | None = None
+) -> str:
+    return pdf.html_of(
+        "statement.html", st=statement, seller=council or seller(), made_on=made_on or today()
+    )
 
 
-def render(statement: Statement, made_on: date | None = None) -> bytes:
-    """The statement's PDF (A4, tagged PDF/UA-1)."""
+def render(
+    statement: Statement, made_on: date | None = None, council: StatementSeller | None = None
+) -> bytes:
+    """The statement's PDF (A4, tagged PDF/UA-1); `council` is the council's settings now
+    unless given."""
     identifier = figures.file_stem(statement).encode()
-    return pdf.render_html(html_of(statement, made_on), identifier=identifier)
+    return pdf.render_html(html_of(statement, made_on, council), identifier=identifier)
 
 
 # --- E-mailing -------------------------------------------------------------------------------
