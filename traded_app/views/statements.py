@@ -299,14 +299,11 @@ def remittance_file(remittance_id: int) -> Response:
     """The school's remittance file, downloaded as it was uploaded: never shown in the browser
     (attachment, the type it was checked to be; every answer's headers forbid sniffing and
     any script)."""
-    remittance = remittances.get(remittance_id)
-    visible = remittance is not None and (
-        current_user.role in READERS
-        or (current_user.is_school_user and remittance.school_id == current_user.school.id)
-    )
-    if remittance is None or not visible or remittance.file_content is None:
+    school = current_user.school if current_user.is_school_user else None
+    found = remittances.file_for(remittance_id, school)
+    if found is None:
         abort(404)
-    name, content_type, content = remittances.file_of(remittance)
+    name, content_type, content = found
     response = Response(content, content_type=content_type)
     response.headers.set("Content-Disposition", "attachment", filename=name)
     response.headers["Cache-Control"] = "no-store"

@@ -310,8 +310,13 @@ def of_school(school: School) -> list[tuple[Remittance, Check]]:
     return [(r, check(r)) for r in _listed(None, school)]
 
 
-def file_of(remittance: Remittance) -> tuple[str, str, bytes]:
-    """The remittance file's name, content type and bytes (never rendered: downloaded)."""
-    if remittance.file_content is None:
-        raise RemittanceError("This remittance has no file")
+def file_for(remittance_id: int, school: School | None) -> tuple[str, str, bytes] | None:
+    """The remittance file's name, content type and bytes, if there is one and it is
+    `school`'s (a school user's current school; None: council staff, who see every school's);
+    None otherwise. Never rendered: the caller sends it as a download."""
+    remittance = db.session.get(Remittance, remittance_id)
+    if remittance is None or remittance.file_content is None:
+        return None
+    if school is not None and remittance.school_id != school.id:
+        return None
     return remittance.file_name, FILE_TYPES[remittance.file_type], remittance.file_content

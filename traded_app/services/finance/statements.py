@@ -102,10 +102,6 @@ class Statement:
         return self.opening_pence + self.debits_pence - self.credits_pence
 
     @property
-    def documents(self) -> int:
-        return sum(1 for e in self.entries if not e.is_payment)
-
-    @property
     def title(self) -> str:
         return f"Statement of account for {self.school.name}"
 
