@@ -41,6 +41,7 @@ from traded_app.models import (
 from traded_app.models.base import utcnow
 from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
+from traded_app.models.statements import Remittance
 from traded_app.models.types import (
     AllocationReason,
     BillingRoute,
@@ -671,3 +672,23 @@ def csv_imports_for_access(world: World) -> dict[str, Any]:
         records[kind.value] = record
     db.session.commit()
     return records
+
+
+def remittance_for_access(world: World) -> Any:
+    """A remittance from the world's school with a CSV file (for the route × role test); it
+    covers no invoice, so matching it is refused with a message."""
+    remittance = Remittance(
+        school_id=world.school.id,
+        form_key="access",
+        amount_pence=100,
+        paid_on=today(),
+        reference="BACS REMIT 1",
+        submitted_by_id=world.users[Role.SCHOOL_BUSINESS_MANAGER].id,
+        file_name="remittance.csv",
+        file_type="csv",
+        file_content=b"invoice,amount\nINV-1,1.00\n",
+        file_bytes=26,
+    )
+    db.session.add(remittance)
+    db.session.commit()
+    return remittance

@@ -47,6 +47,7 @@ from traded_app.views import (
     orders,
     school,
     school_details,
+    statements,
     visit_reports,
 )
 
@@ -159,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
         orders,
         school,
         school_details,
+        statements,
     ):
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:

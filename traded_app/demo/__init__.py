@@ -28,6 +28,7 @@ from traded_app.demo import finance as demo_finance
 from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import schools as demo_schools
+from traded_app.demo import statements as demo_statements
 from traded_app.demo import visit_reports as demo_visit_reports
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
@@ -80,6 +81,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
     demo_buy_back.publish_next_year(years[2])
     demo_courses.load_courses()
+    remittances = demo_statements.load_remittance()  # one waiting to be matched
     settings.demo_data = True
     db.session.flush()
     return {
@@ -89,4 +91,5 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         "orders": orders,
         "visits": visit_count,
         "support_offers": support_offers,
+        "remittances": remittances,
     }

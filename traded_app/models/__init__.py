@@ -78,6 +78,13 @@ from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
+from traded_app.models.statements import (
+    Remittance,
+    RemittanceDocument,
+    RemittanceStatus,
+    SendStatus,
+    StatementSend,
+)
 from traded_app.models.users import User
 from traded_app.models.visit_reports import ReportStatus, VisitReport, VisitReportAction
 from traded_app.models.visits import (
@@ -158,6 +165,9 @@ __all__ = [
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "Remittance",
+    "RemittanceDocument",
+    "RemittanceStatus",
     "ReportStatus",
     "RequestStatus",
     "ReviewKind",
@@ -166,11 +176,13 @@ __all__ = [
     "School",
     "SchoolConversion",
     "SchoolMembership",
+    "SendStatus",
     "Service",
     "ServicePrice",
     "ServiceVat",
     "SetupTask",
     "ShortlistEntry",
+    "StatementSend",
     "SupportArea",
     "SupportOffer",
     "SupportPhase",

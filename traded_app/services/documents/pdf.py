@@ -166,6 +166,11 @@ def html_for(data: DocumentData) -> str:
     return _environment().get_template("document.html").render(doc=data)
 
 
+def html_of(template: str, **context: Any) -> str:
+    """Another template of templates/invoices/ (a statement of account) in the same environment."""
+    return _environment().get_template(template).render(**context)
+
+
 # --- Rendering ----------------------------------------------------------------------------
 
 _local = threading.local()
@@ -223,9 +228,11 @@ def _prepared() -> tuple[FontConfiguration, CSS]:
     return prepared  # type: ignore[no-any-return]
 
 
-def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
-    """Any HTML through the invoice stylesheet, fonts, fetcher and PDF options (tests and the
-    bench use it; documents go through `render`)."""
+def render_html(
+    html: str, url_fetcher: URLFetcher | None = None, identifier: bytes | None = None
+) -> bytes:
+    """Any HTML through the invoice stylesheet, fonts, fetcher and PDF options (statements,
+    tests and the bench use it; documents go through `render`)."""
     font_config, stylesheet = _prepared()
     document = InvoiceHTML(
         string=html, base_url=BASE_URL, url_fetcher=url_fetcher or StaticOnlyFetcher()
@@ -234,6 +241,7 @@ def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
         stylesheets=[stylesheet],
         font_config=font_config,
         pdf_variant="pdf/ua-1",
+        pdf_identifier=identifier,
     )
     assert pdf is not None
     return pdf

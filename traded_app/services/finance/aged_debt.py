@@ -101,7 +101,7 @@ class AgedDebt:
         ]
 
 
-def _bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
+def bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
     """SUM(CASE …) of the balance per bucket, comparing due dates with fixed cut-off dates (so
     the SQL is the same on SQLite and PostgreSQL)."""
     cut = [on - timedelta(days=n) for n in (0, 30, 60, 90)]
@@ -171,7 +171,7 @@ def _summary_statement(on: date) -> Select[Any]:
             *(
                 total.label(key)
                 for total, (key, _label) in zip(
-                    _bucket_sums(charges.c.due_date, invoice_balance, on), BUCKETS, strict=True
+                    bucket_sums(charges.c.due_date, invoice_balance, on), BUCKETS, strict=True
                 )
             ),
         )

@@ -213,6 +213,8 @@ AUDITED: dict[str, Audited] = {
     # trail, as much as the documents themselves.
     "payment": Audited("Payment", lambda o, _s: f"Payment #{o.id}"),
     "payment_allocation": Audited("Payment allocation", lambda o, _s: f"Payment line #{o.id}"),
+    "remittance": Audited("Remittance", lambda o, _s: f"Remittance #{o.id} {o.reference}"),
+    "statement_send": Audited("Statement e-mail", lambda o, _s: f"Statement to {o.recipient}"),
     "service": Audited("Catalogue service", lambda o, _s: f"{o.code} {o.name}"),
     "service_price": Audited("Price", _price_label),
     "service_vat": Audited("VAT rule", _vat_label),

@@ -49,6 +49,9 @@ class Outcome(StrEnum):
 
 
 ResultRecorder = Callable[[OutgoingEmail, Outcome, str], None]
+# What an e-mail of a kind attaches when it is not about one document (a statement's PDF, made
+# when the e-mail goes).
+Attacher = Callable[[OutgoingEmail], list[mail.Attachment]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Kind:
     # An e-mail whose document's PDF is missing or altered is not sent at all (True), or sent
     # without it (False: a reminder still asks for the money).
     attachment_required: bool = True
+    attach: Attacher | None = None
 
 
 _kinds: dict[str, Kind] = {}
@@ -65,13 +69,14 @@ _attachers: dict[str, Callable[[int], tuple[str, bytes] | None]] = {}
 
 
 def records_results(
-    kind: str, *, attachment_required: bool = True
+    kind: str, *, attachment_required: bool = True, attach: Attacher | None = None
 ) -> Callable[[ResultRecorder], ResultRecorder]:
     """Register the function told how each try of an e-mail of this kind went (SENT or NOT_SENT),
-    and FAILED once the queue gives up on it."""
+    and FAILED once the queue gives up on it; `attach` makes the attachments of an e-mail of
+    this kind that is about no document."""
 
     def decorator(fn: ResultRecorder) -> ResultRecorder:
-        _kinds[kind] = Kind(fn, attachment_required)
+        _kinds[kind] = Kind(fn, attachment_required, attach)
         return fn
 
     return decorator
@@ -143,7 +148,10 @@ class _CannotSend(Exception):
 
 def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     if row.document_id is None:
-        return _attached(row)
+        if row.kind in _attachers:
+            return _attached(row)
+        kind = _kinds.get(row.kind)
+        return kind.attach(row) if kind is not None and kind.attach is not None else []
     document = db.session.get(Document, row.document_id)
     if document is None or document.brought_forward:  # no PDF of ours to attach
         return []
