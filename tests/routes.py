@@ -21,6 +21,7 @@ from tests.factories import (
     gias_import_for_access,
     make_school,
     payment_for_access,
+    quote_and_terms_for_access,
     submitted_order,
     visit_and_closure_for_access,
 )
@@ -66,6 +67,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.csv_imports = csv_imports_for_access(world)
     world.conversion = conversion_for_access(world)
     brokering_for_access(world)
+    world.quote, world.terms = quote_and_terms_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -157,6 +159,10 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["document_id"] = world.credit_note.id
     if "email_id" in rule.arguments:
         args["email_id"] = 1  # none yet: sending it again is refused with a message
+    if "quote_id" in rule.arguments:
+        args["quote_id"] = world.quote.id
+    if "terms_id" in rule.arguments:
+        args["terms_id"] = world.terms.id
     if "export_id" in rule.arguments:
         args["export_id"] = world.export.id
     if "review_id" in rule.arguments:

@@ -43,6 +43,7 @@ from traded_app.views import (
     memberships,
     opening_balances,
     orders,
+    quotes,
     school,
     school_details,
 )
@@ -154,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
         memberships,
         opening_balances,
         orders,
+        quotes,
         school,
         school_details,
     ):

@@ -66,6 +66,7 @@ from traded_app.models.jobs import (
 from traded_app.models.memberships import SchoolMembership
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
+from traded_app.models.quotes import NumberSeries, Quote, QuoteLine, TermsVersion
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.users import User
@@ -122,6 +123,7 @@ __all__ = [
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
+    "NumberSeries",
     "OfferStatus",
     "Order",
     "OrderEvent",
@@ -136,6 +138,8 @@ __all__ = [
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
+    "Quote",
+    "QuoteLine",
     "Reminder",
     "ReminderKind",
     "ReminderPause",
@@ -156,6 +160,7 @@ __all__ = [
     "SupportPhase",
     "SupportRequest",
     "TermPeriod",
+    "TermsVersion",
     "User",
     "Visit",
     "VisitFeedback",

@@ -11,12 +11,19 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
-from traded_app.domain.types import OrderStatus, Role
+from traded_app.domain.types import Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
+from traded_app.forms.orders import (
+    CheckoutForm,
+    OptionalReasonForm,
+    OrderDetailsForm,
+    PoNumberForm,
+    ReasonForm,
+)
 from traded_app.services.days import position as days_position
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.documents import issuing
+from traded_app.services.ordering import basket, lists, quote_prices, terms, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.settings import current_academic_year
 from traded_app.services.platform.transactions import commit_write
@@ -79,6 +86,11 @@ class Basket:
     def needs_approval(self) -> bool:
         return basket.needs_approval(self.order.school, self.summary.totals.net_pence)
 
+    @property
+    def quote(self) -> quote_prices.QuoteState | None:
+        """The quote the draft is priced by (or was, until it expired)."""
+        return quote_prices.state_of(self.order)
+
 
 def _basket(
     order: basket.Order,
@@ -127,12 +139,12 @@ def catalogue() -> str | Response:
                 errors[service_id] = _naming(problem, offer[service_id].service.name)
         if not errors:
             if request.form.get("action") == "continue":
-                return redirect(url_for("orders.check_answers"))
+                return redirect(url_for("orders.details"))
             return redirect(url_for("orders.catalogue") + "#order-summary")
     return render_template(
         "orders/catalogue.html",
         basket=_basket(order, offer, typed, errors),
-        groups=grouped(list(offer.values())),
+        groups=grouped(list(quote_prices.applied(order, offer).values())),
     )
 
 
@@ -163,11 +175,51 @@ def set_line_days(service_id: int) -> str | Response:
 # --- Checking answers and submitting ----------------------------------------------------------
 
 
+def _draft_with_lines() -> tuple[basket.Order, Basket] | None:
+    order = _draft()
+    shown = _basket(order, basket.offer_for(order))
+    if not shown.summary.lines:
+        flash("Choose the days you need before you check your order.", "info")
+        return None
+    return order, shown
+
+
+@bp.route("/order/details", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def details() -> str | Response:
+    """The order's details, on their own page before check answers: PO number, when, a note."""
+    found = _draft_with_lines()
+    if found is None:
+        return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    if request.method == "POST":
+        form = OrderDetailsForm()
+    else:
+        form = OrderDetailsForm(data=vars(workflow.details_of(order)))
+    if form.validate_on_submit():
+        typed = workflow.Checkout(
+            po_number=form.po_number.data or "",
+            preferred_term=form.preferred_term.data or "",
+            preferred_dates=form.preferred_dates.data or "",
+            adviser_note=form.adviser_note.data or "",
+        )
+        try:
+            workflow.save_details(order, typed)
+        except basket.OrderError as error:
+            form.po_number.errors = [sentence(str(error))]
+        else:
+            return redirect(url_for("orders.check_answers"))
+    return render_template(
+        "orders/details.html", basket=shown, form=form, po_required=order.school.po_required
+    )
+
+
 @bp.route("/order/check", methods=["GET", "POST"])
 @roles_required(SCHOOL)
 def check_answers() -> str | Response:
-    """The GOV.UK "check answers" page: lines, totals, PO number and preferences, then submit."""
-    form = CheckoutForm(po_required=current_user.school.po_required)
+    """The GOV.UK "check answers" page: a summary list of the lines and details, each with its
+    Change link, the year's terms to accept, then submit."""
+    form = CheckoutForm()
     if request.method == "POST" and form.order_id.data:
         try:
             posted = lists.order_visible_to(current_user, form.order_id.data)
@@ -176,15 +228,16 @@ def check_answers() -> str | Response:
         if posted is not None:  # not a draft any more: this form was sent twice
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
-    order = _draft()
-    shown = _basket(order, basket.offer_for(order))
-    if not shown.summary.lines:
-        flash("Choose the days you need before you check your order.", "info")
+    found = _draft_with_lines()
+    if found is None:
         return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    current_terms = terms.current_for(order.academic_year_id)
+    form.terms_required = current_terms is not None
     if request.method == "GET":
         form.order_id.data, form.version.data = order.id, order.version
     elif form.version.data != order.version:
-        # The basket changed in another tab: show it as it is now, keep what was typed here.
+        # The basket changed in another tab: show it as it is now.
         flash(
             "Your order changed since you checked it (perhaps in another tab). "
             "Check the days and totals below, then submit again.",
@@ -193,27 +246,65 @@ def check_answers() -> str | Response:
         form.version.data = order.version
         form.order_id.data = order.id
     elif form.validate_on_submit():
-        details = workflow.Checkout(
-            po_number=form.po_number.data or "",
-            preferred_term=form.preferred_term.data or "",
-            preferred_dates=form.preferred_dates.data or "",
-            adviser_note=form.adviser_note.data or "",
-        )
+        accepted = form.terms_version_id.data if form.accept_terms.data else None
         try:
-            workflow.submit(order, current_user, details, expected_version=form.version.data or 0)
+            workflow.submit(
+                order,
+                current_user,
+                workflow.details_of(order, accepted),
+                expected_version=form.version.data or 0,
+            )
         except basket.OrderError as error:
             flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
-        if order.status == OrderStatus.AWAITING_APPROVAL:
-            flash(
-                f"Order {order.reference} has been sent to your headteacher to approve, "
-                "because it is over your school's approval limit.",
-                "success",
-            )
-        else:
-            flash(f"Order {order.reference} has been sent to the council.", "success")
+        return redirect(url_for("orders.submitted", order_id=order.id))
+    # The page names the terms in force now, so it carries their id (not one posted earlier).
+    form.terms_version_id.raw_data = None
+    form.terms_version_id.data = current_terms.id if current_terms else None
+    return render_template(
+        "orders/check_answers.html",
+        basket=shown,
+        form=form,
+        current_terms=current_terms,
+        terms=workflow.TERMS,
+        quote_form=EmptyForm(),
+    )
+
+
+@bp.route("/orders/<int:order_id>/submitted")
+@roles_required(SCHOOL)
+def submitted(order_id: int) -> str:
+    """The confirmation: the order's number and what happens next."""
+    order = _visible_order(order_id)
+    return render_template(
+        "orders/submitted.html",
+        order=order,
+        on_confirmation=issuing.issues_on_confirmation(),
+        waits_for_po=issuing.waits_for_po(order),
+    )
+
+
+@bp.route("/orders/<int:order_id>/po-number", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def po_number(order_id: int) -> str | Response:
+    """The school gives its PO number after submitting, until the order is charged."""
+    order = _visible_order(order_id)
+    refused = workflow.po_number_refusal(order, current_user)
+    if refused is not None:
+        flash(sentence(refused), "info")
         return redirect(url_for("orders.order_detail", order_id=order.id))
-    return render_template("orders/check_answers.html", basket=shown, form=form)
+    form = (
+        PoNumberForm(data={"po_number": order.po_number})
+        if request.method == "GET"
+        else (PoNumberForm())
+    )
+    if form.validate_on_submit():
+        return _do(
+            order,
+            lambda: workflow.add_po_number(order, current_user, form.po_number.data or ""),
+            f"Purchase order number saved on order {order.reference}.",
+        )
+    return render_template("orders/po_number.html", order=order, form=form)
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -247,6 +338,8 @@ def order_detail(order_id: int) -> str:
         form=EmptyForm(),
         terms=workflow.TERMS,
         event_labels=EVENT_LABELS,
+        may_add_po=workflow.po_number_refusal(order, current_user) is None,
+        waits_for_po=issuing.waits_for_po(order),
     )
 
 
@@ -263,6 +356,7 @@ EVENT_LABELS = {
     "cancellation_refused": "Cancellation refused by the council",
     "in_progress": "First visit delivered: in progress",
     "completed": "All days used: completed",
+    "po_number_added": "Purchase order number given",
 }
 
 

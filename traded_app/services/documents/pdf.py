@@ -253,3 +253,19 @@ def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
     )
     assert pdf is not None
     return pdf
+
+
+def render_named(template: str, identifier: str, **context: Any) -> bytes:
+    """Another template of templates/invoices/ (a quote) through the same environment,
+    stylesheet, fonts, fetcher and PDF/UA-1 options as the documents."""
+    font_config, stylesheet = _prepared()
+    html = _environment().get_template(template).render(**context)
+    document = InvoiceHTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher())
+    pdf = document.write_pdf(
+        stylesheets=[stylesheet],
+        font_config=font_config,
+        pdf_variant="pdf/ua-1",
+        pdf_identifier=identifier.encode(),
+    )
+    assert pdf is not None
+    return pdf
