@@ -180,3 +180,27 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     sign_out(journey)
 
     confirm_as_admin(journey, reference)
+
+
+def test_the_service_manager_publishes_new_terms_and_sets_quotes(journey: Journey) -> None:
+    page = journey.page
+    sign_in(journey, "admin@example.org")
+    page.goto(f"{journey.base_url}/council/terms")
+    journey.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Terms and conditions, and quotes")
+    page.get_by_role(
+        "link", name=re.compile(r"Publish a new version for \d{4}.\d{2}")
+    ).first.click()
+    journey.check()
+    terms = page.get_by_label("Terms and conditions")
+    terms.fill(terms.input_value() + "\n\n7. Quotes are valid for 45 days.")
+    page.get_by_role("button", name="Publish version 2").click()
+    journey.check()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Version 2 of the")
+    page.get_by_label("Days a quote's prices hold").fill("45")
+    page.get_by_role("button", name="Save quote settings").click()
+    journey.check()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Quote settings saved.")
+    page.get_by_role("link", name="Version 2").first.click()
+    journey.check()
+    expect(page.locator("#terms-text")).to_contain_text("Quotes are valid for 45 days.")
