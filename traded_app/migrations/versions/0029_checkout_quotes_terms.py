@@ -1,7 +1,7 @@
 """Checking out: each year's terms and conditions (versioned), quotes and their number series
 
 Revision ID: 0029
-Revises: 0023
+Revises: 0032
 Create Date: 2026-12-01 02:24:12.292368
 
 `terms_version` keeps every version of a year's terms as the service manager wrote it; an order
@@ -19,7 +19,7 @@ import traded_app.models.base
 
 # revision identifiers, used by Alembic.
 revision = "0029"
-down_revision = "0023"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
