@@ -323,6 +323,7 @@ def business_manager(browser: Browser, email: str, urn: int) -> bool:
     # choice on the catalogue's first page).
     year = next_academic_year()
     catalogue, check_url = f"/catalogue?year={year}", f"/order/check?year={year}"
+    details_url = f"/order/details?year={year}"
     page = browser.send("GET /catalogue", "GET", catalogue, must_show="days-").text
     token = htmx_token(page)
     fields, _radios = form_on(page, "/catalogue")
@@ -348,20 +349,32 @@ def business_manager(browser: Browser, email: str, urn: int) -> bool:
     browser.think(3, 8)
     fields["action"] = "continue"  # the "Continue to check your order" button
     sent = browser.send("POST /catalogue (continue)", "POST", catalogue, data=fields, expect=302)
-    check = browser.follow(sent, must_show="Check your order")
-    fields, radios = form_on(check.text, "/order/check")
+    details_page = browser.follow(sent, must_show='name="po_number"')
+    fields, radios = form_on(details_page.text, "/order/details")
     fields["po_number"] = f"PO-{urn}-{browser.random.randint(1000, 9999)}"
     if radios.get("preferred_term"):
         fields["preferred_term"] = browser.random.choice(radios["preferred_term"])
     fields["preferred_dates"] = browser.random.choice(("", "Not on Fridays", "After half term"))
-    browser.think(10, 30)  # reading the order, finding the purchase order number
+    browser.think(10, 30)  # finding the purchase order number
+    given = browser.send("POST /order/details", "POST", details_url, data=fields, expect=302)
+    check = browser.follow(given, must_show="Check your order")
+    fields = _check_answers_fields(check.text)
+    browser.think(5, 15)  # reading the order and the terms
     submitted = browser.send("POST /order/check", "POST", check_url, data=fields, expect=302)
     if submitted.status_code == 200:  # a conflict (counted): the page as it is now, submit again
-        fields.update(form_on(submitted.text, "/order/check")[0])
+        fields.update(_check_answers_fields(submitted.text))
         browser.think(3, 8)
         submitted = browser.send("POST /order/check", "POST", check_url, data=fields, expect=302)
-    browser.follow(submitted, must_show="has been sent to")
+    browser.follow(submitted, must_show="Your order number")
     return True
+
+
+def _check_answers_fields(page: str) -> dict[str, str]:
+    """The check answers form's fields, the year's terms accepted when the page asks."""
+    fields = form_on(page, "/order/check")[0]
+    if 'name="accept_terms"' in page:
+        fields["accept_terms"] = "y"
+    return fields
 
 
 def finance_officer(browser: Browser, email: str, until: threading.Event) -> None:

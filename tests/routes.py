@@ -22,6 +22,7 @@ from tests.factories import (
     gias_import_for_access,
     make_school,
     payment_for_access,
+    quote_and_terms_for_access,
     remittance_for_access,
     submitted_order,
     visit_and_closure_for_access,
@@ -72,6 +73,7 @@ def add_one_of_everything(world: Any) -> Any:
     brokering_for_access(world)
     world.course_session, world.course_booking, world.course_place = courses_for_access(world)
     world.remittance = remittance_for_access(world)
+    world.quote, world.terms = quote_and_terms_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -190,6 +192,10 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["email_id"] = 1  # none yet: sending it again is refused with a message
     if "remittance_id" in rule.arguments:
         args["remittance_id"] = world.remittance.id
+    if "quote_id" in rule.arguments:
+        args["quote_id"] = world.quote.id
+    if "terms_id" in rule.arguments:
+        args["terms_id"] = world.terms.id
     if "export_id" in rule.arguments:
         args["export_id"] = world.export.id
     if "review_id" in rule.arguments:

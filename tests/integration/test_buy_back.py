@@ -76,12 +76,15 @@ def set_days(client: Any, service_id: int, days: str, year: int | None = None) -
 
 
 def checkout(client: Any, year: int) -> Any:
+    """The order's details on their own page, then check answers and submit, for `year`."""
+    given = client.post_form(
+        f"/order/details?year={year}", {"po_number": "PO-NEXT", "preferred_term": ""}
+    )
+    assert given.location.endswith(f"/order/check?year={year}")
     page = client.get(f"/order/check?year={year}").soup
     data = {
         "order_id": page.select_one("input[name=order_id]")["value"],
         "version": page.select_one("input[name=version]")["value"],
-        "preferred_term": "",
-        "po_number": "PO-NEXT",
     }
     return client.post_form(f"/order/check?year={year}", data)
 
@@ -175,10 +178,10 @@ def test_next_years_order_is_priced_approved_and_confirmed_against_next_year(
     set_days(client, world.service.id, "2", upcoming.start_year)
     page = client.get(f"/order/check?year={upcoming.start_year}").soup
     assert upcoming.label in text_of(page, ".govuk-caption-l")
-    assert "£940.00" in text_of(page, "table")
+    assert "£940.00" in text_of(page, "main")
     response = checkout(client, upcoming.start_year)
     order = db.session.execute(select(Order).where(Order.status != "draft")).scalar_one()
-    assert response.location.endswith(f"/orders/{order.id}")
+    assert response.location.endswith(f"/orders/{order.id}/submitted")
     assert order.academic_year_id == upcoming.id and order.status == OrderStatus.SUBMITTED
     assert [line.price_per_day_pence for line in order.lines] == [NEXT_PRICE]
     assert order.net_pence == 94_000
@@ -194,7 +197,7 @@ def test_next_years_order_is_priced_approved_and_confirmed_against_next_year(
     assert db.session.get(Order, order.id).status == OrderStatus.CONFIRMED
     set_days(client, world.service.id, "2", upcoming.start_year)
     second = checkout(client, upcoming.start_year)
-    second_id = int(second.location.rsplit("/", 1)[1])
+    second_id = int(second.location.rsplit("/", 2)[1])
     refused = admin.post_form(f"/orders/{second_id}/confirm", follow_redirects=True).soup
     assert (
         f"The Mid team has 1 days left to sell in {upcoming.label}, and this order needs 2"
@@ -413,7 +416,7 @@ def test_without_javascript_next_years_form_keeps_its_year_to_check_answers(
     client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
     url = f"/catalogue?year={upcoming.start_year}"
     response = client.post_form(url, {f"days-{world.service.id}": "1", "action": "continue"})
-    assert response.location.endswith(f"/order/check?year={upcoming.start_year}")
+    assert response.location.endswith(f"/order/details?year={upcoming.start_year}")
     page = client.get(response.location).soup
     assert upcoming.label in text_of(page, ".govuk-caption-l")
     assert basket.draft_or_empty(world.school, world.year).id is None

@@ -29,6 +29,7 @@ from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import schools as demo_schools
 from traded_app.demo import statements as demo_statements
+from traded_app.demo import terms as demo_terms
 from traded_app.demo import visit_reports as demo_visit_reports
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
@@ -71,6 +72,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         generate_core_allocations(year, settings)
     timing = demo_finance.hold_invoices(settings)  # issued below with believable dates
     orders = demo_orders.orders(chosen, {u.email: u for u in accounts}, years[1])
+    demo_terms.load_terms(years[1:], next(u for u in accounts if u.email == "admin@example.org"))
     # Term dates and closure days for every demo year, and this year's visits.
     demo_days.load_calendar(years, list(chosen.values()))
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))

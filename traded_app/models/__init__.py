@@ -76,6 +76,7 @@ from traded_app.models.jobs import (
 from traded_app.models.memberships import SchoolMembership
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
+from traded_app.models.quotes import NumberSeries, Quote, QuoteLine, TermsVersion
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
 from traded_app.models.statements import (
@@ -147,6 +148,7 @@ __all__ = [
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
+    "NumberSeries",
     "OfferStatus",
     "Order",
     "OrderEvent",
@@ -162,6 +164,8 @@ __all__ = [
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
+    "Quote",
+    "QuoteLine",
     "Reminder",
     "ReminderKind",
     "ReminderPause",
@@ -188,6 +192,7 @@ __all__ = [
     "SupportPhase",
     "SupportRequest",
     "TermPeriod",
+    "TermsVersion",
     "User",
     "Visit",
     "VisitFeedback",

@@ -79,6 +79,9 @@ class CouncilSettings(Base):
     recharge_prefix: Mapped[str] = mapped_column(String(12), default="RCH")
     credit_note_prefix: Mapped[str] = mapped_column(String(12), default="CRN")
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Quotes: their number series' prefix, and how many days their prices hold.
+    quote_prefix: Mapped[str] = mapped_column(String(12), default="QUO", server_default="QUO")
+    quote_validity_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # "on_confirmation": each confirmed order is invoiced at once; "invoice_run": confirmed
     # orders wait for finance to issue them together (for example monthly).
     invoice_timing: Mapped[str] = mapped_column(String(16), default="on_confirmation")

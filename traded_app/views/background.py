@@ -17,6 +17,7 @@ from traded_app.services.council import backup
 from traded_app.services.days import over_time
 from traded_app.services.documents import pdf_check
 from traded_app.services.finance import reminder_schedule
+from traded_app.services.ordering import po_numbers
 from traded_app.services.platform import outbox, schedules
 
 # Each registers its schedule when imported (see the docstring).
@@ -25,6 +26,7 @@ REGISTERED = (
     backup.SCHEDULE_NAME,
     pdf_check.NAME,
     over_time.SCHEDULE_NAME,
+    po_numbers.NAME,
 )
 
 bp = Blueprint("background", __name__, url_prefix="/council")

@@ -11,15 +11,22 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
-from traded_app.domain.numbers import whole_number
-from traded_app.domain.types import OrderStatus, Role
+from traded_app.domain.types import Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
+from traded_app.forms.orders import (
+    CheckoutForm,
+    OptionalReasonForm,
+    OrderDetailsForm,
+    PoNumberForm,
+    ReasonForm,
+)
 from traded_app.services.days import position as days_position
-from traded_app.services.ordering import basket, buy_back, lists, workflow
+from traded_app.services.documents import issuing
+from traded_app.services.ordering import basket, buy_back, lists, quote_prices, terms, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.transactions import commit_write
+from traded_app.views.ordering_years import buying_back, choose_year_page, chosen_year
 from traded_app.web import is_htmx, late_write_lock
 
 bp = Blueprint("orders", __name__)
@@ -29,30 +36,15 @@ bp = Blueprint("orders", __name__)
 
 
 # The pages of one basket, whose links keep the year being ordered (?year=2027).
-YEAR_ENDPOINTS = frozenset({"orders.catalogue", "orders.set_line_days", "orders.check_answers"})
+YEAR_ENDPOINTS = frozenset(
+    {"orders.catalogue", "orders.set_line_days", "orders.details", "orders.check_answers"}
+)
 
 
 @bp.url_defaults
 def _keep_year(endpoint: str, values: dict[str, object]) -> None:
     if endpoint in YEAR_ENDPOINTS and "year" not in values and "ordering_year" in g:
         values["year"] = g.ordering_year
-
-
-def _chosen_year() -> basket.AcademicYear | None:
-    """The year being ordered: the one asked for (?year=2027), or the only one that can be
-    ordered; None when two can be (while next year's offer is open) and none was chosen: the
-    year is the person's choice, never a guess. 404 for a year that cannot be ordered now."""
-    raw = request.args.get("year")
-    wanted = whole_number(raw)
-    if raw and wanted is None:
-        abort(404)
-    shown = buy_back.years()
-    year = shown.orderable_year(wanted)
-    if year is None and (wanted is not None or not shown.choice_needed):
-        abort(404)
-    if year is not None and wanted is not None:
-        g.ordering_year = year.start_year
-    return year
 
 
 def _draft(year: basket.AcademicYear) -> basket.Order:
@@ -99,6 +91,11 @@ class Basket:
     def needs_approval(self) -> bool:
         return basket.needs_approval(self.order.school, self.summary.totals.net_pence)
 
+    @property
+    def quote(self) -> quote_prices.QuoteState | None:
+        """The quote the draft is priced by (or was, until it expired)."""
+        return quote_prices.state_of(self.order)
+
 
 def _basket(
     order: basket.Order,
@@ -130,12 +127,12 @@ def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
     posted: valid lines are saved, the rest are shown back with their errors. While next
     year's offer is open, first the choice of year."""
-    year = _chosen_year()
+    year = chosen_year()
     if year is None:
         if request.method == "POST":  # a form without its year: never guess which basket
             flash("Choose the year you are ordering for.", "info")
             return redirect(url_for("orders.catalogue"))
-        return _choose_year()
+        return choose_year_page()
     order = _draft(year)
     offer = basket.offer_for(order)
     typed: dict[int, str] = {}
@@ -154,53 +151,13 @@ def catalogue() -> str | Response:
                 errors[service_id] = _naming(problem, offer[service_id].service.name)
         if not errors:
             if request.form.get("action") == "continue":
-                return redirect(url_for("orders.check_answers"))
+                return redirect(url_for("orders.details"))
             return redirect(url_for("orders.catalogue") + "#order-summary")
     return render_template(
         "orders/catalogue.html",
         basket=_basket(order, offer, typed, errors),
-        groups=grouped(list(offer.values())),
-        buying_back=_buying_back(year),
-    )
-
-
-def _buying_back(year: basket.AcademicYear) -> BuyingBack:
-    shown = buy_back.years()
-    upcoming = shown.next_year
-    is_next = upcoming is not None and year.id == upcoming.id
-    return BuyingBack(
-        choice=shown.choice_needed,
-        notice=buy_back.notice(upcoming) if upcoming is not None else "",
-        is_next_year=is_next,
-        this_year=shown.this_year,
-        repeatable=bool(
-            is_next
-            and shown.this_year is not None
-            and buy_back.confirmed_lines(current_user.school, shown.this_year)
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class BuyingBack:
-    """What the catalogue says about next year's offer."""
-
-    choice: bool  # two years can be ordered: say which this is, and link to the other
-    notice: str  # next year's offer and its window, as it stands
-    is_next_year: bool
-    this_year: basket.AcademicYear | None
-    repeatable: bool  # "Order the same as this year" can start this basket
-
-
-def _choose_year() -> str:
-    shown = buy_back.years()
-    error = "Select the year you are ordering for" if "year" in request.args else ""
-    return render_template(
-        "orders/choose_year.html",
-        years=shown.orderable,
-        this_year=shown.this_year,
-        notice=buy_back.notice(shown.next_year) if shown.next_year else "",
-        error=error,
+        groups=grouped(list(quote_prices.applied(order, offer).values())),
+        buying_back=buying_back(year),
     )
 
 
@@ -240,7 +197,7 @@ def set_line_days(service_id: int) -> str | Response:
     committed on its own, holding the write lock (or the draft's row lock) only while it writes,
     and the answer is built after it."""
     raw = request.form.get(_field(service_id), "")
-    chosen = _chosen_year()
+    chosen = chosen_year()
     if chosen is None:
         flash("Choose the year you are ordering for.", "info")
         return redirect(url_for("orders.catalogue"))
@@ -261,11 +218,56 @@ def set_line_days(service_id: int) -> str | Response:
 # --- Checking answers and submitting ----------------------------------------------------------
 
 
+def _draft_with_lines() -> tuple[basket.Order, Basket] | None:
+    """The draft of the year being ordered, with its lines; None (after saying why) when there
+    is no year chosen or nothing in it."""
+    year = chosen_year()
+    if year is None:
+        return None
+    order = _draft(year)
+    shown = _basket(order, basket.offer_for(order))
+    if not shown.summary.lines:
+        flash("Choose the days you need before you check your order.", "info")
+        return None
+    return order, shown
+
+
+@bp.route("/order/details", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def details() -> str | Response:
+    """The order's details, on their own page before check answers: PO number, when, a note."""
+    found = _draft_with_lines()
+    if found is None:
+        return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    if request.method == "POST":
+        form = OrderDetailsForm()
+    else:
+        form = OrderDetailsForm(data=vars(workflow.details_of(order)))
+    if form.validate_on_submit():
+        typed = workflow.Checkout(
+            po_number=form.po_number.data or "",
+            preferred_term=form.preferred_term.data or "",
+            preferred_dates=form.preferred_dates.data or "",
+            adviser_note=form.adviser_note.data or "",
+        )
+        try:
+            workflow.save_details(order, typed)
+        except basket.OrderError as error:
+            form.po_number.errors = [sentence(str(error))]
+        else:
+            return redirect(url_for("orders.check_answers"))
+    return render_template(
+        "orders/details.html", basket=shown, form=form, po_required=order.school.po_required
+    )
+
+
 @bp.route("/order/check", methods=["GET", "POST"])
 @roles_required(SCHOOL)
 def check_answers() -> str | Response:
-    """The GOV.UK "check answers" page: lines, totals, PO number and preferences, then submit."""
-    form = CheckoutForm(po_required=current_user.school.po_required)
+    """The GOV.UK "check answers" page: a summary list of the lines and details, each with its
+    Change link, the year's terms to accept, then submit."""
+    form = CheckoutForm()
     if request.method == "POST" and form.order_id.data:
         try:
             posted = lists.order_visible_to(current_user, form.order_id.data)
@@ -274,18 +276,16 @@ def check_answers() -> str | Response:
         if posted is not None:  # not a draft any more: this form was sent twice
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
-    year = _chosen_year()
-    if year is None:
+    found = _draft_with_lines()
+    if found is None:
         return redirect(url_for("orders.catalogue"))
-    order = _draft(year)
-    shown = _basket(order, basket.offer_for(order))
-    if not shown.summary.lines:
-        flash("Choose the days you need before you check your order.", "info")
-        return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    current_terms = terms.current_for(order.academic_year_id)
+    form.terms_required = current_terms is not None
     if request.method == "GET":
         form.order_id.data, form.version.data = order.id, order.version
     elif form.version.data != order.version:
-        # The basket changed in another tab: show it as it is now, keep what was typed here.
+        # The basket changed in another tab: show it as it is now.
         flash(
             "Your order changed since you checked it (perhaps in another tab). "
             "Check the days and totals below, then submit again.",
@@ -294,27 +294,65 @@ def check_answers() -> str | Response:
         form.version.data = order.version
         form.order_id.data = order.id
     elif form.validate_on_submit():
-        details = workflow.Checkout(
-            po_number=form.po_number.data or "",
-            preferred_term=form.preferred_term.data or "",
-            preferred_dates=form.preferred_dates.data or "",
-            adviser_note=form.adviser_note.data or "",
-        )
+        accepted = form.terms_version_id.data if form.accept_terms.data else None
         try:
-            workflow.submit(order, current_user, details, expected_version=form.version.data or 0)
+            workflow.submit(
+                order,
+                current_user,
+                workflow.details_of(order, accepted),
+                expected_version=form.version.data or 0,
+            )
         except basket.OrderError as error:
             flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
-        if order.status == OrderStatus.AWAITING_APPROVAL:
-            flash(
-                f"Order {order.reference} has been sent to your headteacher to approve, "
-                "because it is over your school's approval limit.",
-                "success",
-            )
-        else:
-            flash(f"Order {order.reference} has been sent to the council.", "success")
+        return redirect(url_for("orders.submitted", order_id=order.id))
+    # The page names the terms in force now, so it carries their id (not one posted earlier).
+    form.terms_version_id.raw_data = None
+    form.terms_version_id.data = current_terms.id if current_terms else None
+    return render_template(
+        "orders/check_answers.html",
+        basket=shown,
+        form=form,
+        current_terms=current_terms,
+        terms=workflow.TERMS,
+        quote_form=EmptyForm(),
+    )
+
+
+@bp.route("/orders/<int:order_id>/submitted")
+@roles_required(SCHOOL)
+def submitted(order_id: int) -> str:
+    """The confirmation: the order's number and what happens next."""
+    order = _visible_order(order_id)
+    return render_template(
+        "orders/submitted.html",
+        order=order,
+        on_confirmation=issuing.issues_on_confirmation(),
+        waits_for_po=issuing.waits_for_po(order),
+    )
+
+
+@bp.route("/orders/<int:order_id>/po-number", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def po_number(order_id: int) -> str | Response:
+    """The school gives its PO number after submitting, until the order is charged."""
+    order = _visible_order(order_id)
+    refused = workflow.po_number_refusal(order, current_user)
+    if refused is not None:
+        flash(sentence(refused), "info")
         return redirect(url_for("orders.order_detail", order_id=order.id))
-    return render_template("orders/check_answers.html", basket=shown, form=form)
+    form = (
+        PoNumberForm(data={"po_number": order.po_number})
+        if request.method == "GET"
+        else (PoNumberForm())
+    )
+    if form.validate_on_submit():
+        return _do(
+            order,
+            lambda: workflow.add_po_number(order, current_user, form.po_number.data or ""),
+            f"Purchase order number saved on order {order.reference}.",
+        )
+    return render_template("orders/po_number.html", order=order, form=form)
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -348,6 +386,8 @@ def order_detail(order_id: int) -> str:
         form=EmptyForm(),
         terms=workflow.TERMS,
         event_labels=EVENT_LABELS,
+        may_add_po=workflow.po_number_refusal(order, current_user) is None,
+        waits_for_po=issuing.waits_for_po(order),
     )
 
 
@@ -364,6 +404,7 @@ EVENT_LABELS = {
     "cancellation_refused": "Cancellation refused by the council",
     "in_progress": "First visit delivered: in progress",
     "completed": "All days used: completed",
+    "po_number_added": "Purchase order number given",
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from traded_app.domain import pricing
+from traded_app.domain.quotes import charge_waits_for_po
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
@@ -143,6 +144,11 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
         raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
     if charge_document_for(order) is not None:
         raise InvoicingError(f"{order.reference} has already been charged")
+    if waits_for_po(order):
+        raise InvoicingError(
+            f"{order.reference} waits for the school's purchase order number: "
+            f"{order.school.name} requires one on its invoices"
+        )
     require_billing_address(order.school)
     recharge = order.school.billing_route == BillingRoute.RECHARGE
     lines: list[ChargeLine] = []
@@ -477,8 +483,23 @@ def finish(prepared: PreparedDocument, content: bytes) -> Document:
     return document
 
 
+def waits_for_po(order: Order) -> bool:
+    """Whether the order's charge waits for the school's PO number (domain.quotes says when)."""
+    school = order.school
+    return charge_waits_for_po(school.po_required, school.billing_route, order.po_number)
+
+
+# The SQL of `waits_for_po`, for lists of orders.
+WAITS_FOR_PO = Order.school_id.in_(
+    select(School.id).where(
+        School.po_required.is_(True), School.billing_route == BillingRoute.INVOICE
+    )
+) & (func.trim(Order.po_number) == "")
+
+
 def orders_awaiting_charge() -> list[Order]:
-    """Confirmed orders not yet charged (when the council issues documents in runs)."""
+    """Confirmed orders not yet charged (when the council issues documents in runs), less those
+    waiting for the school's PO number."""
     charged = select(Document.order_id).where(Document.document_type != DocumentType.CREDIT_NOTE)
     return list(
         db.session.execute(
@@ -487,6 +508,7 @@ def orders_awaiting_charge() -> list[Order]:
                 Order.status.in_(SOLD_STATUSES),
                 Order.confirmed_at.is_not(None),
                 Order.id.not_in(charged),
+                ~WAITS_FOR_PO,
             )
             .order_by(Order.confirmed_at, Order.id)
         ).scalars()

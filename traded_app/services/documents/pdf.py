@@ -271,7 +271,7 @@ def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
 
 
 def render_named(template: str, identifier: str, **context: Any) -> bytes:
-    """Another template of templates/invoices/ (a visit report) to PDF, through the same
+    """Another template of templates/invoices/ (a visit report, a quote) to PDF, through the same
     environment, stylesheet, fonts, fetcher and PDF/UA options as documents."""
     html = _environment().get_template(template).render(**context)
     font_config, stylesheet = _prepared()

@@ -20,6 +20,7 @@ from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Order, OrderEvent, OrderLine, OrderStatus, School, User
 from traded_app.models.base import utcnow
+from traded_app.services.ordering import quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings, today
@@ -157,6 +158,12 @@ def set_days(
     _save()
 
 
+def save_change(order: Order) -> None:
+    """Flush a change to the draft other than its days (its quote), bumping its version."""
+    order.updated_at = utcnow()
+    _save()
+
+
 def _save() -> None:
     """Flush a basket change; a version check that still finds it stale is a conflict for the
     caller to answer with the basket as it is now, never a server error."""
@@ -229,10 +236,15 @@ class DraftSummary:
     unavailable: list[OrderLine]  # lines whose service was retired or lost its price since
 
 
-def summarise(order: Order, offer: dict[int, CatalogueEntry] | None = None) -> DraftSummary:
-    """The draft's lines priced from the catalogue, and its totals, recomputed every time."""
+def summarise(
+    order: Order, offer: dict[int, CatalogueEntry] | None = None, *, quoted: bool = True
+) -> DraftSummary:
+    """The draft's lines priced from the catalogue (or, while the draft's quote is valid and
+    `quoted`, the quote's prices for what it quoted), and its totals, recomputed every time."""
     if offer is None:
         offer = offer_for(order)
+    if quoted:
+        offer = quote_prices.applied(order, offer)
     priced, unavailable = [], []
     for line in order.lines:
         entry = offer.get(line.service_id)
