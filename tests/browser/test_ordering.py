@@ -72,7 +72,7 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
 
     # A bad value is explained in place and changes nothing.
     days_control(page, SECOND).fill("1.2")
-    expect(page.locator("#order-announcement")).to_contain_text("Error: Days must be whole")
+    expect(page.locator("#order-announcement")).to_contain_text("Error: Enter days")
     expect(days_control(page, SECOND)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#summary-total")).to_have_text("£1,125.00")
     journey.check()
@@ -114,7 +114,7 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     page.get_by_role("button", name="Update totals").click()
     journey.check()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        f"Days of {SECOND} must be whole or half days"
+        f"Enter days of {SECOND} as a whole or half number, like 1.5"
     )
     expect(days_control(page, SECOND)).to_have_value("0.4")
     expect(page.locator("#summary-total")).to_have_text("£900.00")
