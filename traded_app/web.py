@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_end_request)
     app.context_processor(_template_context)
     app.add_template_global(id_url, "id_url")
-    app.add_template_global(DAYS_PATTERN, "days_pattern")  # every days input's `pattern`
+    app.jinja_env.globals["days_pattern"] = DAYS_PATTERN  # every days input's `pattern`
     for name in ("pounds", "days", "days_number", "long_date", "date_time"):
         app.add_template_filter(getattr(formatting, name), name)
 

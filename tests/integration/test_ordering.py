@@ -390,6 +390,26 @@ def test_the_headteacher_approves_and_the_order_reaches_the_council(
     assert "Approved by the headteacher" in text_of(page, ".app-timeline")
 
 
+def test_the_headteachers_landing_page_says_an_order_waits_for_their_approval(
+    as_role: Any, world: Any
+) -> None:
+    head = as_role(Role.HEADTEACHER)
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
+    order = over_limit_order(world)
+    landing = head.get("/", follow_redirects=True).soup
+    banner = landing.select_one("#awaiting-approval")
+    assert banner is not None and banner["role"] == "region"
+    assert "An order is waiting for your approval" in banner.get_text(" ", strip=True)
+    assert banner.select_one("a")["href"] == f"/orders/{order.id}"
+    # Before the days: the banner comes first on the page.
+    assert str(landing.main).index("awaiting-approval") < str(landing.main).index("days-figures")
+    # The business manager's view of the same days has no banner: only a headteacher approves.
+    sbm_days = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/days").soup
+    assert sbm_days.select_one("#awaiting-approval") is None
+    head.post_form(f"/orders/{order.id}/approve")
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
+
+
 def test_a_business_manager_cannot_approve_their_own_order(as_role: Any, world: Any) -> None:
     order = over_limit_order(world)
     client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
