@@ -369,10 +369,7 @@ def exports_page() -> str | Response:
             date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
             summary = exports.summarise_range(kind, date_from, date_to)
             if summary.already_exported and not form.already_exported.data:
-                form.already_exported.errors = [  # type: ignore[assignment]
-                    f"{summary.already_exported} of the {summary.documents} documents issued "
-                    f"in these dates were exported before: choose whether to export them again"
-                ]
+                pass  # not an error: the page asks what to do with them (the summary says why)
             else:
                 export = exports.create_export(
                     kind,
