@@ -137,3 +137,28 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     sign_out(journey)
 
     confirm_as_admin(journey, reference)
+
+
+def test_the_order_total_stays_in_view_while_editing_at_200_percent_zoom(
+    journey: Journey,
+) -> None:
+    """At 200% zoom (a 1280 px window is 640 CSS px) the summary sits above the catalogue; a
+    bar at the foot of the screen keeps the order's days and total in view, updated as the
+    days change (issue 17)."""
+    page = journey.page
+    page.set_viewport_size({"width": 640, "height": 700})
+    sign_in(journey, "sbm2@example.org")
+    journey.goto("/catalogue")  # the navigation is behind its Menu button at this width
+    last = page.locator(".app-days-input").last
+    last.scroll_into_view_if_needed()
+    last.fill("1")
+    bar = page.locator("#order-total-bar")
+    expect(bar).to_contain_text("1 day")
+    expect(bar).to_be_in_viewport()
+    assert not page.locator("#order-summary").is_visible() or not page.evaluate(
+        "() => { const b = document.getElementById('order-summary').getBoundingClientRect();"
+        " return b.bottom > 0 && b.top < window.innerHeight; }"
+    )
+    last.fill("")
+    expect(bar).to_contain_text("0 days")
+    journey.check()
