@@ -56,9 +56,10 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
     page.evaluate("window.notReloaded = true")
 
     first = days_control(page, FIRST)
-    first.fill("1")
-    first.press("ArrowUp")  # the control steps in half days: 1.5
+    first.fill("1½")
     expect(page.locator("#summary-days")).to_have_text("1.5")
+    first.press("ArrowUp")  # a text box: no arrow key (or mouse wheel) changes the saved days
+    expect(first).to_have_value("1½")
     expect(page.locator("#summary-total")).to_have_text("£675.00")
     days_control(page, SECOND).fill("1")
     expect(page.locator("#summary-days")).to_have_text("2.5")
