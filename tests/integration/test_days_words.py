@@ -72,9 +72,13 @@ def test_the_same_words_show_the_same_figures_across_pages(app: Any, client: Any
         assert days_page_totals(admin.get(f"/schools/{urn}/days").soup) == totals
         # The catalogue's summary: the days left now (before issue 17 it showed 0 until the
         # basket was first changed: an unsaved draft had no school or year id).
-        assert catalogue_left_now(school_client.get("/catalogue").soup) == totals["Left"]
+        # The Days page's year (while next year's offer is open the catalogue asks which).
+        start_year = days_page.select_one("#year option[selected]")["value"]
+        catalogue = school_client.get(f"/catalogue?year={start_year}").soup
+        if catalogue.select_one("#order-summary") is not None:  # a school that can order now
+            assert catalogue_left_now(catalogue) == totals["Left"]
+            checked += 1
         # The council's overview row.
         row = overview_row(admin.get(f"/council/days?q={urn}").soup, urn)
         assert row == {k: totals[k] for k in ("Left", "Booked", "Not yet booked")}
-        checked += 1
     assert checked >= 3
