@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from traded_app import formatting, static_assets
 from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
+from traded_app.domain.days_input import DAYS_PATTERN
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
 from traded_app.limits import seconds_until_reset
@@ -103,6 +104,7 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_end_request)
     app.context_processor(_template_context)
     app.add_template_global(id_url, "id_url")
+    app.jinja_env.globals["days_pattern"] = DAYS_PATTERN  # every days input's `pattern`
     for name in ("pounds", "days", "days_number", "long_date", "date_time"):
         app.add_template_filter(getattr(formatting, name), name)
 

@@ -58,9 +58,10 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
     page.evaluate("window.notReloaded = true")
 
     first = days_control(page, FIRST)
-    first.fill("1")
-    first.press("ArrowUp")  # the control steps in half days: 1.5
+    first.fill("1½")
     expect(page.locator("#summary-days")).to_have_text("1.5")
+    first.press("ArrowUp")  # a text box: no arrow key (or mouse wheel) changes the saved days
+    expect(first).to_have_value("1½")
     expect(page.locator("#summary-total")).to_have_text("£675.00")
     days_control(page, SECOND).fill("1")
     expect(page.locator("#summary-days")).to_have_text("2.5")
@@ -74,7 +75,7 @@ def test_order_with_live_totals_then_the_council_confirms(journey: Journey) -> N
 
     # A bad value is explained in place and changes nothing.
     days_control(page, SECOND).fill("1.2")
-    expect(page.locator("#order-announcement")).to_contain_text("Error: Days must be whole")
+    expect(page.locator("#order-announcement")).to_contain_text("Error: Enter days")
     expect(days_control(page, SECOND)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#summary-total")).to_have_text("£1,125.00")
     journey.check()
@@ -147,7 +148,7 @@ def test_order_without_javascript(journey_without_js: Journey) -> None:
     page.get_by_role("button", name="Update totals").click()
     journey.check()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        f"Days of {SECOND} must be whole or half days"
+        f"Enter days of {SECOND} as a whole or half number, like 1.5"
     )
     expect(days_control(page, SECOND)).to_have_value("0.4")
     expect(page.locator("#summary-total")).to_have_text("£900.00")
@@ -207,3 +208,28 @@ def test_the_service_manager_publishes_new_terms_and_sets_quotes(journey: Journe
     page.get_by_role("link", name="Version 2").first.click()
     journey.check()
     expect(page.locator("#terms-text")).to_contain_text("Quotes are valid for 45 days.")
+
+
+def test_the_order_total_stays_in_view_while_editing_at_200_percent_zoom(
+    journey: Journey,
+) -> None:
+    """At 200% zoom (a 1280 px window is 640 CSS px) the summary sits above the catalogue; a
+    bar at the foot of the screen keeps the order's days and total in view, updated as the
+    days change (issue 17)."""
+    page = journey.page
+    page.set_viewport_size({"width": 640, "height": 700})
+    sign_in(journey, "sbm2@example.org")
+    journey.goto("/catalogue")  # the navigation is behind its Menu button at this width
+    last = page.locator(".app-days-input").last
+    last.scroll_into_view_if_needed()
+    last.fill("1")
+    bar = page.locator("#order-total-bar")
+    expect(bar).to_contain_text("1 day")
+    expect(bar).to_be_in_viewport()
+    assert not page.locator("#order-summary").is_visible() or not page.evaluate(
+        "() => { const b = document.getElementById('order-summary').getBoundingClientRect();"
+        " return b.bottom > 0 && b.top < window.innerHeight; }"
+    )
+    last.fill("")
+    expect(bar).to_contain_text("0 days")
+    journey.check()

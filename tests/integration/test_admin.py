@@ -94,7 +94,7 @@ def test_bad_catalogue_input_gets_clear_messages(as_role: Any, world: Any) -> No
     page = client.post_form("/council/manage/services/new", {**SERVICE_FORM, "code": "HTPM"})
     assert "Another service already has the code HTPM" in _errors(page)
     page = client.post_form("/council/manage/services/new", {**SERVICE_FORM, "min_days": "0.3"})
-    assert any("whole or half days" in e for e in _errors(page))
+    assert any("whole or half number" in e for e in _errors(page))
     page = client.post_form(
         f"/council/manage/services/{world.service.id}/prices",
         {"year": str(world.year.start_year), "price": "450.005"},

@@ -55,12 +55,11 @@ def test_catalogue_offers_days_controls_in_half_days_within_each_services_range(
 ) -> None:
     page = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/catalogue").soup
     control = page.select_one(f"#days-{world.service.id}")
-    assert (control["type"], control["step"], control["min"], control["max"]) == (
-        "number",
-        "0.5",
-        "0.5",
-        "3",
-    )
+    # Text, not type=number: a mouse wheel or an arrow key never changes a saved basket. The
+    # range (a minimum of 0.5 days) is stated in the hint.
+    assert (control["type"], control["inputmode"]) == ("text", "decimal")
+    assert control.get("pattern") and not control.get("step")
+    assert text_of(page, f"#days-{world.service.id}-hint") == "0.5 to 3 days"
     label = page.select_one(f"label[for=days-{world.service.id}]").get_text(" ", strip=True)
     assert label == "Days of Headteacher performance management"
     assert "£450.00 a day" in text_of(page, ".app-service")
@@ -121,13 +120,16 @@ def test_days_remaining_after_this_order_counts_core_bought_and_this_order(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("0.3", "Days must be whole or half days, like 2 or 2.5"),
-        ("1.25", "Days must be whole or half days, like 2 or 2.5"),
-        ("two", "Days must be a number, like 2 or 2.5"),
-        ("NaN", "Days must be a number, like 2 or 2.5"),
-        ("-1", "Days must be at least 0"),
+        ("0.3", "as a whole or half number, like 1.5"),
+        ("1.25", "as a whole or half number, like 1.5"),
+        ("two", "as a whole or half number, like 1.5"),
+        ("2,5", "as a whole or half number, like 1.5"),
+        ("abc", "as a whole or half number, like 1.5"),
+        ("NaN", "as a whole or half number, like 1.5"),
+        ("-1", "as a whole or half number, like 1.5"),
         ("4", "can be ordered for 0.5 to 3 days"),
-        ("1e9", "Days must be 365 or fewer"),
+        ("1e9", "as a whole or half number, like 1.5"),
+        ("9999", "Days must be 365 or fewer"),
     ],
 )
 def test_bad_days_get_a_message_and_change_nothing(
@@ -141,6 +143,14 @@ def test_bad_days_get_a_message_and_change_nothing(
     assert "Error:" in response.soup.select_one("#order-announcement").get_text()
     assert text_of(response.soup, "#summary-days") == "1"
     assert [line.half_days for line in draft_of(world).lines] == [2]
+
+
+@pytest.mark.parametrize(("typed", "half_days"), [("2½", 5), ("2 days", 4), ("½", 1), ("1.5", 3)])
+def test_days_typed_the_usual_ways_are_saved(
+    as_role: Any, world: Any, typed: str, half_days: int
+) -> None:
+    set_days_htmx(as_role(Role.SCHOOL_BUSINESS_MANAGER), world.service.id, typed)
+    assert [line.half_days for line in draft_of(world).lines] == [half_days]
 
 
 def test_clearing_the_days_takes_the_service_out(as_role: Any, world: Any) -> None:
@@ -402,6 +412,26 @@ def test_the_headteacher_approves_and_the_order_reaches_the_council(
     assert order.approved_by_id == world.users[Role.HEADTEACHER].id
     page = head.get(f"/orders/{order.id}").soup
     assert "Approved by the headteacher" in text_of(page, ".app-timeline")
+
+
+def test_the_headteachers_landing_page_says_an_order_waits_for_their_approval(
+    as_role: Any, world: Any
+) -> None:
+    head = as_role(Role.HEADTEACHER)
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
+    order = over_limit_order(world)
+    landing = head.get("/", follow_redirects=True).soup
+    banner = landing.select_one("#awaiting-approval")
+    assert banner is not None and banner["role"] == "region"
+    assert "An order is waiting for your approval" in banner.get_text(" ", strip=True)
+    assert banner.select_one("a")["href"] == f"/orders/{order.id}"
+    # Before the days: the banner comes first on the page.
+    assert str(landing.main).index("awaiting-approval") < str(landing.main).index("days-figures")
+    # The business manager's view of the same days has no banner: only a headteacher approves.
+    sbm_days = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/days").soup
+    assert sbm_days.select_one("#awaiting-approval") is None
+    head.post_form(f"/orders/{order.id}/approve")
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
 
 
 def test_a_business_manager_cannot_approve_their_own_order(as_role: Any, world: Any) -> None:

@@ -40,6 +40,7 @@ from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
 from traded_app.services.days import allocations, feedback, over_time, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
+from traded_app.services.ordering import lists as order_lists
 from traded_app.services.platform.settings import (
     academic_start_year,
     academic_year_bounds,
@@ -109,6 +110,10 @@ def _days_page(school: visits.School) -> str:
         against_time=_against_time(school, year, now),
         rules=over_time.days_rules(),
         engagements=school_to_school.bought_engagements(school.id),
+        # A headteacher's first question on signing in: is an order waiting for me?
+        awaiting_approval=order_lists.orders_awaiting_approval(school.id)
+        if current_user.role == Role.HEADTEACHER
+        else [],
     )
 
 

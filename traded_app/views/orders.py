@@ -118,6 +118,8 @@ def _naming(message: str, service_name: str) -> str:
         return message
     if message.startswith("Days "):
         return f"Days of {service_name} {message[len('Days ') :]}"
+    if message.startswith("Enter days "):
+        return f"Enter days of {service_name} {message[len('Enter days ') :]}"
     return f"{service_name}: {message}"
 
 

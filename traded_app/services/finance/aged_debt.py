@@ -115,10 +115,33 @@ def bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
     return [func.coalesce(func.sum(case((c, balance), else_=0)), 0) for c in conditions]
 
 
-def aged_debt(on: date | None = None, quadrant_id: int | None = None) -> AgedDebt:
+# How the schools can be listed: the oldest debt first (the default: over 90 days, then 61 to
+# 90, and so on, compared in that order), the most overdue in pounds first, or by name.
+SORTS = {
+    "oldest": "Oldest debt first",
+    "amount": "Most overdue in pounds first",
+    "name": "School name",
+}
+
+
+def _sort_key(sort: str) -> Any:
+    if sort == "amount":
+        return lambda s: (-s.ages.overdue, -s.ages.total, s.name)
+    if sort == "name":
+        return lambda s: (s.name, s.urn)
+    return lambda s: (
+        *(-s.ages.get(key) for key, _label in reversed(BUCKETS)),
+        s.name,
+    )
+
+
+def aged_debt(
+    on: date | None = None, quadrant_id: int | None = None, sort: str = "oldest"
+) -> AgedDebt:
     """Every school's debt by age, the recharges waiting for a journal and how many invoices
     are overdue, from one query grouped by school. A quadrant chooses the schools listed (and
-    the totals under them); the recharges and the overdue count are the council's."""
+    the totals under them); the recharges and the overdue count are the council's. `sort` is
+    one of SORTS (anything else is the oldest debt first)."""
     on = on or today()
     result = AgedDebt(on, [])
     for row in db.session.execute(_summary_statement(on)):
@@ -135,7 +158,7 @@ def aged_debt(on: date | None = None, quadrant_id: int | None = None) -> AgedDeb
             )
             result.schools.append(school)
             result.totals.add(school.ages)
-    result.schools.sort(key=lambda s: (-s.ages.overdue, -s.ages.total, s.name))
+    result.schools.sort(key=_sort_key(sort))
     return result
 
 

@@ -43,7 +43,17 @@ def draft_or_empty(school: School, year: AcademicYear) -> Order:
     existing = _current_draft(school, year)
     if existing is not None:
         return existing  # a basket left from last year moves to this year when next changed
-    return Order(school=school, academic_year=year, status=OrderStatus.DRAFT, lines=[], version=0)
+    # The ids too, not only the relationships (an unsaved order never flushes them): the
+    # summary's "Days left now" is read by school and year id.
+    return Order(
+        school=school,
+        school_id=school.id,
+        academic_year=year,
+        academic_year_id=year.id,
+        status=OrderStatus.DRAFT,
+        lines=[],
+        version=0,
+    )
 
 
 def draft_for(school: School, user: User, year: AcademicYear) -> Order:

@@ -45,6 +45,17 @@ def orders_of_school(school: School) -> list[Order]:
     )
 
 
+def orders_awaiting_approval(school_id: int) -> list[Order]:
+    """The school's orders over its limit waiting for a headteacher's approval, oldest first."""
+    return list(
+        db.session.execute(
+            select(Order)
+            .where(Order.school_id == school_id, Order.status == OrderStatus.AWAITING_APPROVAL)
+            .order_by(Order.submitted_at, Order.id)
+        ).scalars()
+    )
+
+
 NEEDS_ACTION = "needs_action"
 AWAITING_PO = "awaiting_po"
 QUEUE_STATUSES = {
