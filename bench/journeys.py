@@ -21,6 +21,7 @@ steps, scaled by `think` (1.0 is a person's pace).
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import random
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -255,8 +257,12 @@ class Browser:
         """Follow redirects one hop at a time, each hop timed as `GET <path>`; the page landed
         on must show `must_show`."""
         while response.is_redirect:
-            path = urlsplit(urljoin(response.url, response.headers["Location"])).path
-            response = self.send(f"GET {_pattern(path)}", "GET", path, expect=(200, 302, 303))
+            # The query stays: the order's pages carry its year (`/order/check?year=2027`).
+            target = urlsplit(urljoin(response.url, response.headers["Location"]))
+            path = target.path + (f"?{target.query}" if target.query else "")
+            response = self.send(
+                f"GET {_pattern(target.path)}", "GET", path, expect=(200, 302, 303)
+            )
         if must_show not in response.text:
             self.tally.error(self.tally.errors, f"{response.url} without {must_show!r}")
             raise JourneyFailed
@@ -303,11 +309,22 @@ def _plan(controls: list[DaysControl], rng: random.Random) -> list[tuple[DaysCon
     return changes
 
 
+def next_academic_year() -> int:
+    """The academic year after today's (its starting calendar year): the one bought back."""
+    today = datetime.datetime.now(ZoneInfo("Europe/London")).date()
+    return (today.year if today.month >= 9 else today.year - 1) + 1
+
+
 def business_manager(browser: Browser, email: str, urn: int) -> bool:
     """Sign in, order days in the catalogue, check answers and submit; True once submitted."""
     browser.sign_in(email)
     browser.think(3, 8)  # the school's home page
-    page = browser.send("GET /catalogue", "GET", "/catalogue", must_show="days-").text
+    # The window has opened: the business manager orders next year's days (?year= is their
+    # choice on the catalogue's first page).
+    year = next_academic_year()
+    catalogue, check_url = f"/catalogue?year={year}", f"/order/check?year={year}"
+    details_url = f"/order/details?year={year}"
+    page = browser.send("GET /catalogue", "GET", catalogue, must_show="days-").text
     token = htmx_token(page)
     fields, _radios = form_on(page, "/catalogue")
     browser.think(5, 15)  # reading the catalogue
@@ -322,7 +339,7 @@ def business_manager(browser: Browser, email: str, urn: int) -> bool:
             must_show=SAVED,
             headers={
                 "HX-Request": "true",
-                "HX-Current-URL": urljoin(browser.base, "/catalogue"),
+                "HX-Current-URL": urljoin(browser.base, catalogue),
                 "HX-Trigger": control.field,
                 "HX-Trigger-Name": control.field,
                 "HX-Target": f"{control.field}-result",
@@ -331,23 +348,33 @@ def business_manager(browser: Browser, email: str, urn: int) -> bool:
         )
     browser.think(3, 8)
     fields["action"] = "continue"  # the "Continue to check your order" button
-    sent = browser.send("POST /catalogue (continue)", "POST", "/catalogue", data=fields, expect=302)
-    check = browser.follow(sent, must_show="Check your order")
-    fields, radios = form_on(check.text, "/order/check")
+    sent = browser.send("POST /catalogue (continue)", "POST", catalogue, data=fields, expect=302)
+    details_page = browser.follow(sent, must_show='name="po_number"')
+    fields, radios = form_on(details_page.text, "/order/details")
     fields["po_number"] = f"PO-{urn}-{browser.random.randint(1000, 9999)}"
     if radios.get("preferred_term"):
         fields["preferred_term"] = browser.random.choice(radios["preferred_term"])
     fields["preferred_dates"] = browser.random.choice(("", "Not on Fridays", "After half term"))
-    browser.think(10, 30)  # reading the order, finding the purchase order number
-    submitted = browser.send("POST /order/check", "POST", "/order/check", data=fields, expect=302)
+    browser.think(10, 30)  # finding the purchase order number
+    given = browser.send("POST /order/details", "POST", details_url, data=fields, expect=302)
+    check = browser.follow(given, must_show="Check your order")
+    fields = _check_answers_fields(check.text)
+    browser.think(5, 15)  # reading the order and the terms
+    submitted = browser.send("POST /order/check", "POST", check_url, data=fields, expect=302)
     if submitted.status_code == 200:  # a conflict (counted): the page as it is now, submit again
-        fields.update(form_on(submitted.text, "/order/check")[0])
+        fields.update(_check_answers_fields(submitted.text))
         browser.think(3, 8)
-        submitted = browser.send(
-            "POST /order/check", "POST", "/order/check", data=fields, expect=302
-        )
-    browser.follow(submitted, must_show="has been sent to")
+        submitted = browser.send("POST /order/check", "POST", check_url, data=fields, expect=302)
+    browser.follow(submitted, must_show="Your order number")
     return True
+
+
+def _check_answers_fields(page: str) -> dict[str, str]:
+    """The check answers form's fields, the year's terms accepted when the page asks."""
+    fields = form_on(page, "/order/check")[0]
+    if 'name="accept_terms"' in page:
+        fields["accept_terms"] = "y"
+    return fields
 
 
 def finance_officer(browser: Browser, email: str, until: threading.Event) -> None:

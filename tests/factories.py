@@ -41,6 +41,7 @@ from traded_app.models import (
 from traded_app.models.base import utcnow
 from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
+from traded_app.models.statements import Remittance
 from traded_app.models.types import (
     AllocationReason,
     BillingRoute,
@@ -55,7 +56,7 @@ from traded_app.services.council import gias_import
 from traded_app.services.days import adviser_calendar, school_calendar, visits
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.finance import export_builds, exports, payments
-from traded_app.services.ordering import basket, workflow
+from traded_app.services.ordering import basket, quotes, terms, workflow
 from traded_app.services.platform.auth import hash_password
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
@@ -257,11 +258,29 @@ def submitted_order(
     order = basket.draft_for(school, user, world.year)
     for service, half_days in (lines or {world.service: 2}).items():
         basket.set_days(order, service.id, half_days)
+    current = terms.current_for(world.year.id)
+    accepted = current.id if current else None
     workflow.submit(
-        order, user, workflow.Checkout(po_number=po_number), expected_version=order.version
+        order,
+        user,
+        workflow.Checkout(po_number=po_number, terms_version_id=accepted),
+        expected_version=order.version,
     )
     db.session.commit()
     return order
+
+
+def quote_and_terms_for_access(world: World) -> tuple[Any, Any]:
+    """The year's terms (version 1) and a quote for `school`'s basket of 2 days."""
+    published = terms.publish(
+        world.year, "Orders are confirmed subject to capacity.", world.users[Role.LA_ADMIN]
+    )
+    user = world.users[Role.SCHOOL_BUSINESS_MANAGER]
+    draft = basket.draft_for(world.school, user, world.year)
+    basket.set_days(draft, world.service.id, 4)
+    quote = quotes.create(world.school, user, world.year)
+    db.session.commit()
+    return quote, published
 
 
 # --- Days: allocations, visits, closure days (issue 4) -----------------------------------------
@@ -671,3 +690,23 @@ def csv_imports_for_access(world: World) -> dict[str, Any]:
         records[kind.value] = record
     db.session.commit()
     return records
+
+
+def remittance_for_access(world: World) -> Any:
+    """A remittance from the world's school with a CSV file (for the route × role test); it
+    covers no invoice, so matching it is refused with a message."""
+    remittance = Remittance(
+        school_id=world.school.id,
+        form_key="access",
+        amount_pence=100,
+        paid_on=today(),
+        reference="BACS REMIT 1",
+        submitted_by_id=world.users[Role.SCHOOL_BUSINESS_MANAGER].id,
+        file_name="remittance.csv",
+        file_type="csv",
+        file_content=b"invoice,amount\nINV-1,1.00\n",
+        file_bytes=26,
+    )
+    db.session.add(remittance)
+    db.session.commit()
+    return remittance

@@ -72,7 +72,8 @@ def plan_for_access(world: World) -> tuple[Any, Any]:
     day = world.year.ends_on - timedelta(days=35)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    return plan, shared_visit(world, plan, [world.school, other], on=day)
+    # Half a day: drawn from the nursery, whose core days the other fixtures leave untouched.
+    return plan, shared_visit(world, plan, [world.school, other], on=day, half_days=1)
 
 
 def asked(world: World, what: str = "A review of our phonics teaching") -> Any:

@@ -4,10 +4,13 @@ access, no writes on GET, the fuzz of every POST)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 
+from tests.brokering_helpers import brokering_for_access
+from tests.course_factories import courses_for_access
 from tests.factories import (
     calendar_for_access,
     card_payment_for_access,
@@ -17,7 +20,10 @@ from tests.factories import (
     export_for_access,
     finished_invoice_run,
     gias_import_for_access,
+    make_school,
     payment_for_access,
+    quote_and_terms_for_access,
+    remittance_for_access,
     submitted_order,
     visit_and_closure_for_access,
 )
@@ -25,9 +31,25 @@ from tests.plans_factories import asked, plan_for_access
 from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
 from traded_app.models.types import Role
-from traded_app.services.council import setup
+from traded_app.services.council import conversions, setup
 from traded_app.services.council import users as users_admin
-from traded_app.services.days import activities
+from traded_app.services.days import activities, school_calendar, visit_reports, visits
+from traded_app.services.documents import visit_report_pdf
+from traded_app.services.platform.settings import today
+
+
+def conversion_for_access(world: Any) -> Any:
+    """Hilltop converting to an academy next month (confirming it is refused until then)."""
+    academy = make_school(
+        400009,
+        "Hilltop Academy",
+        quadrant=world.quadrant,
+        academy=True,
+        predecessor_id=world.other_school.id,
+    )
+    conversions.record(world.other_school.id, academy.id, today() + timedelta(days=30), None)
+    db.session.commit()
+    return conversions.pending_for(world.other_school.id)
 
 
 def add_one_of_everything(world: Any) -> Any:
@@ -39,6 +61,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.order = submitted_order(world)
     world.visit, world.closure = visit_and_closure_for_access(world)
     world.delivered_visit = delivered_visit_for_access(world)
+    world.report_visit = visit_report_for_access(world)
     world.term, world.council_inset, world.school_inset = calendar_for_access(world)
     _order, world.document = charged_order(world)
     world.run = finished_invoice_run(world)
@@ -47,6 +70,11 @@ def add_one_of_everything(world: Any) -> Any:
     world.credit_note, world.card_review = card_payment_for_access(world)
     world.export = export_for_access(world)
     world.csv_imports = csv_imports_for_access(world)
+    world.conversion = conversion_for_access(world)
+    brokering_for_access(world)
+    world.course_session, world.course_booking, world.course_place = courses_for_access(world)
+    world.remittance = remittance_for_access(world)
+    world.quote, world.terms = quote_and_terms_for_access(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -54,6 +82,28 @@ def add_one_of_everything(world: Any) -> Any:
     world.service_request = asked(world)
     db.session.commit()
     return world
+
+
+def visit_report_for_access(world: Any) -> Any:
+    """A half-day core visit by the world's adviser, delivered on an earlier school day than the
+    other visits, with its report sent (version 1)."""
+    adviser = world.users[Role.ADVISER]
+    day = world.visit.visit_date - timedelta(days=1)
+    while day.weekday() >= 5 or school_calendar.bank_holidays(day, day) or day >= today():
+        day -= timedelta(days=1)
+    visit = visits.schedule(
+        visits.NewVisit(world.school, adviser.id, day, 1, visits.CORE, "Data review"),
+        world.users[Role.LA_ADMIN],
+        booked_on=day,
+    )
+    visits.deliver(visit, adviser, "Looked at the data")
+    activities.ensure_non_negotiable_activities()
+    report = visit_reports.save_draft(
+        visit, adviser, visit_reports.ReportDetails(what_was_done="Looked at the data")
+    )
+    visit_report_pdf.send(report, adviser)
+    db.session.commit()
+    return visit
 
 
 # The pages of a previewed CSV file, by the kind of file they show.
@@ -75,6 +125,9 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"closure_id": world.closure.id}
     if endpoint == "feedback.give_feedback":
         return {"visit_id": world.delivered_visit.id}
+    if endpoint.startswith("visit_reports.") and endpoint != "visit_reports.late_reports":
+        version = {"version": 1} if endpoint == "visit_reports.report_pdf" else {}
+        return {"visit_id": world.report_visit.id, **version}
     if endpoint == "adviser_calendar.feed":
         return {"token": world.users[Role.ADVISER].calendar_token}
     if endpoint == "term_dates.delete_term":
@@ -85,6 +138,20 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"inset_id": world.school_inset.id}
     rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
     args: dict[str, Any] = {}
+    if "engagement_id" in rule.arguments:
+        args["engagement_id"] = world.engagement.id
+    if "delivery_id" in rule.arguments:
+        args["delivery_id"] = world.delivery.id
+    if "request_id" in rule.arguments:
+        args["request_id"] = world.support_request.id
+    if "entry_id" in rule.arguments:
+        args["entry_id"] = world.entry_id
+    if "area_id" in rule.arguments:
+        args["area_id"] = world.area_id
+    if endpoint.startswith("brokering.") and "offer_id" in rule.arguments:
+        args["offer_id"] = world.own_offer.id
+    if endpoint.startswith("brokering_council.") and "offer_id" in rule.arguments:
+        args["offer_id"] = world.listed_offer_id
     if "order_id" in rule.arguments:
         args["order_id"] = world.order.id
     if "service_id" in rule.arguments:
@@ -109,12 +176,16 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["item_id"] = world.plan.items[-1].id
     if "shared_id" in rule.arguments:
         args["shared_id"] = world.shared_visit.id
-    if "request_id" in rule.arguments:
+    if endpoint.startswith("requests.") and "request_id" in rule.arguments:
         args["request_id"] = world.service_request.id
     if "activity_id" in rule.arguments:
         args["activity_id"] = world.activity.id
     if "quadrant_id" in rule.arguments:
         args["quadrant_id"] = world.quadrant.id
+    if "conversion_id" in rule.arguments:
+        args["conversion_id"] = world.conversion.id
+    if "school_id" in rule.arguments:
+        args["school_id"] = world.other_school.id
     if "user_id" in rule.arguments:
         # Another user than any signed-in role, so deactivating them spoils nothing.
         args["user_id"] = world.academy_sbm.id
@@ -128,12 +199,26 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["document_id"] = world.credit_note.id
     if "email_id" in rule.arguments:
         args["email_id"] = 1  # none yet: sending it again is refused with a message
+    if "remittance_id" in rule.arguments:
+        args["remittance_id"] = world.remittance.id
+    if "quote_id" in rule.arguments:
+        args["quote_id"] = world.quote.id
+    if "terms_id" in rule.arguments:
+        args["terms_id"] = world.terms.id
     if "export_id" in rule.arguments:
         args["export_id"] = world.export.id
     if "review_id" in rule.arguments:
         args["review_id"] = world.card_review.id
     if "number" in rule.arguments:
         args["number"] = world.document.number
+    if "course_id" in rule.arguments:
+        args["course_id"] = world.course_session.course_id
+    if "session_id" in rule.arguments:
+        args["session_id"] = world.course_session.id
+    if "booking_id" in rule.arguments:
+        args["booking_id"] = world.course_booking.id
+    if "place_id" in rule.arguments:
+        args["place_id"] = world.course_place.id
     if "token" in rule.arguments:
         salt = (
             users_admin.INVITE_SALT if endpoint == "auth.accept_invite" else users_admin.RESET_SALT

@@ -30,20 +30,28 @@ from traded_app.views import (
     auth,
     background,
     bespoke,
+    brokering,
+    brokering_council,
     calendar,
     card_payments,
     council,
+    courses,
+    courses_council,
     days,
     documents,
     feedback,
     finance,
     health,
     main,
+    memberships,
     opening_balances,
     orders,
     plans,
+    quotes,
     school,
     school_details,
+    statements,
+    visit_reports,
 )
 
 __all__ = ["ConfigError", "create_app"]
@@ -145,13 +153,18 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (
         auth,
+        brokering,
+        brokering_council,
         council,
         health,
         main,
+        memberships,
         opening_balances,
         orders,
+        quotes,
         school,
         school_details,
+        statements,
     ):
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:
@@ -161,6 +174,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(bespoke.bp)
+    app.register_blueprint(visit_reports.bp)
+    app.register_blueprint(courses.bp)
+    app.register_blueprint(courses_council.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

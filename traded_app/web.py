@@ -31,10 +31,11 @@ from werkzeug.wrappers import Response
 from traded_app import formatting, static_assets
 from traded_app.access import enforce_access
 from traded_app.database import reset_read_only, set_read_only
+from traded_app.domain.days_input import DAYS_PATTERN
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
 from traded_app.limits import seconds_until_reset
-from traded_app.services.platform import errors
+from traded_app.services.platform import errors, memberships
 from traded_app.services.platform.settings import council_display
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,13 @@ def init_app(app: Flask) -> None:
     app.before_request(_begin_request)
     app.before_request(_refuse_nul_in_path)
     app.before_request(_expire_idle_session)
+    app.before_request(_apply_chosen_school)
     app.before_request(enforce_access)
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
     app.context_processor(_template_context)
     app.add_template_global(id_url, "id_url")
+    app.jinja_env.globals["days_pattern"] = DAYS_PATTERN  # every days input's `pattern`
     for name in ("pounds", "days", "days_number", "long_date", "date_time"):
         app.add_template_filter(getattr(formatting, name), name)
 
@@ -174,6 +177,23 @@ def _expire_idle_session() -> Response | None:
     return None
 
 
+CHOSEN_SCHOOL_KEY = "school_id"
+
+
+def _apply_chosen_school() -> None:
+    """School staff with several schools work on the one chosen in the header (kept in the
+    session): checked against their memberships on every request. A choice that is no longer
+    theirs is forgotten, and they are back at their first school."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    chosen = session.get(CHOSEN_SCHOOL_KEY)
+    if chosen is None:
+        return
+    if not isinstance(chosen, int) or memberships.apply_choice(current_user, chosen) is None:
+        if chosen != current_user.school_id:
+            session.pop(CHOSEN_SCHOOL_KEY, None)
+
+
 def _finish_request(response: Response) -> Response:
     # One commit point per request: views and services only flush. A request that was refused
     # (a service's DomainError reached the view) keeps nothing, whatever page it answers with.
@@ -233,7 +253,15 @@ def _template_context() -> dict[str, Any]:
         # Looked up only if the template shows it (htmx fragments do not).
         "council": LocalProxy(council_display),
         "OrderStatus": OrderStatus,
+        "school_choices": _school_choices,
     }
+
+
+def _school_choices() -> list[memberships.Choice]:
+    """The schools the signed-in person may switch between (the header's form: two or more)."""
+    if not current_user.is_authenticated or not current_user.is_school_user:
+        return []
+    return memberships.choices_of(current_user)
 
 
 # An id no table reaches, marking where each id goes in a URL built once by `id_url`.

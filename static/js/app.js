@@ -7,7 +7,11 @@ initAll();
 document.body.addEventListener("htmx:afterSwap", (event) => {
   const target = event.detail.target;
   const summary = target?.querySelector?.(".govuk-error-summary");
-  if (summary) summary.focus();
+  if (summary) {
+    // A swapped-in summary is not initialised by GOV.UK Frontend, which makes it focusable.
+    summary.setAttribute("tabindex", "-1");
+    summary.focus();
+  }
 });
 
 // A day count the server refused marks its input as in error, as the full page does.

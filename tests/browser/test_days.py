@@ -27,11 +27,15 @@ def fill_visit(page: Any, day: Any) -> None:
     page.get_by_label("Month", exact=True).fill(str(day.month))
     page.get_by_label("Year", exact=True).fill(str(day.year))
     page.get_by_label("Half day").check()
-    page.get_by_label("Core allocation").check()
+    # Against the school's last bookable order line (core when it has none): the core days run
+    # out once several journeys have recorded visits in the same run.
+    page.locator("input[name=against]").last.check()
     page.get_by_label("Purpose of the visit").fill("Reading in Key Stage 2")
 
 
-def book_and_deliver(journey: Journey) -> None:
+def book_and_deliver(journey: Journey, then: Any = None) -> None:
+    """The adviser books and delivers a visit to Hamilton Primary; `then(journey)`, if given,
+    runs on the delivered visit's page before the adviser signs out."""
     page = journey.page
     sign_in(journey, "adviser@example.org")
     page.get_by_role("link", name="Visits", exact=True).click()
@@ -59,7 +63,7 @@ def book_and_deliver(journey: Journey) -> None:
     else:
         page.get_by_role("link", name="record a past visit").click()
         journey.check()
-        for _attempt in range(25):
+        for _attempt in range(60):
             day -= timedelta(days=1)
             while day.weekday() >= 5:
                 day -= timedelta(days=1)
@@ -74,6 +78,8 @@ def book_and_deliver(journey: Journey) -> None:
                 break
     expect(page.locator(".govuk-notification-banner")).to_contain_text("recorded as delivered")
     expect(page.locator(".govuk-tag").first).to_have_text("Delivered")
+    if then is not None:
+        then(journey)
     sign_out(journey)
 
 

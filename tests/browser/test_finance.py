@@ -63,7 +63,8 @@ def test_finance_filters_records_a_payment_and_exports(journey: Journey) -> None
     # Aged debt: the table beside its chart.
     page.get_by_role("link", name="Back to invoices and credit notes").click()
     journey.check()
-    page.get_by_role("link", name="Aged debt", exact=True).click()
+    # One click away in the menu (issue 17), as well as linked from the register.
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Aged debt").click()
     journey.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("Aged debt")
     expect(page.locator("tfoot")).to_contain_text("Total")
@@ -119,3 +120,21 @@ def _fill_dates(page: object, start: tuple[str, str, str], end: list[str]) -> No
         group.get_by_label("Day").fill(str(int(day)))
         group.get_by_label("Month").fill(str(int(month)))
         group.get_by_label("Year").fill(year)
+
+
+def test_a_filter_error_moves_focus_to_the_error_summary(journey: Journey) -> None:
+    """After htmx swaps in the register's results with an error, focus is on the summary, as
+    after a full page load with errors (issue 17)."""
+    page = journey.page
+    sign_in(journey, "finance@example.org")
+    page.get_by_role("link", name="Finance", exact=True).click()
+    journey.check()
+    start = page.get_by_role("group", name="Issued from")
+    start.get_by_label("Day").fill("30")
+    start.get_by_label("Month").fill("2")
+    start.get_by_label("Year").fill("2027")
+    page.get_by_role("button", name="Apply filters").click()
+    summary = page.locator("#register-results .govuk-error-summary")
+    expect(summary).to_contain_text("Issued from must be a real date")
+    expect(summary).to_be_focused()
+    journey.check()

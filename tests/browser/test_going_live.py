@@ -330,11 +330,14 @@ def test_a_council_goes_live_from_an_empty_database(
     journey.check()
     page.get_by_role("button", name="Continue to check your order").click()
     journey.check()
+    page.get_by_role("button", name="Continue").click()  # the order's details: none needed
+    journey.check()
     page.get_by_role("button", name="Send to your headteacher for approval").click()
     journey.check()
-    banner = page.locator(".govuk-notification-banner")
-    expect(banner).to_contain_text("headteacher")
-    reference = re.search(r"ORD-\d+", banner.inner_text()).group(0)  # type: ignore[union-attr]
+    panel = page.locator(".govuk-panel")
+    expect(panel).to_contain_text("Order sent to your headteacher")
+    expect(page.locator("#what-happens-next")).to_contain_text("your headteacher approves it")
+    reference = re.search(r"ORD-\d+", panel.inner_text()).group(0)  # type: ignore[union-attr]
     sign_out(journey)
 
     # The headteacher approves it.

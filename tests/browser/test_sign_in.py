@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Journey
+from traded_app.services.platform.settings import academic_year_label
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +20,15 @@ def sign_in(journey: Journey, email: str, password: str = "demo-password") -> No
     journey.check()
 
 
+def choose_year(journey: Journey, label: str) -> None:
+    """The demo's buy-back window is open: the catalogue first asks which year is ordered."""
+    page = journey.page
+    expect(page.get_by_role("group", name="Which year are you ordering for?")).to_be_visible()
+    page.get_by_label(label, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    journey.check()
+
+
 def test_sign_in_and_sign_out(journey: Journey) -> None:
     page = journey.page
     sign_in(journey, "sbm@example.org")
@@ -28,6 +38,7 @@ def test_sign_in_and_sign_out(journey: Journey) -> None:
 
     page.get_by_role("button", name="Go to the catalogue").click()
     journey.check()
+    choose_year(journey, academic_year_label())
     expect(page.get_by_role("heading", level=1)).to_have_text("Catalogue of traded services")
 
     page.get_by_role("button", name="Sign out").click()

@@ -94,7 +94,7 @@ def test_bad_catalogue_input_gets_clear_messages(as_role: Any, world: Any) -> No
     page = client.post_form("/council/manage/services/new", {**SERVICE_FORM, "code": "HTPM"})
     assert "Another service already has the code HTPM" in _errors(page)
     page = client.post_form("/council/manage/services/new", {**SERVICE_FORM, "min_days": "0.3"})
-    assert any("whole or half days" in e for e in _errors(page))
+    assert any("whole or half number" in e for e in _errors(page))
     page = client.post_form(
         f"/council/manage/services/{world.service.id}/prices",
         {"year": str(world.year.start_year), "price": "450.005"},
@@ -398,6 +398,7 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "default_price": "450",
         "default_approval_limit": "",
         "cancellation_notice_days": "7",
+        "visit_report_deadline_days": "10",
         "reminder_interval_days": "21",
         "core_partnership_base": "2",
         "core_partnership_per_school": "1",

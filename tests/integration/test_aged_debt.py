@@ -46,9 +46,21 @@ def test_buckets_by_school(world: Any, as_role: Any) -> None:
         54_000,
     )
     assert debt.recharges_awaiting == 1
-    assert [s.name for s in debt.schools] == ["Meadow Academy", "Hilltop Infant School"]
+    # The oldest debt first (Hilltop's £540 is over 90 days overdue), as the caption says; the
+    # sort control lists the most overdue in pounds first instead.
+    assert [s.name for s in debt.schools] == ["Hilltop Infant School", "Meadow Academy"]
+    by_amount = aged_debt.aged_debt(sort="amount")
+    assert [s.name for s in by_amount.schools] == ["Meadow Academy", "Hilltop Infant School"]
     page = as_role(Role.LA_ADMIN).get("/finance/aged-debt")
     soup = page.soup
+    assert "oldest debt first" in text_of(soup, "caption")
+    assert soup.select_one("#sort option[selected]")["value"] == "oldest"
+    names = [a.get_text(strip=True) for a in soup.select("tbody th[scope=row] a")]
+    assert names.index("Hilltop Infant School") < names.index("Meadow Academy")
+    sorted_page = as_role(Role.LA_ADMIN).get("/finance/aged-debt?sort=amount").soup
+    names = [a.get_text(strip=True) for a in sorted_page.select("tbody th[scope=row] a")]
+    assert names.index("Meadow Academy") < names.index("Hilltop Infant School")
+    assert "most overdue in pounds first" in text_of(sorted_page, "caption")
     assert "£3,200.00" in text_of(soup, "tfoot")
     assert "not debt: 1 recharge is waiting" in text_of(soup, "main")
     chart = soup.select_one("svg.app-aged-chart")

@@ -156,7 +156,7 @@ def test_full_width_digits_in_number_fields_are_refused(as_role: Any, bad_input_
         f"/council/allocations/{world.school.urn}",
         {"reason": "adjustment", "days": "１", "note": "More"},
     )
-    assert "Days must be a number, like 2 or 2.5" in _errors(page)
+    assert "Enter days as a whole or half number, like 1.5" in _errors(page)
     page = admin.post_form(
         f"/council/manage/partnerships/{world.partnership.id}/members",
         {"urn": _full_width(world.academy.urn)},
@@ -210,7 +210,7 @@ def test_full_width_days_in_the_catalogue_are_refused(as_role: Any, world: Any) 
         {f"days-{world.service.id}": "２"},
         headers={"HX-Request": "true"},
     )
-    assert "Days must be a number, like 2 or 2.5" in response.get_data(as_text=True)
+    assert "as a whole or half number, like 1.5" in response.get_data(as_text=True)
 
 
 QUERY_VALUES = ["²", "１", "１２３４５６", TOO_BIG, "-1", "0"]

@@ -9,7 +9,7 @@ from typing import Any
 from tests.conftest import text_of
 from tests.plans_factories import asked
 from traded_app.extensions import db
-from traded_app.models import OutgoingEmail, RequestStatus, ServiceRequest
+from traded_app.models import OutgoingEmail, ServiceRequest, ServiceRequestStatus
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.ordering import basket, bespoke
 from traded_app.services.platform.settings import today
@@ -46,7 +46,7 @@ def test_an_answered_request_is_a_basket_line_at_the_answered_price(
     )
     assert sent.status_code == 302
     request = db.session.query(ServiceRequest).one()
-    assert (request.status, request.rough_half_days) == (RequestStatus.OPEN, 4)
+    assert (request.status, request.rough_half_days) == (ServiceRequestStatus.OPEN, 4)
     to_council = db.session.query(OutgoingEmail).filter_by(recipients="traded@council.example")
     assert "A review of our phonics teaching" in to_council.one().body
 
@@ -56,7 +56,7 @@ def test_an_answered_request_is_a_basket_line_at_the_answered_price(
     answered = _answer(as_role, request.id)
     assert answered.status_code == 302, _errors(answered)
     db.session.expire_all()
-    assert request.status == RequestStatus.ANSWERED
+    assert request.status == ServiceRequestStatus.ANSWERED
     # VAT as the council treats a maintained school: outside the scope, as in its catalogue.
     assert (request.half_days, request.price_per_day_pence, request.vat_treatment) == (
         3,
@@ -105,7 +105,7 @@ def test_a_declined_request_says_why_and_cannot_then_be_answered(as_role: Any, w
     )
     assert done.status_code == 302
     db.session.expire_all()
-    assert request.status == RequestStatus.DECLINED
+    assert request.status == ServiceRequestStatus.DECLINED
     told = db.session.query(OutgoingEmail).filter_by(
         recipients=world.users[Role.SCHOOL_BUSINESS_MANAGER].email
     )

@@ -222,7 +222,7 @@ def test_admin_adjusts_a_schools_allocation_with_a_reason(as_role: Any, world: A
     missing = client.post_form(url, {"reason": "causing_concern", "days": "2.25", "note": ""})
     assert missing.status_code == 200
     messages = [a.get_text(strip=True) for a in missing.soup.select(".govuk-error-summary a")]
-    assert "Days must be whole or half days, like 2 or 2.5" in messages
+    assert "Enter days as a whole or half number, like 1.5" in messages
     assert "Enter the reason for the change" in messages
     assert missing.soup.title.get_text().startswith("Error:")
 

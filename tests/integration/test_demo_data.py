@@ -19,25 +19,37 @@ from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import (
     CoreAllocation,
+    Course,
+    CoursePlace,
     Document,
     DocumentType,
+    Engagement,
+    EngagementStatus,
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PlaceStatus,
     Quadrant,
     QuadrantCapacity,
     School,
     Service,
     ServicePrice,
+    SupportOffer,
+    SupportRequest,
     User,
 )
+from traded_app.models.brokering import RequestStatus
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
+from traded_app.models.visit_reports import ReportStatus, VisitReport
+from traded_app.services.council import conversions
+from traded_app.services.days import visit_reports
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.finance.aged_debt import BUCKETS
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.ordering import basket, buy_back, lists, workflow
+from traded_app.services.platform import memberships
 from traded_app.services.platform.settings import academic_start_year, ensure_academic_year, today
 
 
@@ -83,7 +95,8 @@ def test_seed_demo_loads_essex_and_is_idempotent(app: Any) -> None:
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     assert counts() == before
-    assert before["School"] == 291 and before["Service"] == 14
+    # 291 from the GIAS extract, and the academy a demo school converts to (demo.memberships).
+    assert before["School"] == 292 and before["Service"] == 14
     assert before["User"] == len(DEMO_ACCOUNTS)
     # Every demo order was made once, and the second run made no orders and moved none on;
     # nor did it charge, pay, credit or remind anything again.
@@ -135,6 +148,18 @@ def test_core_allocations_follow_the_rules(app: Any) -> None:
             ).scalars()
         }
         assert "special_or_pru" in reasons and "unpartnered_visit" not in reasons
+
+
+def test_demo_has_a_person_at_two_schools_and_a_conversion_to_come(app: Any) -> None:
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    person = db.session.execute(select(User).where(User.email == "sbm12@example.org")).scalar_one()
+    schools = {c.school_name for c in memberships.choices_of(person)}
+    assert schools == {"Myland Community Primary School", "De La Salle School"}
+    waiting = conversions.unconfirmed()
+    assert len(waiting) == 1 and waiting[0].converts_on > today()
+    assert waiting[0].old_school.is_open and waiting[0].new_school.predecessor_id == (
+        waiting[0].old_school_id
+    )
 
 
 def test_demo_accounts_command_prints_the_accounts(app: Any) -> None:
@@ -315,8 +340,16 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
     debt = aged_debt.aged_debt()
     assert all(debt.totals.get(key) > 0 for key, _label in BUCKETS), debt.totals
     assert len(debt.schools) >= 5
-    # Recharges are not debt: the newest waits for a journal, the others were settled by one.
-    assert debt.recharges_awaiting == 1
+    # Recharges are not debt: the newest order's waits for a journal, the others were settled
+    # by one; the demo's course places booked by maintained schools wait too (issue 20).
+    course_recharges = db.session.execute(
+        select(func.count()).where(
+            Document.course_booking_id.is_not(None),
+            Document.document_type == DocumentType.RECHARGE,
+        )
+    ).scalar_one()
+    assert course_recharges > 0
+    assert debt.recharges_awaiting == 1 + course_recharges
     # The page finance sees.
     sign_in(client, "finance@example.org", DEMO_PASSWORD)
     page = client.get("/finance/aged-debt")
@@ -329,7 +362,10 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
 
 def test_demo_register_shows_a_believable_month(app: Any) -> None:
     seed(app)
-    documents = list(db.session.execute(select(Document)).scalars())
+    # The orders' documents (the demo's course places have their own test below).
+    documents = list(
+        db.session.execute(select(Document).where(Document.course_booking_id.is_(None))).scalars()
+    )
     figures = balances.figures_for(documents)
     invoices = [d for d in documents if d.document_type == DocumentType.INVOICE]
     # Every confirmed order was charged once; VAT invoices only to academies.
@@ -389,3 +425,78 @@ def test_demo_register_shows_a_believable_month(app: Any) -> None:
     for reminder in db.session.execute(select(Reminder)).scalars():
         assert reminder.document.document_type == DocumentType.INVOICE
         assert reminder.days_overdue > 0 and reminder.balance_pence > 0
+
+
+def test_demo_marketplace_shows_offers_a_comparison_and_a_delivered_engagement(
+    app: Any, client: Any
+) -> None:
+    seed(app)
+    listed = db.session.execute(
+        select(func.count()).select_from(SupportOffer).where(SupportOffer.status == "listed")
+    ).scalar_one()
+    assert listed == 3
+    before = counts()
+    seed(app)  # idempotent here too
+    assert counts() == before
+    assert db.session.execute(select(func.count()).select_from(SupportOffer)).scalar_one() == 4
+    sbm = db.session.execute(select(User).where(User.email == "sbm@example.org")).scalar_one()
+    client.sign_in_as(sbm)
+    hub = client.get("/support")
+    statuses = {
+        r.select("td")[-1].get_text(strip=True) for r in hub.soup.select("#requests tbody tr")
+    }
+    assert statuses == {"Providers to compare", "Provider chosen"}
+    comparing = db.session.execute(
+        select(SupportRequest).where(
+            SupportRequest.school_id == sbm.school_id,
+            SupportRequest.status == RequestStatus.SHORTLIST_SENT,
+        )
+    ).scalar_one()
+    rows = client.get(f"/support/requests/{comparing.id}").soup.select("#comparison tbody tr")
+    assert len(rows) == 2
+    engagement = db.session.execute(
+        select(Engagement).where(Engagement.buyer_school_id == sbm.school_id)
+    ).scalar_one()
+    assert (engagement.status, engagement.rating) == (EngagementStatus.COMPLETED, 5)
+    days = client.get("/days").soup.select_one("#engagement-days tbody tr")
+    assert days is not None and "1.5 days 1.5 days 0 days" in days.get_text(" ", strip=True)
+
+
+def test_next_years_offer_is_published_with_the_buy_back_window_open_today(
+    app: Any, client: Any
+) -> None:
+    seed(app)
+    upcoming = ensure_academic_year(academic_start_year(today()) + 1)
+    assert buy_back.window_state(upcoming) == buy_back.WindowState.OPEN
+    sign_in(client, "sbm@example.org", DEMO_PASSWORD)
+    choice = client.get("/catalogue").soup
+    assert [r["value"] for r in choice.select("input[name=year]")] == [
+        str(upcoming.start_year - 1),
+        str(upcoming.start_year),
+    ]
+    page = client.get(f"/catalogue?year={upcoming.start_year}").soup
+    assert page.select_one(".app-same-as-this-year button").get_text(strip=True) == (
+        "Order the same as this year"
+    )
+
+
+def test_demo_visits_have_sent_reports_one_of_them_late(app: Any) -> None:
+    seed(app)
+    reports = list(db.session.execute(select(VisitReport)).scalars())
+    sent = [r for r in reports if r.status == ReportStatus.SENT]
+    assert sent and all(r.pdf_sha256 for r in sent)
+    assert [r.sent_late for r in sent].count(True) == 1
+    late = visit_reports.late_reports()
+    assert [r.id for r in late.sent_late] == [r.id for r in sent if r.sent_late]
+    assert visit_reports.read_pdf(sent[0]).startswith(b"%PDF-")
+
+
+def test_demo_courses_have_a_waiting_list_an_attendee_and_a_no_show(app: Any) -> None:
+    seed(app)
+    places = db.session.execute(select(CoursePlace)).scalars().all()
+    by_status = {status: [p for p in places if p.status == status] for status in PlaceStatus}
+    assert len(db.session.execute(select(Course)).scalars().all()) == 2
+    assert by_status[PlaceStatus.OFFERED] and by_status[PlaceStatus.WAITING]
+    assert [p.name for p in by_status[PlaceStatus.ATTENDED]] == ["Gill Attended"]
+    assert [p.name for p in by_status[PlaceStatus.NO_SHOW]] == ["Max Absent"]
+    assert by_status[PlaceStatus.NO_SHOW][0].charged_pence > 0  # charged by the terms

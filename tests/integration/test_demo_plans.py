@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.integration.test_demo_data import seed
 from traded_app.extensions import db
-from traded_app.models import PartnershipPlan, RequestStatus, ServiceRequest, VisitStatus
+from traded_app.models import PartnershipPlan, ServiceRequest, ServiceRequestStatus, VisitStatus
 from traded_app.services.days import plans
 from traded_app.services.platform.settings import academic_start_year, today
 
@@ -31,4 +31,4 @@ def test_the_demo_has_an_agreed_plan_with_partnership_visits_and_an_open_request
     figures = plans.figures(plan, plan.partnership_id, plan.academic_year_id)
     assert figures.delivered == 2 and figures.booked == 2
     (request,) = db.session.execute(select(ServiceRequest)).scalars()
-    assert request.status == RequestStatus.OPEN
+    assert request.status == ServiceRequestStatus.OPEN

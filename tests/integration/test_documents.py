@@ -165,6 +165,7 @@ def test_the_document_page_shows_lines_totals_sends_and_credit_notes(
     assert "Headteacher performance management" in lines and "1.5" in lines
     assert "£450.00" in lines and "20%" in lines
     assert "VAT at 20% on £675.00" in lines and "£810.00" in lines
+    assert text_of(page, "#total-days") == "Total days 1.5"
     assert "How to pay" in text_of(page, ".app-card") and "12345678" in text_of(page, ".app-card")
     credit = db.session.execute(
         select(Document).where(Document.credits_document_id == invoice.id)
@@ -183,6 +184,7 @@ def test_the_document_page_shows_lines_totals_sends_and_credit_notes(
         invoice.number: f"/documents/{invoice.id}",
     }
     assert "Changed plans" in text_of(credit_page, ".govuk-summary-list")
+    assert text_of(credit_page, "#total-days") == "Total days credited 1.5"
 
 
 def test_school_users_see_only_their_own_documents(as_role: Any, billing: Any) -> None:

@@ -196,7 +196,13 @@ def test_re_export_warns_and_can_leave_out(as_role: Any, ledger: dict[str, Any])
     client.post_form("/finance/exports", _form("sales_csv"))
     page = client.post_form("/finance/exports", _form("sales_xlsx")).soup
     assert "3 of the 3 documents" in text_of(page, ".govuk-warning-text")
-    assert "choose whether to export them again" in text_of(page, ".govuk-error-summary")
+    # A question, not an error: no error summary, and the title does not start "Error:".
+    assert page.select_one(".govuk-error-summary") is None
+    assert not page.title.get_text().startswith("Error:")
+    legends = [legend.get_text(strip=True) for legend in page.select("legend")]
+    assert "Do you want to export them again?" in legends
+    # Finance officers are not shown command lines (the README has them for the operator).
+    assert "flask" not in page.get_text() and page.select("code") == []
     assert db.session.execute(select(func.count()).select_from(FinanceExport)).scalar_one() == 1
     new = issue_document(ledger["world"])
     db.session.commit()

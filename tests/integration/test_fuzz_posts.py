@@ -506,4 +506,4 @@ def test_the_fuzz_reads_each_routes_fields_from_its_form_and_page(
     assert str(world.quadrant.id) in fields["admin.edit_partnership"]["quadrant_id"].offered
     # An htmx control on the catalogue posts the line's days on its own.
     assert f"days-{world.service.id}" in fields["orders.set_line_days"]
-    assert {"order_id", "version", "po_number"} <= set(fields["orders.check_answers"])
+    assert {"order_id", "version", "accept_terms"} <= set(fields["orders.check_answers"])

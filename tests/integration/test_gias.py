@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.types import BillingRoute, Role, SchoolStatus
-from traded_app.services.council import gias_import
+from traded_app.services.council import conversions, gias_import
 
 
 def _upload(client: Any, data: bytes, name: str = "edubasealldata.csv") -> Any:
@@ -133,16 +134,33 @@ def test_academy_conversion_keeps_history_and_moves_to_invoices(as_role: Any, wo
     preview = client.get(response.location)
     assert text_of(preview.soup, "#count-converted") == "1"
     assert "Riverside Primary Academy (400001)" in text_of(preview.soup, "#converted")
+    assert "converts to an academy on 1 April 2027" in text_of(preview.soup, "#converted")
     client.post_form(response.location)
     old = db.session.get(School, world.school.id)
     new = db.session.execute(select(School).where(School.urn == 400001)).scalar_one()
-    assert old.status == SchoolStatus.CLOSED and str(old.closed_on) == "2027-03-31"
     assert new.predecessor_id == old.id
     assert new.billing_route == BillingRoute.INVOICE and new.cost_centre is None
     assert new.partnership_id == world.partnership.id  # carried over
     assert new.billing_contact_email == "bursar@riverside.example"
     assert new.quadrant_id == world.quadrant.id
-    # The old record keeps its orders; the staff carry on at the academy.
+    # Until the academy's open date the maintained school carries on, with its staff.
+    sbm = db.session.get(User, world.users[Role.SCHOOL_BUSINESS_MANAGER].id)
+    assert old.status == SchoolStatus.OPEN and sbm.school_id == old.id
+    pending = client.get("/council/manage/conversions")
+    assert "Waiting for its date" in text_of(pending.soup, "#conversions")
+    # The same file again (GIAS's next extract) leaves it waiting: no plain closure.
+    again = client.get(_upload(client, gias_csv(rows)).location)
+    assert text_of(again.soup, "#count-closed") == "0"
+    assert text_of(again.soup, "#count-converted") == "0"
+    # On the date: closed, and (once confirmed) the staff carry on at the academy.
+    conversion = conversions.pending_for(old.id)
+    assert conversion is not None
+    conversions.carry_out_due(date(2027, 4, 1))
+    conversions.confirm(conversion, world.users[Role.LA_ADMIN], on=date(2027, 4, 1))
+    db.session.commit()
+    old = db.session.get(School, world.school.id)
+    assert old.status == SchoolStatus.CLOSED and str(old.closed_on) == "2027-03-31"
+    # The old record keeps its charged order; the staff carry on at the academy.
     assert db.session.get(type(order), order.id).school_id == old.id
     sbm = db.session.get(User, world.users[Role.SCHOOL_BUSINESS_MANAGER].id)
     assert sbm.school_id == new.id

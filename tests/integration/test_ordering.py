@@ -55,12 +55,11 @@ def test_catalogue_offers_days_controls_in_half_days_within_each_services_range(
 ) -> None:
     page = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/catalogue").soup
     control = page.select_one(f"#days-{world.service.id}")
-    assert (control["type"], control["step"], control["min"], control["max"]) == (
-        "number",
-        "0.5",
-        "0.5",
-        "3",
-    )
+    # Text, not type=number: a mouse wheel or an arrow key never changes a saved basket. The
+    # range (a minimum of 0.5 days) is stated in the hint.
+    assert (control["type"], control["inputmode"]) == ("text", "decimal")
+    assert control.get("pattern") and not control.get("step")
+    assert text_of(page, f"#days-{world.service.id}-hint") == "0.5 to 3 days"
     label = page.select_one(f"label[for=days-{world.service.id}]").get_text(" ", strip=True)
     assert label == "Days of Headteacher performance management"
     assert "£450.00 a day" in text_of(page, ".app-service")
@@ -121,13 +120,16 @@ def test_days_remaining_after_this_order_counts_core_bought_and_this_order(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("0.3", "Days must be whole or half days, like 2 or 2.5"),
-        ("1.25", "Days must be whole or half days, like 2 or 2.5"),
-        ("two", "Days must be a number, like 2 or 2.5"),
-        ("NaN", "Days must be a number, like 2 or 2.5"),
-        ("-1", "Days must be at least 0"),
+        ("0.3", "as a whole or half number, like 1.5"),
+        ("1.25", "as a whole or half number, like 1.5"),
+        ("two", "as a whole or half number, like 1.5"),
+        ("2,5", "as a whole or half number, like 1.5"),
+        ("abc", "as a whole or half number, like 1.5"),
+        ("NaN", "as a whole or half number, like 1.5"),
+        ("-1", "as a whole or half number, like 1.5"),
         ("4", "can be ordered for 0.5 to 3 days"),
-        ("1e9", "Days must be 365 or fewer"),
+        ("1e9", "as a whole or half number, like 1.5"),
+        ("9999", "Days must be 365 or fewer"),
     ],
 )
 def test_bad_days_get_a_message_and_change_nothing(
@@ -141,6 +143,14 @@ def test_bad_days_get_a_message_and_change_nothing(
     assert "Error:" in response.soup.select_one("#order-announcement").get_text()
     assert text_of(response.soup, "#summary-days") == "1"
     assert [line.half_days for line in draft_of(world).lines] == [2]
+
+
+@pytest.mark.parametrize(("typed", "half_days"), [("2½", 5), ("2 days", 4), ("½", 1), ("1.5", 3)])
+def test_days_typed_the_usual_ways_are_saved(
+    as_role: Any, world: Any, typed: str, half_days: int
+) -> None:
+    set_days_htmx(as_role(Role.SCHOOL_BUSINESS_MANAGER), world.service.id, typed)
+    assert [line.half_days for line in draft_of(world).lines] == [half_days]
 
 
 def test_clearing_the_days_takes_the_service_out(as_role: Any, world: Any) -> None:
@@ -200,7 +210,7 @@ def test_without_javascript_the_form_recalculates_and_keeps_what_was_typed(
     response = client.post_form(
         "/catalogue", {f"days-{world.service.id}": "1.5", "action": "continue"}
     )
-    assert response.location.endswith("/order/check")
+    assert response.location.endswith("/order/details")
 
 
 def test_a_post_without_the_csrf_token_is_refused(as_role: Any, world: Any) -> None:
@@ -213,14 +223,30 @@ def test_a_post_without_the_csrf_token_is_refused(as_role: Any, world: Any) -> N
 # --- Checking answers and submitting -----------------------------------------------------
 
 
+DETAILS = ("po_number", "preferred_term", "preferred_dates", "adviser_note")
+
+
+def save_details(client: Any, **fields: str) -> Any:
+    """The order's details page, before check answers."""
+    return client.post_form("/order/details", {"preferred_term": "", **fields})
+
+
 def checkout(client: Any, **fields: str) -> Any:
+    """Give the details (when any are named), then submit from check answers, accepting the
+    year's terms when the page asks."""
+    details = {name: fields.pop(name) for name in DETAILS if name in fields}
+    if details:
+        response = save_details(client, **details)
+        assert response.status_code == 302, response.soup.select_one(".govuk-error-summary")
     page = client.get("/order/check").soup
     data = {
         "order_id": page.select_one("input[name=order_id]")["value"],
         "version": page.select_one("input[name=version]")["value"],
-        "preferred_term": "",
+        "terms_version_id": page.select_one("input[name=terms_version_id]").get("value", ""),
         **fields,
     }
+    if page.select_one("input[name=accept_terms]") is not None:
+        data.setdefault("accept_terms", "y")
     return client.post_form("/order/check", data)
 
 
@@ -236,20 +262,33 @@ def test_submitting_freezes_prices_and_sends_the_order_to_the_council(
 ) -> None:
     client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
     set_days_htmx(client, world.service.id, "2.5")
-    page = client.get("/order/check").soup
-    assert page.h1.get_text(strip=True) == "Check your order before you submit it"
-    assert "£1,125.00" in text_of(page, "table")
-    before = len(outbox_mails(app))
-    response = checkout(
+    save_details(
         client,
         po_number="PO-4471",
         preferred_term="spring",
         preferred_dates="Not Fridays",
         adviser_note="Please call the office first",
     )
+    page = client.get("/order/check").soup
+    assert page.h1.get_text(strip=True) == "Check your order before you submit it"
+    assert "£1,125.00" in text_of(page, "#order-lines")
+    details = text_of(page, "#order-details")
+    assert "PO-4471" in details and "Spring term" in details and "Not Fridays" in details
+    # Each answer has its Change link, back to the page that asked it.
+    changes = [a["href"] for a in page.select(".govuk-summary-list__actions a")]
+    assert f"/catalogue#days-{world.service.id}" in changes
+    assert "/order/details#po_number" in changes and "/order/details#adviser_note" in changes
+    before = len(outbox_mails(app))
+    response = checkout(client)
     assert response.status_code == 302
     order = db.session.execute(select(Order).where(Order.status != "draft")).scalar_one()
-    assert response.location.endswith(f"/orders/{order.id}")
+    assert response.location.endswith(f"/orders/{order.id}/submitted")
+    confirmation = client.get(response.location).soup
+    assert order.reference in text_of(confirmation, ".govuk-panel")
+    assert "Order submitted" in text_of(confirmation, ".govuk-panel__title")
+    next_steps = text_of(confirmation, "#what-happens-next")
+    assert "confirms your order" in next_steps and "VAT invoice" not in next_steps
+    assert "internal recharge" in next_steps  # a maintained school
     assert order.status == OrderStatus.SUBMITTED
     assert (order.half_days, order.net_pence, order.vat_pence, order.gross_pence) == (
         5,
@@ -281,12 +320,11 @@ def test_a_double_submitted_form_sends_one_order(as_role: Any, world: Any) -> No
     data = {
         "order_id": page.select_one("input[name=order_id]")["value"],
         "version": page.select_one("input[name=version]")["value"],
-        "po_number": "PO-1",
-        "preferred_term": "",
     }
     first = client.post_form("/order/check", data)
     second = client.post_form("/order/check", data)
-    assert first.location == second.location
+    assert first.location.endswith("/submitted")
+    assert second.location == first.location.removesuffix("/submitted")
     submitted = db.session.execute(
         select(func.count()).select_from(Order).where(Order.status != "draft")
     ).scalar_one()
@@ -305,35 +343,31 @@ def test_a_basket_changed_in_another_tab_must_be_checked_again(as_role: Any, wor
         {
             "order_id": page.select_one("input[name=order_id]")["value"],
             "version": page.select_one("input[name=version]")["value"],
-            "po_number": "PO-1",
-            "preferred_term": "",
         },
     )
     assert response.status_code == 200
     page = response.soup
     assert "Your order changed since you checked it" in text_of(page, ".govuk-notification-banner")
-    assert page.select_one("#po_number")["value"] == "PO-1"  # what was typed is kept
-    assert "£1,350.00" in text_of(page, "table")  # the basket as it is now: 3 days
+    assert "£1,350.00" in text_of(page, "#order-lines")  # the basket as it is now: 3 days
     assert draft_of(world).status == OrderStatus.DRAFT
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"po_number": ""}, "Enter your purchase order number"),
         ({"po_number": "P" * 41}, "Purchase order number must be 40 characters or fewer"),
         ({"po_number": "PO", "preferred_term": "winter"}, "Not a valid choice"),
         ({"po_number": "PO", "adviser_note": "x" * 2001}, "2000 characters or fewer"),
     ],
 )
-def test_checkout_errors_show_the_error_summary_and_submit_nothing(
+def test_detail_errors_show_the_error_summary_and_submit_nothing(
     as_role: Any, world: Any, fields: dict[str, str], message: str
 ) -> None:
     world.school.po_required = True
     db.session.commit()
     client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
     set_days_htmx(client, world.service.id, "1")
-    response = checkout(client, **fields)
+    response = save_details(client, **fields)
     assert response.status_code == 200
     assert response.soup.title.get_text().startswith("Error: ")
     assert message in text_of(response.soup, ".govuk-error-summary")
@@ -378,6 +412,26 @@ def test_the_headteacher_approves_and_the_order_reaches_the_council(
     assert order.approved_by_id == world.users[Role.HEADTEACHER].id
     page = head.get(f"/orders/{order.id}").soup
     assert "Approved by the headteacher" in text_of(page, ".app-timeline")
+
+
+def test_the_headteachers_landing_page_says_an_order_waits_for_their_approval(
+    as_role: Any, world: Any
+) -> None:
+    head = as_role(Role.HEADTEACHER)
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
+    order = over_limit_order(world)
+    landing = head.get("/", follow_redirects=True).soup
+    banner = landing.select_one("#awaiting-approval")
+    assert banner is not None and banner["role"] == "region"
+    assert "An order is waiting for your approval" in banner.get_text(" ", strip=True)
+    assert banner.select_one("a")["href"] == f"/orders/{order.id}"
+    # Before the days: the banner comes first on the page.
+    assert str(landing.main).index("awaiting-approval") < str(landing.main).index("days-figures")
+    # The business manager's view of the same days has no banner: only a headteacher approves.
+    sbm_days = as_role(Role.SCHOOL_BUSINESS_MANAGER).get("/days").soup
+    assert sbm_days.select_one("#awaiting-approval") is None
+    head.post_form(f"/orders/{order.id}/approve")
+    assert head.get("/days").soup.select_one("#awaiting-approval") is None
 
 
 def test_a_business_manager_cannot_approve_their_own_order(as_role: Any, world: Any) -> None:

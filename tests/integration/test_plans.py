@@ -220,6 +220,17 @@ def test_delivering_a_shared_visit_delivers_it_at_every_school_and_asks_each_hea
     asked = {m.recipients for m in db.session.query(OutgoingEmail).filter_by(kind="visit_feedback")}
     assert asked == {world.users[Role.HEADTEACHER].email, "head100004@school.example"}
 
+    # Each school's part now asks for its own report, written from the shared visit's page.
+    page = as_role(Role.ADVISER).get(f"/council/shared-visits/{shared.id}")
+    report_cells = [
+        row.select("td")[-1].get_text(" ", strip=True)
+        for row in page.soup.select("#shares tbody tr")
+    ]
+    assert len(report_cells) == 2
+    assert all(cell.startswith("Not written, due by") for cell in report_cells)
+    links = {a["href"] for a in page.soup.select("#shares a") if a["href"].endswith("/report")}
+    assert links == {f"/visits/{v.id}/report" for v in shared.visits}
+
 
 def test_the_plan_is_seen_only_by_the_partnerships_own_schools(as_role: Any, world: Any) -> None:
     other = second_member(world)

@@ -95,6 +95,18 @@ def test_quadrant_and_dates(as_role: Any, documents: dict[str, Any]) -> None:
     before = (today() - timedelta(days=60)).isoformat()
     page = client.get(f"/finance/invoices?to={before}").soup
     assert numbers(page) == ["INV-2026-000001"]
+    # The form asks with GOV.UK's three-field date input, as the other forms do, and shows the
+    # date in use in it (from a sorting or paging link's ISO date too).
+    day = today() - timedelta(days=10)
+    typed = f"from-day={day.day}&from-month={day.month}&from-year={day.year}"
+    page = client.get(f"/finance/invoices?{typed}&type=invoice").soup
+    assert numbers(page) == ["INV-2026-000002"]
+    assert [page.select_one(f"#{i}")["value"] for i in ("from", "from-month", "from-year")] == [
+        str(day.day),
+        str(day.month),
+        str(day.year),
+    ]
+    assert page.select_one("input[type=date]") is None
 
 
 def test_sorting_and_htmx(as_role: Any, documents: dict[str, Any]) -> None:
@@ -117,6 +129,9 @@ def test_sorting_and_htmx(as_role: Any, documents: dict[str, Any]) -> None:
         ("type=bogus", "Select a type from the list"),
         ("status=lost", "Select a status from the list"),
         ("from=2027-02-30", "Issued from must be a real date"),
+        ("from-day=30&from-month=2&from-year=2027", "Issued from must be a real date"),
+        ("to-day=1&to-month=3", "Issued to must be a real date"),
+        ("to-day=1&to-month=3&to-year=２０２７", "Issued to must be a real date"),
         ("from=2027-03-01&to=2027-02-01", "Issued from must be the same as or before issued to"),
         ("min=10.001", "no more than 2 decimal places"),
         ("min=-4", "Amount from must be £0 or more"),
@@ -226,3 +241,24 @@ def test_status_filters_and_totals_agree_with_each_document(world: Any) -> None:
     for name in ("invoiced_pence", "credited_pence", "paid_pence", "outstanding_pence"):
         assert getattr(totals, name) == sum(getattr(t, name) for t in by_status), name
     assert totals.outstanding_pence == sum(r.figures.balance_pence or 0 for r in rows)
+
+
+def test_lists_that_scan(as_role: Any, documents: dict[str, Any]) -> None:
+    """Numbers and dates never break inside; a credit is "−£…" (the minus sign) with "credit"
+    in its accessible name; a recharge says it is settled by journal instead of a due date and
+    a balance; one document "matches"."""
+    client = as_role(Role.LA_FINANCE)
+    page = client.get("/finance/invoices?sort=number&dir=asc").soup
+    rows = {r.select_one("a").get_text(strip=True): r for r in page.select("main tbody tr")}
+    for row in rows.values():
+        assert "app-nowrap" in row.select_one("a span")["class"]
+        assert "app-nowrap" in row.select("td")[2]["class"]  # the issue date
+    credit = rows[documents["credit"].number].select("td")[4]
+    assert credit.get_text("", strip=True).startswith("\u2212£")
+    assert credit.get_text(" ", strip=True).endswith("credit")
+    recharge = rows[documents["recharge"].number].select("td")
+    assert recharge[3].get_text(strip=True) == "Settled by journal"
+    assert recharge[6].get_text(strip=True) == "Not applicable"
+    number = documents["recharge"].number
+    response = client.get(f"/finance/invoices?q={number}", headers={"HX-Request": "true"})
+    assert text_of(response.soup, "#register-status") == "1 document matches the filters."

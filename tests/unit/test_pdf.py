@@ -331,13 +331,37 @@ def test_the_reading_order_is_from_to_details_lines_totals_then_how_to_pay() -> 
     ]
 
 
+def test_each_document_states_its_total_days_after_its_lines_and_before_its_money() -> None:
+    """Read in the tagged order (the text as extracted follows the content's order, which
+    WeasyPrint writes as the tags are read): the lines, the total days, then the money."""
+    for kind, data in one_of_each_kind().items():
+        text = " ".join(text_of(pdf.render(data)).split())
+        label = (
+            "Total days credited"
+            if data.document_type == DocumentType.CREDIT_NOTE
+            else "Total days"
+        )
+        total = sum(line.half_days for line in data.lines)
+        expected = f"{label} {total // 2}{'.5' if total % 2 else ''}"
+        assert expected in text, kind
+        last_line = data.lines[-1].service_name
+        final = next(
+            t for t in ("Total due", "Total to be recharged", "Total credited") if t in text
+        )
+        paying = next(t for t in ("How to pay", "Do not pay", "Nothing to pay") if t in text)
+        assert (
+            text.rindex(last_line) < text.index(expected) < text.index(final) < text.index(paying)
+        ), kind
+
+
 def test_every_amount_in_the_table_is_tagged_with_its_headers() -> None:
     """Each cell of the lines and totals is tied to its column's header and each total to its
     own row header (`scope`), so a screen reader announces "Total due, Amount before VAT"."""
     elements = tagged(pdf.render(document()))
     headers = [element for kind, element in elements if kind == "TH"]
     cells = [element for kind, element in elements if kind == "TD"]
-    assert len(headers) == 5 + 3  # Service … Amount before VAT; before VAT, VAT at 20%, due
+    # Service … Amount before VAT; total days, before VAT, VAT at 20%, due
+    assert len(headers) == 5 + 4
     assert all("/ID" in header for header in headers)
     ids = {str(header["/ID"]) for header in headers}
     associations = []
@@ -346,9 +370,10 @@ def test_every_amount_in_the_table_is_tagged_with_its_headers() -> None:
         assert isinstance(linked, ArrayObject)
         assert {str(header) for header in linked} <= ids
         associations.append(len(linked))
-    # Two lines of five cells under their column headers, then three totals under "Amount"
-    # and beside their row headers.
-    assert associations == [1] * 10 + [2] * 3
+    # Two lines of five cells under their column headers; the total days under "Days" beside
+    # its row header (and an empty cell across the other columns); then three totals under
+    # "Amount" and beside their row headers.
+    assert associations == [1] * 10 + [2, 4] + [2] * 3
 
 
 def test_the_user_agent_stylesheet_is_weasyprints_less_footnotes_notes_and_stray_markers() -> None:

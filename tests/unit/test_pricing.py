@@ -89,15 +89,15 @@ def test_parse_days_accepts_whole_and_half_days(text: str, half_days: int) -> No
     ("text", "message"),
     [
         ("", "Enter the number of days"),
-        ("two", "Days must be a number, like 2 or 2.5"),
-        ("nan", "Days must be a number, like 2 or 2.5"),
-        ("inf", "Days must be a number, like 2 or 2.5"),
-        ("1.25", "Days must be whole or half days, like 2 or 2.5"),
+        ("two", "Enter days as a whole or half number, like 1.5"),
+        ("nan", "Enter days as a whole or half number, like 1.5"),
+        ("inf", "Enter days as a whole or half number, like 1.5"),
+        ("1.25", "Enter days as a whole or half number, like 1.5"),
         ("0", "Days must be at least 1"),
-        ("-1", "Days must be at least 1"),
+        ("-1", "Enter days as a whole or half number, like 1.5"),
         ("0.5", "Days must be at least 1"),
         ("10.5", "Days must be 10 or fewer"),
-        ("1e9", "Days must be 10 or fewer"),
+        ("1e9", "Enter days as a whole or half number, like 1.5"),
     ],
 )
 def test_parse_days_explains_what_is_wrong(text: str, message: str) -> None:

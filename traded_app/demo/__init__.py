@@ -19,12 +19,19 @@ from pathlib import Path
 
 from traded_app.demo import accounts as demo_accounts
 from traded_app.demo import audit as demo_audit
+from traded_app.demo import brokering as demo_brokering
+from traded_app.demo import buy_back as demo_buy_back
 from traded_app.demo import council as demo_council
+from traded_app.demo import courses as demo_courses
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
+from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import plans as demo_plans
 from traded_app.demo import schools as demo_schools
+from traded_app.demo import statements as demo_statements
+from traded_app.demo import terms as demo_terms
+from traded_app.demo import visit_reports as demo_visit_reports
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
 from traded_app.services.platform import audit
@@ -61,16 +68,24 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         chosen, password_hash or hash_password(demo_accounts.DEMO_PASSWORD)
     )
     db.session.flush()
+    demo_memberships.load(chosen, schools)  # a person at two schools; a conversion to come
     for year in years[1:]:
         generate_core_allocations(year, settings)
     timing = demo_finance.hold_invoices(settings)  # issued below with believable dates
     orders = demo_orders.orders(chosen, {u.email: u for u in accounts}, years[1])
+    demo_terms.load_terms(years[1:], next(u for u in accounts if u.email == "admin@example.org"))
     # Term dates and closure days for every demo year, and this year's visits.
     demo_days.load_calendar(years, list(chosen.values()))
     visit_count = demo_days.load_visits(years[1], list(chosen.values()))
     demo_plans.load(years[1], list(chosen.values()))  # a partnership plan, a bespoke request
+    demo_visit_reports.load_reports(years[1])
     # Aged invoices, payments, journals.
     demo_finance.load_finance(settings, timing, demo_orders.charges(chosen))
+    # School-to-school support: offers, a delivered engagement, requests to compare.
+    support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
+    demo_buy_back.publish_next_year(years[2])
+    demo_courses.load_courses()
+    remittances = demo_statements.load_remittance()  # one waiting to be matched
     settings.demo_data = True
     db.session.flush()
     return {
@@ -79,4 +94,6 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
         "services": len(demo_council.CATALOGUE),
         "orders": orders,
         "visits": visit_count,
+        "support_offers": support_offers,
+        "remittances": remittances,
     }

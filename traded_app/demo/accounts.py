@@ -40,6 +40,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("sbm9@example.org", "Nina Walsh", Role.SCHOOL_BUSINESS_MANAGER, "bocking"),
     DemoAccount("sbm10@example.org", "Owen Price", Role.SCHOOL_BUSINESS_MANAGER, "greatbentley"),
     DemoAccount("sbm11@example.org", "Grace Fielding", Role.SCHOOL_BUSINESS_MANAGER, "lincewood"),
+    # Also business manager at De La Salle (demo.memberships): switches school in the header.
+    DemoAccount("sbm12@example.org", "Morgan Ellis", Role.SCHOOL_BUSINESS_MANAGER, "myland"),
 ]
 COUNCIL_ADMIN = "admin@example.org"
 

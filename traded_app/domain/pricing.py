@@ -12,46 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+# The days parser lives in days_input; its names stay importable from here.
+from traded_app.domain.days_input import MAX_HALF_DAYS, DaysError, days_text, parse_days  # noqa: F401
 from traded_app.domain.types import VatTreatment
 
 BASIS_POINTS = 10_000
-MAX_HALF_DAYS = 2 * 365
-
-
-class DaysError(ValueError):
-    """A day count a person typed that cannot be used; the message is for them."""
-
-
-def parse_days(raw: str | None, *, minimum: int = 1, maximum: int = MAX_HALF_DAYS) -> int:
-    """'2.5' -> 5 half-days, or DaysError with a GOV.UK-style message.
-
-    Accepts whole and half days ('2', '2.0', '2.5') within [minimum, maximum] half-days.
-    """
-    text = (raw or "").strip()
-    if not text:
-        raise DaysError("Enter the number of days")
-    if not text.isascii():  # Decimal would read other scripts' digits ("２") too
-        raise DaysError("Days must be a number, like 2 or 2.5")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise DaysError("Days must be a number, like 2 or 2.5") from None
-    if not value.is_finite():
-        raise DaysError("Days must be a number, like 2 or 2.5")
-    doubled = value * 2
-    if doubled != doubled.to_integral_value():
-        raise DaysError("Days must be whole or half days, like 2 or 2.5")
-    half_days = int(doubled)
-    if half_days < minimum:
-        raise DaysError(f"Days must be at least {days_text(minimum)}")
-    if half_days > maximum:
-        raise DaysError(f"Days must be {days_text(maximum)} or fewer")
-    return half_days
-
-
-def days_text(half_days: int) -> str:
-    whole, half = divmod(half_days, 2)
-    return f"{whole}.5" if half else f"{whole}"
 
 
 def line_net_pence(half_days: int, price_per_day_pence: int) -> int:

@@ -308,6 +308,25 @@ class UserForm(FlaskForm):
             raise StopValidation("Enter the URN of the user's school")
 
 
+class MembershipForm(FlaskForm):
+    """The service manager gives an existing school user a role at another school."""
+
+    membership_urn = StringField("School URN", widget=GovTextInput())
+    membership_role = RadioField(
+        "Role at that school",
+        widget=GovRadioInput(),
+        choices=[(r.value, r.label) for r in Role if r.is_school_role],
+        validators=[InputRequired("Select their role at that school")],
+    )
+
+    def validate_membership_urn(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise StopValidation("Enter the URN of the school")
+        if whole_number(field.data) is None:
+            raise StopValidation("School URN must be a number, like 114706")
+
+
 # --- Council settings ---------------------------------------------------------------------------
 
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,11}$")
@@ -382,6 +401,9 @@ class SettingsForm(FlaskForm):
     default_approval_limit = StringField("Default approval limit", widget=GovTextInput())
     cancellation_notice_days = StringField(
         "Notice needed to cancel a visit (days)", widget=GovTextInput()
+    )
+    visit_report_deadline_days = StringField(
+        "Visit reports due within (working days)", widget=GovTextInput()
     )
     core_partnership_base = StringField(CORE_FIELDS["core_partnership_base"], widget=GovTextInput())
     core_partnership_per_school = StringField(
@@ -467,6 +489,7 @@ class SettingsForm(FlaskForm):
             ("payment_terms_days", 0, 365),
             ("reminder_interval_days", 1, 365),
             ("cancellation_notice_days", 0, 90),
+            ("visit_report_deadline_days", 1, 60),
         ):
             field = getattr(self, name)
             number = whole_number(field.data)

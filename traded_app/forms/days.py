@@ -12,7 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
-from traded_app.domain.pricing import DaysError, parse_days
+from traded_app.domain.days_input import DAYS_FORMAT_MESSAGE, DaysError, parse_days
 from traded_app.domain.types import AllocationReason
 from traded_app.forms.dates import GovDateField, required_date
 from traded_app.services.days.visits import MAX_NOTE_LENGTH, MAX_PURPOSE_LENGTH
@@ -120,7 +120,7 @@ class AdjustAllocationForm(FlaskForm):
     days = StringField(
         "Days",
         widget=GovTextInput(),
-        validators=[Length(max=10, message="Days must be a number, like 2 or 2.5")],
+        validators=[Length(max=20, message=DAYS_FORMAT_MESSAGE)],
     )
     note = TextAreaField(
         "Reason for the change",

@@ -154,12 +154,25 @@ def _parse_date(raw: str, label: str, errors: list[tuple[str, str]], field: str)
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        errors.append((field, f"{label} must be a real date, like 2026-04-01"))
+        errors.append((field, f"{label} must be a real date, like 27 3 2027"))
         return None
     if not 2000 <= value.year <= 2100:
         errors.append((field, f"{label} must be between 2000 and 2100"))
         return None
     return value
+
+
+def _date_typed(args: Mapping[str, str], field: str) -> str:
+    """The date a filter names: from the page's three fields (`from-day`, `from-month`,
+    `from-year`) when any was filled in, as YYYY-MM-DD for _parse_date (a part left out makes
+    it no date); else the ISO date of a sorting or paging link (`from=2026-04-01`)."""
+    parts = [args.get(f"{field}-{part}", "").strip() for part in ("year", "month", "day")]
+    if not any(parts):
+        return args.get(field, "")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return "not a date"
+    year, month, day = (int(p) for p in parts)
+    return f"{year:04d}-{month:02d}-{day:02d}" if year < 10_000 else "not a date"
 
 
 def _parse_amount(raw: str, label: str, errors: list[tuple[str, str]], field: str) -> int | None:
@@ -205,8 +218,8 @@ def parse_register_filters(
         school_urn = whole_number(raw_school)
         if school_urn is None:
             errors.append(("q", "A school's URN is a number, like 114820"))
-    issued_from = _parse_date(args.get("from", ""), "Issued from", errors, "from")
-    issued_to = _parse_date(args.get("to", ""), "Issued to", errors, "to")
+    issued_from = _parse_date(_date_typed(args, "from"), "Issued from", errors, "from")
+    issued_to = _parse_date(_date_typed(args, "to"), "Issued to", errors, "to")
     if issued_from and issued_to and issued_from > issued_to:
         errors.append(("from", "Issued from must be the same as or before issued to"))
     amount_min = _parse_amount(args.get("min", ""), "Amount from", errors, "min")

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTextInput
-from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
@@ -39,12 +44,30 @@ class HiddenNumberField(IntegerField):
 
 
 class CheckoutForm(FlaskForm):
-    # The draft the person checked, and its version: a second press of "Submit" or a basket
-    # changed in another tab is caught rather than sent twice or unseen.
+    """Check answers: the draft the person checked, its version and the terms they accept.
+
+    A second press of "Submit" or a basket changed in another tab is caught rather than sent
+    twice or unseen; terms changed since the page was shown must be read again."""
+
     order_id = HiddenNumberField(validators=[InputRequired(CHECK_AGAIN)])
     version = HiddenNumberField(validators=[InputRequired(CHECK_AGAIN)])
+    terms_version_id = HiddenNumberField(validators=[Optional()])
+    accept_terms = BooleanField("I accept the terms and conditions", widget=GovCheckboxInput())
+
+    def __init__(self, *args: Any, terms_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.terms_required = terms_required
+
+    def validate_accept_terms(self, field: BooleanField) -> None:
+        if self.terms_required and not field.data:
+            raise StopValidation("Confirm that you accept the terms and conditions")
+
+
+class OrderDetailsForm(FlaskForm):
+    """The order's details, asked on their own page before check answers."""
+
     po_number = StringField(
-        "Purchase order number",
+        "Purchase order number (optional)",
         widget=GovTextInput(),
         validators=[
             Length(
@@ -83,21 +106,25 @@ class CheckoutForm(FlaskForm):
         ],
     )
 
-    def __init__(self, *args: Any, po_required: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.po_required = po_required
-        if po_required:
-            self.po_number.label.text = "Purchase order number"
-        else:
-            self.po_number.label.text = "Purchase order number (optional)"
-
-    def validate_po_number(self, field: StringField) -> None:
-        if self.po_required and not (field.data or "").strip():
-            raise StopValidation("Enter your purchase order number")
-
     def validate_preferred_term(self, field: RadioField) -> None:
         if (field.data or "") not in TERMS:
             raise StopValidation("Select when you would like the support")
+
+
+class PoNumberForm(FlaskForm):
+    """A PO number given after the order was submitted."""
+
+    po_number = StringField(
+        "Purchase order number",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter your purchase order number"),
+            Length(
+                max=MAX_PO_LENGTH,
+                message=f"Purchase order number must be {MAX_PO_LENGTH} characters or fewer",
+            ),
+        ],
+    )
 
 
 class ReasonForm(FlaskForm):

@@ -33,3 +33,17 @@ class BillingDetailsForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Length(max=32, message="Cost centre must be 32 characters or fewer")],
     )
+    chair_of_governors_name = StringField(
+        "Chair of governors",
+        widget=GovTextInput(),
+        validators=[Length(max=120, message="Chair of governors must be 120 characters or fewer")],
+    )
+    chair_of_governors_email = StringField(
+        "Chair of governors’ e-mail",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=254, message="The chair’s e-mail must be 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.org"),
+        ],
+    )

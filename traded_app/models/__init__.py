@@ -4,6 +4,18 @@ from traded_app.models.activities import DeliveryActivity
 from traded_app.models.allocations import CoreAllocation
 from traded_app.models.audit import AuditEvent
 from traded_app.models.base import Base
+from traded_app.models.brokering import (
+    Engagement,
+    EngagementDelivery,
+    EngagementStatus,
+    OfferStatus,
+    RequestStatus,
+    ShortlistEntry,
+    SupportArea,
+    SupportOffer,
+    SupportPhase,
+    SupportRequest,
+)
 from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
@@ -12,6 +24,7 @@ from traded_app.models.card_payments import (
     ReviewStatus,
 )
 from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
+from traded_app.models.conversions import DaysTransfer, SchoolConversion
 from traded_app.models.council import (
     AcademicYear,
     CouncilSettings,
@@ -19,6 +32,16 @@ from traded_app.models.council import (
     Quadrant,
     QuadrantCapacity,
     QuadrantDistrict,
+)
+from traded_app.models.courses import (
+    Audience,
+    Course,
+    CourseBooking,
+    CourseKind,
+    CoursePlace,
+    CoursePrice,
+    CourseSession,
+    PlaceStatus,
 )
 from traded_app.models.feedback import VisitFeedback
 from traded_app.models.finance import (
@@ -50,13 +73,23 @@ from traded_app.models.jobs import (
     PdfProblem,
     ScheduledRun,
 )
+from traded_app.models.memberships import SchoolMembership
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.plans import PartnershipPlan, PlanItem, SharedVisit, plan_item_school
-from traded_app.models.requests import RequestStatus, ServiceRequest
+from traded_app.models.quotes import NumberSeries, Quote, QuoteLine, TermsVersion
+from traded_app.models.requests import ServiceRequest, ServiceRequestStatus
 from traded_app.models.schools import School
 from traded_app.models.setup import CouncilLogo, SetupTask
+from traded_app.models.statements import (
+    Remittance,
+    RemittanceDocument,
+    RemittanceStatus,
+    SendStatus,
+    StatementSend,
+)
 from traded_app.models.users import User
+from traded_app.models.visit_reports import ReportStatus, VisitReport, VisitReportAction
 from traded_app.models.visits import (
     AllocationChange,
     AllocationSource,
@@ -65,11 +98,13 @@ from traded_app.models.visits import (
     Visit,
     VisitStatus,
 )
+from traded_app.models.year_end import DaysRules, YearEndRule
 
 __all__ = [
     "AcademicYear",
     "AllocationChange",
     "AllocationSource",
+    "Audience",
     "AuditEvent",
     "BankHoliday",
     "Base",
@@ -81,9 +116,17 @@ __all__ = [
     "CoreAllocation",
     "CouncilLogo",
     "CouncilSettings",
+    "Course",
+    "CourseBooking",
+    "CourseKind",
+    "CoursePlace",
+    "CoursePrice",
+    "CourseSession",
     "CsvImport",
     "CsvImportKind",
     "CsvImportStatus",
+    "DaysRules",
+    "DaysTransfer",
     "DeliveryActivity",
     "Document",
     "DocumentCounter",
@@ -94,6 +137,9 @@ __all__ = [
     "DocumentType",
     "DocumentVatBand",
     "EmailStatus",
+    "Engagement",
+    "EngagementDelivery",
+    "EngagementStatus",
     "ExportBuild",
     "ExportBuildStatus",
     "ExportKind",
@@ -104,6 +150,8 @@ __all__ = [
     "InvoiceRun",
     "InvoiceRunItem",
     "InvoiceRunStatus",
+    "NumberSeries",
+    "OfferStatus",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -115,28 +163,49 @@ __all__ = [
     "PaymentKind",
     "PdfCheckFinding",
     "PdfProblem",
+    "PlaceStatus",
     "PlanItem",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",
+    "Quote",
+    "QuoteLine",
     "Reminder",
     "ReminderKind",
     "ReminderPause",
+    "Remittance",
+    "RemittanceDocument",
+    "RemittanceStatus",
+    "ReportStatus",
     "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
     "ScheduledRun",
     "School",
+    "SchoolConversion",
+    "SchoolMembership",
+    "SendStatus",
     "Service",
     "ServicePrice",
     "ServiceRequest",
+    "ServiceRequestStatus",
     "ServiceVat",
     "SetupTask",
     "SharedVisit",
+    "ShortlistEntry",
+    "StatementSend",
+    "SupportArea",
+    "SupportOffer",
+    "SupportPhase",
+    "SupportRequest",
     "TermPeriod",
+    "TermsVersion",
     "User",
     "Visit",
     "VisitFeedback",
+    "VisitReport",
+    "VisitReportAction",
     "VisitStatus",
+    "YearEndRule",
     "plan_item_school",
 ]

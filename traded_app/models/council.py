@@ -45,6 +45,10 @@ class CouncilSettings(Base):
             "reminders_before_final BETWEEN 0 AND 10", name="reminders_before_final_range"
         ),
         CheckConstraint("backups_kept BETWEEN 1 AND 365", name="backups_kept_range"),
+        CheckConstraint(
+            "late_buy_back_rule IN ('allowed', 'subject_to_capacity')",
+            name="late_buy_back_rule_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -75,13 +79,26 @@ class CouncilSettings(Base):
     recharge_prefix: Mapped[str] = mapped_column(String(12), default="RCH")
     credit_note_prefix: Mapped[str] = mapped_column(String(12), default="CRN")
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Quotes: their number series' prefix, and how many days their prices hold.
+    quote_prefix: Mapped[str] = mapped_column(String(12), default="QUO", server_default="QUO")
+    quote_validity_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # "on_confirmation": each confirmed order is invoiced at once; "invoice_run": confirmed
     # orders wait for finance to issue them together (for example monthly).
     invoice_timing: Mapped[str] = mapped_column(String(16), default="on_confirmation")
+    # Course places: "on_booking" charged when confirmed, "after_session" once the register is
+    # taken (services.courses.charging).
+    course_charge_timing: Mapped[str] = mapped_column(
+        String(16), default="on_booking", server_default="on_booking"
+    )
     financial_year_start_month: Mapped[int] = mapped_column(Integer, default=4)
     default_price_per_day_pence: Mapped[int] = mapped_column(Integer, default=45000)
     default_approval_limit_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cancellation_notice_days: Mapped[int] = mapped_column(Integer, default=10)
+    # A delivered visit's report is due within this many working days (weekends and bank
+    # holidays skipped) of the visit.
+    visit_report_deadline_days: Mapped[int] = mapped_column(
+        Integer, default=10, server_default="10"
+    )
     # An overdue invoice's reminder e-mail goes at most once in this many days.
     reminder_interval_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # Payment reminders on the council's policy, sent by the daily schedule at a time of day
@@ -117,6 +134,12 @@ class CouncilSettings(Base):
     # override them (config.py). Never shown whole, never audited.
     stripe_secret_key: Mapped[str] = mapped_column(String(255), default="", server_default="")
     stripe_webhook_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Orders for next year placed after its buy-back window closed: "allowed" (treated like
+    # any other) or "subject_to_capacity" (confirmed only from the days left once the window's
+    # orders still waiting for a decision are counted: services/ordering/buy_back.py).
+    late_buy_back_rule: Mapped[str] = mapped_column(
+        String(24), default="allowed", server_default="allowed"
+    )
     # Set by `seed-demo`; production refuses to start while it is true.
     demo_data: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -132,6 +155,14 @@ class AcademicYear(Base):
     start_year: Mapped[int] = mapped_column(Integer, unique=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # The year's offer (its catalogue and prices) as published to schools for buying back,
+    # with the window in which they order it ahead of the year (services/council/
+    # offer_publishing.py; who published it is in the audit trail). NULL: not published, and
+    # schools see nothing of it. The three are set together, the window's dates in order, by
+    # that service (a CHECK here would make SQLite rebuild this table and lose its triggers).
+    offer_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    buy_back_opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    buy_back_closes_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     @property
     def label(self) -> str:

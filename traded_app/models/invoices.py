@@ -34,6 +34,12 @@ from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
 
+BROUGHT_FORWARD_CHECK = (
+    "(brought_forward = (sequence IS NULL)) "
+    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL)) "
+    "AND (order_id IS NULL OR course_booking_id IS NULL)"
+)
+
 
 class DocumentCounter(Base):
     """The last number used in one series (document type and financial year).
@@ -73,10 +79,9 @@ class Document(Base):
         ),
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0", name="amounts_not_negative"),
         CheckConstraint("gross_pence = net_pence + vat_pence", name="gross_is_net_plus_vat"),
-        CheckConstraint(
-            "(brought_forward = (order_id IS NULL)) AND (brought_forward = (sequence IS NULL))",
-            name="brought_forward_has_no_order",
-        ),
+        # A document charges or credits an order or a booking of course places (one of the
+        # two), unless it was brought forward from the council's previous system (neither).
+        CheckConstraint(BROUGHT_FORWARD_CHECK, name="brought_forward_has_no_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +93,10 @@ class Document(Base):
     sequence: Mapped[int | None] = mapped_column(Integer)  # None: brought forward
     order_id: Mapped[int | None] = mapped_column(ForeignKey("school_order.id"), index=True)
     credits_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    # A booking of course places (models.courses) that the document charges or credits.
+    course_booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_booking.id"), index=True
+    )
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     academic_year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -167,6 +176,9 @@ class DocumentLine(Base):
     income_code: Mapped[str] = mapped_column(String(32))
     half_days: Mapped[int] = mapped_column(Integer)
     price_per_day_pence: Mapped[int] = mapped_column(Integer)
+    # Places on a course (a line of a course booking's document): then `half_days` is twice the
+    # places and `price_per_day_pence` the price of a place, so every sum over lines holds.
+    places: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     net_pence: Mapped[int] = mapped_column(Integer)
     vat_treatment: Mapped[VatTreatment] = mapped_column(enum_column(VatTreatment, "vat_treatment"))
     vat_rate_bp: Mapped[int] = mapped_column(Integer)

@@ -22,6 +22,7 @@ from traded_app.domain.types import OrderStatus
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.catalogue import Service
 from traded_app.models.council import AcademicYear, Quadrant
+from traded_app.models.quotes import Quote, TermsVersion
 from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
@@ -43,10 +44,12 @@ PENDING_STATUSES = frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.SUBMITT
 class Order(Base):
     __tablename__ = "school_order"
     __table_args__ = (
-        # One draft per school: every user and tab of the school works on the same basket.
+        # One draft per school and academic year: every user and tab of the school works on
+        # the same basket for a year (two while next year's buy-back window is open).
         Index(
             "uq_school_order_one_draft",
             "school_id",
+            "academic_year_id",
             unique=True,
             sqlite_where=text("status = 'draft'"),
             postgresql_where=text("status = 'draft'"),
@@ -84,6 +87,12 @@ class Order(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The quadrant team whose traded capacity the order uses, fixed when it is confirmed.
     quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    # The quote whose prices the draft takes while the quote is valid (kept on the order when
+    # it was priced by it at submission).
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quote.id"))
+    # The year's terms and conditions the person submitting accepted, and when.
+    terms_version_id: Mapped[int | None] = mapped_column(ForeignKey("terms_version.id"))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: two tabs or a double-submitted form cannot both change the order.
@@ -98,6 +107,8 @@ class Order(Base):
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     quadrant: Mapped[Quadrant | None] = relationship()
+    quote: Mapped[Quote | None] = relationship()
+    terms_version: Mapped[TermsVersion | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )

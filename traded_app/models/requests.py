@@ -17,7 +17,7 @@ from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
 
 
-class RequestStatus(StrEnum):
+class ServiceRequestStatus(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
     DECLINED = "declined"
@@ -59,8 +59,10 @@ class ServiceRequest(Base):
     what: Mapped[str] = mapped_column(Text)
     when_wanted: Mapped[str] = mapped_column(String(200), default="")
     rough_half_days: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[RequestStatus] = mapped_column(
-        enum_column(RequestStatus, "request_status"), default=RequestStatus.OPEN, index=True
+    status: Mapped[ServiceRequestStatus] = mapped_column(
+        enum_column(ServiceRequestStatus, "request_status"),
+        default=ServiceRequestStatus.OPEN,
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The council's answer: a bespoke service made for the request, its days and price.

@@ -52,6 +52,11 @@ class School(Base):
     billing_contact_name: Mapped[str] = mapped_column(String(120), default="")
     billing_contact_email: Mapped[str] = mapped_column(String(254), default="")
     cost_centre: Mapped[str | None] = mapped_column(String(32))
+    # The chair of governors, copied into visit reports when the adviser ticks it.
+    chair_of_governors_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    chair_of_governors_email: Mapped[str] = mapped_column(
+        String(254), default="", server_default=""
+    )
     # Where invoices go when not to the school's own (GIAS) address; kept by the school.
     billing_address: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The academic year (its start year) in which the business manager last checked the billing

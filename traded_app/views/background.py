@@ -14,12 +14,20 @@ from traded_app.access import roles_required
 from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
 from traded_app.services.council import backup
+from traded_app.services.days import over_time
 from traded_app.services.documents import pdf_check
 from traded_app.services.finance import reminder_schedule
+from traded_app.services.ordering import po_numbers
 from traded_app.services.platform import outbox, schedules
 
 # Each registers its schedule when imported (see the docstring).
-REGISTERED = (reminder_schedule.NAME, backup.SCHEDULE_NAME, pdf_check.NAME)
+REGISTERED = (
+    reminder_schedule.NAME,
+    backup.SCHEDULE_NAME,
+    pdf_check.NAME,
+    over_time.SCHEDULE_NAME,
+    po_numbers.NAME,
+)
 
 bp = Blueprint("background", __name__, url_prefix="/council")
 

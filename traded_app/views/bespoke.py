@@ -88,12 +88,12 @@ def school_request(request_id: int) -> str:
 @roles_required(MANAGER)
 def council_requests() -> str:
     wanted = request.args.get("status", "")
-    status = next((s for s in bespoke.RequestStatus if s.value == wanted), None)
+    status = next((s for s in bespoke.ServiceRequestStatus if s.value == wanted), None)
     return render_template(
         "requests/council_list.html",
         rows=bespoke.all_requests(status),
         demand=bespoke.demand(),
-        statuses=list(bespoke.RequestStatus),
+        statuses=list(bespoke.ServiceRequestStatus),
         status=status,
     )
 

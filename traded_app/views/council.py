@@ -6,9 +6,12 @@ from flask_login import current_user
 from traded_app.access import COUNCIL, roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
+from traded_app.services.card_payments import reviews as card_reviews
 from traded_app.services.council import overview as council_service
+from traded_app.services.council import quadrants as quadrant_admin
 from traded_app.services.council import schools as school_service
 from traded_app.services.council import setup_state
+from traded_app.services.finance import glance
 from traded_app.services.ordering import lists
 from traded_app.services.platform.settings import academic_year_label, current_academic_year
 from traded_app.web import is_htmx
@@ -28,6 +31,26 @@ def dashboard() -> str:
         # A council going live: the service manager is led to what is left to set up.
         setup_waiting=(
             setup_state.invite_waiting_for() if current_user.role == Role.LA_ADMIN else []
+        ),
+        # The service manager: set-up tasks not done, and each team's days sold of its capacity.
+        setup_not_done=(
+            [
+                r.task.title
+                for r in setup_state.task_rows()
+                if r.status != setup_state.Status.COMPLETED
+            ]
+            if current_user.role == Role.LA_ADMIN
+            else []
+        ),
+        capacity=(
+            {row.quadrant.id: row.cells[0] for row in quadrant_admin.quadrant_rows([year])}
+            if current_user.role == Role.LA_ADMIN and year is not None
+            else {}
+        ),
+        # Finance lands on money first: owed, overdue by age, payments to review, not sent.
+        money=glance.money_at_a_glance() if current_user.role == Role.LA_FINANCE else None,
+        reviews_open=(
+            card_reviews.count_open_reviews() if current_user.role == Role.LA_FINANCE else 0
         ),
     )
 

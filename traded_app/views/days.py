@@ -6,7 +6,7 @@ recording visits) and `council_days` (the council's overview, allocations and cl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -35,12 +35,15 @@ from traded_app.forms.days import (
     VisitForm,
     VisitFormWithOverride,
 )
+from traded_app.services.brokering import engagements as school_to_school
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.days import allocations, feedback, school_calendar, visits
+from traded_app.services.days import allocations, feedback, over_time, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
+from traded_app.services.ordering import lists as order_lists
 from traded_app.services.platform.settings import (
     academic_start_year,
+    academic_year_bounds,
     council_settings,
     today,
 )
@@ -104,7 +107,23 @@ def _days_page(school: visits.School) -> str:
         feedback_waiting=feedback.waiting_for(school.id)
         if current_user.role == Role.HEADTEACHER
         else [],
+        against_time=_against_time(school, year, now),
+        rules=over_time.days_rules(),
+        engagements=school_to_school.bought_engagements(school.id),
+        # A headteacher's first question on signing in: is an order waiting for me?
+        awaiting_approval=order_lists.orders_awaiting_approval(school.id)
+        if current_user.role == Role.HEADTEACHER
+        else [],
     )
+
+
+def _against_time(
+    school: visits.School, year: visits.AcademicYear, now: date
+) -> over_time.SchoolAgainstTime | None:
+    """This year's or a coming year's days against the time left; none for a past year."""
+    if academic_year_bounds(year.start_year)[1] < now:
+        return None
+    return over_time.school_against_time(school.id, year, now)
 
 
 @bp.route("/schools/<int:urn>/days/visits.csv")
@@ -312,7 +331,9 @@ def deliver(visit_id: int) -> str | BaseResponse:
             else:
                 problem = str(error)
         else:
-            flash(f"Visit {visit.reference} recorded as delivered.", "success")
+            flash(
+                f"Visit {visit.reference} recorded as delivered. Now write its report.", "success"
+            )
             return redirect(url_for("visits.visit_detail", visit_id=visit.id))
     status = 409 if problem else 200
     return render_template("visits/deliver.html", visit=visit, form=form, problem=problem), status  # type: ignore[return-value]
@@ -371,9 +392,24 @@ def overview() -> str:
         page=_int_arg("page") or 1,
     )
     result = days_ledger.council_overview(filters)
-    template = "council/_overview_days_results.html" if is_htmx() else "council/overview_days.html"
+    if is_htmx():
+        return render_template(
+            "council/_overview_days_results.html",
+            year=year,
+            filters=filters,
+            result=result,
+            query_args=_overview_args(filters, year),
+        )
+    now = today()
+    against_time = (
+        over_time.county_against_time(year, now)
+        if academic_year_bounds(year.start_year)[1] >= now
+        else None
+    )
     return render_template(
-        template,
+        "council/overview_days.html",
+        against_time=against_time,
+        rules_pace=over_time.days_rules().usable_half_days_per_week,
         year=year,
         years=years,
         filters=filters,

@@ -18,6 +18,7 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import reading as documents
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.documents import sending as document_sending
+from traded_app.services.ordering import quotes, terms
 from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import council_settings
 from traded_app.web import is_htmx
@@ -73,8 +74,12 @@ def _visible_document(document_id: int) -> documents.Document:
 @bp.route("/invoices")
 @roles_required(SCHOOL)
 def school_documents() -> str:
+    school = current_user.school
     return render_template(
-        "documents/school_list.html", rows=documents.documents_of_school(current_user.school)
+        "documents/school_list.html",
+        rows=documents.documents_of_school(school),
+        quotes=quotes.of_school(school),
+        accepted_terms=terms.accepted_by(school),
     )
 
 

@@ -197,8 +197,10 @@ def settle_recharges() -> str | Response:
 @roles_required(READERS)
 def aged_debt_page() -> str:
     quadrant_id = whole_number(request.args.get("quadrant"))
+    sort = request.args.get("sort", "oldest")
+    sort = sort if sort in aged_debt.SORTS else "oldest"
     interval = reminders.interval_days()
-    debt = aged_debt.aged_debt(quadrant_id=quadrant_id)
+    debt = aged_debt.aged_debt(quadrant_id=quadrant_id, sort=sort)
     page = whole_number(request.args.get("page")) or 1
     overdue = aged_debt.overdue_page(interval, page, debt.overdue_invoices)
     return render_template(
@@ -209,6 +211,8 @@ def aged_debt_page() -> str:
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=quadrant_id,
+        sort=sort,
+        sorts=aged_debt.SORTS,
         form=ReminderForm(formdata=None),
         chosen=set(),
         can_remind=current_user.role == Role.LA_FINANCE,
@@ -243,6 +247,8 @@ def send_reminders() -> str | Response:
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=None,
+        sort="oldest",
+        sorts=aged_debt.SORTS,
         form=form,
         chosen=set(form.documents.data or []),
         can_remind=True,
@@ -363,10 +369,7 @@ def exports_page() -> str | Response:
             date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
             summary = exports.summarise_range(kind, date_from, date_to)
             if summary.already_exported and not form.already_exported.data:
-                form.already_exported.errors = [  # type: ignore[assignment]
-                    f"{summary.already_exported} of the {summary.documents} documents issued "
-                    f"in these dates were exported before: choose whether to export them again"
-                ]
+                pass  # not an error: the page asks what to do with them (the summary says why)
             else:
                 export = exports.create_export(
                     kind,

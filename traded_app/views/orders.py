@@ -5,21 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
-from traded_app.domain.types import OrderStatus, Role
+from traded_app.domain.types import Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.orders import CheckoutForm, OptionalReasonForm, ReasonForm
+from traded_app.forms.orders import (
+    CheckoutForm,
+    OptionalReasonForm,
+    OrderDetailsForm,
+    PoNumberForm,
+    ReasonForm,
+)
 from traded_app.services.days import position as days_position
-from traded_app.services.ordering import basket, lists, workflow
+from traded_app.services.documents import issuing
+from traded_app.services.ordering import basket, buy_back, lists, quote_prices, terms, workflow
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
-from traded_app.services.platform.settings import current_academic_year
 from traded_app.services.platform.transactions import commit_write
+from traded_app.views.ordering_years import buying_back, choose_year_page, chosen_year
 from traded_app.web import is_htmx, late_write_lock
 
 bp = Blueprint("orders", __name__)
@@ -28,16 +35,21 @@ bp = Blueprint("orders", __name__)
 # --- The catalogue and the basket -------------------------------------------------------------
 
 
-def _year() -> basket.AcademicYear:
-    year = current_academic_year()
-    if year is None:
-        abort(404)
-    return year
+# The pages of one basket, whose links keep the year being ordered (?year=2027).
+YEAR_ENDPOINTS = frozenset(
+    {"orders.catalogue", "orders.set_line_days", "orders.details", "orders.check_answers"}
+)
 
 
-def _draft() -> basket.Order:
-    """The school's draft: created for a request that changes it, shown empty otherwise."""
-    year = _year()
+@bp.url_defaults
+def _keep_year(endpoint: str, values: dict[str, object]) -> None:
+    if endpoint in YEAR_ENDPOINTS and "year" not in values and "ordering_year" in g:
+        values["year"] = g.ordering_year
+
+
+def _draft(year: basket.AcademicYear) -> basket.Order:
+    """The school's draft for `year`: created for a request that changes it, shown empty
+    otherwise."""
     if request.method in ("GET", "HEAD"):
         return basket.draft_or_empty(current_user.school, year)
     return basket.draft_for(current_user.school, current_user, year)
@@ -79,6 +91,11 @@ class Basket:
     def needs_approval(self) -> bool:
         return basket.needs_approval(self.order.school, self.summary.totals.net_pence)
 
+    @property
+    def quote(self) -> quote_prices.QuoteState | None:
+        """The quote the draft is priced by (or was, until it expired)."""
+        return quote_prices.state_of(self.order)
+
 
 def _basket(
     order: basket.Order,
@@ -101,6 +118,8 @@ def _naming(message: str, service_name: str) -> str:
         return message
     if message.startswith("Days "):
         return f"Days of {service_name} {message[len('Days ') :]}"
+    if message.startswith("Enter days "):
+        return f"Enter days of {service_name} {message[len('Enter days ') :]}"
     return f"{service_name}: {message}"
 
 
@@ -108,8 +127,15 @@ def _naming(message: str, service_name: str) -> str:
 @roles_required(SCHOOL)
 def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
-    posted: valid lines are saved, the rest are shown back with their errors."""
-    order = _draft()
+    posted: valid lines are saved, the rest are shown back with their errors. While next
+    year's offer is open, first the choice of year."""
+    year = chosen_year()
+    if year is None:
+        if request.method == "POST":  # a form without its year: never guess which basket
+            flash("Choose the year you are ordering for.", "info")
+            return redirect(url_for("orders.catalogue"))
+        return choose_year_page()
+    order = _draft(year)
     offer = basket.offer_for(order)
     typed: dict[int, str] = {}
     errors: dict[int, str] = {}
@@ -127,13 +153,40 @@ def catalogue() -> str | Response:
                 errors[service_id] = _naming(problem, offer[service_id].service.name)
         if not errors:
             if request.form.get("action") == "continue":
-                return redirect(url_for("orders.check_answers"))
+                return redirect(url_for("orders.details"))
             return redirect(url_for("orders.catalogue") + "#order-summary")
     return render_template(
         "orders/catalogue.html",
         basket=_basket(order, offer, typed, errors),
-        groups=grouped(list(offer.values())),
+        groups=grouped(list(quote_prices.applied(order, offer).values())),
+        buying_back=buying_back(year),
     )
+
+
+@bp.route("/catalogue/same-as-this-year", methods=["POST"])
+@roles_required(SCHOOL)
+def same_as_this_year() -> Response:
+    """Start next year's basket from this year's confirmed days, at next year's prices."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        repeated = buy_back.same_as_this_year(current_user.school, current_user)
+    except basket.OrderError as error:
+        flash(sentence(str(error)), "info")
+        return redirect(url_for("orders.catalogue"))
+    year = repeated.order.academic_year
+    message = (
+        f"Your {year.label} order now has this year's days of {repeated.lines} "
+        f"service{'s' if repeated.lines != 1 else ''}, at {year.label} prices. Check them below."
+    )
+    if repeated.not_offered:
+        message += (
+            f" No longer offered in {year.label}, so left out: {', '.join(repeated.not_offered)}."
+        )
+    if repeated.adjusted:
+        message += f" Days changed to fit {year.label}'s limits: {'; '.join(repeated.adjusted)}."
+    flash(message, "success")
+    return redirect(url_for("orders.catalogue", year=year.start_year) + "#order-summary")
 
 
 @bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
@@ -146,7 +199,11 @@ def set_line_days(service_id: int) -> str | Response:
     committed on its own, holding the write lock (or the draft's row lock) only while it writes,
     and the answer is built after it."""
     raw = request.form.get(_field(service_id), "")
-    school, user, year = current_user.school, current_user._get_current_object(), _year()
+    chosen = chosen_year()
+    if chosen is None:
+        flash("Choose the year you are ordering for.", "info")
+        return redirect(url_for("orders.catalogue"))
+    school, user, year = current_user.school, current_user._get_current_object(), chosen
     offer = basket.offer_to(school, year)
     done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
@@ -163,11 +220,56 @@ def set_line_days(service_id: int) -> str | Response:
 # --- Checking answers and submitting ----------------------------------------------------------
 
 
+def _draft_with_lines() -> tuple[basket.Order, Basket] | None:
+    """The draft of the year being ordered, with its lines; None (after saying why) when there
+    is no year chosen or nothing in it."""
+    year = chosen_year()
+    if year is None:
+        return None
+    order = _draft(year)
+    shown = _basket(order, basket.offer_for(order))
+    if not shown.summary.lines:
+        flash("Choose the days you need before you check your order.", "info")
+        return None
+    return order, shown
+
+
+@bp.route("/order/details", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def details() -> str | Response:
+    """The order's details, on their own page before check answers: PO number, when, a note."""
+    found = _draft_with_lines()
+    if found is None:
+        return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    if request.method == "POST":
+        form = OrderDetailsForm()
+    else:
+        form = OrderDetailsForm(data=vars(workflow.details_of(order)))
+    if form.validate_on_submit():
+        typed = workflow.Checkout(
+            po_number=form.po_number.data or "",
+            preferred_term=form.preferred_term.data or "",
+            preferred_dates=form.preferred_dates.data or "",
+            adviser_note=form.adviser_note.data or "",
+        )
+        try:
+            workflow.save_details(order, typed)
+        except basket.OrderError as error:
+            form.po_number.errors = [sentence(str(error))]
+        else:
+            return redirect(url_for("orders.check_answers"))
+    return render_template(
+        "orders/details.html", basket=shown, form=form, po_required=order.school.po_required
+    )
+
+
 @bp.route("/order/check", methods=["GET", "POST"])
 @roles_required(SCHOOL)
 def check_answers() -> str | Response:
-    """The GOV.UK "check answers" page: lines, totals, PO number and preferences, then submit."""
-    form = CheckoutForm(po_required=current_user.school.po_required)
+    """The GOV.UK "check answers" page: a summary list of the lines and details, each with its
+    Change link, the year's terms to accept, then submit."""
+    form = CheckoutForm()
     if request.method == "POST" and form.order_id.data:
         try:
             posted = lists.order_visible_to(current_user, form.order_id.data)
@@ -176,15 +278,16 @@ def check_answers() -> str | Response:
         if posted is not None:  # not a draft any more: this form was sent twice
             flash(f"Order {posted.reference} has already been submitted.", "info")
             return redirect(url_for("orders.order_detail", order_id=posted.id))
-    order = _draft()
-    shown = _basket(order, basket.offer_for(order))
-    if not shown.summary.lines:
-        flash("Choose the days you need before you check your order.", "info")
+    found = _draft_with_lines()
+    if found is None:
         return redirect(url_for("orders.catalogue"))
+    order, shown = found
+    current_terms = terms.current_for(order.academic_year_id)
+    form.terms_required = current_terms is not None
     if request.method == "GET":
         form.order_id.data, form.version.data = order.id, order.version
     elif form.version.data != order.version:
-        # The basket changed in another tab: show it as it is now, keep what was typed here.
+        # The basket changed in another tab: show it as it is now.
         flash(
             "Your order changed since you checked it (perhaps in another tab). "
             "Check the days and totals below, then submit again.",
@@ -193,27 +296,65 @@ def check_answers() -> str | Response:
         form.version.data = order.version
         form.order_id.data = order.id
     elif form.validate_on_submit():
-        details = workflow.Checkout(
-            po_number=form.po_number.data or "",
-            preferred_term=form.preferred_term.data or "",
-            preferred_dates=form.preferred_dates.data or "",
-            adviser_note=form.adviser_note.data or "",
-        )
+        accepted = form.terms_version_id.data if form.accept_terms.data else None
         try:
-            workflow.submit(order, current_user, details, expected_version=form.version.data or 0)
+            workflow.submit(
+                order,
+                current_user,
+                workflow.details_of(order, accepted),
+                expected_version=form.version.data or 0,
+            )
         except basket.OrderError as error:
             flash(sentence(str(error)), "info")
             return redirect(url_for("orders.check_answers"))
-        if order.status == OrderStatus.AWAITING_APPROVAL:
-            flash(
-                f"Order {order.reference} has been sent to your headteacher to approve, "
-                "because it is over your school's approval limit.",
-                "success",
-            )
-        else:
-            flash(f"Order {order.reference} has been sent to the council.", "success")
+        return redirect(url_for("orders.submitted", order_id=order.id))
+    # The page names the terms in force now, so it carries their id (not one posted earlier).
+    form.terms_version_id.raw_data = None
+    form.terms_version_id.data = current_terms.id if current_terms else None
+    return render_template(
+        "orders/check_answers.html",
+        basket=shown,
+        form=form,
+        current_terms=current_terms,
+        terms=workflow.TERMS,
+        quote_form=EmptyForm(),
+    )
+
+
+@bp.route("/orders/<int:order_id>/submitted")
+@roles_required(SCHOOL)
+def submitted(order_id: int) -> str:
+    """The confirmation: the order's number and what happens next."""
+    order = _visible_order(order_id)
+    return render_template(
+        "orders/submitted.html",
+        order=order,
+        on_confirmation=issuing.issues_on_confirmation(),
+        waits_for_po=issuing.waits_for_po(order),
+    )
+
+
+@bp.route("/orders/<int:order_id>/po-number", methods=["GET", "POST"])
+@roles_required(SCHOOL)
+def po_number(order_id: int) -> str | Response:
+    """The school gives its PO number after submitting, until the order is charged."""
+    order = _visible_order(order_id)
+    refused = workflow.po_number_refusal(order, current_user)
+    if refused is not None:
+        flash(sentence(refused), "info")
         return redirect(url_for("orders.order_detail", order_id=order.id))
-    return render_template("orders/check_answers.html", basket=shown, form=form)
+    form = (
+        PoNumberForm(data={"po_number": order.po_number})
+        if request.method == "GET"
+        else (PoNumberForm())
+    )
+    if form.validate_on_submit():
+        return _do(
+            order,
+            lambda: workflow.add_po_number(order, current_user, form.po_number.data or ""),
+            f"Purchase order number saved on order {order.reference}.",
+        )
+    return render_template("orders/po_number.html", order=order, form=form)
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -247,6 +388,8 @@ def order_detail(order_id: int) -> str:
         form=EmptyForm(),
         terms=workflow.TERMS,
         event_labels=EVENT_LABELS,
+        may_add_po=workflow.po_number_refusal(order, current_user) is None,
+        waits_for_po=issuing.waits_for_po(order),
     )
 
 
@@ -263,6 +406,7 @@ EVENT_LABELS = {
     "cancellation_refused": "Cancellation refused by the council",
     "in_progress": "First visit delivered: in progress",
     "completed": "All days used: completed",
+    "po_number_added": "Purchase order number given",
 }
 
 

@@ -77,13 +77,15 @@ def _edit(
                     form.billing_contact_name.data or "",
                     form.billing_contact_email.data or "",
                     form.cost_centre.data or "",
+                    form.chair_of_governors_name.data or "",
+                    form.chair_of_governors_email.data or "",
                 ),
             )
         except school_details.DetailsError as error:
             target = getattr(form, error.field or "", None) or form.billing_address
             target.errors = [str(error)]
         else:
-            flash(f"{school.name}’s billing details are saved.", "success")
+            flash(f"{school.name}’s details are saved.", "success")
             return redirect(done)
     return render_template(template, form=form, school=school, **context)
 

@@ -17,7 +17,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0026"
-down_revision = "0023"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

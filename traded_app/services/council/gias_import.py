@@ -12,8 +12,11 @@ The council's own data (billing route, cost centre, contact, flags, partnership,
 PO rule) is never overwritten; a new school starts with its route worked out from its type.
 
 Academy conversions: GIAS closes the maintained school's URN and opens the academy under a new
-one. The new record points back to the old (`predecessor_id`), takes over its council data and
-its users, and is billed by VAT invoice; the old record is closed with its history.
+one. The new record points back to the old (`predecessor_id`), takes over its council data and is
+billed by VAT invoice. The conversion takes effect on the academy's open date (conversions): until
+then the maintained school stays open, orders and is recharged; on the date it closes, and its
+remaining days, booked visits and open orders move to the academy; its staff move when the
+service manager confirms. A conversion whose date has already come is carried out at once.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from traded_app.models.types import (
     Phase,
     SchoolStatus,
 )
+from traded_app.services.council import conversions
 from traded_app.services.council.gias_file import MAX_BYTES, GiasFileError, read_file
 from traded_app.services.council.gias_plan import Existing, Plan, district_map, plan_for
 from traded_app.services.platform import audit
@@ -117,12 +121,13 @@ def apply(record: GiasImport, user: User) -> dict[str, Any]:
     entries: list[audit.Entry] = []
     conversion_rows, ids = _insert_schools(plan, entries)
     _close_schools(plan, entries)
-    moved_users = _continue_conversions(plan, conversion_rows, ids, entries)
+    _record_conversions(plan, conversion_rows, ids, entries)
     if plan.changed:
         _apply_changes(plan.changed, entries)
     db.session.flush()
     audit.record_many(entries, source=f"GIAS import {locked.id}")
-    outcome = plan.summary() | {"users_moved": moved_users}
+    carried_out = conversions.carry_out_due(today())
+    outcome = plan.summary() | {"conversions_carried_out": len(carried_out)}
     locked.status = GiasImportStatus.APPLIED
     locked.applied_at = utcnow()
     locked.applied_by_id = user.id
@@ -166,10 +171,9 @@ def _insert_schools(
 
 
 def _close_schools(plan: Plan, entries: list[audit.Entry]) -> None:
-    """Close the schools closed in the file, plainly or by conversion to an academy."""
-    closures = [(old, r["closed_on"]) for old, r in plan.closed] + [
-        (old, r["closing"]["closed_on"] or r["opened_on"]) for old, r in plan.converted
-    ]
+    """Close the schools closed in the file (not by conversion to an academy: those close on
+    the conversion's date)."""
+    closures = [(old, r["closed_on"]) for old, r in plan.closed]
     if closures:
         db.session.execute(
             update(SCHOOL)
@@ -194,15 +198,13 @@ def _close_schools(plan: Plan, entries: list[audit.Entry]) -> None:
         )
 
 
-def _continue_conversions(
+def _record_conversions(
     plan: Plan,
     conversion_rows: list[dict[str, Any]],
     ids: dict[int, int],
     entries: list[audit.Entry],
-) -> int:
-    """Each converted school's staff carry on at its academy (their past orders stay with the
-    old record); returns how many accounts moved."""
-    moved_users = 0
+) -> None:
+    """Each converted school's conversion, to take effect on its date."""
     for old, r in plan.converted:
         new_id = ids[r["urn"]]
         entries.append(
@@ -212,10 +214,12 @@ def _continue_conversions(
                 extra={"predecessor": (None, f"{old.name} ({old.urn})")},
             )
         )
-        for staff in db.session.execute(select(User).where(User.school_id == old.id)).scalars():
-            staff.school_id = new_id
-            moved_users += 1
-    return moved_users
+        conversions.record(
+            old.id,
+            new_id,
+            date.fromisoformat(r["converts_on"]),
+            _to_date(r["closing"]["closed_on"]),
+        )
 
 
 def discard(record: GiasImport) -> None:

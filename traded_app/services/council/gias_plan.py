@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from traded_app.domain.conversions import effective_date
 from traded_app.extensions import db
-from traded_app.models import QuadrantDistrict, School
+from traded_app.models import QuadrantDistrict, School, SchoolConversion
 from traded_app.models.types import EstablishmentType
+from traded_app.services.platform.settings import today
 
 COMPARED = ("name", "phase", "establishment_type", "district", "postcode", "address", "opened_on")
 
@@ -99,9 +102,24 @@ def _academy_like(record: dict[str, Any]) -> bool:
     return record["type"] in (EstablishmentType.ACADEMY.value, EstablishmentType.FREE_SCHOOL.value)
 
 
+def _converting() -> set[int]:
+    """Schools converting to an academy on a date still to come: they stay open until then,
+    whatever a later file says (the conversion closes them)."""
+    return set(
+        db.session.scalars(
+            select(SchoolConversion.old_school_id).where(SchoolConversion.transferred_at.is_(None))
+        )
+    )
+
+
+def _iso(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 def plan_for(records: list[dict[str, Any]]) -> Plan:
     """What importing `records` would do to the schools as they are now."""
     existing = _existing()
+    converting = _converting()
     districts = district_map()
     plan = Plan()
     closing: list[tuple[Existing, dict[str, Any]]] = []
@@ -115,7 +133,10 @@ def plan_for(records: list[dict[str, Any]]) -> Plan:
                 opening.append(record)
             continue
         if school.status == "open" and record["status"] == "closed":
-            closing.append((school, record))
+            if school.id in converting:
+                plan.unchanged += 1  # closes on its conversion's date
+            else:
+                closing.append((school, record))
             continue
         wanted = _as_values(record)
         changes = {
@@ -152,7 +173,19 @@ def plan_for(records: list[dict[str, Any]]) -> Plan:
         ]
         if len(candidates) == 1:
             paired.add(candidates[0]["urn"])
-            plan.converted.append((school, {**candidates[0], "closing": closed_record}))
+            converts_on = effective_date(
+                _iso(candidates[0]["opened_on"]), _iso(closed_record["closed_on"]), today()
+            )
+            plan.converted.append(
+                (
+                    school,
+                    {
+                        **candidates[0],
+                        "closing": closed_record,
+                        "converts_on": converts_on.isoformat(),
+                    },
+                )
+            )
         else:
             plan.closed.append((school, closed_record))
     plan.new = [r for r in opening if r["urn"] not in paired]

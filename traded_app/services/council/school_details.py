@@ -21,13 +21,22 @@ from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import academic_start_year, today
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-FIELDS = ("billing_address", "billing_contact_name", "billing_contact_email", "cost_centre")
+FIELDS = (
+    "billing_address",
+    "billing_contact_name",
+    "billing_contact_email",
+    "cost_centre",
+    "chair_of_governors_name",
+    "chair_of_governors_email",
+)
 CHECK_FIELDS = ("details_checked_year",)
 LABELS = {
     "billing_address": "Billing address",
     "billing_contact_name": "Billing contact",
     "billing_contact_email": "Billing e-mail",
     "cost_centre": "Cost centre",
+    "chair_of_governors_name": "Chair of governors",
+    "chair_of_governors_email": "Chair of governors' e-mail",
     "details_checked_year": "Checked for the academic year starting",
 }
 
@@ -44,6 +53,9 @@ class BillingDetails:
     billing_contact_name: str
     billing_contact_email: str
     cost_centre: str
+    # Copied into visit reports when the adviser ticks it.
+    chair_of_governors_name: str = ""
+    chair_of_governors_email: str = ""
 
 
 def details_of(school: School) -> BillingDetails:
@@ -52,6 +64,8 @@ def details_of(school: School) -> BillingDetails:
         school.billing_contact_name,
         school.billing_contact_email,
         school.cost_centre or "",
+        school.chair_of_governors_name,
+        school.chair_of_governors_email,
     )
 
 
@@ -67,6 +81,13 @@ def update(school: School, details: BillingDetails) -> School:
             "Enter an email address in the correct format, like name@example.org",
             "billing_contact_email",
         )
+    chair_email = details.chair_of_governors_email.strip()
+    if chair_email and (not EMAIL.match(chair_email) or len(chair_email) > 254):
+        raise DetailsError(
+            "Enter the chair of governors' email address in the correct format, "
+            "like name@example.org",
+            "chair_of_governors_email",
+        )
     if school.billing_route == BillingRoute.RECHARGE and not cost_centre:
         raise DetailsError(
             "Enter the cost centre: an internal recharge is settled against it", "cost_centre"
@@ -76,6 +97,8 @@ def update(school: School, details: BillingDetails) -> School:
         "billing_contact_name": details.billing_contact_name.strip()[:120],
         "billing_contact_email": email,
         "cost_centre": cost_centre or None,
+        "chair_of_governors_name": " ".join(details.chair_of_governors_name.split())[:120],
+        "chair_of_governors_email": chair_email,
     }
     for name, value in values.items():
         if getattr(school, name) != value:

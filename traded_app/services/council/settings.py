@@ -42,6 +42,7 @@ EDITABLE = (
     "default_price_per_day_pence",
     "default_approval_limit_pence",
     "cancellation_notice_days",
+    "visit_report_deadline_days",
     "core_partnership_base_half_days",
     "core_partnership_per_school_half_days",
     "core_unpartnered_half_days",

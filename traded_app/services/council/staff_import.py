@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
-from traded_app.models import CsvImport, CsvImportKind, School, User
+from traded_app.models import CsvImport, CsvImportKind, School, SchoolMembership, User
 from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.council import users
-from traded_app.services.platform import csv_upload
+from traded_app.services.platform import csv_upload, memberships
 from traded_app.services.platform.auth import normalise_email
 
 COLUMNS = ("URN", "name", "email", "role")
@@ -35,9 +35,17 @@ ROLE_WORDS = {
     "sbm": Role.SCHOOL_BUSINESS_MANAGER,
 }
 
-CREATE, CHANGE, RESEND, NOTHING, REFUSE = "create", "change", "resend", "nothing", "refuse"
+CREATE, ADD, CHANGE, RESEND, NOTHING, REFUSE = (
+    "create",
+    "add",
+    "change",
+    "resend",
+    "nothing",
+    "refuse",
+)
 ACTION_LABELS = {
     CREATE: "Invited",
+    ADD: "Added to another school",
     CHANGE: "Role changed",
     RESEND: "Invitation sent again",
     NOTHING: "No change",
@@ -78,6 +86,18 @@ def _accounts(emails: set[str]) -> dict[str, User]:
     return {user.email.lower(): user for user in found}
 
 
+def _roles_at(user_ids: set[int]) -> dict[tuple[int, int], Role]:
+    """Each account's role at each of its schools, by (user id, school id)."""
+    if not user_ids:
+        return {}
+    found = db.session.execute(
+        select(SchoolMembership.user_id, SchoolMembership.school_id, SchoolMembership.role).where(
+            SchoolMembership.user_id.in_(user_ids)
+        )
+    ).tuples()
+    return {(user_id, school_id): role for user_id, school_id, role in found}
+
+
 def check(raw_rows: list[dict[str, Any]]) -> list[Row]:
     """What confirming each row would do now, and why a refused row is refused."""
     rows = [
@@ -92,6 +112,7 @@ def check(raw_rows: list[dict[str, Any]]) -> list[Row]:
     ]
     schools = _schools({u for r in rows if (u := whole_number(r.urn)) is not None})
     accounts = _accounts({r.email for r in rows})
+    roles = _roles_at({a.id for a in accounts.values()})
     first_line: dict[str, int] = {}
     for row in rows:
         row.reason = _refusal(row, schools, first_line) or ""
@@ -100,7 +121,10 @@ def check(raw_rows: list[dict[str, Any]]) -> list[Row]:
             continue
         school = schools[int(row.urn)]
         row.school_name = school.name
-        _against_account(row, accounts.get(row.email), school)
+        account = accounts.get(row.email)
+        _against_account(
+            row, account, school, roles.get((account.id, school.id)) if account else None
+        )
     return rows
 
 
@@ -128,7 +152,9 @@ def _refusal(row: Row, schools: dict[int, School], first_line: dict[str, int]) -
     return None
 
 
-def _against_account(row: Row, account: User | None, school: School) -> None:
+def _against_account(
+    row: Row, account: User | None, school: School, role_there: Role | None
+) -> None:
     role = _role_of(row.role)
     assert role is not None  # checked by _refusal
     row.role = role.label
@@ -138,16 +164,24 @@ def _against_account(row: Row, account: User | None, school: School) -> None:
         row.action, row.reason = REFUSE, "This e-mail address belongs to a council account"
     elif not account.active:
         row.action, row.reason = REFUSE, "This account is deactivated: reactivate it on its page"
-    elif account.school_id != school.id:
+    elif role_there is None:
         other = account.school.name if account.school else "another school"
-        row.action, row.reason = REFUSE, f"This person already has an account at {other}"
-    elif account.role != role:
+        row.action = ADD
+        row.reason = (
+            f"Already has an account at {other}: gets a role here too, as {role.label.lower()}"
+        )
+    elif role_there != role:
         row.action = CHANGE
-        row.reason = f"Role changes from {account.role.label.lower()} to {role.label.lower()}"
+        row.reason = f"Role changes from {role_there.label.lower()} to {role.label.lower()}"
     elif not users.has_password(account):
         row.action, row.reason = RESEND, "Invited before and not yet accepted: sent again"
     else:
         row.action, row.reason = NOTHING, "Already has this role at this school"
+
+
+def _first_school_of(row: Row) -> int | None:
+    account = users.find_user_by_email(row.email)
+    return account.school.urn if account is not None and account.school else None
 
 
 def preview(stream: IO[bytes], filename: str, by: User, max_bytes: int) -> CsvImport:
@@ -178,12 +212,20 @@ def apply(record: CsvImport, by: User) -> dict[str, int]:
         details = users.UserDetails(row.name, row.email, role, int(row.urn))
         if row.action == CREATE:
             users.invite(details, by)
-        elif row.action == CHANGE:  # the role only: the account keeps its name
+        elif row.action == CHANGE and _first_school_of(row) == int(row.urn):
+            # The role at their first school: the account keeps its name.
             account = users.find_user_by_email(row.email)
             assert account is not None
             users.update_user(
                 account, users.UserDetails(account.name, account.email, role, int(row.urn)), by
             )
+        elif row.action in (ADD, CHANGE):  # a role at another of their schools
+            account = users.find_user_by_email(row.email)
+            school = db.session.execute(
+                select(School).where(School.urn == int(row.urn))
+            ).scalar_one()
+            assert account is not None
+            memberships.add(account, school.id, role)
         elif row.action == RESEND:
             account = users.find_user_by_email(row.email)
             assert account is not None

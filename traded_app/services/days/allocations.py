@@ -23,6 +23,7 @@ from traded_app.models import (
     CouncilSettings,
     Partnership,
     School,
+    SchoolConversion,
     User,
     Visit,
     VisitStatus,
@@ -167,7 +168,14 @@ def _open_school_facts() -> list[SchoolFacts]:
     live = set(
         db.session.execute(select(Partnership.id).where(Partnership.active.is_(True))).scalars()
     )
-    rows = db.session.execute(select(School).where(School.status == SchoolStatus.OPEN)).scalars()
+    # An academy whose conversion has not yet taken effect gets its predecessor's days on the
+    # date (moved, not allocated twice).
+    waiting = select(SchoolConversion.new_school_id).where(
+        SchoolConversion.transferred_at.is_(None)
+    )
+    rows = db.session.execute(
+        select(School).where(School.status == SchoolStatus.OPEN, School.id.not_in(waiting))
+    ).scalars()
     return [
         SchoolFacts(
             school_id=s.id,

@@ -30,7 +30,7 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
-from traded_app.services.platform import outbox
+from traded_app.services.platform import memberships, outbox
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.links import absolute_url
 
@@ -55,11 +55,10 @@ class FeedbackError(DomainError, ValueError):
 def _headteachers(school_id: int) -> list[str]:
     return list(
         db.session.execute(
-            select(User.email).where(
-                User.school_id == school_id,
-                User.role == Role.HEADTEACHER,
-                User.active.is_(True),
-            )
+            select(User.email)
+            .where(User.id.in_(memberships.user_ids_at(school_id, Role.HEADTEACHER)))
+            .where(User.active.is_(True))
+            .order_by(User.id)
         ).scalars()
     )
 

@@ -8,8 +8,13 @@ Purchased days are the lines of orders the council has sold (confirmed, cancella
 in progress, completed). A cancelled order keeps only the days already used: cancelling releases
 its undelivered days, to the school's figures and to the quadrant team's capacity.
 
-Everything is computed from the rows (allocations, order lines, visits), never stored, so the
-identity holds by construction; the visits service refuses any booking or delivery that would
+An academy conversion moves the remaining days to the academy's record on its date: each move is
+a `DaysTransfer` row on both records (less on the maintained school's, more on the academy's,
+with its reason), added to the core or order line figures and listed as the ledger's transfers;
+a traded line moved to the academy appears in its ledger for the days moved.
+
+Everything is computed from the rows (allocations, order lines, visits, transfers), never
+stored, so the identity holds by construction; the visits service refuses any booking or delivery that would
 make `not yet booked` or `remaining` negative.
 """
 
@@ -39,6 +44,7 @@ from traded_app.models import (
 )
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
 from traded_app.models.types import Phase, SchoolStatus
+from traded_app.services.days import transfers as days_transfers
 from traded_app.services.platform.paging import Page, count_rows, paginate_rows
 
 # Orders whose lines appear in the ledger: sold ones in full, cancelled ones for their used days.
@@ -112,6 +118,15 @@ class ServiceLine:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """Days moved to or from this record on an academy conversion (negative: moved away)."""
+
+    what: str  # "Core" or the service's name
+    half_days: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Ledger:
     """A school's days for one academic year."""
 
@@ -120,6 +135,7 @@ class Ledger:
     core: Figures
     services: list[ServiceLine] = field(default_factory=list)
     pending_half_days: int = 0
+    transfers: list[Transfer] = field(default_factory=list)
 
     @property
     def traded(self) -> Figures:
@@ -159,13 +175,56 @@ def _visit_sums(*group_by: Any) -> list[Any]:
     ]
 
 
+def _service_lines(
+    line_rows: Any, by_line: dict[Any, tuple[int, int, int]], moved: dict[Any, int], school_id: int
+) -> list[ServiceLine]:
+    """The ledger's traded lines, by service: each order line's figures, with the days moved to
+    or from it on an academy conversion (a line moved here counts only the days moved)."""
+    grouped: dict[int, list[OrderLineFigures]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for row in line_rows:
+        line_id, order_id, status, service_id, service_name, half_days, owner = row
+        scheduled, delivered, charged = by_line.get(line_id, (0, 0, 0))
+        own = owner == school_id
+        bought = int(half_days) if own else 0
+        allocated = bought if status in SOLD_STATUSES else delivered + charged
+        if status in SOLD_STATUSES or not own:
+            allocated = bought + moved.get(line_id, 0)
+        grouped[service_id].append(
+            OrderLineFigures(
+                order_line_id=line_id,
+                order_id=order_id,
+                order_status=status,
+                service_id=service_id,
+                service_name=service_name,
+                bought=bought,
+                figures=Figures(allocated, scheduled, delivered, charged),
+            )
+        )
+        names[service_id] = service_name
+    services = []
+    for service_id, order_lines in grouped.items():
+        figures = Figures()
+        for order_line in order_lines:
+            figures = figures + order_line.figures
+        services.append(ServiceLine(service_id, names[service_id], figures, order_lines))
+    services.sort(key=lambda s: s.service_name)
+    return services
+
+
 def school_ledger(school_id: int, year_id: int) -> Ledger:
-    """The ledger of one school and academic year, in four queries whatever its size."""
+    """The ledger of one school and academic year, in five queries whatever its size."""
     core_total = db.session.execute(
         select(func.coalesce(func.sum(CoreAllocation.half_days), 0)).where(
             CoreAllocation.school_id == school_id, CoreAllocation.academic_year_id == year_id
         )
     ).scalar_one()
+    transfers = days_transfers.of_school(school_id, year_id)
+    moved: dict[int | None, int] = defaultdict(int)
+    for line_id, half_days, _reason, _what in transfers:
+        moved[line_id] += half_days
+    of_school = Order.school_id == school_id
+    moved_in = [line_id for line_id in moved if line_id is not None]
     line_rows = db.session.execute(
         select(
             OrderLine.id,
@@ -174,11 +233,12 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
             OrderLine.service_id,
             Service.name,
             OrderLine.half_days,
+            Order.school_id,
         )
         .join(Order, Order.id == OrderLine.order_id)
         .join(Service, Service.id == OrderLine.service_id)
         .where(
-            Order.school_id == school_id,
+            or_(of_school, OrderLine.id.in_(moved_in)) if moved_in else of_school,
             Order.academic_year_id == year_id,
             Order.status.in_(LEDGER_STATUSES),
         )
@@ -199,34 +259,17 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
 
     by_line = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in visit_rows}
     core_visits = by_line.get(None, (0, 0, 0))
-    core = Figures(int(core_total), *core_visits)
+    core = Figures(int(core_total) + moved.get(None, 0), *core_visits)
 
-    grouped: dict[int, list[OrderLineFigures]] = defaultdict(list)
-    names: dict[int, str] = {}
-    for line_id, order_id, status, service_id, service_name, half_days in line_rows:
-        scheduled, delivered, charged = by_line.get(line_id, (0, 0, 0))
-        bought = int(half_days)
-        allocated = bought if status in SOLD_STATUSES else delivered + charged
-        grouped[service_id].append(
-            OrderLineFigures(
-                order_line_id=line_id,
-                order_id=order_id,
-                order_status=status,
-                service_id=service_id,
-                service_name=service_name,
-                bought=bought,
-                figures=Figures(allocated, scheduled, delivered, charged),
-            )
-        )
-        names[service_id] = service_name
-    services = []
-    for service_id, order_lines in grouped.items():
-        figures = Figures()
-        for order_line in order_lines:
-            figures = figures + order_line.figures
-        services.append(ServiceLine(service_id, names[service_id], figures, order_lines))
-    services.sort(key=lambda s: s.service_name)
-    return Ledger(school_id, year_id, core, services, int(pending or 0))
+    services = _service_lines(line_rows, by_line, moved, school_id)
+    return Ledger(
+        school_id,
+        year_id,
+        core,
+        services,
+        int(pending or 0),
+        [Transfer(what, half_days, reason) for _line, half_days, reason, what in transfers],
+    )
 
 
 def order_used_half_days(order_id: int) -> int:

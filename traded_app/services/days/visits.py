@@ -37,6 +37,7 @@ from traded_app.models.base import utcnow
 from traded_app.models.types import Role
 from traded_app.services.days import feedback, school_calendar
 from traded_app.services.days import ledger as days_ledger
+from traded_app.services.days import transfers as days_transfers
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.settings import academic_start_year, council_settings, today
 
@@ -238,7 +239,9 @@ def _booked_against(details: NewVisit, visit_date: date) -> tuple[OrderLine | No
     if line_id is None:
         raise VisitError("Select what the visit is against", "against")
     line = db.session.get(OrderLine, line_id)
-    if line is None or line.order.school_id != school.id:
+    if line is None or (
+        line.order.school_id != school.id and not days_transfers.transferred_to(line.id, school.id)
+    ):
         raise VisitError(f"That order is not {school.name}'s", "against")
     order = line.order
     db.session.refresh(order, with_for_update=True)

@@ -28,6 +28,7 @@ class LineData:
     net_pence: int
     vat_treatment: VatTreatment
     vat_rate_bp: int
+    places: int = 0  # a line of course places: the quantity shown is places, not days
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def document_data(document: Document) -> DocumentData:
                 line.net_pence,
                 line.vat_treatment,
                 line.vat_rate_bp,
+                line.places,
             )
             for line in document.lines
         ),

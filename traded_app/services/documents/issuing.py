@@ -24,8 +24,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from traded_app.domain import pricing
+from traded_app.domain.quotes import charge_waits_for_po
 from traded_app.extensions import db
 from traded_app.models import (
+    AcademicYear,
     CouncilSettings,
     Document,
     DocumentLine,
@@ -142,6 +144,11 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
         raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
     if charge_document_for(order) is not None:
         raise InvoicingError(f"{order.reference} has already been charged")
+    if waits_for_po(order):
+        raise InvoicingError(
+            f"{order.reference} waits for the school's purchase order number: "
+            f"{order.school.name} requires one on its invoices"
+        )
     require_billing_address(order.school)
     recharge = order.school.billing_route == BillingRoute.RECHARGE
     lines: list[ChargeLine] = []
@@ -256,6 +263,79 @@ def _render_and_finish(prepared: PreparedDocument) -> Document:
     return finish(prepared, pdf.render(prepared.data))
 
 
+@dataclass(frozen=True)
+class Charged:
+    """What a document charges or credits: an order, or a booking of course places
+    (services.courses), with the school, reference and purchase order number it shows."""
+
+    school: School
+    reference: str
+    po_number: str
+    academic_year: AcademicYear | None
+    order: Order | None = None
+    course_booking_id: int | None = None
+
+    @classmethod
+    def of_order(cls, order: Order) -> Charged:
+        return cls(order.school, order.reference, order.po_number, order.academic_year, order)
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One line as a document copies it: the code, name, description and income code as they
+    are now, and the quantity (half-days, or places with `half_days` twice the places and the
+    price of a place as `price_per_day_pence`) at its frozen price and VAT."""
+
+    code: str
+    name: str
+    description: str
+    income_code: str
+    half_days: int
+    price_per_day_pence: int
+    vat_treatment: VatTreatment
+    vat_rate_bp: int
+    places: int = 0
+
+    @classmethod
+    def of_charge_line(cls, line: ChargeLine) -> LineSpec:
+        service = line.service
+        return cls(
+            service.code,
+            service.name,
+            service.description,
+            service.income_code,
+            line.half_days,
+            line.price_per_day_pence,
+            line.vat_treatment,
+            line.vat_rate_bp,
+        )
+
+    @classmethod
+    def of_places(
+        cls,
+        *,
+        code: str,
+        name: str,
+        description: str,
+        income_code: str,
+        places: int,
+        price_per_place_pence: int,
+        vat_treatment: VatTreatment,
+        vat_rate_bp: int,
+    ) -> LineSpec:
+        return cls(
+            code,
+            name,
+            description,
+            income_code,
+            2 * places,
+            price_per_place_pence,
+            vat_treatment,
+            vat_rate_bp,
+            places,
+        )
+
+
 def prepare(
     document_type: DocumentType,
     order: Order,
@@ -270,6 +350,44 @@ def prepare(
     every figure and party into a document that is not yet in the session, with the data its
     PDF is rendered from. Issuing is `prepare`, render the data, then `finish`, all in one
     transaction; an invoice run renders many prepared documents in parallel between the two."""
+    return prepare_for(
+        document_type,
+        Charged.of_order(order),
+        user,
+        [LineSpec.of_charge_line(line) for line in lines],
+        credits=credits,
+        reason=reason,
+        on=on,
+    )
+
+
+def issue_for(
+    document_type: DocumentType,
+    charged: Charged,
+    user: User | None,
+    lines: list[LineSpec],
+    *,
+    credits: Document | None = None,
+    reason: str = "",
+    on: date | None = None,
+) -> Document:
+    """Issue a document for what `charged` names (see `prepare_for`), rendered and stored."""
+    return _render_and_finish(
+        prepare_for(document_type, charged, user, lines, credits=credits, reason=reason, on=on)
+    )
+
+
+def prepare_for(
+    document_type: DocumentType,
+    charged: Charged,
+    user: User | None,
+    lines: list[LineSpec],
+    *,
+    credits: Document | None = None,
+    reason: str = "",
+    on: date | None = None,
+) -> PreparedDocument:
+    """`prepare` for an order or a booking of course places."""
     settings = require_council_details()
     issue_date = on or today()
     financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
@@ -282,29 +400,31 @@ def prepare(
         raise InvoicingError(f"{credits.number} cannot be credited for more than its value")
     sequence = take_number(document_type, financial_year)
     number = format_number(prefix_for(document_type, settings), financial_year, sequence)
+    order = charged.order
     document = Document(
         document_type=document_type,
         number=number,
         financial_year=financial_year,
         sequence=sequence,
-        order_id=order.id,
+        order_id=order.id if order else None,
         order=order,
+        course_booking_id=charged.course_booking_id,
         credits_document_id=credits.id if credits else None,
         credits=credits,
-        academic_year_id=order.academic_year_id,
-        academic_year=order.academic_year,
+        academic_year_id=charged.academic_year.id if charged.academic_year else None,
+        academic_year=charged.academic_year,
         issued_by_id=user.id if user else None,
         issue_date=issue_date,
         due_date=issue_date + timedelta(days=settings.payment_terms_days),
-        po_number=order.po_number,
-        order_reference=order.reference,
+        po_number=charged.po_number,
+        order_reference=charged.reference,
         reason=reason,
         net_pence=totals.net_pence,
         vat_pence=totals.vat_pence,
         gross_pence=totals.gross_pence,
         pdf_path=f"{financial_year}/{number}.pdf",
         **seller(settings),
-        **buyer_details(order.school),
+        **buyer_details(charged.school),
     )
     document.lines = _document_lines(lines)
     document.vat_bands = _vat_bands(totals)
@@ -316,16 +436,18 @@ def prepare(
     return PreparedDocument(document, document_data(document))
 
 
-def _document_lines(lines: Iterable[ChargeLine]) -> list[DocumentLine]:
-    """A document's lines, each service's code, name and income code copied as they are now."""
+def _document_lines(lines: Iterable[LineSpec]) -> list[DocumentLine]:
+    """A document's lines, each service's (or course's) code, name and income code copied as
+    they are now."""
     return [
         DocumentLine(
             position=position,
-            service_code=line.service.code,
-            service_name=line.service.name,
-            description=line.service.description,
-            income_code=line.service.income_code,
+            service_code=line.code,
+            service_name=line.name,
+            description=line.description,
+            income_code=line.income_code,
             half_days=line.half_days,
+            places=line.places,
             price_per_day_pence=line.price_per_day_pence,
             net_pence=pricing.line_net_pence(line.half_days, line.price_per_day_pence),
             vat_treatment=line.vat_treatment,
@@ -361,8 +483,23 @@ def finish(prepared: PreparedDocument, content: bytes) -> Document:
     return document
 
 
+def waits_for_po(order: Order) -> bool:
+    """Whether the order's charge waits for the school's PO number (domain.quotes says when)."""
+    school = order.school
+    return charge_waits_for_po(school.po_required, school.billing_route, order.po_number)
+
+
+# The SQL of `waits_for_po`, for lists of orders.
+WAITS_FOR_PO = Order.school_id.in_(
+    select(School.id).where(
+        School.po_required.is_(True), School.billing_route == BillingRoute.INVOICE
+    )
+) & (func.trim(Order.po_number) == "")
+
+
 def orders_awaiting_charge() -> list[Order]:
-    """Confirmed orders not yet charged (when the council issues documents in runs)."""
+    """Confirmed orders not yet charged (when the council issues documents in runs), less those
+    waiting for the school's PO number."""
     charged = select(Document.order_id).where(Document.document_type != DocumentType.CREDIT_NOTE)
     return list(
         db.session.execute(
@@ -371,6 +508,7 @@ def orders_awaiting_charge() -> list[Order]:
                 Order.status.in_(SOLD_STATUSES),
                 Order.confirmed_at.is_not(None),
                 Order.id.not_in(charged),
+                ~WAITS_FOR_PO,
             )
             .order_by(Order.confirmed_at, Order.id)
         ).scalars()

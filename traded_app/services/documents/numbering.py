@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from traded_app.extensions import db
-from traded_app.models import CouncilSettings, Document, DocumentCounter, DocumentType
+from traded_app.models import (
+    CouncilSettings,
+    Document,
+    DocumentCounter,
+    DocumentType,
+    NumberSeries,
+)
 from traded_app.services.platform.errors import DomainError
 
 
@@ -72,6 +78,30 @@ def take_number(document_type: DocumentType, financial_year: int) -> int:
         db.session.flush()
         return counter.last_number
     raise InvoicingError("Could not take a document number; try again")
+
+
+def take_in_series(series: str, financial_year: int) -> int:
+    """The next number of a series that is not an issued document's (quotes: "quote"), with
+    its counter row locked until the transaction ends, like `take_number`."""
+    for _attempt in range(3):
+        counter = db.session.execute(
+            select(NumberSeries)
+            .where(NumberSeries.series == series, NumberSeries.financial_year == financial_year)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if counter is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        NumberSeries(series=series, financial_year=financial_year, last_number=0)
+                    )
+            except IntegrityError:
+                pass
+            continue
+        counter.last_number += 1
+        db.session.flush()
+        return counter.last_number
+    raise InvoicingError("Could not take a number; try again")
 
 
 def highest_issued(document_type: DocumentType, financial_year: int) -> int:

@@ -166,6 +166,11 @@ def html_for(data: DocumentData) -> str:
     return _environment().get_template("document.html").render(doc=data)
 
 
+def html_of(template: str, **context: Any) -> str:
+    """Another template of templates/invoices/ (a statement of account) in the same environment."""
+    return _environment().get_template(template).render(**context)
+
+
 # --- Rendering ----------------------------------------------------------------------------
 
 _local = threading.local()
@@ -223,9 +228,11 @@ def _prepared() -> tuple[FontConfiguration, CSS]:
     return prepared  # type: ignore[no-any-return]
 
 
-def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
-    """Any HTML through the invoice stylesheet, fonts, fetcher and PDF options (tests and the
-    bench use it; documents go through `render`)."""
+def render_html(
+    html: str, url_fetcher: URLFetcher | None = None, identifier: bytes | None = None
+) -> bytes:
+    """Any HTML through the invoice stylesheet, fonts, fetcher and PDF options (statements,
+    tests and the bench use it; documents go through `render`)."""
     font_config, stylesheet = _prepared()
     document = InvoiceHTML(
         string=html, base_url=BASE_URL, url_fetcher=url_fetcher or StaticOnlyFetcher()
@@ -234,9 +241,17 @@ def render_html(html: str, url_fetcher: URLFetcher | None = None) -> bytes:
         stylesheets=[stylesheet],
         font_config=font_config,
         pdf_variant="pdf/ua-1",
+        pdf_identifier=identifier,
     )
     assert pdf is not None
     return pdf
+
+
+def render_certificate(context: dict[str, str]) -> bytes:
+    """A certificate of attendance on a course (templates/invoices/certificate.html), from the
+    plain text values given: tagged PDF/UA-1 through the same stylesheet, fonts and fetcher."""
+    html = _environment().get_template("certificate.html").render(cert=context)
+    return render_html(html)
 
 
 def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
@@ -250,6 +265,22 @@ def render(data: DocumentData, url_fetcher: URLFetcher | None = None) -> bytes:
         font_config=font_config,
         pdf_variant="pdf/ua-1",
         pdf_identifier=data.number.encode(),
+    )
+    assert pdf is not None
+    return pdf
+
+
+def render_named(template: str, identifier: str, **context: Any) -> bytes:
+    """Another template of templates/invoices/ (a visit report, a quote) to PDF, through the same
+    environment, stylesheet, fonts, fetcher and PDF/UA options as documents."""
+    html = _environment().get_template(template).render(**context)
+    font_config, stylesheet = _prepared()
+    document = InvoiceHTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher())
+    pdf = document.write_pdf(
+        stylesheets=[stylesheet],
+        font_config=font_config,
+        pdf_variant="pdf/ua-1",
+        pdf_identifier=identifier.encode(),
     )
     assert pdf is not None
     return pdf

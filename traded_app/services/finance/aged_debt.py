@@ -101,7 +101,7 @@ class AgedDebt:
         ]
 
 
-def _bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
+def bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
     """SUM(CASE …) of the balance per bucket, comparing due dates with fixed cut-off dates (so
     the SQL is the same on SQLite and PostgreSQL)."""
     cut = [on - timedelta(days=n) for n in (0, 30, 60, 90)]
@@ -115,10 +115,33 @@ def _bucket_sums(due: Any, balance: Any, on: date) -> list[Any]:
     return [func.coalesce(func.sum(case((c, balance), else_=0)), 0) for c in conditions]
 
 
-def aged_debt(on: date | None = None, quadrant_id: int | None = None) -> AgedDebt:
+# How the schools can be listed: the oldest debt first (the default: over 90 days, then 61 to
+# 90, and so on, compared in that order), the most overdue in pounds first, or by name.
+SORTS = {
+    "oldest": "Oldest debt first",
+    "amount": "Most overdue in pounds first",
+    "name": "School name",
+}
+
+
+def _sort_key(sort: str) -> Any:
+    if sort == "amount":
+        return lambda s: (-s.ages.overdue, -s.ages.total, s.name)
+    if sort == "name":
+        return lambda s: (s.name, s.urn)
+    return lambda s: (
+        *(-s.ages.get(key) for key, _label in reversed(BUCKETS)),
+        s.name,
+    )
+
+
+def aged_debt(
+    on: date | None = None, quadrant_id: int | None = None, sort: str = "oldest"
+) -> AgedDebt:
     """Every school's debt by age, the recharges waiting for a journal and how many invoices
     are overdue, from one query grouped by school. A quadrant chooses the schools listed (and
-    the totals under them); the recharges and the overdue count are the council's."""
+    the totals under them); the recharges and the overdue count are the council's. `sort` is
+    one of SORTS (anything else is the oldest debt first)."""
     on = on or today()
     result = AgedDebt(on, [])
     for row in db.session.execute(_summary_statement(on)):
@@ -135,7 +158,7 @@ def aged_debt(on: date | None = None, quadrant_id: int | None = None) -> AgedDeb
             )
             result.schools.append(school)
             result.totals.add(school.ages)
-    result.schools.sort(key=lambda s: (-s.ages.overdue, -s.ages.total, s.name))
+    result.schools.sort(key=_sort_key(sort))
     return result
 
 
@@ -171,7 +194,7 @@ def _summary_statement(on: date) -> Select[Any]:
             *(
                 total.label(key)
                 for total, (key, _label) in zip(
-                    _bucket_sums(charges.c.due_date, invoice_balance, on), BUCKETS, strict=True
+                    bucket_sums(charges.c.due_date, invoice_balance, on), BUCKETS, strict=True
                 )
             ),
         )

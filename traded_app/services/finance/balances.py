@@ -292,3 +292,67 @@ def outstanding_for_school(school: School, on: date | None = None) -> Outstandin
         ).where(inner.c.balance > 0)
     ).one()
     return Outstanding(int(count), int(balance), int(overdue))
+
+
+# --- The same figures as they stood on a past day, for statements of account ----------------
+
+
+def figures_on(on: date, school_id: int) -> Any:
+    """The school's documents' figures as they stood at the end of day `on`, as a subquery with
+    the columns of `document_figures` (document_id, document_type, school_id, due_date,
+    gross_pence, credited_pence, paid_pence, balance_pence).
+
+    On today or later they are the kept figures themselves (what the register and aged debt
+    read). On a past day they are worked out the same way from the rows, counting only what
+    had happened by then: the document's gross if it was issued by then, credit notes issued by
+    then, and payments (reversals negative) received by then. A document paid ahead of its
+    issue date so counts as money in hand (a negative balance) until it is issued."""
+    f = DocumentFigures
+    if on >= today():
+        return (
+            select(
+                f.document_id,
+                f.document_type,
+                f.school_id,
+                f.due_date,
+                f.gross_pence,
+                f.credited_pence,
+                f.paid_pence,
+                f.balance_pence,
+            )
+            .where(f.school_id == school_id)
+            .subquery()
+        )
+    credit = aliased(Document)
+    credited = (
+        select(func.coalesce(func.sum(credit.gross_pence), 0))
+        .where(credit.credits_document_id == Document.id, credit.issue_date <= on)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_pence), 0))
+        .where(Payment.document_id == Document.id, Payment.received_on <= on)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    is_credit_note = Document.document_type == DocumentType.CREDIT_NOTE.value
+    gross = case((Document.issue_date <= on, Document.gross_pence), else_=0)
+    inner = (
+        select(
+            Document.id.label("document_id"),
+            Document.document_type,
+            Document.school_id,
+            Document.due_date,
+            gross.label("gross_pence"),
+            case((is_credit_note, 0), else_=credited).label("credited_pence"),
+            paid.label("paid_pence"),
+        )
+        .where(Document.school_id == school_id)
+        .subquery()
+    )
+    balance = case(
+        (inner.c.document_type == DocumentType.CREDIT_NOTE.value, 0),
+        else_=inner.c.gross_pence - inner.c.credited_pence - inner.c.paid_pence,
+    )
+    return select(*inner.c, balance.label("balance_pence")).subquery()

@@ -1,7 +1,8 @@
 """Ordering, from the school's side: the draft order (the basket) and its live figures.
 
-The draft lives in the database, one per school, so it survives a reload, signing out and a
-second tab. While it is a draft its lines carry no price: the catalogue's price for the order's
+The draft lives in the database, one per school and academic year (two while next year's
+buy-back window is open: services/ordering/buy_back.py), so it survives a reload, signing out
+and a second tab. While it is a draft its lines carry no price: the catalogue's price for the order's
 academic year applies, and is frozen on the lines when the order is submitted (workflow.submit).
 The errors here are those of every change to an order, the workflow's steps included.
 """
@@ -19,10 +20,10 @@ from traded_app.domain import pricing
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Order, OrderEvent, OrderLine, OrderStatus, School, User
 from traded_app.models.base import utcnow
-from traded_app.services.ordering import bespoke
+from traded_app.services.ordering import bespoke, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
-from traded_app.services.platform.settings import council_settings
+from traded_app.services.platform.settings import council_settings, today
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -39,10 +40,20 @@ class OrderConflict(OrderError):
 
 def draft_or_empty(school: School, year: AcademicYear) -> Order:
     """The school's draft, or an unsaved empty one to show: reading a page never writes."""
-    existing = _current_draft(school)
+    existing = _current_draft(school, year)
     if existing is not None:
         return existing  # a basket left from last year moves to this year when next changed
-    return Order(school=school, academic_year=year, status=OrderStatus.DRAFT, lines=[], version=0)
+    # The ids too, not only the relationships (an unsaved order never flushes them): the
+    # summary's "Days left now" is read by school and year id.
+    return Order(
+        school=school,
+        school_id=school.id,
+        academic_year=year,
+        academic_year_id=year.id,
+        status=OrderStatus.DRAFT,
+        lines=[],
+        version=0,
+    )
 
 
 def draft_for(school: School, user: User, year: AcademicYear) -> Order:
@@ -52,7 +63,7 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
     PostgreSQL; SQLite's writing transactions hold the database's lock from their start) and
     read afresh, so two people changing one basket at the same moment take turns: the second
     sees the first's change, and the order's version check never finds it stale."""
-    existing = _current_draft(school, lock=True)
+    existing = _current_draft(school, year, lock=True)
     if existing is not None:
         if existing.academic_year_id != year.id:
             # A basket left over from last year is for this year now (drafts carry no prices).
@@ -75,7 +86,7 @@ def draft_for(school: School, user: User, year: AcademicYear) -> Order:
             )
             db.session.flush()
     except IntegrityError:
-        found = _current_draft(school, lock=True)
+        found = _current_draft(school, year, lock=True)
         if found is None:
             raise
         return found
@@ -95,9 +106,20 @@ _DRAFT_TO_CHANGE = (
 )
 
 
-def _current_draft(school: School, *, lock: bool = False) -> Order | None:
+def _current_draft(school: School, year: AcademicYear, *, lock: bool = False) -> Order | None:
+    """The school's draft for `year`, else a draft left from a year that has ended when `year`
+    is under way (it becomes this year's when next changed). Every draft of the school comes in
+    the one query (there are at most a few), locked together when `lock`."""
     query = _DRAFT_TO_CHANGE if lock else _DRAFT
-    return db.session.execute(query, {"school_id": school.id}).unique().scalar_one_or_none()
+    drafts = db.session.execute(query, {"school_id": school.id}).unique().scalars().all()
+    for draft in drafts:
+        if draft.academic_year_id == year.id:
+            return draft
+    if year.starts_on <= today():
+        for draft in drafts:
+            if draft.academic_year.ends_on < year.starts_on:
+                return draft
+    return None
 
 
 def offer_for(order: Order) -> dict[int, CatalogueEntry]:
@@ -146,6 +168,12 @@ def set_days(
         order.lines.append(OrderLine(service_id=service_id, half_days=half_days))
     else:
         line.half_days = half_days
+    _save()
+
+
+def save_change(order: Order) -> None:
+    """Flush a change to the draft other than its days (its quote), bumping its version."""
+    order.updated_at = utcnow()
     _save()
 
 
@@ -221,10 +249,15 @@ class DraftSummary:
     unavailable: list[OrderLine]  # lines whose service was retired or lost its price since
 
 
-def summarise(order: Order, offer: dict[int, CatalogueEntry] | None = None) -> DraftSummary:
-    """The draft's lines priced from the catalogue, and its totals, recomputed every time."""
+def summarise(
+    order: Order, offer: dict[int, CatalogueEntry] | None = None, *, quoted: bool = True
+) -> DraftSummary:
+    """The draft's lines priced from the catalogue (or, while the draft's quote is valid and
+    `quoted`, the quote's prices for what it quoted), and its totals, recomputed every time."""
     if offer is None:
         offer = offer_for(order)
+    if quoted:
+        offer = quote_prices.applied(order, offer)
     priced, unavailable = [], []
     for line in order.lines:
         entry = offer.get(line.service_id)

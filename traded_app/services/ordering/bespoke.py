@@ -25,11 +25,11 @@ from traded_app.models import (
     Order,
     OrderLine,
     OrderStatus,
-    RequestStatus,
     School,
     Service,
     ServicePrice,
     ServiceRequest,
+    ServiceRequestStatus,
     ServiceVat,
     User,
 )
@@ -84,7 +84,7 @@ def ask(
         what=text,
         when_wanted=when,
         rough_half_days=rough_half_days,
-        status=RequestStatus.OPEN,
+        status=ServiceRequestStatus.OPEN,
         created_at=utcnow(),
     )
     db.session.add(request)
@@ -199,7 +199,7 @@ def answer(request: ServiceRequest, details: Answer, user: User) -> ServiceReque
     request.vat_treatment = treatment
     request.vat_rate_bp = rate
     request.answer_note = details.note.strip()[:MAX_WHAT]
-    _decided(request, user, RequestStatus.ANSWERED)
+    _decided(request, user, ServiceRequestStatus.ANSWERED)
     link = absolute_url("requests.school_request", request_id=request.id)
     _tell_school(
         request,
@@ -226,7 +226,7 @@ def decline(request: ServiceRequest, reason: str, user: User) -> ServiceRequest:
     if len(text) > MAX_WHAT:
         raise RequestError(f"The reason must be {MAX_WHAT} characters or fewer", "reason")
     request.decline_reason = text
-    _decided(request, user, RequestStatus.DECLINED)
+    _decided(request, user, ServiceRequestStatus.DECLINED)
     _tell_school(
         request,
         f"Your request {request.reference} was declined",
@@ -239,11 +239,11 @@ def _require_open(request: ServiceRequest, user: User) -> None:
     if user.role != Role.LA_ADMIN:
         raise RequestError("Only the service manager can answer requests")
     db.session.refresh(request, with_for_update=True)
-    if request.status != RequestStatus.OPEN:
+    if request.status != ServiceRequestStatus.OPEN:
         raise RequestError(f"{request.reference} has already been {request.status.value}")
 
 
-def _decided(request: ServiceRequest, user: User, status: RequestStatus) -> None:
+def _decided(request: ServiceRequest, user: User, status: ServiceRequestStatus) -> None:
     request.status = status
     request.decided_by_id = user.id
     request.decided_at = utcnow()
@@ -289,7 +289,7 @@ _BESPOKE = (
     .where(
         ServiceRequest.school_id == bindparam("school_id"),
         ServiceRequest.academic_year_id == bindparam("year_id"),
-        ServiceRequest.status == RequestStatus.ANSWERED,
+        ServiceRequest.status == ServiceRequestStatus.ANSWERED,
         Service.id.not_in(_TAKEN_LINES),
     )
 )
@@ -331,16 +331,16 @@ class Demand:
     """Requests by month (YYYY-MM) and status: what schools ask for that the catalogue lacks."""
 
     months: list[str]
-    counts: dict[tuple[str, RequestStatus], int]
+    counts: dict[tuple[str, ServiceRequestStatus], int]
 
-    def count(self, month: str, status: RequestStatus) -> int:
+    def count(self, month: str, status: ServiceRequestStatus) -> int:
         return self.counts.get((month, status), 0)
 
     def month_total(self, month: str) -> int:
-        return sum(self.count(month, s) for s in RequestStatus)
+        return sum(self.count(month, s) for s in ServiceRequestStatus)
 
 
-def all_requests(status: RequestStatus | None = None) -> list[ServiceRequest]:
+def all_requests(status: ServiceRequestStatus | None = None) -> list[ServiceRequest]:
     stmt = (
         select(ServiceRequest)
         .options(joinedload(ServiceRequest.school), joinedload(ServiceRequest.asked_by))
@@ -353,7 +353,7 @@ def all_requests(status: RequestStatus | None = None) -> list[ServiceRequest]:
 
 def demand() -> Demand:
     """Every request counted by the month it was made and its status now."""
-    counter: Counter[tuple[str, RequestStatus]] = Counter()
+    counter: Counter[tuple[str, ServiceRequestStatus]] = Counter()
     for created_at, status in db.session.execute(
         select(ServiceRequest.created_at, ServiceRequest.status)
     ).tuples():

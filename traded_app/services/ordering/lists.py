@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import Order, OrderLine, OrderStatus, School, User
+from traded_app.services.ordering import po_numbers
 from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.paging import Page, paginate
 
@@ -44,9 +45,22 @@ def orders_of_school(school: School) -> list[Order]:
     )
 
 
+def orders_awaiting_approval(school_id: int) -> list[Order]:
+    """The school's orders over its limit waiting for a headteacher's approval, oldest first."""
+    return list(
+        db.session.execute(
+            select(Order)
+            .where(Order.school_id == school_id, Order.status == OrderStatus.AWAITING_APPROVAL)
+            .order_by(Order.submitted_at, Order.id)
+        ).scalars()
+    )
+
+
 NEEDS_ACTION = "needs_action"
+AWAITING_PO = "awaiting_po"
 QUEUE_STATUSES = {
     NEEDS_ACTION: "Needs the council's action",
+    AWAITING_PO: "Confirmed, invoice waiting for a PO number",
     **{s.value: s.label for s in OrderStatus if s != OrderStatus.DRAFT},
     "all": "All orders",
 }
@@ -77,6 +91,8 @@ def council_queue(filters: QueueFilters, per_page: int = 25) -> OrderQueue:
         stmt = stmt.where(
             Order.status.in_([OrderStatus.SUBMITTED, OrderStatus.CANCELLATION_REQUESTED])
         )
+    elif filters.status == AWAITING_PO:
+        stmt = stmt.where(po_numbers.WAITING)
     elif filters.status == "all":
         stmt = stmt.where(Order.status != OrderStatus.DRAFT)
     else:

@@ -17,7 +17,7 @@ from traded_app.extensions import db
 from traded_app.formatting import days, pounds
 from traded_app.models import Order, OrderEvent, User
 from traded_app.models.types import Role
-from traded_app.services.platform import outbox
+from traded_app.services.platform import memberships, outbox
 from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.settings import council_settings
 
@@ -38,9 +38,10 @@ def queue(mail: Mail, school_id: int | None = None) -> None:
 def _school_staff(order: Order, role: Role) -> list[str]:
     return list(
         db.session.execute(
-            select(User.email).where(
-                User.school_id == order.school_id, User.role == role, User.active.is_(True)
-            )
+            select(User.email)
+            .where(User.id.in_(memberships.user_ids_at(order.school_id, role)))
+            .where(User.active.is_(True))
+            .order_by(User.id)
         ).scalars()
     )
 

@@ -27,12 +27,13 @@ from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.days.ledger import cancelled_orders_used_half_days, order_used_half_days
 from traded_app.services.days.visits import cancel_open_visits
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.ordering import notifications
+from traded_app.services.ordering import buy_back, notifications, quote_prices, terms
 from traded_app.services.ordering.basket import (
     CHANGED_ELSEWHERE,
     OrderConflict,
     OrderError,
     needs_approval,
+    save_change,
     summarise,
 )
 
@@ -222,15 +223,17 @@ class Checkout:
     preferred_term: str = ""
     preferred_dates: str = ""
     adviser_note: str = ""
+    # The version of the year's terms the person submitting accepted (None: none published).
+    terms_version_id: int | None = None
 
 
 def checkout_problems(order: Order, details: Checkout) -> dict[str, str]:
     """What stops `details` being submitted with `order`, by field, in GOV.UK wording."""
     problems: dict[str, str] = {}
     po = details.po_number.strip()
-    if order.school.po_required and not po:
-        problems["po_number"] = "Enter your purchase order number"
-    elif len(po) > MAX_PO_LENGTH:
+    # No PO number yet is allowed, even where the school requires one: it can be added until
+    # the order is charged, and the charge waits for it (add_po_number).
+    if len(po) > MAX_PO_LENGTH:
         problems["po_number"] = f"Purchase order number must be {MAX_PO_LENGTH} characters or fewer"
     if details.preferred_term not in TERMS:
         problems["preferred_term"] = "Select a term from the list"
@@ -243,6 +246,31 @@ def checkout_problems(order: Order, details: Checkout) -> dict[str, str]:
             f"Note for the adviser must be {MAX_NOTE_LENGTH} characters or fewer"
         )
     return problems
+
+
+def save_details(order: Order, details: Checkout) -> None:
+    """Keep the details asked before check answers on the draft (refused if any is wrong)."""
+    if order.status != OrderStatus.DRAFT:
+        raise OrderError("This order has already been submitted")
+    problems = checkout_problems(order, details)
+    if problems:
+        raise OrderError(next(iter(problems.values())))
+    order.po_number = details.po_number.strip()
+    order.preferred_term = details.preferred_term
+    order.preferred_dates = details.preferred_dates.strip()
+    order.adviser_note = details.adviser_note.strip()
+    save_change(order)
+
+
+def details_of(order: Order, terms_version_id: int | None = None) -> Checkout:
+    """The details kept on the draft, to submit with it."""
+    return Checkout(
+        po_number=order.po_number or "",
+        preferred_term=order.preferred_term or "",
+        preferred_dates=order.preferred_dates or "",
+        adviser_note=order.adviser_note or "",
+        terms_version_id=terms_version_id,
+    )
 
 
 def submit(order: Order, user: User, details: Checkout, expected_version: int) -> Order:
@@ -263,6 +291,8 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
     problems = checkout_problems(order, details)
     if problems:
         raise OrderError(next(iter(problems.values())))
+    accepted = _accepted_terms(order, details)
+    quote = quote_prices.state_of(order)
     summary = summarise(order)
     if summary.unavailable:
         names = ", ".join(line.service.name for line in summary.unavailable)
@@ -301,6 +331,11 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
         order.adviser_note = details.adviser_note.strip()
         order.submitted_at = now
         order.submitted_by_id = user.id
+        if accepted is not None:
+            order.terms_version_id = accepted
+            order.terms_accepted_at = now
+        if quote is not None and not quote.valid:
+            order.quote_id = None  # expired: today's prices applied, not the quote's
         if not over_limit:
             _move(order, user, SUBMIT, OrderStatus.SUBMITTED)
         elif user.role == Role.HEADTEACHER:
@@ -318,6 +353,24 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
             _move(order, user, SUBMIT, OrderStatus.AWAITING_APPROVAL)
     notifications.order_changed(order, order.events[-1])
     return order
+
+
+def _accepted_terms(order: Order, details: Checkout) -> int | None:
+    """The id of the year's terms in force, which the person submitting must have accepted;
+    None when the council has published none for the year."""
+    current = terms.current_for(order.academic_year_id)
+    if current is None:
+        return None
+    if details.terms_version_id is None:
+        raise OrderError(
+            f"Confirm that you accept the {order.academic_year.label} terms and conditions"
+        )
+    if details.terms_version_id != current.id:
+        raise OrderError(
+            f"The {order.academic_year.label} terms and conditions changed to version "
+            f"{current.version} since you read them: read them and accept them again"
+        )
+    return current.id
 
 
 # --- The school's steps -----------------------------------------------------------------------
@@ -438,11 +491,76 @@ def confirm(order: Order, user: User) -> Order:
             f"days left to sell in {order.academic_year.label}, and this order needs "
             f"{pricing.days_text(needed)}: it cannot be confirmed"
         )
+    late = buy_back.late_order_refusal(
+        order, school.quadrant_id, position.available_half_days, quadrant_name
+    )
+    if late is not None:
+        raise OrderError(late)
     order.quadrant_id = school.quadrant_id
     order.confirmed_at = utcnow()
     order.confirmed_by_id = user.id
     _move_and_tell(order, user, CONFIRM, OrderStatus.CONFIRMED)
-    if invoicing.issues_on_confirmation():
+    if invoicing.issues_on_confirmation() and not invoicing.waits_for_po(order):
+        invoicing.issue_for_order(order, user)
+    return order
+
+
+# --- A PO number given after submission --------------------------------------------------------
+
+# Orders that will never be charged: a PO number is no use to them.
+CLOSED_STATUSES = frozenset(
+    {OrderStatus.DECLINED, OrderStatus.REJECTED, OrderStatus.WITHDRAWN, OrderStatus.CANCELLED}
+)
+
+
+def po_number_refusal(order: Order, user: User) -> str | None:
+    """Why `user` may not add or change the order's PO number now, or None when they may."""
+    if not user.is_school_user or user.school_id != order.school_id:
+        return OWN_STAFF_ONLY
+    if order.status == OrderStatus.DRAFT or order.status in CLOSED_STATUSES:
+        return f"{order.reference} is {order.status.label.lower()}, so it needs no PO number"
+    if invoicing.charge_document_for(order) is not None:
+        return (
+            f"{order.reference} has been charged already, so its PO number cannot change: "
+            "contact the council"
+        )
+    return None
+
+
+def add_po_number(order: Order, user: User, po_number: str) -> Order:
+    """The school gives (or corrects) its PO number before the order is charged. A confirmed
+    order whose charge waited for it is charged now (when the council charges on confirmation;
+    otherwise the next invoice run takes it)."""
+    problem = po_number_refusal(order, user)
+    if problem is not None:
+        raise OrderError(problem)
+    po = po_number.strip()
+    if not po:
+        raise OrderError("Enter your purchase order number")
+    if len(po) > MAX_PO_LENGTH:
+        raise OrderError(f"Purchase order number must be {MAX_PO_LENGTH} characters or fewer")
+    was_waiting = invoicing.waits_for_po(order)
+    order.po_number = po
+    order.events.append(
+        OrderEvent(
+            user_id=user.id,
+            action="po_number_added",
+            from_status=order.status.value,
+            to_status=order.status.value,
+            note=f"Purchase order number {po}",
+            at=utcnow(),
+        )
+    )
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise OrderConflict(CHANGED_ELSEWHERE) from None
+    if (
+        was_waiting
+        and order.status in SOLD_STATUSES
+        and order.confirmed_at is not None
+        and invoicing.issues_on_confirmation()
+    ):
         invoicing.issue_for_order(order, user)
     return order
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from traded_app.models.audit import IMMUTABLE_AUDIT_TABLES
 from traded_app.models.invoices import IMMUTABLE_TABLES
 from traded_app.models.payments import IMMUTABLE_PAYMENT_TABLES, UNDELETABLE_TABLES
+from traded_app.models.quotes import IMMUTABLE_QUOTE_TABLES
 from traded_app.services.platform.errors import DomainError
 
 
@@ -59,6 +60,10 @@ RULES: dict[str, Rule] = {
     **dict.fromkeys(IMMUTABLE_TABLES, _DOCUMENT),
     **dict.fromkeys(IMMUTABLE_PAYMENT_TABLES, _PAYMENT),
     **dict.fromkeys(UNDELETABLE_TABLES, Rule(_PAYMENT.error, _PAYMENT.message, may_update=True)),
+    **dict.fromkeys(
+        IMMUTABLE_QUOTE_TABLES,
+        Rule(AppendOnlyError, "{row!r} is kept as it was issued: make a new one instead"),
+    ),
     **dict.fromkeys(
         IMMUTABLE_AUDIT_TABLES,
         Rule(AuditTrailError, "The audit trail is append-only: its rows cannot change"),

@@ -190,6 +190,12 @@ def _user_label(obj: Any, _s: Session) -> str:
     return f"{obj.name} <{obj.email}>"
 
 
+def _membership_label(obj: Any, session: Session) -> str:
+    user = session.get(User, obj.user_id)
+    who = f"{user.name} <{user.email}>" if user else f"user #{obj.user_id}"
+    return f"{who} at {_of_school(obj, session)}"
+
+
 def _document_send_label(obj: Any, session: Session) -> str:
     document = session.get(Document, obj.document_id)
     return f"{document.number if document else obj.document_id} to {obj.recipient}"
@@ -207,12 +213,15 @@ AUDITED: dict[str, Audited] = {
     # trail, as much as the documents themselves.
     "payment": Audited("Payment", lambda o, _s: f"Payment #{o.id}"),
     "payment_allocation": Audited("Payment allocation", lambda o, _s: f"Payment line #{o.id}"),
+    "remittance": Audited("Remittance", lambda o, _s: f"Remittance #{o.id} {o.reference}"),
+    "statement_send": Audited("Statement e-mail", lambda o, _s: f"Statement to {o.recipient}"),
     "service": Audited("Catalogue service", lambda o, _s: f"{o.code} {o.name}"),
     "service_price": Audited("Price", _price_label),
     "service_vat": Audited("VAT rule", _vat_label),
     "council_settings": Audited("Council settings", lambda o, _s: o.name),
     "academic_year": Audited("Academic year", lambda o, _s: o.label),
     "user_account": Audited("User", _user_label),
+    "school_membership": Audited("School membership", _membership_label),
     "school": Audited("School", _school_label),
     "partnership": Audited("Partnership", lambda o, _s: o.name),
     "quadrant": Audited("Quadrant", lambda o, _s: o.name),

@@ -50,15 +50,19 @@ def store_pdf(relative_path: str, content: bytes) -> str:
 
 def read_pdf(document: Document) -> bytes:
     """The stored PDF, checked against the SHA-256 recorded when it was issued."""
-    path = invoice_dir() / document.pdf_path
+    return read_checked(document.pdf_path, document.pdf_sha256, document.number)
+
+
+def read_checked(pdf_path: str, sha256: str, name: str) -> bytes:
+    """The PDF stored at `pdf_path` (relative to INVOICE_DIR), checked against `sha256`; `name`
+    says whose it is in the error (a document's number, a visit report's reference)."""
+    path = invoice_dir() / pdf_path
     try:
-        content = path.read_bytes()
+        content = path.read_bytes() if pdf_path else b""
     except FileNotFoundError:
-        raise MissingPdfError(f"The PDF of {document.number} is missing from {path}") from None
-    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
-        raise MissingPdfError(
-            f"The PDF of {document.number} at {path} does not match the one issued"
-        )
+        raise MissingPdfError(f"The PDF of {name} is missing from {path}") from None
+    if not pdf_path or hashlib.sha256(content).hexdigest() != sha256:
+        raise MissingPdfError(f"The PDF of {name} at {path} does not match the one issued")
     return content
 
 

@@ -49,6 +49,9 @@ class Outcome(StrEnum):
 
 
 ResultRecorder = Callable[[OutgoingEmail, Outcome, str], None]
+# What an e-mail of a kind attaches when it is not about one document (a statement's PDF, made
+# when the e-mail goes).
+Attacher = Callable[[OutgoingEmail], list[mail.Attachment]]
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,41 @@ class Kind:
     # An e-mail whose document's PDF is missing or altered is not sent at all (True), or sent
     # without it (False: a reminder still asks for the money).
     attachment_required: bool = True
+    attach: Attacher | None = None
 
 
 _kinds: dict[str, Kind] = {}
+# Kinds whose PDF is not a Document's (a visit report's): `(ref_id) -> (filename, content)`.
+_attachers: dict[str, Callable[[int], tuple[str, bytes] | None]] = {}
 
 
 def records_results(
-    kind: str, *, attachment_required: bool = True
+    kind: str, *, attachment_required: bool = True, attach: Attacher | None = None
 ) -> Callable[[ResultRecorder], ResultRecorder]:
     """Register the function told how each try of an e-mail of this kind went (SENT or NOT_SENT),
-    and FAILED once the queue gives up on it."""
+    and FAILED once the queue gives up on it; `attach` makes the attachments of an e-mail of
+    this kind that is about no document."""
 
     def decorator(fn: ResultRecorder) -> ResultRecorder:
-        _kinds[kind] = Kind(fn, attachment_required)
+        _kinds[kind] = Kind(fn, attachment_required, attach)
+        return fn
+
+    return decorator
+
+
+def attaches(
+    kind: str,
+) -> Callable[
+    [Callable[[int], tuple[str, bytes] | None]], Callable[[int], tuple[str, bytes] | None]
+]:
+    """Register the function that gives an e-mail of this kind its PDF from the e-mail's
+    `ref_id` (read from the store and checked when the e-mail is sent, like a document's), or
+    None for none. A PDF missing or altered stops the e-mail, as a document's does."""
+
+    def decorator(
+        fn: Callable[[int], tuple[str, bytes] | None],
+    ) -> Callable[[int], tuple[str, bytes] | None]:
+        _attachers[kind] = fn
         return fn
 
     return decorator
@@ -123,7 +148,10 @@ class _CannotSend(Exception):
 
 def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     if row.document_id is None:
-        return []
+        if row.kind in _attachers:
+            return _attached(row)
+        kind = _kinds.get(row.kind)
+        return kind.attach(row) if kind is not None and kind.attach is not None else []
     document = db.session.get(Document, row.document_id)
     if document is None or document.brought_forward:  # no PDF of ours to attach
         return []
@@ -142,6 +170,18 @@ def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
             "E-mail %s sent without the PDF of %s (missing or altered)", row.id, document.number
         )
         return []
+
+
+def _attached(row: OutgoingEmail) -> list[mail.Attachment]:
+    attacher = _attachers.get(row.kind)
+    if attacher is None or row.ref_id is None:
+        return []
+    try:
+        found = attacher(row.ref_id)
+    except MissingPdfError:
+        log.error("Not sending e-mail %s: its %s PDF is missing or altered", row.id, row.kind)
+        raise _CannotSend(PDF_UNAVAILABLE) from None
+    return [mail.Attachment(*found)] if found else []
 
 
 def _fail(row: OutgoingEmail, error: str) -> None:

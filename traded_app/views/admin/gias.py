@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -73,6 +75,7 @@ def gias_preview(import_id: int) -> str | BaseResponse:
         summary=summary,
         plan=plan,
         limit=gias_import.PREVIEW_LIMIT,
+        iso_date=date.fromisoformat,
         field_labels=gias_import.FIELD_LABELS,
         quadrant_names={q.id: q.name for q in quadrant_admin.quadrants(with_retired=True)},
     )

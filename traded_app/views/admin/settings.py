@@ -29,6 +29,7 @@ FIRST_SETTINGS = {
     "financial_year_start_month": "4",
     "default_price": "450",
     "cancellation_notice_days": "10",
+    "visit_report_deadline_days": "10",
     **{name: "0" for name in CORE_FIELDS},
     "reminders_on": "no",
     "friendly_note_days": "7",
@@ -53,6 +54,7 @@ def _settings_data() -> dict[str, Any]:
     data["payment_terms_days"] = str(settings.payment_terms_days)
     data["reminder_interval_days"] = str(settings.reminder_interval_days)
     data["cancellation_notice_days"] = str(settings.cancellation_notice_days)
+    data["visit_report_deadline_days"] = str(settings.visit_report_deadline_days)
     data["financial_year_start_month"] = str(settings.financial_year_start_month)
     data["default_price"] = pounds(settings.default_price_per_day_pence).lstrip("£")
     data["default_approval_limit"] = (

@@ -88,6 +88,11 @@ def setup_catalogue_confirm() -> BaseResponse:
 def setup_copy_prices() -> str | BaseResponse:
     form = CopyPricesForm()
     _year_choices(form)
+    # Reached from next year's offer (?source=2026&target=2027&back=next-year): back there after.
+    back = "next-year" if request.args.get("back") == "next-year" else ""
+    if request.method == "GET":
+        form.source.data = request.args.get("source", form.source.data)
+        form.target.data = request.args.get("target", form.target.data)
     if form.validate_on_submit():
         source, target = _year(form.source.data), _year(form.target.data)
         if source is None or target is None:
@@ -99,5 +104,7 @@ def setup_copy_prices() -> str | BaseResponse:
                 form.target.errors = [str(error)]
             else:
                 flash(f"{copied} prices copied from {source.label} to {target.label}.", "success")
+                if back:
+                    return redirect(url_for("admin.next_year"))
                 return redirect(url_for("admin.setup_task", key="catalogue"))
-    return render_template("admin/setup/copy_prices.html", form=form)
+    return render_template("admin/setup/copy_prices.html", form=form, back=back)

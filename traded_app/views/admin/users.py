@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
-from traded_app.forms.admin import UserForm
+from traded_app.forms.admin import MembershipForm, UserForm
 from traded_app.forms.auth import EmptyForm
 from traded_app.services.council import quadrants as quadrant_admin
+from traded_app.services.council import school_staff
 from traded_app.services.council import users as users_admin
-from traded_app.services.platform import audit
+from traded_app.services.platform import audit, memberships
 from traded_app.views.admin.common import ADMIN, bp, field_error, fragment_or_page, page_arg
 
 
@@ -100,14 +101,72 @@ def edit_user(user_id: int) -> str | BaseResponse:
         else:
             flash(f"{user.name} saved.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _user_page(user, form, MembershipForm(formdata=None))
+
+
+def _user_page(user: users_admin.User, form: UserForm, membership_form: MembershipForm) -> str:
     return render_template(
         "admin/user_form.html",
         form=form,
+        membership_form=membership_form,
+        second_form=membership_form,  # its errors in the page's error summary
         user=user,
         status=users_admin.status_label(user),
         has_password=users_admin.has_password(user),
         history=audit.history_of("user_account", user.id),
+        schools=memberships.memberships_of(user.id) if user.is_school_user else [],
     )
+
+
+def _user_form_of(user: users_admin.User) -> UserForm:
+    return _with_quadrants(
+        UserForm(
+            formdata=None,
+            data={
+                "name": user.name,
+                "email": user.email,
+                "role": user.role.value,
+                "school_urn": str(user.school.urn) if user.school else "",
+                "quadrant_id": str(user.quadrant_id or ""),
+            },
+        )
+    )
+
+
+@bp.route("/users/<int:user_id>/schools", methods=["POST"])
+@roles_required(ADMIN)
+def add_user_school(user_id: int) -> str | BaseResponse:
+    """Give an existing school user a role at another school too (one person, several
+    schools)."""
+    user = users_admin.user_by_id(user_id)
+    form = MembershipForm()
+    if form.validate_on_submit():
+        try:
+            added = school_staff.add_to_school(
+                user, whole_number(form.membership_urn.data or ""), Role(form.membership_role.data)
+            )
+        except users_admin.UserAdminError as error:
+            field_error(
+                form, "membership_urn" if error.field != "role" else "membership_role", str(error)
+            )
+        else:
+            flash(f"{user.name} now has a role at {added.school.name}.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _user_page(user, _user_form_of(user), form)
+
+
+@bp.route("/users/<int:user_id>/schools/<int:school_id>/remove", methods=["POST"])
+@roles_required(ADMIN)
+def remove_user_school(user_id: int, school_id: int) -> BaseResponse:
+    user = users_admin.user_by_id(user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            school_staff.remove_from_school(user, school_id)
+        except users_admin.UserAdminError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"{user.name} no longer has a role at that school.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])

@@ -1,0 +1,66 @@
+"""Who has access to a school: its staff and their roles, whether they have accepted their
+invitation, and the service manager adding an existing person to another school."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from traded_app.extensions import db
+from traded_app.models import School, SchoolMembership, User
+from traded_app.models.types import SCHOOL_ROLES, Role
+from traded_app.services.council.users import UserAdminError, has_password
+from traded_app.services.platform import memberships
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    role: Role
+    accepted: bool
+    active: bool
+
+
+def people_at(school_id: int) -> list[Person]:
+    """Everyone with a role at the school, by name."""
+    rows = db.session.execute(
+        select(User, SchoolMembership.role)
+        .join(SchoolMembership, SchoolMembership.user_id == User.id)
+        .where(SchoolMembership.school_id == school_id)
+        .order_by(User.name, User.id)
+    ).all()
+    return [
+        Person(user.name, user.email, role, has_password(user), user.active) for user, role in rows
+    ]
+
+
+def add_to_school(user: User, urn: int | None, role: Role) -> SchoolMembership:
+    """Give an existing school user a role at another (open) school too."""
+    if not user.is_school_user:
+        raise UserAdminError("Only school staff can have a role at a school", "school_urn")
+    if role not in SCHOOL_ROLES:
+        raise UserAdminError("Choose business manager or headteacher", "role")
+    if urn is None:
+        raise UserAdminError("Enter the URN of the school", "school_urn")
+    school = db.session.execute(select(School).where(School.urn == urn)).scalar_one_or_none()
+    if school is None:
+        raise UserAdminError(f"There is no school with URN {urn}", "school_urn")
+    if not school.is_open:
+        raise UserAdminError(f"{school.name} is closed: choose an open school", "school_urn")
+    if memberships.membership(user.id, school.id) is not None:
+        raise UserAdminError(f"{user.name} already has a role at {school.name}", "school_urn")
+    added = memberships.add(user, school.id, role)
+    return added
+
+
+def remove_from_school(user: User, school_id: int) -> None:
+    """Take away a role at a school other than the person's first."""
+    if school_id == user.school_id:
+        raise UserAdminError("This is the person's first school: change it on their account")
+    found = memberships.membership(user.id, school_id)
+    if found is None:
+        return
+    db.session.delete(found)
+    db.session.flush()

@@ -1,0 +1,366 @@
+"""A school's statement of account for a period: what it owed at the start, every document and
+every payment in the period, what it owes at the end, and the ageing of what is open.
+
+Everything is worked out in the database from the documents and payments themselves, the same
+way the register and aged debt do (services/finance/balances.py): a charge (VAT invoice,
+internal recharge, brought-forward invoice) is a debit on its issue date, a credit note a
+credit on its issue date, a payment or journal a credit on the day it was received, and a
+reversal a debit on its day. So
+
+    closing balance = opening balance + debits − credits
+
+and, at the end of the period, the closing balance is the sum of the school's documents'
+balances as they stood then (`balances.figures_on`): on today's date exactly what the
+register's outstanding total and aged debt show for the school (tests/unit/test_statements.py
+holds them to each other to the penny). The ageing of what is open uses aged debt's own
+buckets (`aged_debt.bucket_sums`), counted on the period's last day: VAT invoices by how long
+past their due date, recharges waiting for a journal apart, and any money the school has in
+hand (a charge paid more than it now owes) apart again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from traded_app.extensions import db
+from traded_app.formatting import long_date
+from traded_app.models import Document, DocumentFigures, DocumentType, School
+from traded_app.models.payments import Payment, PaymentKind
+from traded_app.services.finance import aged_debt, balances
+from traded_app.services.platform.audit import safe_cell
+from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.settings import council_settings, today
+
+EARLIEST = date(2000, 1, 1)  # a period may not start before this (a typing mistake)
+
+
+class StatementError(DomainError, ValueError):
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of the statement: a document or a payment, and the balance after it."""
+
+    on: date
+    kind: str  # "Invoice", "Credit note", "Bank transfer", "Reversal of a card payment", …
+    reference: str  # the document's number, or the payment's reference
+    detail: str
+    debit_pence: int
+    credit_pence: int
+    balance_pence: int
+    document_id: int
+    is_payment: bool
+
+
+@dataclass(frozen=True)
+class Ageing:
+    """What is open at the end of the period, by age (aged debt's buckets for VAT invoices)."""
+
+    ages: aged_debt.Ages
+    open_invoices: int
+    recharges_pence: int  # internal recharges waiting for a journal
+    in_hand_pence: int  # money the school has in hand (0 or negative): refunds due, paid ahead
+
+    @property
+    def total_pence(self) -> int:
+        return self.ages.total + self.recharges_pence + self.in_hand_pence
+
+    @property
+    def buckets(self) -> list[tuple[str, int]]:
+        return [(label, self.ages.get(key)) for key, label in aged_debt.BUCKETS]
+
+
+@dataclass(frozen=True)
+class Statement:
+    school: School
+    start: date
+    end: date
+    opening_pence: int
+    entries: list[Entry]
+    ageing: Ageing
+
+    @property
+    def debits_pence(self) -> int:
+        return sum(e.debit_pence for e in self.entries)
+
+    @property
+    def credits_pence(self) -> int:
+        return sum(e.credit_pence for e in self.entries)
+
+    @property
+    def closing_pence(self) -> int:
+        return self.opening_pence + self.debits_pence - self.credits_pence
+
+    @property
+    def title(self) -> str:
+        return f"Statement of account for {self.school.name}"
+
+    @property
+    def period_text(self) -> str:
+        return f"{long_date(self.start)} to {long_date(self.end)}"
+
+
+def default_period(on: date | None = None) -> tuple[date, date]:
+    """The council's financial year so far (1 April to today, by default)."""
+    on = on or today()
+    settings = council_settings()
+    start_month = settings.financial_year_start_month if settings else 4
+    year = on.year if on.month >= start_month else on.year - 1
+    return date(year, start_month, 1), on
+
+
+def check_period(start: date | None, end: date | None) -> tuple[date, date]:
+    """The period asked for, or the default's ends; refused when it is not a period."""
+    default_start, default_end = default_period()
+    start, end = start or default_start, end or default_end
+    if end > today():
+        raise StatementError("The end of the period must be today or in the past", "end")
+    if start > end:
+        raise StatementError("The start of the period must be on or before its end", "start")
+    if start < EARLIEST:
+        raise StatementError(
+            f"The start of the period must be after {long_date(EARLIEST)}", "start"
+        )
+    return start, end
+
+
+def statement_for(school: School, start: date, end: date) -> Statement:
+    """The school's statement for `start` to `end` (both included): four queries."""
+    opening = _balance_before(school.id, start)
+    rows = sorted(_document_rows(school.id, start, end) + _payment_rows(school.id, start, end))
+    entries = []
+    balance = opening
+    for on, is_payment, _id, kind, reference, detail, debit, credit, document_id in rows:
+        balance += debit - credit
+        entries.append(
+            Entry(on, kind, reference, detail, debit, credit, balance, document_id, is_payment)
+        )
+    return Statement(school, start, end, opening, entries, ageing_on(school.id, end))
+
+
+def _balance_before(school_id: int, start: date) -> int:
+    """What the school owed at the start of `start`: its charges less its credit notes issued
+    before then, less what it had paid before then."""
+    signed = case(
+        (Document.document_type == DocumentType.CREDIT_NOTE.value, -Document.gross_pence),
+        else_=Document.gross_pence,
+    )
+    documents = select(func.coalesce(func.sum(signed), 0)).where(
+        Document.school_id == school_id, Document.issue_date < start
+    )
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_pence), 0))
+        .join(Document, Document.id == Payment.document_id)
+        .where(Document.school_id == school_id, Payment.received_on < start)
+    )
+    owed, received = db.session.execute(
+        select(documents.scalar_subquery(), paid.scalar_subquery())
+    ).one()
+    return int(owed) - int(received)
+
+
+_ORIGINAL = aliased(Document, name="original")
+
+KIND_LABELS = {
+    DocumentType.INVOICE: "Invoice",
+    DocumentType.RECHARGE: "Internal recharge",
+    DocumentType.CREDIT_NOTE: "Credit note",
+}
+
+
+def _document_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
+    rows = db.session.execute(
+        select(
+            Document.id,
+            Document.document_type,
+            Document.number,
+            Document.issue_date,
+            Document.due_date,
+            Document.gross_pence,
+            Document.po_number,
+            Document.brought_forward,
+            _ORIGINAL.number,
+        )
+        .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
+        .where(
+            Document.school_id == school_id,
+            Document.issue_date >= start,
+            Document.issue_date <= end,
+        )
+    ).tuples()
+    result = []
+    for id_, kind, number, issued, due, gross, po, brought_forward, original in rows:
+        kind = DocumentType(kind)
+        if kind == DocumentType.CREDIT_NOTE:
+            detail = f"Credits {original}"
+            debit, credit = 0, int(gross)
+        else:
+            parts = ["Brought forward"] if brought_forward else []
+            if po:
+                parts.append(f"PO {po}")
+            if kind == DocumentType.INVOICE:
+                parts.append(f"due {long_date(due)}")
+            else:
+                parts.append("settled by journal")
+            detail = ", ".join(parts)
+            debit, credit = int(gross), 0
+        label = KIND_LABELS[kind]
+        result.append((issued, False, id_, label, number, detail, debit, credit, id_))
+    return result
+
+
+def _payment_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
+    rows = db.session.execute(
+        select(
+            Payment.id,
+            Payment.kind,
+            Payment.amount_pence,
+            Payment.received_on,
+            Payment.reference,
+            Payment.reverses_payment_id,
+            Document.id,
+            Document.number,
+        )
+        .join(Document, Document.id == Payment.document_id)
+        .where(
+            Document.school_id == school_id,
+            Payment.received_on >= start,
+            Payment.received_on <= end,
+        )
+    ).tuples()
+    result = []
+    for id_, kind, amount, received, reference, reverses, document_id, number in rows:
+        kind = PaymentKind(kind)
+        if reverses is not None:
+            label = f"Reversal of a {kind.label.lower()} payment"
+            if kind == PaymentKind.JOURNAL:
+                label = "Reversal of a journal"
+            debit, credit = -int(amount), 0
+        else:
+            label = kind.label if kind != PaymentKind.CARD else "Card payment"
+            debit, credit = 0, int(amount)
+        detail = f"For {number}"
+        result.append((received, True, id_, label, reference, detail, debit, credit, document_id))
+    return result
+
+
+def ageing_on(school_id: int, on: date) -> Ageing:
+    """What is open at the end of `on`, from the documents' figures as they stood then."""
+    figures = balances.figures_on(on, school_id)
+    is_invoice = figures.c.document_type == DocumentType.INVOICE.value
+    is_recharge = figures.c.document_type == DocumentType.RECHARGE.value
+    open_invoice = and_(is_invoice, figures.c.balance_pence > 0)
+    invoice_balance = case((open_invoice, figures.c.balance_pence), else_=0)
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((open_invoice, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (and_(is_recharge, figures.c.balance_pence > 0), figures.c.balance_pence),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+            func.coalesce(
+                func.sum(case((figures.c.balance_pence < 0, figures.c.balance_pence), else_=0)),
+                0,
+            ),
+            *aged_debt.bucket_sums(figures.c.due_date, invoice_balance, on),
+        )
+    ).one()
+    count, recharges, in_hand, *ages = (int(v) for v in row)
+    return Ageing(aged_debt.Ages(*ages), count, recharges, in_hand)
+
+
+def schools_with_balance() -> list[School]:
+    """Every school whose documents leave something owed or in hand today, by name."""
+    f = DocumentFigures
+    owing = (
+        select(f.school_id).group_by(f.school_id).having(func.sum(f.balance_pence) != 0).subquery()
+    )
+    return list(
+        db.session.execute(
+            select(School).join(owing, owing.c.school_id == School.id).order_by(School.name)
+        ).scalars()
+    )
+
+
+def schools_with_documents() -> list[School]:
+    return list(
+        db.session.execute(
+            select(School)
+            .where(School.id.in_(select(Document.school_id).distinct()))
+            .order_by(School.name)
+        ).scalars()
+    )
+
+
+# --- The statement as CSV --------------------------------------------------------------------
+
+CSV_HEADER = ("Date", "Type", "Reference", "Details", "Debit", "Credit", "Balance")
+
+
+def _money(pence: int) -> str:
+    """Pence as pounds for a spreadsheet: 1234.50, -12.00 (a number, never a formula)."""
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def as_csv(statement: Statement) -> str:
+    """The statement as CSV: the opening balance, one row per entry, the closing balance."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    school = statement.school
+    writer.writerow(
+        (
+            statement.start.isoformat(),
+            "Opening balance",
+            "",
+            safe_cell(school.name),
+            "",
+            "",
+            _money(statement.opening_pence),
+        )
+    )
+    for e in statement.entries:
+        writer.writerow(
+            (
+                e.on.isoformat(),
+                e.kind,
+                safe_cell(e.reference),
+                safe_cell(e.detail),
+                _money(e.debit_pence) if e.debit_pence else "",
+                _money(e.credit_pence) if e.credit_pence else "",
+                _money(e.balance_pence),
+            )
+        )
+    writer.writerow(
+        (
+            statement.end.isoformat(),
+            "Closing balance",
+            "",
+            "",
+            _money(statement.debits_pence),
+            _money(statement.credits_pence),
+            _money(statement.closing_pence),
+        )
+    )
+    return out.getvalue()
+
+
+def file_stem(statement: Statement) -> str:
+    return f"statement-{statement.school.urn}-{statement.start.isoformat()}-to-{statement.end.isoformat()}"
