@@ -22,9 +22,14 @@ ACTION = "Share the reading analysis with governors"
 
 
 def write_and_send_report(journey: Journey) -> None:
-    page = journey.page
-    page.get_by_role("link", name="Write the report").click()
+    journey.page.get_by_role("link", name="Write the report").click()
     journey.check()
+    fill_and_send_report(journey)
+
+
+def fill_and_send_report(journey: Journey) -> None:
+    """On the report page: covers a non-negotiable activity, one action, then Send."""
+    page = journey.page
     expect(page.get_by_role("heading", level=1)).to_have_text("Visit report")
     page.get_by_label(NON_NEGOTIABLE[0]).check()
     page.get_by_label("What was done").fill(DONE)

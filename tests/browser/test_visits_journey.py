@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Journey
 from tests.browser.test_ordering import sign_out
 from tests.browser.test_sign_in import sign_in
+from tests.browser.test_visit_reports import fill_and_send_report
 from traded_app.services.platform.settings import academic_start_year, today
 
 pytestmark = pytest.mark.browser
@@ -107,7 +108,13 @@ def book_for_two_schools(journey: Journey) -> tuple[date, tuple[str, str]]:
     expect(page.locator(".govuk-notification-banner")).to_contain_text("recorded as delivered")
     shares = page.locator("#shares")
     for name in schools:
-        expect(shares.locator("tbody tr", has_text=name).locator("td").last).to_have_text("0.5")
+        expect(shares.locator("tbody tr", has_text=name).locator("td").nth(2)).to_have_text("0.5")
+    # Each school has its own report; the adviser writes Hamilton's from the shared visit's page.
+    hamilton = shares.locator("tbody tr", has_text=HAMILTON)
+    expect(hamilton).to_contain_text("Not written, due by")
+    hamilton.get_by_role("link", name=f"Write the report for {HAMILTON}").click()
+    journey.check()
+    fill_and_send_report(journey)
     sign_out(journey)
     return day, schools
 
@@ -120,6 +127,9 @@ def test_a_partnership_visit_for_two_schools_from_booking_to_feedback(journey: J
     history = page.locator("table", has_text="Visit history")
     expect(history).to_contain_text(NOTE)
     expect(history).to_contain_text("a partnership visit with other schools")
+    expect(page.locator("#visit-report-list")).to_contain_text(
+        f"Report of the visit on {day.day} {day:%B %Y}"
+    )
 
     banner = page.locator("#feedback-waiting")
     day_text = f"{day.day} {day:%B %Y}"
