@@ -16,6 +16,8 @@ from traded_app.services.council import school_staff
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import audit, memberships
 from traded_app.views.admin.common import ADMIN, bp, field_error, fragment_or_page, page_arg
+from traded_app.views.admin.people import send_invitation
+from traded_app.views.form_posts import button_action
 
 
 @bp.route("/users")
@@ -159,13 +161,11 @@ def add_user_school(user_id: int) -> str | BaseResponse:
 @roles_required(ADMIN)
 def remove_user_school(user_id: int, school_id: int) -> BaseResponse:
     user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            school_staff.remove_from_school(user, school_id)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"{user.name} no longer has a role at that school.", "success")
+    button_action(
+        lambda: school_staff.remove_from_school(user, school_id),
+        f"{user.name} no longer has a role at that school.",
+        users_admin.UserAdminError,
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -173,13 +173,11 @@ def remove_user_school(user_id: int, school_id: int) -> BaseResponse:
 @roles_required(ADMIN)
 def deactivate_user(user_id: int) -> BaseResponse:
     user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            users_admin.deactivate(user, current_user)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"{user.name} is deactivated and has been signed out.", "success")
+    button_action(
+        lambda: users_admin.deactivate(user, current_user),
+        f"{user.name} is deactivated and has been signed out.",
+        users_admin.UserAdminError,
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -197,11 +195,5 @@ def reactivate_user(user_id: int) -> BaseResponse:
 @roles_required(ADMIN)
 def resend_invite(user_id: int) -> BaseResponse:
     user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            users_admin.send_invitation(user, current_user)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"A new invitation was sent to {user.email}.", "success")
+    send_invitation(user)
     return redirect(url_for("admin.edit_user", user_id=user.id))
