@@ -1,18 +1,37 @@
-"""What views share when a form is posted: a button-only action (an empty form, for its CSRF
+"""What views share when a form is posted: a service's refusal put on the field it is about (so
+the GOV.UK error summary links to it), and a button-only action (an empty form, for its CSRF
 token) done with its outcome flashed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import flash
 
 from traded_app.forms.auth import EmptyForm
+from traded_app.services.platform.errors import DomainError
 
 T = TypeVar("T")
 
 Refusals = type[Exception] | tuple[type[Exception], ...]
+
+
+def add_error(form: Any, field: str | None, message: str, fallback: str | None = None) -> None:
+    """Show `message` against the form's `field`; when the form has no such field, against
+    `fallback`, else its first field (never the CSRF token), so the summary links somewhere."""
+    target = getattr(form, field, None) if field else None
+    if target is None and fallback:
+        target = getattr(form, fallback)
+    if target is None:
+        target = next(iter(f for f in form if f.name != "csrf_token"))
+    target.errors = [*list(target.errors or []), message]
+
+
+def refuse(form: Any, error: DomainError, fallback: str | None = None) -> None:
+    """Show a service's refusal (a DomainError, whose `field` names the field it is about) on
+    the form (see `add_error`)."""
+    add_error(form, error.field, str(error), fallback)
 
 
 def button_action(
