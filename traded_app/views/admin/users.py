@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -10,7 +12,6 @@ from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.forms.admin import MembershipForm, UserForm
-from traded_app.forms.auth import EmptyForm
 from traded_app.services.council import quadrants as quadrant_admin
 from traded_app.services.council import school_staff
 from traded_app.services.council import users as users_admin
@@ -160,35 +161,27 @@ def add_user_school(user_id: int) -> str | BaseResponse:
 @bp.route("/users/<int:user_id>/schools/<int:school_id>/remove", methods=["POST"])
 @roles_required(ADMIN)
 def remove_user_school(user_id: int, school_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    button_action(
-        lambda: school_staff.remove_from_school(user, school_id),
-        f"{user.name} no longer has a role at that school.",
-        users_admin.UserAdminError,
+    return _account_button(
+        user_id,
+        lambda user: school_staff.remove_from_school(user, school_id),
+        "{} no longer has a role at that school.",
     )
-    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(ADMIN)
 def deactivate_user(user_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    button_action(
-        lambda: users_admin.deactivate(user, current_user),
-        f"{user.name} is deactivated and has been signed out.",
-        users_admin.UserAdminError,
+    return _account_button(
+        user_id,
+        lambda user: users_admin.deactivate(user, current_user),
+        "{} is deactivated and has been signed out.",
     )
-    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @roles_required(ADMIN)
 def reactivate_user(user_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        users_admin.reactivate(user)
-        flash(f"{user.name} can sign in again.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _account_button(user_id, users_admin.reactivate, "{} can sign in again.")
 
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])
@@ -196,4 +189,14 @@ def reactivate_user(user_id: int) -> BaseResponse:
 def resend_invite(user_id: int) -> BaseResponse:
     user = users_admin.user_by_id(user_id)
     send_invitation(user)
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def _account_button(
+    user_id: int, action: Callable[[users_admin.User], object], done: str
+) -> BaseResponse:
+    """A button on a person's page: `action` on their account, `done` (with their name) or the
+    refusal flashed, back to the page."""
+    user = users_admin.user_by_id(user_id)
+    button_action(lambda: action(user), done.format(user.name), users_admin.UserAdminError)
     return redirect(url_for("admin.edit_user", user_id=user.id))
