@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -21,7 +21,7 @@ from traded_app.forms.auth import EmptyForm
 from traded_app.forms.imports import CsvUploadForm
 from traded_app.services.platform import csv_upload
 from traded_app.services.platform.errors import NotFound
-from traded_app.views.form_posts import Refusals, button_action, flash_outcome
+from traded_app.views.form_posts import Refusals, button_action
 
 
 class CsvImportService(Protocol):
@@ -90,11 +90,12 @@ class CsvImportPages:
         """The file's checked rows (`page` gives the template what it shows of them); confirming
         applies the file, flashes `applied(what apply returned)` or the refusal, and comes back."""
         record = self.record(import_id)
-        form = EmptyForm()
-        if form.validate_on_submit():
-            flash_outcome(lambda: self.service.apply(record, current_user), applied, self.refusals)
+        if request.method == "POST":
+            button_action(lambda: self.service.apply(record, current_user), applied, self.refusals)
             return redirect(url_for(self.preview_endpoint, import_id=record.id))
-        return render_template(self.preview_template, form=form, record=record, **page(record))
+        return render_template(
+            self.preview_template, form=EmptyForm(), record=record, **page(record)
+        )
 
     def discard(self, import_id: int) -> Response:
         """Discard a previewed file: nothing of it is applied."""

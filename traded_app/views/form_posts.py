@@ -41,21 +41,11 @@ def button_action(
     *,
     refused_as: str = "info",
 ) -> None:
-    """A button's POST: when its empty form validates, `flash_outcome` of `action`. The caller
-    redirects either way."""
-    if EmptyForm().validate_on_submit():
-        flash_outcome(action, done, refusals, refused_as=refused_as)
-
-
-def flash_outcome(
-    action: Callable[[], T],
-    done: str | Callable[[T], str],
-    refusals: Refusals,
-    *,
-    refused_as: str = "info",
-) -> None:
-    """Do `action` and flash `done` (a message, or one made from what the action returned) as a
-    success; a refusal of the kinds named is flashed instead, as `refused_as`."""
+    """A button's POST: when its empty form validates, do `action` and flash `done` (a message,
+    or one made from what the action returned) as a success; a refusal of the kinds named is
+    flashed instead, as `refused_as`. The caller redirects either way."""
+    if not EmptyForm().validate_on_submit():
+        return
     try:
         result = action()
     except refusals as error:
