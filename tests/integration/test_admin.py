@@ -341,6 +341,10 @@ def test_deactivating_signs_the_user_out(as_role: Any, world: Any) -> None:
     response = their_session.get("/school")
     assert response.status_code == 302 and "/sign-in" in response.location
     assert not db.session.get(User, sbm.id).active
+    again = admin.post_form(f"/council/manage/users/{sbm.id}/reactivate", follow_redirects=True)
+    assert f"{sbm.name} can sign in again." in text_of(again.soup, ".govuk-notification-banner")
+    db.session.expire_all()
+    assert db.session.get(User, sbm.id).active
 
 
 def test_the_last_service_manager_cannot_be_removed_or_demoted(as_role: Any, world: Any) -> None:

@@ -469,3 +469,42 @@ def test_demand_by_area_quadrant_and_month_and_what_nobody_offers(
     page = as_role(Role.LA_ADMIN).get("/council/support/demand")
     assert "Governance: 1 request in the period, 1 open" in text_of(page.soup, "#unmet")
     assert as_role(Role.ADVISER).get("/council/support/demand").status_code == 403
+
+
+def test_a_record_not_of_the_page_it_is_posted_from_is_not_found_and_nothing_changes(
+    app: Any, as_role: Any, world: Any
+) -> None:
+    offer = listed_offer(world)
+    request = requests.make_request(
+        world.school.id, world.users[Role.SCHOOL_BUSINESS_MANAGER], request_details()
+    )
+    requests.add_offer(request, offer.id, world.users[Role.LA_ADMIN], "", today())
+    engagement = agreed_engagement(world, offer)
+    engagements.record_delivery(
+        engagement, world.academy.id, world.academy_sbm, today(), 1, "", today()
+    )
+    db.session.commit()
+    entry_id, delivery_id = request.entries[0].id, engagement.deliveries[0].id
+    admin = as_role(Role.LA_ADMIN)
+    stranger = f"/council/support/requests/{request.id}/shortlist/{entry_id + 999}/remove"
+    assert _post(admin, stranger, {}).status_code == 404
+    provider = as_role(None)
+    provider.sign_in_as(world.academy_sbm)
+    elsewhere = f"/support/engagements/{engagement.id}/deliveries/{delivery_id + 999}/withdraw"
+    assert _post(provider, elsewhere, {}).status_code == 404
+    db.session.expire_all()
+    assert [e.id for e in db.session.get(SupportRequest, request.id).entries] == [entry_id]
+    assert [d.id for d in db.session.get(Engagement, engagement.id).deliveries] == [delivery_id]
+    # The right ones go, each with its message.
+    removed = _post(
+        admin, f"/council/support/requests/{request.id}/shortlist/{entry_id}/remove", {}
+    )
+    assert removed.status_code == 302
+    withdrawn = provider.post_form(
+        f"/support/engagements/{engagement.id}/deliveries/{delivery_id}/withdraw",
+        follow_redirects=True,
+    )
+    assert "Record withdrawn." in text_of(withdrawn.soup, ".govuk-notification-banner")
+    db.session.expire_all()
+    assert db.session.get(SupportRequest, request.id).entries == []
+    assert db.session.get(Engagement, engagement.id).deliveries == []

@@ -26,7 +26,7 @@ from traded_app.models import (
     QuadrantCapacity,
     User,
 )
-from traded_app.models.types import Role
+from traded_app.models.types import BillingRoute, Role, VatTreatment
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import numbering, pdf
 from traded_app.services.ordering import workflow
@@ -75,6 +75,22 @@ def test_confirming_a_maintained_schools_order_raises_a_recharge_without_vat(
         ("HTPM", 3, 67_500)
     ]
     assert (document.due_date - document.issue_date).days == 30
+
+
+def test_a_recharge_is_outside_the_scope_of_vat_whatever_the_order_carried(
+    world: Any, council_details: Any
+) -> None:
+    order = submitted_order(world, {world.service: 3}, school=world.academy)
+    assert all(line.vat_rate_bp for line in order.lines)  # ordered as an academy, with VAT
+    world.academy.billing_route = BillingRoute.RECHARGE  # then billed by internal recharge
+    workflow.confirm(order, admin(world))
+    db.session.commit()
+    document = invoicing.charge_document_for(order)
+    assert document is not None and document.document_type == DocumentType.RECHARGE
+    assert (document.net_pence, document.vat_pence, document.gross_pence) == (67_500, 0, 67_500)
+    assert [(line.vat_treatment, line.vat_rate_bp) for line in document.lines] == [
+        (VatTreatment.OUTSIDE_SCOPE, 0)
+    ]
 
 
 def test_confirming_an_academys_order_raises_a_vat_invoice(

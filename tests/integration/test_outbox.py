@@ -19,7 +19,8 @@ from traded_app.extensions import db
 from traded_app.models import Document, DocumentSend, EmailStatus, OutgoingEmail
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
-from traded_app.services.platform import jobs, outbox
+from traded_app.services.platform import jobs, mail, outbox
+from traded_app.services.platform.document_store import MissingPdfError
 
 
 @pytest.fixture(autouse=True)
@@ -180,3 +181,36 @@ def test_an_email_whose_job_was_lost_is_put_back_on_the_queue(
     [email] = emails(document)
     assert email.status == EmailStatus.SENT
     assert all(e.status == EmailStatus.SENT for e in emails())
+
+
+# A kind whose e-mails attach a file of their own (as visit reports and statements do): the
+# file for ref_id 1, none for 2, and for 3 a stored PDF found missing when the e-mail goes.
+@outbox.attaches("test_own_file")
+def _own_file(ref_id: int) -> mail.Attachment | None:
+    if ref_id == 3:
+        raise MissingPdfError("gone")
+    return mail.Attachment("notes-1.pdf", b"%PDF-1.7 notes") if ref_id == 1 else None
+
+
+def test_an_email_about_no_document_goes_with_the_file_its_kind_attaches(
+    app: Flask, world: Any, queue: Any
+) -> None:
+    for ref_id in (1, 2, 3):
+        outbox.queue_email(
+            ["office@riverside.example"],
+            f"Notes {ref_id}",
+            "…",
+            purpose="Notes",
+            kind="test_own_file",
+            ref_id=ref_id,
+        )
+    db.session.commit()
+    jobs.run_pending()
+    by_subject = {e.subject: e for e in emails()}
+    assert by_subject["Notes 1"].status == EmailStatus.SENT
+    assert by_subject["Notes 2"].status == EmailStatus.SENT
+    # A stored file missing or altered stops the e-mail at once: no retry brings it back.
+    assert by_subject["Notes 3"].status == EmailStatus.FAILED
+    assert by_subject["Notes 3"].last_error == outbox.PDF_UNAVAILABLE
+    sent = {p.read_bytes().count(b"notes-1.pdf") > 0 for p in sent_files(app)}
+    assert len(sent_files(app)) == 2 and sent == {True, False}

@@ -14,7 +14,7 @@ from wtforms.validators import StopValidation
 from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import SCHOOL_ROLES
-from traded_app.forms.auth import EmptyForm
+from traded_app.formatting import days_number
 from traded_app.forms.brokering import (
     ChooseForm,
     DecisionForm,
@@ -30,6 +30,7 @@ from traded_app.services.brokering import offers as offer_service
 from traded_app.services.brokering import requests as request_service
 from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.settings import today
+from traded_app.views.form_posts import button_action, refuse
 
 bp = Blueprint("brokering", __name__, url_prefix="/support")
 
@@ -38,13 +39,6 @@ SCHOOL = SCHOOL_ROLES
 
 def _school_id() -> int:
     return int(current_user.school_id)
-
-
-def _refused(form: Any, error: offer_service.BrokeringError, fallback: str) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        target = getattr(form, fallback)
-    target.errors = [*list(target.errors or []), str(error)]
 
 
 def _area_choices(form: Any) -> None:
@@ -109,7 +103,7 @@ def new_offer() -> str | BaseResponse:
                 None, _school_id(), current_user, _offer_details(form), today()
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "description")
+            refuse(form, error, "description")
         else:
             flash(
                 f"Offer {offer.reference} sent to the council: it is listed once checked.",
@@ -144,7 +138,7 @@ def change_offer(offer_id: int) -> str | BaseResponse:
                 "phase": offer.phase.value,
                 "practitioner_name": offer.practitioner_name,
                 "practitioner_role": offer.practitioner_role,
-                "days_per_term": _days(offer.half_days_per_term),
+                "days_per_term": days_number(offer.half_days_per_term),
                 "daily_rate": f"{offer.daily_rate_pence // 100}.{offer.daily_rate_pence % 100:02d}",
                 "description": offer.description,
                 "evidence": offer.evidence,
@@ -160,16 +154,11 @@ def change_offer(offer_id: int) -> str | BaseResponse:
                 offer, _school_id(), current_user, _offer_details(form), today()
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "description")
+            refuse(form, error, "description")
         else:
             flash("Offer changed: the council checks it again before it is listed.", "success")
             return redirect(url_for("brokering.offer_page", offer_id=offer.id))
     return render_template("brokering/offer_form.html", form=form, offer=offer)
-
-
-def _days(half_days: int) -> str:
-    whole, half = divmod(half_days, 2)
-    return f"{whole}.5" if half else str(whole)
 
 
 @bp.route("/offers/<int:offer_id>/pause", methods=["POST"])
@@ -178,14 +167,13 @@ def pause_offer(offer_id: int) -> BaseResponse:
     offer = offer_service.offer_by_id(offer_id)
     if offer.school_id != _school_id():
         abort(404)
-    if EmptyForm().validate_on_submit():
-        pause = request.form.get("pause") == "yes"
-        try:
-            offer_service.set_paused(offer, pause)
-        except offer_service.BrokeringError as error:
-            flash(str(error), "error")
-        else:
-            flash("Offer paused." if pause else "Offer listed again.", "success")
+    pause = request.form.get("pause") == "yes"
+    button_action(
+        lambda: offer_service.set_paused(offer, pause),
+        "Offer paused." if pause else "Offer listed again.",
+        offer_service.BrokeringError,
+        refused_as="error",
+    )
     return redirect(url_for("brokering.offer_page", offer_id=offer.id))
 
 
@@ -209,7 +197,7 @@ def new_request() -> str | BaseResponse:
                 ),
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "outcome")
+            refuse(form, error, "outcome")
         else:
             flash(
                 f"Request {made.reference} sent to the council. Only the council sees it; "
@@ -226,7 +214,7 @@ def _request_page(support_request: Any, choose_form: ChooseForm | None = None, *
         if support_request.status.value != "open"
         else []
     )
-    form = choose_form or ChooseForm(data={"days": _days(support_request.half_days)})
+    form = choose_form or ChooseForm(data={"days": days_number(support_request.half_days)})
     form.entry_id.choices = [(str(r.entry.id), r.provider) for r in rows if r.available]
     engagements = [
         e
@@ -285,7 +273,7 @@ def choose(request_id: int) -> str | BaseResponse:
                     support_request, entry_id, current_user, agreement, today()
                 )
             except offer_service.BrokeringError as error:
-                _refused(form, error, "entry_id")
+                refuse(form, error, "entry_id")
             else:
                 if engagement is None:
                     flash(
@@ -310,7 +298,7 @@ def withdraw_request(request_id: int) -> str | BaseResponse:
         try:
             request_service.close_request(support_request, form.reason.data or "")
         except offer_service.BrokeringError as error:
-            _refused(form, error, "reason")
+            refuse(form, error, "reason")
         else:
             flash(f"Request {support_request.reference} withdrawn.", "success")
             return redirect(url_for("brokering.hub"))
@@ -361,7 +349,7 @@ def answer(engagement_id: int) -> str | BaseResponse:
                 engagement, _school_id(), current_user, accept, form.reason.data or ""
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "decision")
+            refuse(form, error, "decision")
         else:
             flash("Engagement agreed." if accept else "Engagement declined.", "success")
             return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))
@@ -385,7 +373,7 @@ def record_delivery(engagement_id: int) -> str | BaseResponse:
                 today(),
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "delivered_on")
+            refuse(form, error, "delivered_on")
         else:
             flash("Recorded: the buying school is asked to confirm it.", "success")
             return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))
@@ -404,7 +392,7 @@ def confirm_delivery(engagement_id: int, delivery_id: int) -> str | BaseResponse
                 engagement, _school_id(), current_user, delivery_id, confirm, form.reason.data or ""
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "decision")
+            refuse(form, error, "decision")
         except NotFound:
             abort(404)
         else:
@@ -419,15 +407,12 @@ def confirm_delivery(engagement_id: int, delivery_id: int) -> str | BaseResponse
 @roles_required(SCHOOL)
 def withdraw_delivery(engagement_id: int, delivery_id: int) -> BaseResponse:
     engagement = _engagement(engagement_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            engagement_service.withdraw_delivery(engagement, _school_id(), delivery_id)
-        except offer_service.BrokeringError as error:
-            flash(str(error), "error")
-        except NotFound:
-            abort(404)
-        else:
-            flash("Record withdrawn.", "success")
+    button_action(  # a delivery not of this engagement: NotFound, answered with 404
+        lambda: engagement_service.withdraw_delivery(engagement, _school_id(), delivery_id),
+        "Record withdrawn.",
+        offer_service.BrokeringError,
+        refused_as="error",
+    )
     return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))
 
 
@@ -442,7 +427,7 @@ def rate(engagement_id: int) -> str | BaseResponse:
                 engagement, _school_id(), whole_number(form.rating.data), form.comment.data or ""
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "rating")
+            refuse(form, error, "rating")
         else:
             flash("Thank you: your rating is part of the provider's record.", "success")
             return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))

@@ -20,19 +20,13 @@ from traded_app.services.brokering import offers as offer_service
 from traded_app.services.brokering import requests as request_service
 from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.settings import today
+from traded_app.views.form_posts import button_action, refuse
 
 bp = Blueprint("brokering_council", __name__, url_prefix="/council/support")
 
 BROKERS = {Role.LA_ADMIN, Role.ADVISER}
 STATUS_FILTERS = {s.value: s for s in request_service.RequestStatus}
 MONTH_CHOICES = (6, 12, 24)
-
-
-def _refused(form: Any, error: offer_service.BrokeringError, fallback: str) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        target = getattr(form, fallback)
-    target.errors = [*list(target.errors or []), str(error)]
 
 
 @bp.route("")
@@ -131,7 +125,7 @@ def add_to_shortlist(request_id: int) -> str | BaseResponse:
             else:
                 raise offer_service.BrokeringError("Select a provider to add", "choice")
         except offer_service.BrokeringError as error:
-            _refused(form, error, "choice")
+            refuse(form, error, "choice")
         else:
             flash("Added to the shortlist.", "success")
             return redirect(url_for("brokering_council.request_page", request_id=request_id))
@@ -142,15 +136,12 @@ def add_to_shortlist(request_id: int) -> str | BaseResponse:
 @roles_required(BROKERS)
 def remove_from_shortlist(request_id: int, entry_id: int) -> BaseResponse:
     support_request = _support_request(request_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            request_service.remove_entry(support_request, entry_id)
-        except offer_service.BrokeringError as error:
-            flash(str(error), "error")
-        except NotFound:
-            abort(404)
-        else:
-            flash("Removed from the shortlist.", "success")
+    button_action(  # an entry not on this request: NotFound, answered with 404
+        lambda: request_service.remove_entry(support_request, entry_id),
+        "Removed from the shortlist.",
+        offer_service.BrokeringError,
+        refused_as="error",
+    )
     return redirect(url_for("brokering_council.request_page", request_id=request_id))
 
 
@@ -158,13 +149,12 @@ def remove_from_shortlist(request_id: int, entry_id: int) -> BaseResponse:
 @roles_required(BROKERS)
 def send_shortlist(request_id: int) -> BaseResponse:
     support_request = _support_request(request_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            request_service.send_shortlist(support_request, current_user)
-        except offer_service.BrokeringError as error:
-            flash(str(error), "error")
-        else:
-            flash(f"Comparison sent to {support_request.school.name}.", "success")
+    button_action(
+        lambda: request_service.send_shortlist(support_request, current_user),
+        f"Comparison sent to {support_request.school.name}.",
+        offer_service.BrokeringError,
+        refused_as="error",
+    )
     return redirect(url_for("brokering_council.request_page", request_id=request_id))
 
 
@@ -180,7 +170,7 @@ def assign_broker(request_id: int) -> str | BaseResponse:
         try:
             request_service.assign_broker(support_request, whole_number(form.broker_id.data))
         except offer_service.BrokeringError as error:
-            _refused(form, error, "broker_id")
+            refuse(form, error, "broker_id")
         else:
             flash("Broker saved.", "success")
             return redirect(url_for("brokering_council.request_page", request_id=request_id))
@@ -196,7 +186,7 @@ def close_request(request_id: int) -> str | BaseResponse:
         try:
             request_service.close_request(support_request, form.reason.data or "")
         except offer_service.BrokeringError as error:
-            _refused(form, error, "reason")
+            refuse(form, error, "reason")
         else:
             flash(f"Request {support_request.reference} closed.", "success")
             return redirect(url_for("brokering_council.requests_list"))
@@ -243,7 +233,7 @@ def check_offer(offer_id: int) -> str | BaseResponse:
         try:
             offer_service.check_offer(offer, current_user, approve, form.reason.data or "")
         except offer_service.BrokeringError as error:
-            _refused(form, error, "decision")
+            refuse(form, error, "decision")
         else:
             flash(
                 f"{offer.reference} {'listed' if approve else 'not listed'}: "
@@ -262,7 +252,7 @@ def areas() -> str | BaseResponse:
         try:
             area = offer_service.save_area(None, form.name.data or "")
         except offer_service.BrokeringError as error:
-            _refused(form, error, "name")
+            refuse(form, error, "name")
         else:
             flash(f"{area.name} added.", "success")
             return redirect(url_for("brokering_council.areas"))

@@ -36,7 +36,7 @@ from traded_app.models.types import Role
 from traded_app.models.visit_reports import ReportStatus, VisitReport, VisitReportAction
 from traded_app.services.days import activities as activity_list
 from traded_app.services.days import school_calendar
-from traded_app.services.platform import memberships, outbox
+from traded_app.services.platform import mail, memberships, outbox
 from traded_app.services.platform.document_store import read_checked
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.links import absolute_url
@@ -494,11 +494,11 @@ def _queue_email(report: VisitReport, to: list[str]) -> None:
 
 
 @outbox.attaches("visit_report")
-def _attachment(ref_id: int) -> tuple[str, bytes] | None:
+def _attachment(ref_id: int) -> mail.Attachment | None:
     report = db.session.get(VisitReport, ref_id)
     if report is None or not report.pdf_path:
         return None
-    return f"{report.reference}.pdf", read_pdf(report)
+    return mail.Attachment(f"{report.reference}.pdf", read_pdf(report))
 
 
 def visit_of(user: User, visit_id: int) -> Visit:

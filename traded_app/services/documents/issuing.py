@@ -34,6 +34,7 @@ from traded_app.models import (
     DocumentType,
     DocumentVatBand,
     Order,
+    OrderLine,
     School,
     User,
 )
@@ -151,33 +152,23 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
         )
     require_billing_address(order.school)
     recharge = order.school.billing_route == BillingRoute.RECHARGE
-    lines: list[ChargeLine] = []
-    for line in order.lines:
-        if line.price_per_day_pence is None or line.vat_treatment is None:
-            raise InvoicingError(f"{order.reference} has a line without a frozen price")
-        lines.append(
-            ChargeLine(
-                line.service,
-                line.half_days,
-                line.price_per_day_pence,
-                line.vat_treatment,
-                line.vat_rate_bp or 0,
-            )
-        )
-    if recharge:
-        # An internal recharge is outside the scope of VAT, whatever the order carried.
-        lines = [
-            ChargeLine(
-                line.service,
-                line.half_days,
-                line.price_per_day_pence,
-                VatTreatment.OUTSIDE_SCOPE,
-                0,
-            )
-            for line in lines
-        ]
+    lines = [_charge_line(order, line, recharge) for line in order.lines]
     document_type = DocumentType.RECHARGE if recharge else DocumentType.INVOICE
     return prepare(document_type, order, user, lines, on=on)
+
+
+def _charge_line(order: Order, line: OrderLine, recharge: bool) -> ChargeLine:
+    """An order line as its charge copies it, at the price and VAT frozen on the order; an
+    internal recharge is outside the scope of VAT, whatever the order carried."""
+    if line.price_per_day_pence is None or line.vat_treatment is None:
+        raise InvoicingError(f"{order.reference} has a line without a frozen price")
+    return ChargeLine(
+        line.service,
+        line.half_days,
+        line.price_per_day_pence,
+        VatTreatment.OUTSIDE_SCOPE if recharge else line.vat_treatment,
+        0 if recharge else line.vat_rate_bp or 0,
+    )
 
 
 def credit_order(

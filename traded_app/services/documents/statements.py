@@ -155,15 +155,16 @@ def message_for(statement: Statement) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
-def _attach(email: OutgoingEmail) -> list[mail.Attachment]:
-    row = db.session.get(StatementSend, email.ref_id) if email.ref_id is not None else None
+@outbox.attaches(SEND_KIND)
+def _attach(ref_id: int) -> mail.Attachment | None:
+    row = db.session.get(StatementSend, ref_id)
     if row is None:
-        return []
+        return None
     statement = figures.statement_for(row.school, row.period_start, row.period_end)
-    return [mail.Attachment(f"{figures.file_stem(statement)}.pdf", render(statement))]
+    return mail.Attachment(f"{figures.file_stem(statement)}.pdf", render(statement))
 
 
-@outbox.records_results(SEND_KIND, attach=_attach)
+@outbox.records_results(SEND_KIND)
 def _log_try(email: OutgoingEmail, outcome: outbox.Outcome, error: str) -> None:
     row = db.session.get(StatementSend, email.ref_id) if email.ref_id is not None else None
     if row is None:

@@ -9,7 +9,9 @@ finance or the service manager can send it again.
 
 A package that keeps its own record of a send (a document's send log, a reminder) registers a
 `kind` with `@records_results("kind")`: its function is told `(ref_id, succeeded, error)` when the
-e-mail is sent or given up.
+e-mail is sent or given up. An e-mail about no document whose kind attaches a file of its own (a
+visit report's stored PDF, a statement's PDF made when it goes) registers, with
+`@attaches("kind")`, the function that gives that file from the e-mail's `ref_id`.
 
 Delivery is at least once: a worker killed between the mail server's answer and the commit sends
 that e-mail again on its retry; it can never be lost.
@@ -49,9 +51,9 @@ class Outcome(StrEnum):
 
 
 ResultRecorder = Callable[[OutgoingEmail, Outcome, str], None]
-# What an e-mail of a kind attaches when it is not about one document (a statement's PDF, made
-# when the e-mail goes).
-Attacher = Callable[[OutgoingEmail], list[mail.Attachment]]
+# What an e-mail of a kind attaches when it is not about one document, from its `ref_id`: a
+# visit report's stored PDF, a statement's PDF made when the e-mail goes; None for nothing.
+Attacher = Callable[[int], mail.Attachment | None]
 
 
 @dataclass(frozen=True)
@@ -60,40 +62,31 @@ class Kind:
     # An e-mail whose document's PDF is missing or altered is not sent at all (True), or sent
     # without it (False: a reminder still asks for the money).
     attachment_required: bool = True
-    attach: Attacher | None = None
 
 
 _kinds: dict[str, Kind] = {}
-# Kinds whose PDF is not a Document's (a visit report's): `(ref_id) -> (filename, content)`.
-_attachers: dict[str, Callable[[int], tuple[str, bytes] | None]] = {}
+_attachers: dict[str, Attacher] = {}
 
 
 def records_results(
-    kind: str, *, attachment_required: bool = True, attach: Attacher | None = None
+    kind: str, *, attachment_required: bool = True
 ) -> Callable[[ResultRecorder], ResultRecorder]:
     """Register the function told how each try of an e-mail of this kind went (SENT or NOT_SENT),
-    and FAILED once the queue gives up on it; `attach` makes the attachments of an e-mail of
-    this kind that is about no document."""
+    and FAILED once the queue gives up on it."""
 
     def decorator(fn: ResultRecorder) -> ResultRecorder:
-        _kinds[kind] = Kind(fn, attachment_required, attach)
+        _kinds[kind] = Kind(fn, attachment_required)
         return fn
 
     return decorator
 
 
-def attaches(
-    kind: str,
-) -> Callable[
-    [Callable[[int], tuple[str, bytes] | None]], Callable[[int], tuple[str, bytes] | None]
-]:
-    """Register the function that gives an e-mail of this kind its PDF from the e-mail's
-    `ref_id` (read from the store and checked when the e-mail is sent, like a document's), or
-    None for none. A PDF missing or altered stops the e-mail, as a document's does."""
+def attaches(kind: str) -> Callable[[Attacher], Attacher]:
+    """Register the function that gives an e-mail of this kind, about no document, its file from
+    the e-mail's `ref_id` (made, or read from the store and checked, when the e-mail is sent),
+    or None for none. A stored PDF missing or altered stops the e-mail, as a document's does."""
 
-    def decorator(
-        fn: Callable[[int], tuple[str, bytes] | None],
-    ) -> Callable[[int], tuple[str, bytes] | None]:
+    def decorator(fn: Attacher) -> Attacher:
         _attachers[kind] = fn
         return fn
 
@@ -148,10 +141,7 @@ class _CannotSend(Exception):
 
 def _attachments(row: OutgoingEmail) -> list[mail.Attachment]:
     if row.document_id is None:
-        if row.kind in _attachers:
-            return _attached(row)
-        kind = _kinds.get(row.kind)
-        return kind.attach(row) if kind is not None and kind.attach is not None else []
+        return _attached(row)
     document = db.session.get(Document, row.document_id)
     if document is None or document.brought_forward:  # no PDF of ours to attach
         return []
@@ -181,7 +171,7 @@ def _attached(row: OutgoingEmail) -> list[mail.Attachment]:
     except MissingPdfError:
         log.error("Not sending e-mail %s: its %s PDF is missing or altered", row.id, row.kind)
         raise _CannotSend(PDF_UNAVAILABLE) from None
-    return [mail.Attachment(*found)] if found else []
+    return [found] if found is not None else []
 
 
 def _fail(row: OutgoingEmail, error: str) -> None:

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
+from traded_app.views.form_posts import add_error
 from traded_app.web import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/council/manage")
@@ -25,11 +26,7 @@ def page_arg() -> int:
 
 
 def field_error(form: Any, field: str | None, message: str) -> None:
-    target = getattr(form, field, None) if field else None
-    if target is None:
-        # Not a field of this form: show it against the first field, so the summary links.
-        target = next(iter(f for f in form if f.name != "csrf_token"))
-    target.errors = [*list(target.errors), message]
+    add_error(form, field, message)  # not a field of this form: against its first field
 
 
 def fragment_or_page(fragment: str, page: str, **context: Any) -> str:

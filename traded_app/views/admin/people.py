@@ -3,98 +3,62 @@ and the invitations not yet accepted, each of which can be sent again."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import roles_required
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.imports import CsvUploadForm
 from traded_app.services.council import staff_import
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import csv_upload
-from traded_app.services.platform.errors import NotFound
 from traded_app.views.admin.common import ADMIN, bp, page_arg
+from traded_app.views.csv_imports import CsvImportPages
+from traded_app.views.form_posts import button_action
 
-
-def _max_bytes() -> int:
-    return int(current_app.config.get("CSV_MAX_BYTES", csv_upload.MAX_BYTES))
+STAFF_IMPORT = CsvImportPages(
+    staff_import,
+    upload_template="admin/staff_upload.html",
+    upload_endpoint="admin.staff_upload",
+    preview_template="admin/staff_preview.html",
+    preview_endpoint="admin.staff_preview",
+    discarded="The file was discarded: nobody was invited.",
+)
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def staff_upload() -> str | BaseResponse:
-    form = CsvUploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            record = staff_import.preview(
-                upload.stream, upload.filename or "", current_user, _max_bytes()
-            )
-        except csv_upload.CsvFileError as error:
-            form.file.errors = [f"{error} Nothing was changed."]
-        else:
-            return redirect(url_for("admin.staff_preview", import_id=record.id))
-        finally:
-            upload.close()
-    return render_template(
-        "admin/staff_upload.html",
-        form=form,
-        columns=staff_import.COLUMNS,
-        recent=csv_upload.recent(staff_import.KIND),
+    return STAFF_IMPORT.upload()
+
+
+def _invited(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['create']} invited, {counts['change']} roles changed, "
+        f"{counts['resend']} invitations sent again; {counts['refuse']} rows refused."
     )
 
 
-def _staff_import(import_id: int) -> staff_import.CsvImport:
-    try:
-        return csv_upload.get(import_id, staff_import.KIND)
-    except NotFound:
-        abort(404)
+def _checked_staff(record: staff_import.CsvImport) -> dict[str, Any]:
+    rows = staff_import.check(csv_upload.rows_of(record))
+    counts = {
+        action: sum(1 for r in rows if r.action == action) for action in staff_import.ACTION_LABELS
+    }
+    return {"rows": rows, "counts": counts, "labels": staff_import.ACTION_LABELS}
 
 
 @bp.route("/users/import/<int:import_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def staff_preview(import_id: int) -> str | BaseResponse:
-    record = _staff_import(import_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            counts = staff_import.apply(record, current_user)
-        except csv_upload.CsvImportStateError as error:
-            flash(str(error), "info")
-        else:
-            flash(
-                f"{counts['create']} invited, {counts['change']} roles changed, "
-                f"{counts['resend']} invitations sent again; {counts['refuse']} rows refused.",
-                "success",
-            )
-        return redirect(url_for("admin.staff_preview", import_id=record.id))
-    rows = staff_import.check(csv_upload.rows_of(record))
-    counts = {
-        action: sum(1 for r in rows if r.action == action) for action in staff_import.ACTION_LABELS
-    }
-    return render_template(
-        "admin/staff_preview.html",
-        form=form,
-        record=record,
-        rows=rows,
-        counts=counts,
-        labels=staff_import.ACTION_LABELS,
-    )
+    return STAFF_IMPORT.preview(import_id, _invited, _checked_staff)
 
 
 @bp.route("/users/import/<int:import_id>/discard", methods=["POST"])
 @roles_required(ADMIN)
 def staff_discard(import_id: int) -> BaseResponse:
-    record = _staff_import(import_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            csv_upload.discard(record)
-        except csv_upload.CsvImportStateError as error:
-            flash(str(error), "info")
-        else:
-            flash("The file was discarded: nobody was invited.", "success")
-    return redirect(url_for("admin.staff_upload"))
+    return STAFF_IMPORT.discard(import_id)
 
 
 @bp.route("/users/invitations")
@@ -113,12 +77,14 @@ def invitations() -> str:
 @bp.route("/users/invitations/<int:user_id>/send-again", methods=["POST"])
 @roles_required(ADMIN)
 def send_invitation_again(user_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            users_admin.send_invitation(user, current_user)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"A new invitation was sent to {user.email}.", "success")
+    send_invitation(users_admin.user_by_id(user_id))
     return redirect(url_for("admin.invitations"))
+
+
+def send_invitation(user: users_admin.User) -> None:
+    """Send `user` a new invitation (the button on the invitations list and on their page)."""
+    button_action(
+        lambda: users_admin.send_invitation(user, current_user),
+        f"A new invitation was sent to {user.email}.",
+        users_admin.UserAdminError,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -10,12 +12,13 @@ from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.forms.admin import MembershipForm, UserForm
-from traded_app.forms.auth import EmptyForm
 from traded_app.services.council import quadrants as quadrant_admin
 from traded_app.services.council import school_staff
 from traded_app.services.council import users as users_admin
 from traded_app.services.platform import audit, memberships
 from traded_app.views.admin.common import ADMIN, bp, field_error, fragment_or_page, page_arg
+from traded_app.views.admin.people import send_invitation
+from traded_app.views.form_posts import button_action
 
 
 @bp.route("/users")
@@ -158,50 +161,42 @@ def add_user_school(user_id: int) -> str | BaseResponse:
 @bp.route("/users/<int:user_id>/schools/<int:school_id>/remove", methods=["POST"])
 @roles_required(ADMIN)
 def remove_user_school(user_id: int, school_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            school_staff.remove_from_school(user, school_id)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"{user.name} no longer has a role at that school.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _account_button(
+        user_id,
+        lambda user: school_staff.remove_from_school(user, school_id),
+        "{} no longer has a role at that school.",
+    )
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(ADMIN)
 def deactivate_user(user_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            users_admin.deactivate(user, current_user)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"{user.name} is deactivated and has been signed out.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _account_button(
+        user_id,
+        lambda user: users_admin.deactivate(user, current_user),
+        "{} is deactivated and has been signed out.",
+    )
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @roles_required(ADMIN)
 def reactivate_user(user_id: int) -> BaseResponse:
-    user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        users_admin.reactivate(user)
-        flash(f"{user.name} can sign in again.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _account_button(user_id, users_admin.reactivate, "{} can sign in again.")
 
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])
 @roles_required(ADMIN)
 def resend_invite(user_id: int) -> BaseResponse:
     user = users_admin.user_by_id(user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            users_admin.send_invitation(user, current_user)
-        except users_admin.UserAdminError as error:
-            flash(str(error), "info")
-        else:
-            flash(f"A new invitation was sent to {user.email}.", "success")
+    send_invitation(user)
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def _account_button(
+    user_id: int, action: Callable[[users_admin.User], object], done: str
+) -> BaseResponse:
+    """A button on a person's page: `action` on their account, `done` (with their name) or the
+    refusal flashed, back to the page."""
+    user = users_admin.user_by_id(user_id)
+    button_action(lambda: action(user), done.format(user.name), users_admin.UserAdminError)
     return redirect(url_for("admin.edit_user", user_id=user.id))
