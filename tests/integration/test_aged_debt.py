@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from tests.conftest import text_of
 from tests.factories import issue_document
-from tests.integration.test_days import count_queries
 from traded_app.extensions import db
 from traded_app.models import DocumentType, Reminder
 from traded_app.models.types import Role, VatTreatment
@@ -141,21 +140,6 @@ def _fill(world: Any, count: int) -> None:
                 )
             )
     db.session.commit()
-
-
-def test_the_same_queries_for_10_or_500_documents(world: Any, as_role: Any) -> None:
-    client = as_role(Role.LA_FINANCE)
-    _fill(world, 10)
-    client.get("/finance/aged-debt")  # warm the session's user
-    with count_queries() as few:
-        client.get("/finance/aged-debt")
-    _fill(world, 490)
-    with count_queries() as many:
-        page = client.get("/finance/aged-debt").soup
-    overdue_rows = page.select("form[action='/finance/reminders'] tbody tr")
-    assert len(overdue_rows) == aged_debt.OVERDUE_PER_PAGE
-    assert page.select_one(".govuk-pagination__next a") is not None
-    assert len(many) == len(few), (few, many)
 
 
 def test_overdue_invoices_in_pages_and_reminded_from_any(world: Any, as_role: Any) -> None:

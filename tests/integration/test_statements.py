@@ -14,10 +14,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.factories import issue_document
+from tests.integration.test_days import _add_schools
 from traded_app.extensions import db
-from traded_app.models import DocumentType, OutgoingEmail, SendStatus, StatementSend
+from traded_app.models import DocumentType, OutgoingEmail, School, SendStatus, StatementSend
 from traded_app.models.types import Role, VatTreatment
-from traded_app.services.finance import payments, register
+from traded_app.services.finance import payments, register, statements
 from traded_app.services.platform.settings import today
 
 
@@ -168,3 +169,35 @@ def test_finance_e_mails_every_school_with_a_balance(app: Flask, world: Any, as_
     assert [e.kind for e in emails] == ["statement"]
     listed = finance.get("/finance/statements").soup.select_one("#sends").get_text(" ", strip=True)
     assert "Not sent: The school has no billing contact e-mail address" in listed
+
+
+def test_the_schools_with_a_balance_are_listed_fifty_to_a_page(world: Any, as_role: Any) -> None:
+    _add_schools(world, 55, 700_000)
+    for school in db.session.execute(select(School).where(School.urn >= 700_000)).scalars():
+        issue_document(world, school=school)
+    _academy_account(world)
+    db.session.commit()
+    finance = as_role(Role.LA_FINANCE)
+    start = today().replace(day=1)
+    first = finance.get(f"/finance/statements?from={start}").soup
+    assert "each of the 57 schools with a balance" in first.select_one("main").get_text(" ")
+    names = [a.get_text(strip=True) for a in first.select("#schools a")]
+    assert len(names) == 50
+    # Each link opens that school's statement for the period chosen.
+    assert all(f"from={start}" in a["href"] for a in first.select("#schools a"))
+    next_link = first.select_one(".govuk-pagination__next a")
+    assert f"from={start}" in next_link["href"] and "page=2" in next_link["href"]
+    second = finance.get(next_link["href"]).soup
+    names += [a.get_text(strip=True) for a in second.select("#schools a")]
+    assert len(names) == 57 and names == sorted(names)
+    # Past the end (or not a number) shows the last (or first) page, never an error.
+    last = finance.get("/finance/statements?page=99").soup.select("#schools a")
+    assert [a.get_text(strip=True) for a in last] == names[50:]
+    assert len(finance.get("/finance/statements?page=x").soup.select("#schools a")) == 50
+    # Each school listed owes (or holds) today what its statement closes on.
+    listed = statements.schools_with_balance_page(1, per_page=100)
+    assert listed.total == 57
+    period = statements.default_period()
+    for row in listed.items:
+        school = db.session.execute(select(School).where(School.urn == row.urn)).scalar_one()
+        assert statements.statement_for(school, *period).closing_pence == row.balance_pence != 0

@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from traded_app.access import SCHOOL, roles_required
+from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.formatting import pounds, sentence
 from traded_app.forms.auth import EmptyForm
@@ -175,7 +176,7 @@ def statements_page() -> str:
     start, end, errors = _period()
     return render_template(
         "statements/council.html",
-        schools=statements.schools_with_balance(),
+        schools=statements.schools_with_balance_page(whole_number(request.args.get("page")) or 1),
         sends=statement_files.sends(),
         errors=errors,
         start=start,

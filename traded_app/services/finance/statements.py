@@ -36,6 +36,7 @@ from traded_app.models.payments import Payment, PaymentKind
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.platform.audit import safe_cell
 from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.paging import Page, paginate_rows
 from traded_app.services.platform.settings import council_settings, today
 
 EARLIEST = date(2000, 1, 1)  # a period may not start before this (a typing mistake)
@@ -284,16 +285,52 @@ def ageing_on(school_id: int, on: date) -> Ageing:
     return Ageing(aged_debt.Ages(*ages), count, recharges, in_hand)
 
 
+def _owing() -> Any:
+    """The schools whose documents leave something owed or in hand today, with the balance."""
+    f = DocumentFigures
+    return (
+        select(f.school_id, func.sum(f.balance_pence).label("balance"))
+        .group_by(f.school_id)
+        .having(func.sum(f.balance_pence) != 0)
+        .subquery()
+    )
+
+
 def schools_with_balance() -> list[School]:
     """Every school whose documents leave something owed or in hand today, by name."""
-    f = DocumentFigures
-    owing = (
-        select(f.school_id).group_by(f.school_id).having(func.sum(f.balance_pence) != 0).subquery()
-    )
+    owing = _owing()
     return list(
         db.session.execute(
             select(School).join(owing, owing.c.school_id == School.id).order_by(School.name)
         ).scalars()
+    )
+
+
+SCHOOLS_PER_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolBalance:
+    """A school with a balance, as the statements page lists it (plain columns)."""
+
+    urn: int
+    name: str
+    balance_pence: int  # owed (positive) or in hand (negative), today
+
+
+def schools_with_balance_page(
+    page: int = 1, per_page: int = SCHOOLS_PER_PAGE
+) -> Page[SchoolBalance]:
+    """A page of the schools with a balance, by name, each with its balance: a count and the
+    page, read from the kept figures (two queries, whatever the number of documents)."""
+    owing = _owing()
+    stmt = (
+        select(School.urn, School.name, owing.c.balance)
+        .join(owing, owing.c.school_id == School.id)
+        .order_by(School.name, School.urn)
+    )
+    return paginate_rows(stmt, page, per_page).map(
+        lambda row: SchoolBalance(int(row[0]), str(row[1]), int(row[2]))
     )
 
 
