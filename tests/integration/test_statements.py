@@ -201,3 +201,38 @@ def test_the_schools_with_a_balance_are_listed_fifty_to_a_page(world: Any, as_ro
     for row in listed.items:
         school = db.session.execute(select(School).where(School.urn == row.urn)).scalar_one()
         assert statements.statement_for(school, *period).closing_pence == row.balance_pence != 0
+
+
+def test_a_long_statement_is_shown_a_hundred_lines_to_a_page(world: Any, as_role: Any) -> None:
+    """Lines on screen 100 to a page, each page carrying the balance forward; the summary, the
+    PDF and the CSV are the whole period's."""
+    for i in range(104):
+        issue_document(world, on=today() - timedelta(days=i % 60))
+    _academy_account(world)  # 106 documents and a payment: 107 lines
+    db.session.commit()
+    client = as_role(None).sign_in_as(world.academy_sbm)
+
+    def balances_on(page: Any) -> list[str]:
+        return [r.select("td")[-1].get_text(strip=True) for r in page.select("#entries tbody tr")]
+
+    first = client.get("/statement").soup
+    closing = first.select_one("#closing").get_text(strip=True)
+    shown = balances_on(first)
+    assert len(shown) == 101  # the opening balance and 100 lines
+    assert "Opening balance" in first.select("#entries tbody tr")[0].get_text()
+    next_link = first.select_one(".govuk-pagination__next a")
+    assert next_link["href"].startswith("/statement?") and "page=2" in next_link["href"]
+    assert next_link["href"].endswith("#entries")
+    second = client.get(next_link["href"]).soup
+    carried = second.select("#entries tbody tr")[0].get_text(" ", strip=True)
+    assert "Brought forward from page 1" in carried
+    on_second = balances_on(second)
+    assert on_second[0] == shown[-1]  # brought forward: the balance after page 1's last line
+    assert len(on_second) == 8 and on_second[-1] == closing
+    assert second.select_one("#closing").get_text(strip=True) == closing
+    csv_lines = client.get("/statement/csv").get_data(as_text=True).strip().splitlines()
+    assert len(csv_lines) == 1 + 1 + 107 + 1  # header, opening, every line, closing
+    # Finance's view of the same school pages the same way, keeping the school.
+    finance = as_role(Role.LA_FINANCE).get(f"/finance/schools/{world.academy.urn}/statement").soup
+    href = finance.select_one(".govuk-pagination__next a")["href"]
+    assert href.startswith(f"/finance/schools/{world.academy.urn}/statement?")

@@ -56,9 +56,13 @@ def _period_args(start: date, end: date) -> dict[str, Any]:
 def _statement_page(school: statements.School, council: bool) -> str:
     start, end, errors = _period()
     statement = statements.statement_for(school, start, end)
+    shown = statements.entries_page(statement, whole_number(request.args.get("page")) or 1)
     return render_template(
         "statements/statement.html",
         statement=statement,
+        shown=shown,
+        page_endpoint="statements.council_statement" if council else "statements.school_statement",
+        page_args={"urn": school.urn} if council else {},
         errors=errors,
         council_view=council,
         sends=statement_files.sends(school, limit=10) if council else [],

@@ -36,7 +36,7 @@ from traded_app.models.payments import Payment, PaymentKind
 from traded_app.services.finance import aged_debt, balances
 from traded_app.services.platform.audit import safe_cell
 from traded_app.services.platform.errors import DomainError
-from traded_app.services.platform.paging import Page, paginate_rows
+from traded_app.services.platform.paging import Page, clamp, paginate_rows
 from traded_app.services.platform.settings import council_settings, today
 
 EARLIEST = date(2000, 1, 1)  # a period may not start before this (a typing mistake)
@@ -109,6 +109,32 @@ class Statement:
     @property
     def period_text(self) -> str:
         return f"{long_date(self.start)} to {long_date(self.end)}"
+
+
+ENTRIES_PER_PAGE = 100  # a statement's lines on one screen (its PDF and CSV have them all)
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    """One page of a statement's lines on screen, and the balance brought forward to it (the
+    opening balance on the first page, the balance after the previous page's last line on
+    the others)."""
+
+    entries: Page[Entry]
+    brought_forward_pence: int
+
+
+def entries_page(
+    statement: Statement, page: int = 1, per_page: int = ENTRIES_PER_PAGE
+) -> EntriesPage:
+    """The lines of page `page` (clamped to the statement's pages), each with its running
+    balance over the whole period."""
+    total = len(statement.entries)
+    number = clamp(page, total, per_page)
+    first = (number - 1) * per_page
+    shown = statement.entries[first : first + per_page]
+    forward = statement.entries[first - 1].balance_pence if first else statement.opening_pence
+    return EntriesPage(Page(shown, total, number, per_page), forward)
 
 
 def default_period(on: date | None = None) -> tuple[date, date]:
