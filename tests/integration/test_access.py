@@ -234,6 +234,7 @@ EXPECTED: dict[str, Any] = {
     "brokering_money.payouts": {Role.LA_FINANCE, Role.LA_ADMIN},
     "brokering_money.mark_paid": {Role.LA_FINANCE},
     "brokering_money.payouts_csv": {Role.LA_FINANCE},
+    "brokering_money.engagements": {Role.LA_FINANCE, Role.LA_ADMIN},
     "brokering_money.engagement_money": {Role.LA_FINANCE, Role.LA_ADMIN},
     "brokering_money.council_record_invoice": {Role.LA_FINANCE, Role.LA_ADMIN},
     **{

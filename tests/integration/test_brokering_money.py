@@ -141,6 +141,13 @@ def test_both_schools_see_what_was_invoiced_and_paid(app: Any, as_role: Any, wor
     assert document.number in money_box.get_text()
     assert "£400.00" in money_box.get_text()
     assert "brokerage" not in money_box.get_text().lower()  # the fee is the provider's business
+    detail = as_role(Role.HEADTEACHER).get(f"/documents/{document.id}")
+    link = detail.soup.find("a", string=engagement.reference)
+    assert link is not None and link["href"] == url
+    finance_view = as_role(Role.LA_FINANCE).get(f"/documents/{document.id}")
+    assert finance_view.soup.find("a", string=engagement.reference)["href"] == (
+        f"/council/support/engagements/{engagement.id}"
+    )
 
     provider = as_role(None)
     provider.sign_in_as(world.academy_sbm)
@@ -312,3 +319,40 @@ def test_every_figure_adds_up_to_the_penny_on_both_routes(
     charged = sum(d.net_pence for d in charges)
     assert sum(p.fee_pence + p.amount_pence for p in owed) == charged
     assert charged == sum((h * rate_pence + 1) // 2 for h in sessions)
+
+
+def test_the_council_lists_engagements_and_records_a_providers_invoice(
+    app: Any, as_role: Any, world: Any
+) -> None:
+    providers_invoice(world)
+    direct = school_buys(world)
+    council_invoices(world, fee_bp=250)
+    agent = academy_buys(world, rate_pence=30000)
+    deliver_and_confirm(world, agent, half_days=2)
+    finance = as_role(Role.LA_FINANCE)
+
+    listed = finance.get("/council/support/engagements")
+    rows = {
+        r.select_one("a").get_text(strip=True): " ".join(r.get_text(" ").split())
+        for r in listed.soup.select("#engagements tbody tr")
+    }
+    assert "The provider" in rows[direct.reference]
+    assert "The council (fee 2.5%)" in rows[agent.reference]
+    assert "£360.00" in rows[agent.reference]  # £300 and 20% VAT to the academy
+
+    url = f"/council/support/engagements/{direct.id}/provider-invoices"
+    done = _post(
+        finance,
+        url,
+        [("reference", "MA-7"), ("amount", "1,200.50"), *_date_fields("issued_on", today())],
+    )
+    assert done.status_code == 302
+    page = finance.get(f"/council/support/engagements/{direct.id}")
+    assert "MA-7" in page.soup.select_one("#provider-invoices").get_text()
+    assert "£1,200.50" in page.soup.select_one("#provider-invoices").get_text()
+    refused = _post(
+        finance,
+        f"/council/support/engagements/{agent.id}/provider-invoices",
+        [("reference", "X"), ("amount", "1"), *_date_fields("issued_on", today())],
+    )
+    assert "The council invoices this support" in " ".join(_errors(refused))

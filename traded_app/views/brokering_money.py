@@ -153,6 +153,16 @@ def payouts_csv() -> Response:
 # --- The council's view of an engagement's money ----------------------------------------------
 
 
+@bp.route("/council/support/engagements")
+@roles_required(COUNCIL)
+def engagements() -> str:
+    return render_template(
+        "brokering_money/engagements.html",
+        result=money_service.engagements_page(_page_number()),
+        percent=brokerage.percent_text,
+    )
+
+
 @bp.route("/council/support/engagements/<int:engagement_id>")
 @roles_required(COUNCIL)
 def engagement_money(engagement_id: int) -> str:

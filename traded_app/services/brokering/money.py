@@ -24,13 +24,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from traded_app import formatting
 from traded_app.domain import brokerage, pricing
 from traded_app.domain.types import DocumentType, VatTreatment
 from traded_app.extensions import db
-from traded_app.models import Document, Engagement, EngagementDelivery, User
+from traded_app.models import (
+    Document,
+    Engagement,
+    EngagementDelivery,
+    EngagementStatus,
+    User,
+)
 from traded_app.models.brokering_money import (
     Billing,
     BrokeringMoneySettings,
@@ -45,10 +52,12 @@ from traded_app.services.brokering.offers import BrokeringError
 from traded_app.services.documents import issuing
 from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.finance.balances import Figures, figures_for
+from traded_app.services.platform.paging import Page, paginate_rows
 from traded_app.services.platform.settings import current_academic_year, today
 
 SETTINGS_ID = 1
 CODE = "S2S"  # the document line's code for school-to-school support
+ROWS_PER_PAGE = 50
 
 
 # --- The council's setting --------------------------------------------------------------------
@@ -365,3 +374,46 @@ def money_of(engagement: Engagement) -> EngagementMoney:
         payouts,
         provider_invoices(engagement),
     )
+
+
+# --- The council's list -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngagementRow:
+    engagement: Engagement
+    billing: Billing
+    fee_bp: int
+    invoiced_pence: int  # gross of the council's documents, or the provider's own invoices
+
+
+def engagements_page(page: int) -> Page[EngagementRow]:
+    """Every engagement the providers accepted, newest first, with who invoices it and what."""
+    billing = func.coalesce(EngagementTerms.billing, Billing.DIRECT.value)
+    by_council = (
+        select(func.coalesce(func.sum(Document.gross_pence), 0))
+        .where(
+            Document.engagement_id == Engagement.id,
+            Document.document_type != DocumentType.CREDIT_NOTE,
+        )
+        .scalar_subquery()
+    )
+    by_provider = (
+        select(func.coalesce(func.sum(ProviderInvoice.amount_pence), 0))
+        .where(ProviderInvoice.engagement_id == Engagement.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Engagement,
+            billing,
+            func.coalesce(EngagementTerms.fee_bp, 0),
+            by_council + by_provider,
+        )
+        .outerjoin(EngagementTerms, EngagementTerms.engagement_id == Engagement.id)
+        .options(joinedload(Engagement.buyer), joinedload(Engagement.provider))
+        .where(Engagement.status.in_((EngagementStatus.ACCEPTED, EngagementStatus.COMPLETED)))
+        .order_by(Engagement.chosen_at.desc(), Engagement.id.desc())
+    )
+    rows = paginate_rows(stmt, page, ROWS_PER_PAGE)
+    return rows.map(lambda row: EngagementRow(row[0], Billing(row[1]), int(row[2]), int(row[3])))
