@@ -23,7 +23,7 @@ from tests.brokering_money_helpers import (
     school_buys,
 )
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentType
+from traded_app.models import Document, DocumentType, OutgoingEmail
 from traded_app.models.brokering_money import PayoutKind, ProviderPayout
 from traded_app.models.types import Role
 from traded_app.services.brokering import engagements, money, payouts
@@ -228,6 +228,11 @@ def test_finance_lists_pays_and_exports_what_is_owed_to_provider_schools(
     db.session.expire_all()
     payout = db.session.get(ProviderPayout, payout.id)
     assert (payout.paid_on, payout.payment_reference) == (today(), "BACS 7781")
+    (told,) = db.session.execute(
+        db.select(OutgoingEmail).where(OutgoingEmail.kind == "provider_payout")
+    ).scalars()
+    assert told.recipients == world.academy_sbm.email
+    assert "£380.00" in told.subject and "BACS 7781" in told.body and "£20.00" in told.body
     assert payouts.totals().owed_count == 0
     twice = _post(finance, url, [("payment_reference", "X"), *_date_fields("paid_on", today())])
     assert "marked paid" in " ".join(_errors(twice))

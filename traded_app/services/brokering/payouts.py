@@ -20,15 +20,18 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from traded_app import formatting
 from traded_app.domain import brokerage
 from traded_app.extensions import db
 from traded_app.models import User
 from traded_app.models.base import utcnow
 from traded_app.models.brokering_money import PayoutKind, ProviderPayout
-from traded_app.services.brokering.offers import BrokeringError
+from traded_app.services.brokering.offers import BrokeringError, school_staff_emails
 from traded_app.services.finance.export_files import neutralise, pounds_number
 from traded_app.services.finance.exports import check_range
+from traded_app.services.platform import outbox
 from traded_app.services.platform.errors import NotFound
+from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.paging import Page, paginate
 from traded_app.services.platform.settings import today
 
@@ -89,7 +92,8 @@ def mark_paid(
     payout: ProviderPayout, user: User, paid_on: date | None, payment_reference: str
 ) -> None:
     """Finance records that the provider was paid: the date and the bank transfer's (or the
-    journal's) reference. Once paid, a payout stays paid."""
+    journal's) reference; the providing school's staff are e-mailed. Once paid, a payout stays
+    paid."""
     if payout.paid_on is not None:
         raise BrokeringError(
             f"{payout.reference} was marked paid on {payout.paid_on:%d %B %Y} already"
@@ -115,6 +119,25 @@ def mark_paid(
     payout.paid_by_id = user.id
     payout.payment_reference = reference
     db.session.flush()
+    how = (
+        "credited to your cost centre by ledger journal"
+        if payout.kind == PayoutKind.RECHARGE_CREDIT
+        else "paid to your school's bank account"
+    )
+    link = absolute_url("brokering.engagement_page", engagement_id=payout.engagement_id)
+    outbox.queue_email(
+        school_staff_emails(payout.provider_school_id),
+        f"{formatting.pounds(payout.amount_pence)} paid for your school-to-school support",
+        f"The council has {how} {formatting.pounds(payout.amount_pence)} on "
+        f"{formatting.long_date(paid_on)} (reference {reference}): "
+        f"{formatting.pounds(payout.charged_pence)} charged for your support "
+        f"({payout.document.number}), less the council's brokerage fee of "
+        f"{formatting.pounds(payout.fee_pence)}." + (f"\n\n{link}" if link else ""),
+        purpose="School-to-school support paid",
+        school_id=payout.provider_school_id,
+        kind="provider_payout",
+        ref_id=payout.id,
+    )
 
 
 # --- The ledger's CSV -------------------------------------------------------------------------
