@@ -455,7 +455,7 @@ def record_provider_invoice(engagement_id: int) -> str | BaseResponse:
                 form.amount.pence,
             )
         except offer_service.BrokeringError as error:
-            _refused(form, error, "reference")
+            refuse(form, error, "reference")
         else:
             flash("Your invoice is recorded.", "success")
             return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))

@@ -22,17 +22,11 @@ from traded_app.services.brokering.offers import BrokeringError
 from traded_app.services.finance.exports import ExportError, default_range
 from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.settings import today
+from traded_app.views.form_posts import refuse
 
 bp = Blueprint("brokering_money", __name__)
 
 COUNCIL = {Role.LA_ADMIN, Role.LA_FINANCE}
-
-
-def _refused(form: object, error: BrokeringError, fallback: str) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        target = getattr(form, fallback)
-    target.errors = [*list(target.errors or []), str(error)]
 
 
 # --- The service manager's setting ------------------------------------------------------------
@@ -60,7 +54,7 @@ def settings() -> str | BaseResponse:
         try:
             money_service.save_settings(choice, current_user)
         except BrokeringError as error:
-            _refused(form, error, "billing")
+            refuse(form, error, "billing")
         else:
             flash("Saved: engagements chosen from now on are paid this way.", "success")
             return redirect(url_for("brokering_money.settings"))
@@ -114,7 +108,7 @@ def mark_paid(payout_id: int) -> str | BaseResponse:
                 payout, current_user, form.paid_on.data, form.payment_reference.data or ""
             )
         except BrokeringError as error:
-            _refused(form, error, "payment_reference")
+            refuse(form, error, "payment_reference")
         else:
             flash(f"{payout.reference} to {payout.provider_name} marked paid.", "success")
             return redirect(url_for("brokering_money.payouts"))
@@ -203,7 +197,7 @@ def council_record_invoice(engagement_id: int) -> str | BaseResponse:
                 form.amount.pence,
             )
         except BrokeringError as error:
-            _refused(form, error, "reference")
+            refuse(form, error, "reference")
         else:
             flash("The provider's invoice is recorded.", "success")
             return redirect(
