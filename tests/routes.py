@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 
 from tests.brokering_helpers import brokering_for_access
+from tests.brokering_money_helpers import payout_for_access
 from tests.course_factories import courses_for_access
 from tests.factories import (
     calendar_for_access,
@@ -72,6 +73,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.csv_imports = csv_imports_for_access(world)
     world.conversion = conversion_for_access(world)
     brokering_for_access(world)
+    world.payout = payout_for_access(world)
     world.course_session, world.course_booking, world.course_place = courses_for_access(world)
     world.remittance = remittance_for_access(world)
     world.quote, world.terms = quote_and_terms_for_access(world)
@@ -140,6 +142,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if "engagement_id" in rule.arguments:
         args["engagement_id"] = world.engagement.id
+    if "payout_id" in rule.arguments:
+        args["payout_id"] = world.payout.id
     if "delivery_id" in rule.arguments:
         args["delivery_id"] = world.delivery.id
     if "request_id" in rule.arguments:

@@ -2,7 +2,10 @@
 it; De La Salle asks the council for SEND support; the service manager shortlists Myland beside
 a council service and sends the comparison; De La Salle chooses Myland for 1.5 days; Myland
 accepts and records a whole day and a half day; De La Salle's headteacher confirms both, and the
-engagement is complete with its days used on both schools' pages. axe checks every page."""
+engagement is complete with its days used on both schools' pages. The council invoices as
+Myland's agent (the service manager sets a 7.5% brokerage fee first): De La Salle is recharged
+for each confirmed session, Myland sees its recharge credits less the fee, and finance marks
+them paid. axe checks every page."""
 
 from __future__ import annotations
 
@@ -109,8 +112,56 @@ def list_it_and_shortlist(journey: Journey) -> None:
     sign_out(journey)
 
 
+def council_invoices_as_agent(journey: Journey) -> None:
+    page = journey.page
+    sign_in(journey, "admin@example.org")
+    journey.goto("/council/support/money")
+    page.get_by_label("The council invoices the buying school, for a brokerage fee").check()
+    page.get_by_label("Brokerage fee (%)").fill("60")
+    page.get_by_role("button", name="Save").click()
+    journey.check()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("50% or less")
+    page.get_by_label("Brokerage fee (%)").fill("7.5")
+    page.get_by_role("button", name="Save").click()
+    journey.check()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Saved")
+    sign_out(journey)
+
+
+def provider_credited_and_paid(journey: Journey, engagement_path: str) -> None:
+    page = journey.page
+    sign_in(journey, "sbm3@example.org")
+    journey.goto(engagement_path)
+    payouts = page.locator("#engagement-payouts tbody tr")
+    expect(payouts).to_have_count(2)
+    expect(payouts.first).to_contain_text("Recharge credit")
+    expect(payouts.first).to_contain_text("£27.00")  # 7.5% of £360
+    expect(payouts.first).to_contain_text("£333.00")
+    expect(payouts.nth(1)).to_contain_text("£166.50")  # £180 less £13.50
+    expect(page.locator("#payout-totals")).to_contain_text("£499.50")
+    sign_out(journey)
+
+    sign_in(journey, "finance@example.org")
+    page.get_by_role("link", name="Payments to schools").click()
+    journey.check()
+    for _payout in range(2):
+        row = page.locator("#payouts tbody tr", has_text="Myland").first
+        row.get_by_label("Payment or journal reference").fill("JNL-S2S-1")
+        row.get_by_role("button", name="Mark paid").click()
+        journey.check()
+    expect(page.locator("#payouts tbody tr", has_text="Myland")).to_have_count(0)
+    sign_out(journey)
+
+    sign_in(journey, "sbm3@example.org")
+    journey.goto(engagement_path)
+    expect(page.locator("#engagement-payouts tbody tr", has_text="Owed")).to_have_count(0)
+    expect(page.locator("#payout-totals")).to_contain_text("£0.00")
+    sign_out(journey)
+
+
 def test_a_school_buys_support_from_another_through_the_council(journey: Journey) -> None:
     page = journey.page
+    council_invoices_as_agent(journey)
     offer_send_support(journey)
     list_it_and_shortlist(journey)
 
@@ -156,6 +207,12 @@ def test_a_school_buys_support_from_another_through_the_council(journey: Journey
     expect(page.locator(".govuk-caption-l")).to_contain_text("Completed")
     expect(days_row(page, "Left")).to_have_text("0 days")
     expect(days_row(page, "Used")).to_have_text("1.5 days")
+    charges = page.locator("#engagement-charges tbody tr")
+    expect(charges).to_have_count(2)  # a recharge for each confirmed session
+    expect(charges.first).to_contain_text("Internal recharge")
+    expect(charges.first).to_contain_text("£360.00")
+    expect(charges.nth(1)).to_contain_text("£180.00")
+    expect(page.locator("#engagement-money")).not_to_contain_text("brokerage fee")
     page.get_by_label("5: Excellent").check()
     page.get_by_role("button", name="Send your rating").click()
     journey.check()
@@ -163,3 +220,5 @@ def test_a_school_buys_support_from_another_through_the_council(journey: Journey
     page.get_by_role("link", name="Days", exact=True).click()
     journey.check()
     expect(page.locator("#engagement-days")).to_contain_text("SEND from Myland")
+    sign_out(journey)
+    provider_credited_and_paid(journey, urlsplit(engagement_url).path)

@@ -229,6 +229,14 @@ EXPECTED: dict[str, Any] = {
         f"brokering_council.{name}": {Role.LA_ADMIN}
         for name in ("assign_broker", "check_offer", "areas", "set_area_active", "demand")
     },
+    "brokering.record_provider_invoice": {Role.SCHOOL_BUSINESS_MANAGER, Role.HEADTEACHER},
+    "brokering_money.settings": {Role.LA_ADMIN},
+    "brokering_money.payouts": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "brokering_money.mark_paid": {Role.LA_FINANCE},
+    "brokering_money.payouts_csv": {Role.LA_FINANCE},
+    "brokering_money.engagements": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "brokering_money.engagement_money": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "brokering_money.council_record_invoice": {Role.LA_FINANCE, Role.LA_ADMIN},
     **{
         f"admin.{name}": {Role.LA_ADMIN}
         for name in (

@@ -40,6 +40,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.brokering import RequestStatus
+from traded_app.models.brokering_money import ProviderPayout
 from traded_app.models.finance import Reminder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.types import BillingRoute, CustomerType, Phase, Role, SchoolStatus
@@ -349,7 +350,14 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
         )
     ).scalar_one()
     assert course_recharges > 0
-    assert debt.recharges_awaiting == 1 + course_recharges
+    # And the school-to-school support the council recharged as the provider's agent (issue 19).
+    engagement_recharges = db.session.execute(
+        select(func.count()).where(
+            Document.engagement_id.is_not(None),
+            Document.document_type == DocumentType.RECHARGE,
+        )
+    ).scalar_one()
+    assert debt.recharges_awaiting == 1 + course_recharges + engagement_recharges
     # The page finance sees.
     sign_in(client, "finance@example.org", DEMO_PASSWORD)
     page = client.get("/finance/aged-debt")
@@ -362,9 +370,14 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
 
 def test_demo_register_shows_a_believable_month(app: Any) -> None:
     seed(app)
-    # The orders' documents (the demo's course places have their own test below).
+    # The orders' documents (the demo's course places and school-to-school support have their
+    # own tests).
     documents = list(
-        db.session.execute(select(Document).where(Document.course_booking_id.is_(None))).scalars()
+        db.session.execute(
+            select(Document).where(
+                Document.course_booking_id.is_(None), Document.engagement_id.is_(None)
+            )
+        ).scalars()
     )
     figures = balances.figures_for(documents)
     invoices = [d for d in documents if d.document_type == DocumentType.INVOICE]
@@ -460,6 +473,23 @@ def test_demo_marketplace_shows_offers_a_comparison_and_a_delivered_engagement(
     assert (engagement.status, engagement.rating) == (EngagementStatus.COMPLETED, 5)
     days = client.get("/days").soup.select_one("#engagement-days tbody tr")
     assert days is not None and "1.5 days 1.5 days 0 days" in days.get_text(" ", strip=True)
+    # The council recharged each confirmed session as the academy's agent (5% fee), and the
+    # academy is owed the rest (issue 19, part 4).
+    money_box = client.get(f"/support/engagements/{engagement.id}").soup.select_one(
+        "#engagement-charges"
+    )
+    assert money_box is not None
+    assert [r.select("td")[3].get_text(strip=True) for r in money_box.select("tbody tr")] == [
+        "£420.00",
+        "£210.00",
+    ]
+    owed = db.session.execute(
+        select(ProviderPayout).where(ProviderPayout.engagement_id == engagement.id)
+    ).scalars()
+    assert [(p.kind.value, p.fee_pence, p.amount_pence) for p in owed] == [
+        ("payable", 2100, 39900),
+        ("payable", 1050, 19950),
+    ]
 
 
 def test_next_years_offer_is_published_with_the_buy_back_window_open_today(

@@ -1,6 +1,7 @@
 """Demo data for school-to-school support: listed offers from three demo schools and one
 awaiting the council's check, a delivered and rated engagement (the maintained demo school
-bought SEND support from the demo academy), an open request with its comparison sent, and a
+bought SEND support from the demo academy, recharged by the council as the academy's agent, the
+academy owed its share less the fee), an open request with its comparison sent, and a
 request for an area nobody offers.
 
 Idempotent: nothing is added when any offer exists. Made through the services, with "today"
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from traded_app.extensions import db
 from traded_app.models import School, Service, SupportOffer, User
-from traded_app.services.brokering import engagements, offers, requests
+from traded_app.services.brokering import engagements, money, offers, requests
 from traded_app.services.platform.settings import today
 
 COUNCIL_ADMIN = "admin@example.org"
@@ -100,6 +101,9 @@ def load(chosen: dict[str, School], users: dict[str, User]) -> int:
     )
     buyer = chosen["maintained"]
     sbm, head = users["sbm@example.org"], users["head@example.org"]
+    # The council invoices as the providing school's agent, for a 5% brokerage fee: the
+    # delivered engagement below is recharged to the buyer and owed to the academy, less the fee.
+    money.save_settings(money.MoneyChoice("council_agent", 500, "standard", 2000, "S2S"), admin)
     _delivered_engagement(buyer, sbm, head, send, admin, users["sbm2@example.org"], now)
     _open_request(buyer, sbm, maths, admin, now)
     requests.make_request(

@@ -16,6 +16,7 @@ from traded_app.models.brokering import (
     SupportPhase,
     SupportRequest,
 )
+from traded_app.models.brokering_money import ProviderPayout
 from traded_app.models.calendar import BankHoliday, InsetDay, TermPeriod
 from traded_app.models.card_payments import (
     CardPaymentReview,
@@ -165,6 +166,7 @@ __all__ = [
     "PdfProblem",
     "PlaceStatus",
     "PlanItem",
+    "ProviderPayout",
     "Quadrant",
     "QuadrantCapacity",
     "QuadrantDistrict",

@@ -36,8 +36,10 @@ from traded_app.models.users import User
 
 BROUGHT_FORWARD_CHECK = (
     "(brought_forward = (sequence IS NULL)) "
-    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL)) "
-    "AND (order_id IS NULL OR course_booking_id IS NULL)"
+    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL "
+    "AND engagement_id IS NULL)) "
+    "AND (order_id IS NULL OR course_booking_id IS NULL) "
+    "AND (engagement_id IS NULL OR (order_id IS NULL AND course_booking_id IS NULL))"
 )
 
 
@@ -79,8 +81,8 @@ class Document(Base):
         ),
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0", name="amounts_not_negative"),
         CheckConstraint("gross_pence = net_pence + vat_pence", name="gross_is_net_plus_vat"),
-        # A document charges or credits an order or a booking of course places (one of the
-        # two), unless it was brought forward from the council's previous system (neither).
+        # A document charges or credits one of an order, a booking of course places or an
+        # engagement, unless it was brought forward from the council's previous system (none).
         CheckConstraint(BROUGHT_FORWARD_CHECK, name="brought_forward_has_no_order"),
     )
 
@@ -97,6 +99,8 @@ class Document(Base):
     course_booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("course_booking.id"), index=True
     )
+    # A school-to-school engagement (models.brokering) the council invoices as the agent.
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     academic_year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

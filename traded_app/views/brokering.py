@@ -25,7 +25,9 @@ from traded_app.forms.brokering import (
     RequestForm,
     half_days_of,
 )
+from traded_app.forms.brokering_money import ProviderInvoiceForm
 from traded_app.services.brokering import engagements as engagement_service
+from traded_app.services.brokering import money as money_service
 from traded_app.services.brokering import offers as offer_service
 from traded_app.services.brokering import requests as request_service
 from traded_app.services.platform.errors import NotFound
@@ -320,6 +322,8 @@ def _engagement_page(engagement: Any, **forms: Any) -> str:
         delivery_form=forms.get("delivery_form") or DeliveryForm(),
         confirm_form=forms.get("confirm_form") or DecisionForm(),
         rate_form=forms.get("rate_form") or RateForm(),
+        money=money_service.money_of(engagement),
+        invoice_form=forms.get("invoice_form") or ProviderInvoiceForm(),
         today=today(),
     )
 
@@ -432,3 +436,27 @@ def rate(engagement_id: int) -> str | BaseResponse:
             flash("Thank you: your rating is part of the provider's record.", "success")
             return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))
     return _engagement_page(engagement, rate_form=form)
+
+
+@bp.route("/engagements/<int:engagement_id>/provider-invoices", methods=["POST"])
+@roles_required(SCHOOL)
+def record_provider_invoice(engagement_id: int) -> str | BaseResponse:
+    """The providing school records the invoice it sent the buyer itself."""
+    engagement = _engagement(engagement_id)
+    form = ProviderInvoiceForm()
+    if form.validate_on_submit():
+        try:
+            money_service.record_provider_invoice(
+                engagement,
+                _school_id(),
+                current_user,
+                form.reference.data or "",
+                form.issued_on.data,
+                form.amount.pence,
+            )
+        except offer_service.BrokeringError as error:
+            refuse(form, error, "reference")
+        else:
+            flash("Your invoice is recorded.", "success")
+            return redirect(url_for("brokering.engagement_page", engagement_id=engagement.id))
+    return _engagement_page(engagement, invoice_form=form)

@@ -24,6 +24,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.base import utcnow
+from traded_app.services.brokering import money
 from traded_app.services.brokering.offers import (
     MAX_TEXT,
     BrokeringError,
@@ -93,6 +94,7 @@ def choose(
     db.session.add(engagement)
     request.status = RequestStatus.CHOSEN
     db.session.flush()
+    money.freeze_terms(engagement)  # how it is paid: the council's setting now
     link = absolute_url("brokering.engagement_page", engagement_id=engagement.id)
     outbox.queue_email(
         school_staff_emails(offer.school_id),
@@ -264,8 +266,9 @@ def confirm_delivery(
     confirm: bool,
     reason: str,
 ) -> None:
-    """The buyer confirms a record (its days are used) or queries it with the reason. When
-    every agreed day is confirmed the engagement is completed."""
+    """The buyer confirms a record (its days are used, and charged when the council invoices as
+    the agent: services.brokering.money) or queries it with the reason. When every agreed day is
+    confirmed the engagement is completed."""
     if school_id != engagement.buyer_school_id:
         raise BrokeringError("Only the buying school confirms what was delivered")
     delivery = _delivery(engagement, delivery_id)
@@ -274,6 +277,8 @@ def confirm_delivery(
     if confirm:
         delivery.confirmed_at = utcnow()
         delivery.confirmed_by_id = user.id
+        db.session.flush()
+        money.charge_confirmed(engagement, user)  # the council's invoice, when it is the agent
     else:
         reason = reason.strip()
         if not reason:

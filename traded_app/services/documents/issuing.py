@@ -265,6 +265,7 @@ class Charged:
     academic_year: AcademicYear | None
     order: Order | None = None
     course_booking_id: int | None = None
+    engagement_id: int | None = None  # school-to-school support (services.brokering.money)
 
     @classmethod
     def of_order(cls, order: Order) -> Charged:
@@ -400,6 +401,7 @@ def prepare_for(
         order_id=order.id if order else None,
         order=order,
         course_booking_id=charged.course_booking_id,
+        engagement_id=charged.engagement_id,
         credits_document_id=credits.id if credits else None,
         credits=credits,
         academic_year_id=charged.academic_year.id if charged.academic_year else None,
