@@ -128,7 +128,9 @@ def test_the_preview_shows_what_each_school_carries_over_and_loses(
     page = as_role(Role.LA_ADMIN).get(f"{URL}?year={last.start_year}")
     assert page.status_code == 200
     rows = {
-        tr.select_one("th").get_text(" ", strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
+        tr.select_one("th").get_text(" ", strip=True): [
+            td.get_text(" ", strip=True) for td in tr.select("td")
+        ]
         for tr in page.soup.select("#schools tbody tr")
     }
     riverside = rows["Riverside Primary School (100001)"]
@@ -159,6 +161,9 @@ def test_the_preview_agrees_with_every_schools_days_ledger(app: Any, world: Any)
         core = sum(line.unused for line in school.lines if line.order_line_id is None)
         assert (traded, core) == (ledger.traded.remaining, max(0, ledger.core.remaining))
         assert sum(line.carried for line in school.lines if line.order_line_id) <= 3
+    # The page's totals, summed by the database, are the close's.
+    page = year_close.preview_page(last, today(), 1)
+    assert page.totals == preview.totals and page.totals.carried > 0
 
 
 def test_closing_a_year_carries_over_and_lapses_once_and_the_ledger_shows_it(

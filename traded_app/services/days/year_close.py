@@ -18,13 +18,15 @@ a few grouped queries, so a preview of 600 schools costs the same queries as one
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import BindParameter, Integer, Table, bindparam, func, insert, select, true
 
 from traded_app import formatting
 from traded_app.domain import year_end
@@ -47,10 +49,12 @@ from traded_app.models import (
 from traded_app.models.orders import SOLD_STATUSES
 from traded_app.models.types import Role, SchoolStatus
 from traded_app.services.days import ledger as days_ledger
+from traded_app.services.days import year_close_totals
 from traded_app.services.days.over_time import days_rules, year_end_rule
+from traded_app.services.days.year_close_totals import Totals
 from traded_app.services.platform.audit import safe_cell
 from traded_app.services.platform.errors import DomainError
-from traded_app.services.platform.paging import Page, page_count
+from traded_app.services.platform.paging import Page
 
 CORE = "Core allocation"
 
@@ -101,32 +105,28 @@ class Preview:
     year: AcademicYear
     to_year: AcademicYear | None
     rule: year_end.Rule
-    schools: list[SchoolClose]  # open schools with days left or visits still booked
+    totals: Totals  # the county's, over every open school
+    # Open schools with days left or visits still booked: all of them, or one page's.
+    schools: list[SchoolClose]
     closed: YearClose | None
     refusal: str  # why the year cannot be closed now ("" when it can)
+    page: Page[SchoolClose] | None = None
 
     @property
     def carried(self) -> int:
-        return sum(school.carried for school in self.schools)
+        return self.totals.carried
 
     @property
     def lapsed(self) -> int:
-        return sum(school.lapsed for school in self.schools)
+        return self.totals.lapsed
 
     @property
     def booked_half_days(self) -> int:
-        return sum(school.booked_half_days for school in self.schools)
+        return self.totals.booked_half_days
 
     @property
     def schools_booked(self) -> int:
-        return sum(1 for school in self.schools if school.booked_half_days)
-
-    def page(self, number: int, per_page: int = 50) -> Page[SchoolClose]:
-        """A page of the schools (clamped like every paged list)."""
-        total = len(self.schools)
-        number = min(max(1, number), page_count(total, per_page))
-        start = (number - 1) * per_page
-        return Page(self.schools[start : start + per_page], total, number, per_page)
+        return self.totals.schools_booked
 
 
 # --- Years -----------------------------------------------------------------------------------
@@ -176,72 +176,82 @@ class _Line:
     order_id: int
 
 
-def _line_info(year_id: int, extra_ids: set[int]) -> dict[int, _Line]:
-    """The year's order lines in the ledger, and lines of other years days were moved onto."""
-    statuses = days_ledger.LEDGER_STATUSES
-    columns = (
-        OrderLine.id,
-        Order.school_id,
-        Order.status,
-        Order.academic_year_id == year_id,
-        OrderLine.half_days,
-        Service.name,
-        Order.id,
-    )
-    query = (
-        select(*columns)
+@functools.lru_cache(maxsize=2)
+def _queries(filtered: bool) -> dict[str, Any]:
+    """The five reads of `_unused_by_school`, built once (for every school, or `filtered` to the
+    expanding `ids`), with the year bound at execution: building them costs more than running
+    them."""
+    year: BindParameter[int] = bindparam("year_id", type_=Integer)
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+
+    def of(column: Any) -> Any:
+        return column.in_(ids) if filtered else true()
+
+    lines = (
+        select(
+            OrderLine.id,
+            Order.school_id,
+            Order.status,
+            Order.academic_year_id == year,
+            OrderLine.half_days,
+            Service.name,
+            Order.id,
+        )
         .join(Order, Order.id == OrderLine.order_id)
         .join(Service, Service.id == OrderLine.service_id)
     )
-    rows = list(
-        db.session.execute(
-            query.where(Order.academic_year_id == year_id, Order.status.in_(statuses))
-        ).tuples()
-    )
-    known = {row[0] for row in rows}
-    missing = extra_ids - known
-    if missing:
-        rows += db.session.execute(
-            query.where(OrderLine.id.in_(sorted(missing)), Order.status.in_(statuses))
-        ).tuples()
+    statuses = list(days_ledger.LEDGER_STATUSES)
     return {
-        line_id: _Line(school_id, status, bool(this_year), int(half_days), name, order_id)
-        for line_id, school_id, status, this_year, half_days, name, order_id in rows
+        "core": select(CoreAllocation.school_id, func.sum(CoreAllocation.half_days))
+        .where(CoreAllocation.academic_year_id == year, of(CoreAllocation.school_id))
+        .group_by(CoreAllocation.school_id),
+        "moved": select(
+            DaysTransfer.school_id, DaysTransfer.order_line_id, func.sum(DaysTransfer.half_days)
+        )
+        .where(DaysTransfer.academic_year_id == year, of(DaysTransfer.school_id))
+        .group_by(DaysTransfer.school_id, DaysTransfer.order_line_id),
+        "visits": select(*days_ledger.visit_sums(Visit.school_id, Visit.order_line_id))
+        .where(Visit.academic_year_id == year, of(Visit.school_id))
+        .group_by(Visit.school_id, Visit.order_line_id),
+        "lines": lines.where(
+            Order.academic_year_id == year, Order.status.in_(statuses), of(Order.school_id)
+        ),
+        "extra": lines.where(
+            OrderLine.id.in_(bindparam("extra", expanding=True)), Order.status.in_(statuses)
+        ),
     }
 
 
-def _unused_by_school(year_id: int) -> tuple[dict[int, list[LineClose]], dict[int, int]]:
-    """Per school: each line's days left (as the ledger has them) before any rule, with the
-    core allocation last; and the half-days of visits still booked. Five queries."""
-    core = dict(
-        db.session.execute(
-            select(CoreAllocation.school_id, func.sum(CoreAllocation.half_days))
-            .where(CoreAllocation.academic_year_id == year_id)
-            .group_by(CoreAllocation.school_id)
-        )
-        .tuples()
-        .all()
-    )
+def _unused_by_school(
+    year_id: int, school_ids: Any = None
+) -> tuple[dict[int, list[LineClose]], dict[int, int]]:
+    """Per school (every one, or those of `school_ids`): each line's days left (as the ledger has
+    them) before any rule, with the core allocation last; and the half-days of visits still
+    booked. Five queries (Core's execute: the ORM's costs more than these small reads)."""
+    queries = _queries(school_ids is not None)
+    values = {"year_id": year_id, "ids": list(school_ids or [])}
+
+    def read(name: str, **more: Any) -> list[Any]:
+        return list(db.session.connection().execute(queries[name], {**values, **more}).tuples())
+
+    core = {school_id: half_days for school_id, half_days in read("core")}
     moved: dict[tuple[int, int | None], int] = {
-        (school_id, line_id): int(half_days)
-        for school_id, line_id, half_days in db.session.execute(
-            select(
-                DaysTransfer.school_id, DaysTransfer.order_line_id, func.sum(DaysTransfer.half_days)
-            )
-            .where(DaysTransfer.academic_year_id == year_id)
-            .group_by(DaysTransfer.school_id, DaysTransfer.order_line_id)
-        ).tuples()
+        (school_id, line_id): int(half_days) for school_id, line_id, half_days in read("moved")
     }
     used: dict[tuple[int, int | None], int] = defaultdict(int)
     booked: dict[int, int] = defaultdict(int)
-    for school_id, line_id, scheduled, delivered, charged in db.session.execute(
-        select(*days_ledger.visit_sums(Visit.school_id, Visit.order_line_id))
-        .where(Visit.academic_year_id == year_id)
-        .group_by(Visit.school_id, Visit.order_line_id)
-    ).tuples():
+    for school_id, line_id, scheduled, delivered, charged in read("visits"):
         used[(school_id, line_id)] += int(delivered) + int(charged)
         booked[school_id] += int(scheduled)
-    lines = _line_info(year_id, {line for _school, line in moved if line is not None})
+    line_rows = read("lines")
+    known = {row[0] for row in line_rows}
+    missing = {line for _school, line in moved if line is not None} - known
+    if missing:
+        line_rows += read("extra", extra=sorted(missing))
+    lines = {
+        line_id: _Line(school_id, status, bool(this_year), int(half_days), name, order_id)
+        for line_id, school_id, status, this_year, half_days, name, order_id in line_rows
+    }
 
     keys: set[tuple[int, int]] = {
         (info.school_id, line_id) for line_id, info in lines.items() if info.this_year
@@ -301,33 +311,70 @@ def _apply_rule(rule: year_end.Rule, lines: list[LineClose]) -> list[LineClose]:
 # --- Preview ---------------------------------------------------------------------------------
 
 
-def preview(year: AcademicYear, on: date) -> Preview:
-    """What closing `year` would do to each open school (or did, once closed: then the figures
-    are what is left now, nothing)."""
-    rule = year_end_rule(days_rules())
-    unused, booked = _unused_by_school(year.id)
-    rows = db.session.execute(
-        select(School.id, School.urn, School.name, Quadrant.name)
-        .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
-        .where(School.status == SchoolStatus.OPEN)
-        .order_by(School.name, School.urn)
-    ).tuples()
-    schools = [
+def _schools(
+    rule: year_end.Rule, year_id: int, rows: Iterable[tuple[int, int, str, str]], ids: Any = None
+) -> list[SchoolClose]:
+    unused, booked = _unused_by_school(year_id, ids)
+    return [
         SchoolClose(
             school_id,
             urn,
             name,
-            quadrant or "No quadrant",
+            quadrant,
             _apply_rule(rule, unused.get(school_id, [])),
             booked.get(school_id, 0),
         )
         for school_id, urn, name, quadrant in rows
         if school_id in unused or booked.get(school_id)
     ]
+
+
+def _finished(found: Preview, on: date) -> Preview:
+    return replace(found, refusal=_refusal(found, on))
+
+
+def preview(year: AcademicYear, on: date) -> Preview:
+    """What closing `year` would do to each open school, every school read line by line (what
+    the close applies, and the CSV)."""
+    rule = year_end_rule(days_rules())
+    rows = db.session.execute(
+        select(School.id, School.urn, School.name, func.coalesce(Quadrant.name, "No quadrant"))
+        .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
+        .where(School.status == SchoolStatus.OPEN)
+        .order_by(School.name, School.urn)
+    ).tuples()
+    schools = _schools(rule, year.id, rows)
+    unused = sum(school.unused for school in schools)
+    totals = Totals(
+        len(schools),
+        unused,
+        sum(school.carried for school in schools),
+        sum(school.booked_half_days for school in schools),
+        sum(1 for school in schools if school.booked_half_days),
+    )
     to_year = year_by_start(year.start_year + 1)
-    closed = closing_of(year.id)
-    found = Preview(year, to_year, rule, schools, closed, "")
-    return Preview(year, to_year, rule, schools, closed, _refusal(found, on))
+    found = Preview(year, to_year, rule, totals, schools, closing_of(year.id), "")
+    return _finished(found, on)
+
+
+def preview_page(year: AcademicYear, on: date, page: int, per_page: int = 50) -> Preview:
+    """The preview page: the county's totals summed by the database, and one page of schools
+    read line by line, so its cost hardly grows with the number of schools."""
+    rule = year_end_rule(days_rules())
+    totals, rows, page = year_close_totals.totals_and_page(year.id, rule, page, per_page)
+    schools = _schools(rule, year.id, rows, [row[0] for row in rows]) if rows else []
+    to_year = year_by_start(year.start_year + 1)
+    found = Preview(
+        year,
+        to_year,
+        rule,
+        totals,
+        schools,
+        closing_of(year.id),
+        "",
+        Page(schools, totals.schools, page, per_page),
+    )
+    return _finished(found, on)
 
 
 def _refusal(found: Preview, on: date) -> str:
@@ -438,7 +485,7 @@ def close_year(
         rule=YearEndRule.CARRY_OVER if found.rule.carry_over else YearEndRule.LAPSE,
         carry_over_max_half_days=found.rule.max_half_days,
         core_carries_over=found.rule.core_carries_over,
-        schools=len(found.schools),
+        schools=found.totals.schools,
         carried_half_days=found.carried,
         lapsed_half_days=found.lapsed,
         closed_by_id=user.id,
@@ -447,7 +494,9 @@ def close_year(
     db.session.flush()
     rows = _transfer_rows(found, closing.id)
     if rows:
-        db.session.execute(insert(DaysTransfer), rows)
+        # The table's insert: one executemany (the ORM's bulk insert splits the rows into runs
+        # by which values are NULL: a statement per school).
+        db.session.execute(insert(cast(Table, DaysTransfer.__table__)), rows)
     return closing
 
 

@@ -25,12 +25,12 @@ def year_close_page() -> str:
     year = year or year_close.default_year(on)
     if year is None:
         return render_template("admin/year_close.html", preview=None, years=[], on=on)
-    preview = year_close.preview(year, on)
+    preview = year_close.preview_page(year, on, page_arg())
     form = YearCloseForm(carried=str(preview.carried), lapsed=str(preview.lapsed))
     return render_template(
         "admin/year_close.html",
         preview=preview,
-        result=preview.page(page_arg()),
+        result=preview.page,
         years=year_close.years(),
         closer=year_close.closer_name(preview.closed) if preview.closed else "",
         form=None,
