@@ -120,5 +120,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_days_transfer_year_close_id"))
         batch_op.alter_column("conversion_id", existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column("year_close_id")
+        # The kind's own CHECK (its enum) goes first: SQLite's batch copy would keep it.
+        batch_op.drop_constraint(batch_op.f("ck_days_transfer_days_transfer_kind"), type_="check")
         batch_op.drop_column("kind")
     op.drop_table("year_close")
