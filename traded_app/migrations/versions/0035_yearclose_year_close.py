@@ -1,7 +1,7 @@
 """Closing the academic year: unused days carried over or lapsed, in the days ledger
 
 Revision ID: 0035
-Revises: 0029
+Revises: 0026
 Create Date: 2026-12-01 06:00:00
 
 `year_close` is one row per closed academic year (who closed it, when, the rule as it was, the
@@ -17,7 +17,7 @@ import traded_app.models.base  # UTCDateTime in column types
 
 # revision identifiers, used by Alembic.
 revision = "0035"
-down_revision = "0029"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
