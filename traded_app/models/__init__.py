@@ -25,7 +25,7 @@ from traded_app.models.card_payments import (
     ReviewStatus,
 )
 from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
-from traded_app.models.conversions import DaysTransfer, SchoolConversion
+from traded_app.models.conversions import DaysTransfer, DaysTransferKind, SchoolConversion
 from traded_app.models.council import (
     AcademicYear,
     CouncilSettings,
@@ -99,7 +99,7 @@ from traded_app.models.visits import (
     Visit,
     VisitStatus,
 )
-from traded_app.models.year_end import DaysRules, YearEndRule
+from traded_app.models.year_end import DaysRules, YearClose, YearEndRule
 
 __all__ = [
     "AcademicYear",
@@ -128,6 +128,7 @@ __all__ = [
     "CsvImportStatus",
     "DaysRules",
     "DaysTransfer",
+    "DaysTransferKind",
     "DeliveryActivity",
     "Document",
     "DocumentCounter",
@@ -208,6 +209,7 @@ __all__ = [
     "VisitReport",
     "VisitReportAction",
     "VisitStatus",
+    "YearClose",
     "YearEndRule",
     "plan_item_school",
 ]

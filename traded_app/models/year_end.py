@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Integer
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
@@ -49,3 +49,27 @@ class DaysRules(Base):
     carry_over_max_half_days: Mapped[int] = mapped_column(Integer, default=0)
     core_carries_over: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class YearClose(Base):
+    """An academic year closed by the service manager: its schools' unused days carried over
+    into `to_year_id` or lapsed (the `DaysTransfer` rows that point here), by the rule as it was
+    then. A year is closed once (the unique year)."""
+
+    __tablename__ = "year_close"
+    __table_args__ = (
+        CheckConstraint("carried_half_days >= 0", name="carried_not_negative"),
+        CheckConstraint("lapsed_half_days >= 0", name="lapsed_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), unique=True)
+    to_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"))
+    rule: Mapped[YearEndRule] = mapped_column(enum_column(YearEndRule, "year_end_rule"))
+    carry_over_max_half_days: Mapped[int] = mapped_column(Integer)
+    core_carries_over: Mapped[bool] = mapped_column()
+    schools: Mapped[int] = mapped_column(Integer)
+    carried_half_days: Mapped[int] = mapped_column(Integer)
+    lapsed_half_days: Mapped[int] = mapped_column(Integer)
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,8 @@ its undelivered days, to the school's figures and to the quadrant team's capacit
 An academy conversion moves the remaining days to the academy's record on its date: each move is
 a `DaysTransfer` row on both records (less on the maintained school's, more on the academy's,
 with its reason), added to the core or order line figures and listed as the ledger's transfers;
-a traded line moved to the academy appears in its ledger for the days moved.
+a traded line moved to the academy appears in its ledger for the days moved. A year's close
+(days/year_close) adds carried-over and lapsed days the same way, into the next year too.
 
 Everything is computed from the rows (allocations, order lines, visits, transfers), never
 stored, so the identity holds by construction; the visits service refuses any booking or delivery that would
@@ -31,6 +32,7 @@ from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import (
     CoreAllocation,
+    DaysTransferKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -119,11 +121,12 @@ class ServiceLine:
 
 @dataclass(frozen=True)
 class Transfer:
-    """Days moved to or from this record on an academy conversion (negative: moved away)."""
+    """Days moved to or from this record: a conversion, or a year's end (negative: moved away)."""
 
     what: str  # "Core" or the service's name
     half_days: int
     reason: str
+    kind: DaysTransferKind = DaysTransferKind.CONVERSION
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ def _visit_sums(*group_by: Any) -> list[Any]:
     ]
 
 
+visit_sums = _visit_sums  # the year's close sums visits the same way
+
+
 def _service_lines(
     line_rows: Any, by_line: dict[Any, tuple[int, int, int]], moved: dict[Any, int], school_id: int
 ) -> list[ServiceLine]:
@@ -183,9 +189,10 @@ def _service_lines(
     grouped: dict[int, list[OrderLineFigures]] = defaultdict(list)
     names: dict[int, str] = {}
     for row in line_rows:
-        line_id, order_id, status, service_id, service_name, half_days, owner = row
+        line_id, order_id, status, service_id, service_name, half_days, owner, this_year = row
         scheduled, delivered, charged = by_line.get(line_id, (0, 0, 0))
-        own = owner == school_id
+        # A line of an earlier year is here only for the days carried over into this one.
+        own = owner == school_id and bool(this_year)
         bought = int(half_days) if own else 0
         allocated = bought if status in SOLD_STATUSES else delivered + charged
         if status in SOLD_STATUSES or not own:
@@ -221,9 +228,9 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
     ).scalar_one()
     transfers = days_transfers.of_school(school_id, year_id)
     moved: dict[int | None, int] = defaultdict(int)
-    for line_id, half_days, _reason, _what in transfers:
+    for line_id, half_days, _reason, _what, _kind in transfers:
         moved[line_id] += half_days
-    of_school = Order.school_id == school_id
+    of_school = and_(Order.school_id == school_id, Order.academic_year_id == year_id)
     moved_in = [line_id for line_id in moved if line_id is not None]
     line_rows = db.session.execute(
         select(
@@ -234,12 +241,12 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
             Service.name,
             OrderLine.half_days,
             Order.school_id,
+            Order.academic_year_id == year_id,
         )
         .join(Order, Order.id == OrderLine.order_id)
         .join(Service, Service.id == OrderLine.service_id)
         .where(
             or_(of_school, OrderLine.id.in_(moved_in)) if moved_in else of_school,
-            Order.academic_year_id == year_id,
             Order.status.in_(LEDGER_STATUSES),
         )
         .order_by(Service.name, Order.id)
@@ -268,7 +275,7 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
         core,
         services,
         int(pending or 0),
-        [Transfer(what, half_days, reason) for _line, half_days, reason, what in transfers],
+        [Transfer(w, half_days, r, k) for _line, half_days, r, w, k in transfers],
     )
 
 
@@ -320,8 +327,8 @@ def cancelled_orders_used_half_days(quadrant_id: int, year_id: int) -> int:
 
 
 def school_figures_subquery(year_id: int) -> Subquery:
-    """Per school: core, purchased, scheduled, delivered and charged half-days for the year, as
-    one subquery (school_id and the five figures) that the council's overview joins to schools,
+    """Per school: core, purchased (both with days moved in or out), scheduled, delivered and
+    charged half-days for the year, as one subquery that the council's overview joins to schools,
     so a page of any number of schools costs the same few queries."""
     core = (
         select(
@@ -358,8 +365,13 @@ def school_figures_subquery(year_id: int) -> Subquery:
         .group_by(Visit.school_id)
         .subquery("visits")
     )
-    core_days = func.coalesce(core.c.core, 0)
-    purchased = func.coalesce(sold.c.sold, 0) + func.coalesce(visits.c.used_cancelled, 0)
+    moved = days_transfers.moved_subquery(year_id)
+    core_days = func.coalesce(core.c.core, 0) + func.coalesce(moved.c.core, 0)
+    purchased = (
+        func.coalesce(sold.c.sold, 0)
+        + func.coalesce(visits.c.used_cancelled, 0)
+        + func.coalesce(moved.c.traded, 0)
+    )
     delivered = func.coalesce(visits.c.delivered, 0)
     charged = func.coalesce(visits.c.charged, 0)
     scheduled = func.coalesce(visits.c.scheduled, 0)
@@ -375,6 +387,7 @@ def school_figures_subquery(year_id: int) -> Subquery:
         .outerjoin(core, core.c.school_id == School.id)
         .outerjoin(sold, sold.c.school_id == School.id)
         .outerjoin(visits, visits.c.school_id == School.id)
+        .outerjoin(moved, moved.c.school_id == School.id)
     )
     return stmt.subquery("figures")
 

@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from traded_app import formatting
 from traded_app.domain import days_over_time as rules
 from traded_app.domain import school_calendar as calendar_rules
+from traded_app.domain import year_end
 from traded_app.extensions import db
 from traded_app.models import (
     AcademicYear,
@@ -39,7 +40,7 @@ from traded_app.services.platform.settings import academic_year_bounds, current_
 
 AT_RISK_EVERY_DAYS = 28
 SCHEDULE_NAME = "days_warnings"
-WARNINGS_AT = time(7, 0)  # Mondays, Europe/London
+WARNINGS_AT = time(7, 0)  # every day, Europe/London
 
 
 class RulesError(DomainError, ValueError):
@@ -165,13 +166,17 @@ class SchoolAgainstTime:
         return self.at_risk_half_days > 0
 
 
+def year_end_rule(rules_row: DaysRules) -> year_end.Rule:
+    return year_end.Rule(
+        carry_over=rules_row.rule == YearEndRule.CARRY_OVER,
+        max_half_days=rules_row.carry_over_max_half_days,
+        core_carries_over=rules_row.core_carries_over,
+    )
+
+
 def lapsing(traded_left: int, core_left: int, rules_row: DaysRules) -> int:
     """Half-days that would not carry over if nothing more were used."""
-    carried = 0
-    if rules_row.rule == YearEndRule.CARRY_OVER:
-        carried = min(traded_left, rules_row.carry_over_max_half_days)
-    lapsing_core = 0 if rules_row.core_carries_over else core_left
-    return traded_left - carried + lapsing_core
+    return year_end.lapsing(year_end_rule(rules_row), traded_left, core_left)
 
 
 def school_against_time(school_id: int, year: AcademicYear, on: date) -> SchoolAgainstTime:
@@ -336,16 +341,16 @@ def send_warnings(year: AcademicYear, on: date) -> int:
 
 
 def _period(now: datetime) -> str | None:
-    """Each week from Monday 07:00 (Europe/London): the week's Monday."""
-    local = now.astimezone(schedules.LONDON)
-    monday = local.date() - timedelta(days=local.weekday())
-    if local.date() == monday and local.time() < WARNINGS_AT:
-        return None
-    return monday.isoformat()
+    """Every day from 07:00 (Europe/London): a warning a month before days lapse is not missed
+    for want of a Monday; days at risk are still e-mailed at most every four weeks."""
+    return schedules.daily_at(now, WARNINGS_AT)
 
 
 def _describe() -> str:
-    return "Every Monday from 07:00 (Europe/London): days at risk, and days about to lapse"
+    return (
+        "Every day from 07:00 (Europe/London): days at risk (at most every four weeks), and "
+        "days about to lapse (once a year)"
+    )
 
 
 @schedules.schedule(SCHEDULE_NAME, "Warnings of days at risk", _period, _describe)

@@ -251,6 +251,10 @@ def _booked_against(details: NewVisit, visit_date: date) -> tuple[OrderLine | No
             "only against confirmed orders",
             "against",
         )
+    # Days carried over from an earlier year are booked in the year they were carried into.
+    year = year_of(visit_date)
+    if year is not None and days_transfers.carried_into(line.id, school.id, year.id):
+        return line, year
     return line, order.academic_year
 
 

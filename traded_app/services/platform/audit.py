@@ -227,6 +227,7 @@ AUDITED: dict[str, Audited] = {
     "quadrant": Audited("Quadrant", lambda o, _s: o.name),
     "quadrant_district": Audited("District", lambda o, _s: o.name),
     "quadrant_capacity": Audited("Traded capacity", _capacity_label),
+    "year_close": Audited("Year closed", lambda o, s: _year_label(s, o.academic_year_id)),
 }
 # Bulk writers (GIAS import) and the UI name these too.
 EXTRA_ENTITIES = {"gias_import": "GIAS import"}

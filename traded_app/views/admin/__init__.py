@@ -29,6 +29,7 @@ from traded_app.views.admin import (  # noqa: F401 - each registers its pages on
     setup,
     setup_catalogue,
     users,
+    year_close,
 )
 from traded_app.views.admin.common import ADMIN, bp
 
