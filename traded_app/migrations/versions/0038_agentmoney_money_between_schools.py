@@ -1,7 +1,7 @@
 """Money between schools: the council invoices school-to-school support as the provider's agent
 
 Revision ID: 0038
-Revises: 0026
+Revises: 0035
 Create Date: 2026-12-01 06:00:00
 
 - `brokering_money_settings` (the council's choice: invoice as agent for a brokerage fee, or the
@@ -25,7 +25,7 @@ from alembic import op
 import traded_app.models.base  # noqa: F401  (UTCDateTime in column types)
 
 revision = "0038"
-down_revision = "0026"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
