@@ -6,16 +6,19 @@ plan."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from tests.browser.conftest import Journey
 from tests.browser.test_ordering import sign_out
 from tests.browser.test_sign_in import sign_in
-from tests.browser.test_visit_reports import fill_and_send_report
+from tests.browser.test_visit_reports import ACTION, DONE, fill_and_send_report
 from traded_app.services.platform.settings import academic_start_year, today
 
 pytestmark = pytest.mark.browser
@@ -127,9 +130,17 @@ def test_a_partnership_visit_for_two_schools_from_booking_to_feedback(journey: J
     history = page.locator("table", has_text="Visit history")
     expect(history).to_contain_text(NOTE)
     expect(history).to_contain_text("a partnership visit with other schools")
-    expect(page.locator("#visit-report-list")).to_contain_text(
-        f"Report of the visit on {day.day} {day:%B %Y}"
+    # The headteacher reads the report's PDF: what was done and the action agreed.
+    report = page.locator("#visit-report-list").get_by_role(
+        "link", name=f"Report of the visit on {day.day} {day:%B %Y}"
     )
+    with page.expect_download() as download:
+        report.click()
+    content = Path(download.value.path()).read_bytes()
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(content)).pages
+    )
+    assert DONE in text and ACTION in text
 
     banner = page.locator("#feedback-waiting")
     day_text = f"{day.day} {day:%B %Y}"
