@@ -36,7 +36,8 @@ from traded_app.models.users import User
 
 BROUGHT_FORWARD_CHECK = (
     "(brought_forward = (sequence IS NULL)) "
-    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL)) "
+    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL "
+    "AND partnership_share_id IS NULL)) "
     "AND (order_id IS NULL OR course_booking_id IS NULL)"
 )
 
@@ -72,6 +73,14 @@ class Document(Base):
             sqlite_where=text("document_type <> 'credit_note'"),
             postgresql_where=text("document_type <> 'credit_note'"),
         ),
+        # Each member's share of a partnership order is charged once too.
+        Index(
+            "uq_document_one_charge_per_share",
+            "partnership_share_id",
+            unique=True,
+            sqlite_where=text("document_type <> 'credit_note'"),
+            postgresql_where=text("document_type <> 'credit_note'"),
+        ),
         CheckConstraint("sequence > 0", name="sequence_positive"),
         CheckConstraint(
             "(document_type = 'credit_note') = (credits_document_id IS NOT NULL)",
@@ -96,6 +105,10 @@ class Document(Base):
     # A booking of course places (models.courses) that the document charges or credits.
     course_booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("course_booking.id"), index=True
+    )
+    # A member's share of a partnership order (models.partnership_orders) that it charges.
+    partnership_share_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership_share.id"), index=True
     )
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     academic_year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"))

@@ -227,6 +227,9 @@ AUDITED: dict[str, Audited] = {
     "quadrant": Audited("Quadrant", lambda o, _s: o.name),
     "quadrant_district": Audited("District", lambda o, _s: o.name),
     "quadrant_capacity": Audited("Traded capacity", _capacity_label),
+    "partnership_buying": Audited("Partnership buying", lambda o, _s: o.partnership.name),
+    "partnership_order": Audited("Partnership order", _ref("PTN")),
+    "partnership_share": Audited("Partnership share", lambda o, _s: f"Share #{o.id}"),
 }
 # Bulk writers (GIAS import) and the UI name these too.
 EXTRA_ENTITIES = {"gias_import": "GIAS import"}
