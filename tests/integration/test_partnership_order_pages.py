@@ -3,9 +3,11 @@ the GOV.UK error summary, approvals, the council's confirmation, and who sees wh
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Flask
+from pypdf import PdfReader
 
 from tests.conftest import text_of
 from tests.factories import make_user
@@ -13,6 +15,7 @@ from tests.partnership_factories import confirmed_partnership_order, partnership
 from traded_app.extensions import db
 from traded_app.models.partnership_orders import PartnershipOrder, WhoOrders
 from traded_app.models.types import Role
+from traded_app.services.platform import document_store
 
 
 def order_count() -> int:
@@ -162,3 +165,43 @@ def test_the_service_manager_records_who_orders(app: Flask, world: Any) -> None:
     assert saved.status_code == 302
     page = admin.get(url)
     assert page.soup.select_one(f"option[value='{world.brook.id}'][selected]") is not None
+
+
+def test_a_members_document_shows_its_share_on_the_page_and_in_the_pdf(
+    app: Flask, world: Any
+) -> None:
+    order, documents = confirmed_partnership_order(world)
+    brook = next(d for d in documents if d.buyer_name == "Brook Academy")
+    page = client_as(app, world.brook_sbm).get(f"/documents/{brook.id}")
+    lines = text_of(page.soup, "main table")
+    assert "Share of 3 days at £450.00 a day for Riverside partnership (equal shares)" in lines
+    assert "Shares" in lines and "Total days" not in lines
+    text = " ".join(
+        " ".join(p.extract_text().split())
+        for p in PdfReader(io.BytesIO(document_store.read_pdf(brook))).pages
+    )
+    assert "Your share of days bought by your partnership" in text
+    assert order.reference in text and "£450.00" in text and "Total due £540.00" in text
+
+
+def test_schools_left_unticked_take_no_part(app: Flask, world: Any) -> None:
+    partnership_members(world)
+    client = client_as(app, world.users[Role.SCHOOL_BUSINESS_MANAGER])
+    page = client.get("/partnership-orders/new")
+    boxes = page.soup.select("input[name=taking_part]")
+    assert len(boxes) == 3 and all(box.has_attr("checked") for box in boxes)
+    form = {
+        f"days-{world.service.id}": "2",
+        "rule": "equal",
+        "schools_shown": "1",
+        "taking_part": [str(world.brook.id)],
+        "action": "check",
+    }
+    checked = client.post_form("/partnership-orders/new", form)
+    shares = text_of(checked.soup, "#proposal")
+    assert "Meadow Academy" not in shares and "Brook Academy" in shares
+    unticked = checked.soup.select_one(f"#taking_part-{world.academy.id}")
+    assert unticked is not None and not unticked.has_attr("checked")
+    form["taking_part"] = []
+    page = client.post_form("/partnership-orders/new", form)
+    assert "at least one school besides the lead" in error_summary(page)

@@ -220,3 +220,18 @@ def test_members_see_the_order_but_only_their_own_documents(world: Any) -> None:
     outsider.school_id = world.other_school.id
     with pytest.raises(NotFound):
         partnership_orders.order_for(outsider, order.id)
+
+
+def test_only_the_schools_taking_part_share_the_order(world: Any) -> None:
+    partnership_members(world)
+    user = world.users[Role.SCHOOL_BUSINESS_MANAGER]
+    # The lead always takes part, ticked or not.
+    draft = Draft({world.service.id: 3}, SplitRule.EQUAL, taking_part=frozenset({world.brook.id}))
+    order = partnership_orders.place(user, world.school, world.year, draft)
+    # £675.00 two ways: £337.50 each.
+    assert shares_by_name(order) == {"Brook Academy": 33_750, "Riverside Primary School": 33_750}
+    with pytest.raises(NotFound):
+        partnership_orders.order_for(world.academy_sbm, order.id)
+    alone = Draft({world.service.id: 2}, SplitRule.EQUAL, taking_part=frozenset())
+    with pytest.raises(PartnershipOrderError, match="at least one school besides the lead"):
+        partnership_orders.place(user, world.school, world.year, alone)

@@ -115,13 +115,25 @@ def _draft(entries: list[Any], members: list[Any]) -> tuple[Draft | None, dict[s
     if rule == SplitRule.TYPED:
         for school in members:
             name = f"share-{school.id}"
+            if not request.form.get(name, "").strip() and not _taking_part(school.id):
+                continue  # not taking part, so no share to type
             try:
                 typed[school.id] = parse_pounds(request.form.get(name))
             except MoneyError as error:
                 errors[name] = f"{school.name}: {error}"
     if errors or rule is None:
         return None, errors
-    return Draft(half_days, rule, typed, request.form.get("note", "")), errors
+    taking_part = None  # a form without the schools' boxes: every member takes part
+    if request.form.get("schools_shown"):
+        chosen = set(request.form.getlist("taking_part"))
+        taking_part = frozenset(school.id for school in members if str(school.id) in chosen)
+    return Draft(half_days, rule, typed, request.form.get("note", ""), taking_part), errors
+
+
+def _taking_part(school_id: int) -> bool:
+    if not request.form.get("schools_shown"):
+        return True
+    return str(school_id) in request.form.getlist("taking_part")
 
 
 @bp.route("/partnership-orders/<int:partnership_order_id>")

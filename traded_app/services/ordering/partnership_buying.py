@@ -128,6 +128,8 @@ class Draft:
     rule: SplitRule
     typed: dict[int, int] = field(default_factory=dict)
     note: str = ""
+    # The member schools taking part (by id); None: every member. The lead always takes part.
+    taking_part: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,10 +190,15 @@ def propose(partnership: Partnership, year: AcademicYear, draft: Draft) -> Propo
     lead = lead_school(partnership)
     if lead is None:
         raise PartnershipOrderError(f"{partnership.name} has no lead school yet")
-    schools = members(partnership)
+    schools = [
+        school
+        for school in members(partnership)
+        if draft.taking_part is None or school.id in draft.taking_part or school.id == lead.id
+    ]
     if len(schools) < 2:
         raise PartnershipOrderError(
-            f"{partnership.name} has fewer than two member schools: order as a school instead"
+            "Choose at least one school besides the lead to take part, or order as a school",
+            "taking_part",
         )
     lines = _priced_lines(catalogue(year, lead), draft.half_days)
     total = sum(line.net_pence for line in lines)
