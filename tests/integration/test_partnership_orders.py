@@ -3,10 +3,13 @@ document per member by its own route, the days ledger and the quadrant's capacit
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
 
+from tests.factories import GIAS_HEADER, gias_row
 from tests.partnership_factories import (
     confirmed_partnership_order,
     partnership_members,
@@ -14,13 +17,14 @@ from tests.partnership_factories import (
 )
 from traded_app.domain.partnership_split import SplitRule
 from traded_app.extensions import db
-from traded_app.models import DocumentType, QuadrantCapacity
+from traded_app.models import DocumentType, QuadrantCapacity, School
 from traded_app.models.partnership_orders import (
     PartnershipOrderStatus,
     ShareApproval,
     WhoOrders,
 )
 from traded_app.models.types import Role, VatTreatment
+from traded_app.services.council import gias_import
 from traded_app.services.days import ledger
 from traded_app.services.ordering import partnership_buying, partnership_orders, workflow
 from traded_app.services.ordering.partnership_buying import Draft, PartnershipOrderError
@@ -235,3 +239,33 @@ def test_only_the_schools_taking_part_share_the_order(world: Any) -> None:
     alone = Draft({world.service.id: 2}, SplitRule.EQUAL, taking_part=frozenset())
     with pytest.raises(PartnershipOrderError, match="at least one school besides the lead"):
         partnership_orders.place(user, world.school, world.year, alone)
+
+
+def gias_file_with_pupils(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*GIAS_HEADER, "NumberOfPupils"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_pupil_numbers_come_from_the_gias_import(world: Any) -> None:
+    """NumberOfPupils is kept for existing and new schools; a blank or odd value keeps what
+    the school had."""
+    world.council.la_code = "881"
+    world.school.pupils = 199
+    world.other_school.pupils = 88
+    db.session.commit()
+    admin = world.users[Role.LA_ADMIN]
+    rows = [
+        gias_row(world.school.urn, world.school.name, NumberOfPupils="212"),
+        gias_row(world.other_school.urn, world.other_school.name, NumberOfPupils="n/a"),
+        gias_row(500001, "New Primary School", NumberOfPupils="64"),
+    ]
+    record = gias_import.preview(io.BytesIO(gias_file_with_pupils(rows)), "g.csv", "881", admin)
+    gias_import.apply(record, admin)
+    db.session.commit()
+    db.session.expire_all()
+    assert (world.school.pupils, world.other_school.pupils) == (212, 88)
+    new = db.session.query(School).filter_by(urn=500001).one()
+    assert new.pupils == 64
