@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import GIAS_HEADER, gias_row
 from tests.partnership_factories import (
@@ -17,7 +18,7 @@ from tests.partnership_factories import (
 )
 from traded_app.domain.partnership_split import SplitRule
 from traded_app.extensions import db
-from traded_app.models import DocumentType, QuadrantCapacity, School
+from traded_app.models import DocumentType, OutgoingEmail, QuadrantCapacity, School
 from traded_app.models.partnership_orders import (
     PartnershipOrderStatus,
     ShareApproval,
@@ -269,3 +270,30 @@ def test_pupil_numbers_come_from_the_gias_import(world: Any) -> None:
     assert (world.school.pupils, world.other_school.pupils) == (212, 88)
     new = db.session.query(School).filter_by(urn=500001).one()
     assert new.pupils == 64
+
+
+def test_the_right_people_are_emailed_at_each_step(world: Any) -> None:
+    partnership_members(world)
+    world.brook.approval_limit_pence = 0
+    order = placed_partnership_order(world)
+
+    def mails() -> list[tuple[str, str]]:
+        rows = db.session.execute(
+            select(OutgoingEmail.recipients, OutgoingEmail.subject).order_by(OutgoingEmail.id)
+        ).tuples()
+        return [(to, subject) for to, subject in rows if "PTN-" in subject]
+
+    assert mails() == [
+        ("head@brook.example", f"Partnership order {order.reference} needs your approval")
+    ]
+    partnership_orders.approve_share(order, world.brook_head)
+    db.session.commit()
+    assert mails()[-1] == (
+        "team@council.example",
+        f"Partnership order {order.reference} to confirm",
+    )
+    partnership_orders.decline(order, world.users[Role.LA_ADMIN], "No capacity this term")
+    db.session.commit()
+    declined = [to for to, subject in mails() if subject.endswith("declined")]
+    assert "sbm@brook.example, head@brook.example" in declined
+    assert "sbm@school.example, head@school.example" in declined

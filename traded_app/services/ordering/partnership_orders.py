@@ -34,6 +34,7 @@ from traded_app.models.partnership_orders import (
 from traded_app.models.types import BillingRoute, Role, VatTreatment
 from traded_app.services.documents import issuing
 from traded_app.services.documents.numbering import InvoicingError
+from traded_app.services.ordering import partnership_notifications as notify
 from traded_app.services.ordering import workflow
 from traded_app.services.ordering.partnership_buying import (
     Draft,
@@ -87,6 +88,7 @@ def place(user: User, school: School, year: AcademicYear, draft: Draft) -> Partn
     if any(share.approval == ShareApproval.WAITING for share in order.shares):
         order.status = PartnershipOrderStatus.AWAITING_APPROVAL
     db.session.flush()
+    notify.placed(order)
     return order
 
 
@@ -221,6 +223,7 @@ def approve_share(order: PartnershipOrder, user: User) -> PartnershipShare:
     share.approved_at = utcnow()
     if all(s.approval != ShareApproval.WAITING for s in order.shares):
         order.status = PartnershipOrderStatus.SUBMITTED
+        notify.with_council(order)
     db.session.flush()
     return share
 
@@ -298,6 +301,8 @@ def _decide(
     order.decided_by_id = user.id
     order.reason = reason
     db.session.flush()
+    if status != PartnershipOrderStatus.CONFIRMED:
+        notify.ended(order)
 
 
 # --- The council's steps ------------------------------------------------------------------------
