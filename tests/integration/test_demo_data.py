@@ -349,7 +349,15 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
         )
     ).scalar_one()
     assert course_recharges > 0
-    assert debt.recharges_awaiting == 1 + course_recharges
+    # And the maintained lead school's share of the demo's partnership order (issue 16).
+    partnership_recharges = db.session.execute(
+        select(func.count()).where(
+            Document.partnership_share_id.is_not(None),
+            Document.document_type == DocumentType.RECHARGE,
+        )
+    ).scalar_one()
+    assert partnership_recharges == 1
+    assert debt.recharges_awaiting == 1 + course_recharges + partnership_recharges
     # The page finance sees.
     sign_in(client, "finance@example.org", DEMO_PASSWORD)
     page = client.get("/finance/aged-debt")
@@ -362,9 +370,14 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
 
 def test_demo_register_shows_a_believable_month(app: Any) -> None:
     seed(app)
-    # The orders' documents (the demo's course places have their own test below).
+    # The orders' documents (the demo's course places and partnership shares have their own
+    # tests).
     documents = list(
-        db.session.execute(select(Document).where(Document.course_booking_id.is_(None))).scalars()
+        db.session.execute(
+            select(Document).where(
+                Document.course_booking_id.is_(None), Document.partnership_share_id.is_(None)
+            )
+        ).scalars()
     )
     figures = balances.figures_for(documents)
     invoices = [d for d in documents if d.document_type == DocumentType.INVOICE]

@@ -18,7 +18,14 @@ from tests.partnership_factories import (
 )
 from traded_app.domain.partnership_split import SplitRule
 from traded_app.extensions import db
-from traded_app.models import DocumentType, OutgoingEmail, QuadrantCapacity, School
+from traded_app.models import (
+    Document,
+    DocumentType,
+    OutgoingEmail,
+    PartnershipOrder,
+    QuadrantCapacity,
+    School,
+)
 from traded_app.models.partnership_orders import (
     PartnershipOrderStatus,
     ShareApproval,
@@ -297,3 +304,21 @@ def test_the_right_people_are_emailed_at_each_step(world: Any) -> None:
     declined = [to for to, subject in mails() if subject.endswith("declined")]
     assert "sbm@brook.example, head@brook.example" in declined
     assert "sbm@school.example, head@school.example" in declined
+
+
+def test_the_demo_has_a_confirmed_order_split_across_a_maintained_school_and_two_academies(
+    app: Any,
+) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    (order,) = db.session.execute(select(PartnershipOrder)).scalars()
+    assert order.status == PartnershipOrderStatus.CONFIRMED
+    kinds = sorted(share.school.customer_type.value for share in order.shares)
+    assert kinds == ["academy", "academy", "maintained"]
+    documents = db.session.execute(
+        select(Document).where(Document.partnership_share_id.is_not(None))
+    ).scalars()
+    assert sorted(d.document_type.value for d in documents) == ["invoice", "invoice", "recharge"]
+    again = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert again.exit_code == 0
+    assert len(db.session.execute(select(PartnershipOrder)).scalars().all()) == 1

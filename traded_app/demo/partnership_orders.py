@@ -18,7 +18,7 @@ from traded_app.models import AcademicYear, Partnership, PartnershipOrder, Schoo
 from traded_app.models.partnership_orders import PartnershipOrderStatus, ShareApproval, WhoOrders
 from traded_app.models.types import CustomerType, Role
 from traded_app.services.days.allocations import generate_core_allocations
-from traded_app.services.ordering import partnership_buying, partnership_orders
+from traded_app.services.ordering import partnership_buying, partnership_orders, workflow
 from traded_app.services.platform.settings import (
     academic_start_year,
     council_settings,
@@ -38,9 +38,15 @@ def load_partnership_order() -> int:
     if db.session.execute(select(PartnershipOrder.id).limit(1)).first() is not None:
         return 0
     year = current_academic_year()
-    chosen = _members()
     admin = _user_with_role(Role.LA_ADMIN)
-    if year is None or chosen is None or admin is None:
+    lead = _school_of(LEAD_ACCOUNT)
+    if year is None or admin is None or lead is None or lead.quadrant_id is None:
+        return 0
+    position = workflow.capacity_position(lead.quadrant_id, year.id)
+    if position is None or position.available_half_days < HALF_DAYS:
+        return 0  # the council's team has no days left to sell: no order it could not confirm
+    chosen = _members()
+    if chosen is None:
         return 0
     partnership, lead, academies = chosen
     for school, pupils in zip((lead, *academies), PUPILS, strict=True):
