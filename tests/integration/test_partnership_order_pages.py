@@ -189,7 +189,8 @@ def test_schools_left_unticked_take_no_part(app: Flask, world: Any) -> None:
     client = client_as(app, world.users[Role.SCHOOL_BUSINESS_MANAGER])
     page = client.get("/partnership-orders/new")
     boxes = page.soup.select("input[name=taking_part]")
-    assert len(boxes) == 3 and all(box.has_attr("checked") for box in boxes)
+    # The lead always takes part: a box for each other member, ticked to start with.
+    assert len(boxes) == 2 and all(box.has_attr("checked") for box in boxes)
     form = {
         f"days-{world.service.id}": "2",
         "rule": "equal",
