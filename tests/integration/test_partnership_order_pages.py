@@ -157,8 +157,9 @@ def test_the_service_manager_records_who_orders(app: Flask, world: Any) -> None:
     partnership_members(world)
     admin = client_as(app, world.users[Role.LA_ADMIN])
     url = f"/council/manage/partnerships/{world.partnership.id}/buying"
-    page = admin.post_form(url, {"lead_school_id": "", "who_orders": "business_managers"})
-    assert "Select the partnership's lead school" in error_summary(page)
+    for lead in ("", "²", "99999999999999999999"):
+        page = admin.post_form(url, {"lead_school_id": lead, "who_orders": "business_managers"})
+        assert "Select the partnership's lead school" in error_summary(page)
     saved = admin.post_form(
         url, {"lead_school_id": str(world.brook.id), "who_orders": "lead_headteacher"}
     )

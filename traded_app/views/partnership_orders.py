@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traded_app.access import SCHOOL, roles_required
 from traded_app.domain.days_input import DaysError, parse_days
+from traded_app.domain.numbers import whole_number
 from traded_app.domain.partnership_split import SplitRule
 from traded_app.domain.pricing import MoneyError, parse_pounds
 from traded_app.domain.types import Role
@@ -242,7 +243,7 @@ def buying_settings(partnership_id: int) -> str | BaseResponse:
             errors["who_orders"] = "Select who may order for the partnership"
         else:
             try:
-                buying.set_buying(partnership, int(raw_lead) if raw_lead.isdigit() else None, who)
+                buying.set_buying(partnership, whole_number(raw_lead), who)
             except PartnershipOrderError as error:
                 errors[error.field or "lead_school_id"] = str(error)
             else:
