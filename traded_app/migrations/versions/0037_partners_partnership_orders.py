@@ -1,7 +1,7 @@
 """Partnerships buying together: partnership orders split into members' shares
 
 Revision ID: 0037
-Revises: 0029
+Revises: 0026
 Create Date: 2026-12-01 06:00:00
 
 - `partnership_buying`: a partnership's lead school and who may order for it.
@@ -24,7 +24,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0037"
-down_revision = "0029"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
