@@ -8,8 +8,10 @@ Create Date: 2026-12-01 06:00:00
 - `partnership_order`, `partnership_order_line`, `partnership_share` and
   `partnership_share_line`: an order placed for a partnership, its lines at frozen prices, and
   each member's share of each line (with the member's VAT treatment when ordered).
-- A document may charge a member's share (`document.partnership_share_id`), once per share: its
-  CHECK says a document has an order, a booking or a share unless it was brought forward.
+- A document may charge a member's share (`document.partnership_share_id`): its
+  CHECK says a document has an order, a booking or a share unless it was brought forward. (A
+  share is charged once by its confirmation, which locks the order; no unique index, which the
+  append-only REPLACE guard of 0012 would have to learn.)
 - `school.pupils`: the pupils on roll GIAS gave, which a split by pupil numbers uses.
 
 PostgreSQL: plain ALTERs. SQLite cannot change a CHECK in place, so `document` is rebuilt by
@@ -45,7 +47,6 @@ ADDED_COLUMN = (
     "REFERENCES partnership_share (id)"
 )
 VAT_TREATMENTS = "vat_treatment IN ('standard', 'reduced', 'zero', 'exempt', 'outside_scope')"
-NOT_CREDIT = "document_type <> 'credit_note'"
 
 
 def upgrade():
@@ -67,14 +68,6 @@ def upgrade():
         op.create_check_constraint(CHECK_NAME, "document", NEW_CHECK)
     op.create_index(
         "ix_document_partnership_share_id", "document", ["partnership_share_id"], unique=False
-    )
-    op.create_index(
-        "uq_document_one_charge_per_share",
-        "document",
-        ["partnership_share_id"],
-        unique=True,
-        sqlite_where=sa.text(NOT_CREDIT),
-        postgresql_where=sa.text(NOT_CREDIT),
     )
 
 
@@ -330,7 +323,6 @@ def downgrade():
         raise RuntimeError(
             "Documents for partnership shares exist: this migration cannot be undone"
         )
-    op.drop_index("uq_document_one_charge_per_share", table_name="document")
     op.drop_index("ix_document_partnership_share_id", table_name="document")
     if connection.dialect.name == "sqlite":
         _rebuild_document_on_sqlite(NEW_CHECK, OLD_CHECK, drop_column=True)
