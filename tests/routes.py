@@ -28,6 +28,7 @@ from tests.factories import (
     submitted_order,
     visit_and_closure_for_access,
 )
+from tests.partnership_factories import placed_partnership_order
 from tests.plans_factories import asked, plan_for_access
 from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
@@ -77,6 +78,7 @@ def add_one_of_everything(world: Any) -> Any:
     world.course_session, world.course_booking, world.course_place = courses_for_access(world)
     world.remittance = remittance_for_access(world)
     world.quote, world.terms = quote_and_terms_for_access(world)
+    world.partnership_order = placed_partnership_order(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -211,6 +213,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["terms_id"] = world.terms.id
     if "export_id" in rule.arguments:
         args["export_id"] = world.export.id
+    if "partnership_order_id" in rule.arguments:
+        args["partnership_order_id"] = world.partnership_order.id
     if "review_id" in rule.arguments:
         args["review_id"] = world.card_review.id
     if "number" in rule.arguments:

@@ -47,6 +47,7 @@ from traded_app.views import (
     memberships,
     opening_balances,
     orders,
+    partnership_orders,
     plans,
     quotes,
     school,
@@ -179,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(visit_reports.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(courses_council.bp)
+    app.register_blueprint(partnership_orders.bp)
     app.register_blueprint(documents.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)

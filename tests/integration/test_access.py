@@ -301,6 +301,17 @@ EXPECTED: dict[str, Any] = {
         )
     },
     "admin.next_year": {Role.LA_ADMIN},
+    "partnership_orders.order_list": SCHOOL_ROLES,
+    "partnership_orders.new_order": SCHOOL_ROLES,
+    "partnership_orders.order_detail": SCHOOL_ROLES | {Role.LA_ADMIN, Role.LA_FINANCE},
+    "partnership_orders.approve": {Role.HEADTEACHER},
+    "partnership_orders.reject": {Role.HEADTEACHER},
+    "partnership_orders.po_number": SCHOOL_ROLES,
+    "partnership_orders.withdraw": SCHOOL_ROLES,
+    "partnership_orders.council_list": {Role.LA_ADMIN, Role.LA_FINANCE},
+    "partnership_orders.confirm": {Role.LA_ADMIN},
+    "partnership_orders.decline": {Role.LA_ADMIN},
+    "partnership_orders.buying_settings": {Role.LA_ADMIN},
     "admin.next_year_preview": {Role.LA_ADMIN},
 }
 

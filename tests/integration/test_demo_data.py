@@ -350,14 +350,24 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
         )
     ).scalar_one()
     assert course_recharges > 0
-    # And the school-to-school support the council recharged as the provider's agent (issue 19).
+    # And the school-to-school support the council recharged as the provider's agent (issue 19),
+    # and the maintained lead school's share of the demo's partnership order (issue 16).
     engagement_recharges = db.session.execute(
         select(func.count()).where(
             Document.engagement_id.is_not(None),
             Document.document_type == DocumentType.RECHARGE,
         )
     ).scalar_one()
-    assert debt.recharges_awaiting == 1 + course_recharges + engagement_recharges
+    partnership_recharges = db.session.execute(
+        select(func.count()).where(
+            Document.partnership_share_id.is_not(None),
+            Document.document_type == DocumentType.RECHARGE,
+        )
+    ).scalar_one()
+    assert partnership_recharges == 1
+    assert debt.recharges_awaiting == (
+        1 + course_recharges + engagement_recharges + partnership_recharges
+    )
     # The page finance sees.
     sign_in(client, "finance@example.org", DEMO_PASSWORD)
     page = client.get("/finance/aged-debt")
@@ -370,12 +380,14 @@ def test_aged_debt_has_something_in_every_column(app: Any, client: Any) -> None:
 
 def test_demo_register_shows_a_believable_month(app: Any) -> None:
     seed(app)
-    # The orders' documents (the demo's course places and school-to-school support have their
-    # own tests).
+    # The orders' documents (the demo's course places, school-to-school support and partnership
+    # shares have their own tests).
     documents = list(
         db.session.execute(
             select(Document).where(
-                Document.course_booking_id.is_(None), Document.engagement_id.is_(None)
+                Document.course_booking_id.is_(None),
+                Document.engagement_id.is_(None),
+                Document.partnership_share_id.is_(None),
             )
         ).scalars()
     )

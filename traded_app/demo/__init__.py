@@ -27,6 +27,7 @@ from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
 from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
+from traded_app.demo import partnership_orders as demo_partnership_orders
 from traded_app.demo import plans as demo_plans
 from traded_app.demo import schools as demo_schools
 from traded_app.demo import statements as demo_statements
@@ -85,6 +86,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
     demo_buy_back.publish_next_year(years[2])
     demo_courses.load_courses()
+    demo_partnership_orders.load_partnership_order()  # split across three member schools
     remittances = demo_statements.load_remittance()  # one waiting to be matched
     settings.demo_data = True
     db.session.flush()

@@ -76,6 +76,7 @@ from traded_app.models.jobs import (
 )
 from traded_app.models.memberships import SchoolMembership
 from traded_app.models.orders import Order, OrderEvent, OrderLine, OrderStatus
+from traded_app.models.partnership_orders import PartnershipOrder
 from traded_app.models.payments import Payment, PaymentKind
 from traded_app.models.plans import PartnershipPlan, PlanItem, SharedVisit, plan_item_school
 from traded_app.models.quotes import NumberSeries, Quote, QuoteLine, TermsVersion
@@ -160,6 +161,7 @@ __all__ = [
     "OrderStatus",
     "OutgoingEmail",
     "Partnership",
+    "PartnershipOrder",
     "PartnershipPlan",
     "Payment",
     "PaymentKind",

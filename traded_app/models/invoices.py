@@ -37,7 +37,7 @@ from traded_app.models.users import User
 BROUGHT_FORWARD_CHECK = (
     "(brought_forward = (sequence IS NULL)) "
     "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL "
-    "AND engagement_id IS NULL)) "
+    "AND engagement_id IS NULL AND partnership_share_id IS NULL)) "
     "AND (order_id IS NULL OR course_booking_id IS NULL) "
     "AND (engagement_id IS NULL OR (order_id IS NULL AND course_booking_id IS NULL))"
 )
@@ -101,6 +101,10 @@ class Document(Base):
     )
     # A school-to-school engagement (models.brokering) the council invoices as the agent.
     engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"), index=True)
+    # A member's share of a partnership order (models.partnership_orders) that it charges.
+    partnership_share_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership_share.id"), index=True
+    )
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     academic_year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

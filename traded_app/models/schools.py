@@ -65,6 +65,8 @@ class School(Base):
     details_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     details_checked_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
     approval_limit_pence: Mapped[int | None] = mapped_column(Integer)
+    # Pupils on roll as GIAS last gave them (NumberOfPupils); None when never given.
+    pupils: Mapped[int | None] = mapped_column(Integer)
     po_required: Mapped[bool] = mapped_column(default=False)
     # An academy conversion closes the old record and opens a new URN that points back here.
     predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)

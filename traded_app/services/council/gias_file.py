@@ -40,6 +40,7 @@ OPTIONAL_COLUMNS = (
     "CloseDate",
     "ReasonEstablishmentOpened (name)",
     "ReasonEstablishmentClosed (name)",
+    "NumberOfPupils",  # what a partnership's split by pupil numbers uses
 )
 # England's full GIAS export is about 60 MB; anything far beyond that is not one.
 MAX_BYTES = 150 * 1024 * 1024
@@ -360,11 +361,18 @@ def _record(
         "closed_on": _optional_date(row, opt["CloseDate"]),
         "reason_opened": _optional(row, opt["ReasonEstablishmentOpened (name)"]),
         "reason_closed": _optional(row, opt["ReasonEstablishmentClosed (name)"]),
+        "pupils": _optional_count(row, opt["NumberOfPupils"]),
     }
 
 
 def _optional(row: list[str], i: int | None) -> str:
     return row[i].strip()[:80] if i is not None else ""
+
+
+def _optional_count(row: list[str], i: int | None) -> int | None:
+    """A count such as the number of pupils; None when absent or not a plain whole number."""
+    text = row[i].strip() if i is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _optional_date(row: list[str], i: int | None) -> str | None:

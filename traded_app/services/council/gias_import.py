@@ -124,6 +124,7 @@ def apply(record: GiasImport, user: User) -> dict[str, Any]:
     _record_conversions(plan, conversion_rows, ids, entries)
     if plan.changed:
         _apply_changes(plan.changed, entries)
+    _refresh_pupils(json.loads(locked.rows))
     db.session.flush()
     audit.record_many(entries, source=f"GIAS import {locked.id}")
     carried_out = conversions.carry_out_due(today())
@@ -268,6 +269,7 @@ def _new_row(record: dict[str, Any], districts: dict[str, int]) -> dict[str, Any
         "cost_centre": None,
         "approval_limit_pence": None,
         "po_required": False,
+        "pupils": record.get("pupils"),
         "predecessor_id": None,
         "opened_on": _to_date(record["opened_on"]),
         "closed_on": None,
@@ -310,6 +312,21 @@ def _created_entry(
         "created",
         changes | (extra or {}),
     )
+
+
+def _refresh_pupils(records: list[dict[str, Any]]) -> None:
+    """Pupil numbers follow every applied file that gives them (they change each term, so the
+    preview does not list them as changes); a file without them leaves them as they were."""
+    params = [
+        {"b_urn": r["urn"], "b_pupils": r["pupils"]} for r in records if r.get("pupils") is not None
+    ]
+    if params:
+        db.session.execute(
+            update(SCHOOL)
+            .where(SCHOOL.c.urn == bindparam("b_urn"))
+            .values(pupils=bindparam("b_pupils")),
+            params,
+        )
 
 
 def _apply_changes(

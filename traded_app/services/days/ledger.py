@@ -46,6 +46,7 @@ from traded_app.models import (
 )
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
 from traded_app.models.types import Phase, SchoolStatus
+from traded_app.services.days import partnership_days
 from traded_app.services.days import transfers as days_transfers
 from traded_app.services.platform.paging import Page, count_rows, paginate_rows
 
@@ -139,6 +140,8 @@ class Ledger:
     services: list[ServiceLine] = field(default_factory=list)
     pending_half_days: int = 0
     transfers: list[Transfer] = field(default_factory=list)
+    # Days the school's partnership bought together (not in the school's own totals).
+    partnership: list[partnership_days.PartnershipDays] = field(default_factory=list)
 
     @property
     def traded(self) -> Figures:
@@ -276,6 +279,7 @@ def school_ledger(school_id: int, year_id: int) -> Ledger:
         services,
         int(pending or 0),
         [Transfer(w, half_days, r, k) for _line, half_days, r, w, k in transfers],
+        partnership_days.of_school(school_id, year_id),
     )
 
 

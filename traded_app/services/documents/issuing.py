@@ -256,8 +256,9 @@ def _render_and_finish(prepared: PreparedDocument) -> Document:
 
 @dataclass(frozen=True)
 class Charged:
-    """What a document charges or credits: an order, or a booking of course places
-    (services.courses), with the school, reference and purchase order number it shows."""
+    """What a document charges or credits: an order, a booking of course places
+    (services.courses) or a member's share of a partnership order (ordering.partnership_orders),
+    with the school, reference and purchase order number it shows."""
 
     school: School
     reference: str
@@ -266,6 +267,7 @@ class Charged:
     order: Order | None = None
     course_booking_id: int | None = None
     engagement_id: int | None = None  # school-to-school support (services.brokering.money)
+    partnership_share_id: int | None = None  # a member's share of a partnership order
 
     @classmethod
     def of_order(cls, order: Order) -> Charged:
@@ -402,6 +404,7 @@ def prepare_for(
         order=order,
         course_booking_id=charged.course_booking_id,
         engagement_id=charged.engagement_id,
+        partnership_share_id=charged.partnership_share_id,
         credits_document_id=credits.id if credits else None,
         credits=credits,
         academic_year_id=charged.academic_year.id if charged.academic_year else None,

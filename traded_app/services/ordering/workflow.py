@@ -24,6 +24,7 @@ from traded_app.models import Order, OrderEvent, OrderStatus, QuadrantCapacity, 
 from traded_app.models.base import utcnow
 from traded_app.models.orders import SOLD_STATUSES
 from traded_app.models.types import SCHOOL_ROLES, Role
+from traded_app.services.days import partnership_days
 from traded_app.services.days.ledger import cancelled_orders_used_half_days, order_used_half_days
 from traded_app.services.days.visits import cancel_open_visits
 from traded_app.services.documents import issuing as invoicing
@@ -455,6 +456,7 @@ def capacity_position(
     ).scalar_one()
     # A cancelled order's used days stay sold; only its undelivered days went back.
     sold = (sold or 0) + cancelled_orders_used_half_days(quadrant_id, year_id)
+    sold += partnership_days.sold_half_days(quadrant_id, year_id)  # bought by partnerships
     return CapacityPosition(capacity.traded_capacity_half_days, sold)
 
 

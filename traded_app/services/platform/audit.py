@@ -228,6 +228,9 @@ AUDITED: dict[str, Audited] = {
     "quadrant_district": Audited("District", lambda o, _s: o.name),
     "quadrant_capacity": Audited("Traded capacity", _capacity_label),
     "year_close": Audited("Year closed", lambda o, s: _year_label(s, o.academic_year_id)),
+    "partnership_buying": Audited("Partnership buying", lambda o, _s: o.partnership.name),
+    "partnership_order": Audited("Partnership order", _ref("PTN")),
+    "partnership_share": Audited("Partnership share", lambda o, _s: f"Share #{o.id}"),
 }
 # Bulk writers (GIAS import) and the UI name these too.
 EXTRA_ENTITIES = {"gias_import": "GIAS import"}
