@@ -174,6 +174,7 @@ EXPECTED: dict[str, Any] = {
     "trusts.trust_detail": {Role.LA_ADMIN},
     "trusts.add_academy": {Role.LA_ADMIN},
     "trusts.remove_academy": {Role.LA_ADMIN},
+    "trusts.invite_staff": {Role.LA_ADMIN},
     "trusts.trust_home": {Role.TRUST_FINANCE},
     "trusts.trust_academy": {Role.TRUST_FINANCE},
     "card_payments.reviews": {Role.LA_FINANCE, Role.LA_ADMIN},

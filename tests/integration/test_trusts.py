@@ -14,7 +14,7 @@ from tests.conftest import text_of
 from tests.factories import charged_order, issue_document, make_school, make_user
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from traded_app.extensions import db
-from traded_app.models import Document, School, Trust
+from traded_app.models import Document, School, Trust, User
 from traded_app.models.types import Role, VatTreatment
 
 
@@ -237,3 +237,55 @@ def test_trust_finance_pays_any_members_invoice_by_card(
     other = invoice_to(world, outsider)
     assert trust_client.get(f"/documents/{other.id}/pay").status_code == 404
     assert trust_client.post_form(f"/documents/{other.id}/pay").status_code == 404
+
+
+# --- Trust finance staff: invited from the trust's page -----------------------------------------
+
+
+def test_service_manager_invites_trust_finance_staff_from_the_trust_page(
+    as_role: Any, world: Any
+) -> None:
+    admin = as_role(Role.LA_ADMIN)
+    url = f"/council/trusts/{world.trust.id}"
+    response = admin.post_form(
+        f"{url}/staff", {"staff_name": "Jo Bursar", "staff_email": "jo@meadow.example"}
+    )
+    assert response.status_code == 302
+    person = db.session.query(User).filter_by(email="jo@meadow.example").one()
+    assert (person.role, person.trust_id, person.school_id) == (
+        Role.TRUST_FINANCE,
+        world.trust.id,
+        None,
+    )
+    assert "Jo Bursar" in text_of(admin.get(url).soup, "#staff")
+    taken = admin.post_form(
+        f"{url}/staff", {"staff_name": "Jo Again", "staff_email": "jo@meadow.example"}
+    )
+    assert "already an account" in text_of(taken.soup, ".govuk-error-summary")
+
+
+def test_trust_finance_cannot_be_given_without_a_trust(as_role: Any, world: Any) -> None:
+    """The users page cannot make a trust finance account with no trust (a clear message, not
+    a database error); changing a trust finance person's role takes them out of the trust."""
+    admin = as_role(Role.LA_ADMIN)
+    response = admin.post_form(
+        "/council/manage/users/new",
+        {"name": "No Trust", "email": "none@example.org", "role": "trust_finance"},
+    )
+    assert response.status_code == 200
+    assert "invite them from the trust's page" in text_of(response.soup, ".govuk-error-summary")
+
+    person = world.users[Role.TRUST_FINANCE]
+    kept = admin.post_form(
+        f"/council/manage/users/{person.id}",
+        {"name": "Trust Person", "email": person.email, "role": "trust_finance"},
+    )
+    assert kept.status_code == 302
+    moved = admin.post_form(
+        f"/council/manage/users/{person.id}",
+        {"name": "Trust Person", "email": person.email, "role": "la_finance"},
+    )
+    assert moved.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(User, person.id)
+    assert (changed.role, changed.trust_id) == (Role.LA_FINANCE, None)

@@ -53,3 +53,25 @@ class AcademyForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired("Enter the academy's URN, like 137123")],
     )
+
+
+class TrustStaffForm(FlaskForm):
+    """The service manager invites a trust's finance person (an account e-mailed a link)."""
+
+    staff_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter the person's full name"),
+            Length(max=120, message="The name must be 120 characters or fewer"),
+        ],
+    )
+    staff_email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter the person's email address"),
+            Length(max=254, message="The email address must be 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@trust.example.org"),
+        ],
+    )

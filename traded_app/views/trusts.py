@@ -16,8 +16,8 @@ from traded_app.domain.numbers import whole_number
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.trusts import AcademyForm, TrustForm
-from traded_app.services.council import trusts
+from traded_app.forms.trusts import AcademyForm, TrustForm, TrustStaffForm
+from traded_app.services.council import trusts, users
 from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
 from traded_app.services.ordering import lists
@@ -69,13 +69,21 @@ def _trust(trust_id: int) -> trusts.Trust:
         abort(404)
 
 
-def _trust_page(trust: trusts.Trust, form: TrustForm, academy_form: AcademyForm) -> str:
+def _trust_page(
+    trust: trusts.Trust,
+    form: TrustForm,
+    academy_form: AcademyForm,
+    staff_form: TrustStaffForm | None = None,
+) -> str:
     return render_template(
         "trusts/detail.html",
         trust=trust,
         form=form,
         academy_form=academy_form,
+        staff_form=staff_form or TrustStaffForm(formdata=None),
         members=trusts.members(trust),
+        staff=trusts.staff(trust),
+        status_label=users.status_label,
     )
 
 
@@ -140,6 +148,29 @@ def remove_academy(trust_id: int, urn: int) -> BaseResponse:
             trusts.remove_member(trust, school)
             flash(f"{school.name} removed from {trust.name}.", "success")
     return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+
+
+@bp.route("/council/trusts/<int:trust_id>/staff", methods=["POST"])
+@roles_required(ADMIN)
+def invite_staff(trust_id: int) -> str | BaseResponse:
+    trust = _trust(trust_id)
+    staff_form = TrustStaffForm()
+    if staff_form.validate_on_submit():
+        details = users.UserDetails(
+            name=staff_form.staff_name.data or "",
+            email=staff_form.staff_email.data or "",
+            role=TRUST,
+            school_urn=None,
+            trust_id=trust.id,
+        )
+        try:
+            person = users.invite(details, current_user)
+        except users.UserAdminError as error:
+            staff_form.staff_email.errors = [str(error)]
+        else:
+            flash(f"{person.name} invited: they will get an email to set a password.", "success")
+            return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+    return _trust_page(trust, _filled(trust), AcademyForm(formdata=None), staff_form)
 
 
 # --- The trust's finance staff -----------------------------------------------------------------

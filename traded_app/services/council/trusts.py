@@ -188,3 +188,12 @@ def member_schools(trust: Trust) -> list[School]:
             .order_by(School.status != SchoolStatus.OPEN, School.name, School.id)
         ).scalars()
     )
+
+
+def staff(trust: Trust) -> list[User]:
+    """The trust's finance staff, by name."""
+    return list(
+        db.session.execute(
+            select(User).where(User.trust_id == trust.id).order_by(User.name, User.id)
+        ).scalars()
+    )
