@@ -4,11 +4,13 @@ never sees another member's."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 
 from tests.conftest import text_of
 from tests.factories import charged_order, issue_document, make_school, make_user
@@ -16,6 +18,8 @@ from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from traded_app.extensions import db
 from traded_app.models import Document, School, Trust, User
 from traded_app.models.types import Role, VatTreatment
+from traded_app.services.finance import payments
+from traded_app.services.platform.settings import today
 
 
 @pytest.fixture()
@@ -289,3 +293,41 @@ def test_trust_finance_cannot_be_given_without_a_trust(as_role: Any, world: Any)
     db.session.expire_all()
     changed = db.session.get(User, person.id)
     assert (changed.role, changed.trust_id) == (Role.LA_FINANCE, None)
+
+
+# --- The trust's statement ----------------------------------------------------------------------
+
+
+def test_the_trust_statement_groups_its_academies_as_page_pdf_and_csv(
+    trust_client: Any, world: Any, second_academy: School, outsider: School
+) -> None:
+    first = invoice_to(world, world.academy)
+    second = invoice_to(world, second_academy)
+    invoice_to(world, outsider)
+    payments.record_bank_transfer(first, 8_000, today(), "BACS 12", world.users[Role.LA_FINANCE])
+    db.session.commit()
+
+    page = trust_client.get("/trust/statement").soup
+    members = text_of(page, "#members")
+    assert "Meadow Academy" in members and "Brook Academy" in members
+    assert "Lone Academy" not in members
+    assert text_of(page, "#closing") == "£2,080.00"  # £1,080 × 2 − £80 paid
+
+    pdf_response = trust_client.get("/trust/statement/pdf")
+    assert pdf_response.status_code == 200 and pdf_response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf_response.get_data()))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB" and "/StructTreeRoot" in root
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Statement of account for Meadow Learning Trust"
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert first.number in text and second.number in text and "BACS 12" in text
+    assert "Lone Academy" not in text and "£2,080.00" in text
+
+    lines = trust_client.get("/trust/statement/csv").get_data(as_text=True).splitlines()
+    assert lines[0].startswith("Academy,URN,Date,Type")
+    assert any(line.startswith("Brook Academy,100004,") and second.number in line for line in lines)
+    assert lines[-1].startswith("Meadow Learning Trust,") and lines[-1].endswith(",2080.00")
+    assert not any("Lone Academy" in line for line in lines)
+    bad = trust_client.get("/trust/statement?from=nonsense").soup
+    assert "must be a real date" in text_of(bad, ".govuk-error-summary")

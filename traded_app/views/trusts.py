@@ -5,9 +5,10 @@ member's invoice by card through the card payment pages)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -16,10 +17,13 @@ from traded_app.domain.numbers import whole_number
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
+from traded_app.forms.statements import parse_period
 from traded_app.forms.trusts import AcademyForm, TrustForm, TrustStaffForm
 from traded_app.services.council import trusts, users
 from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
+from traded_app.services.documents import trust_statement_pdf as statement_files
+from traded_app.services.finance import statements, trust_statements
 from traded_app.services.ordering import lists
 from traded_app.services.platform.errors import NotFound
 
@@ -202,3 +206,66 @@ def trust_academy(urn: int) -> str:
         documents=reading.documents_of_school(school),
         orders=lists.orders_of_school(school),
     )
+
+
+# --- The trust's statement of account ----------------------------------------------------------
+
+
+def _period() -> tuple[date, date, list[tuple[str, str]]]:
+    """The period asked for in the query string, or the default with the problems found."""
+    start, end, errors = parse_period(request.args)
+    if not errors:
+        try:
+            return (*statements.check_period(start, end), [])
+        except statements.StatementError as error:
+            errors = [(error.field or "from", str(error))]
+    return (*statements.default_period(), errors)
+
+
+def _statement(start: date, end: date) -> trust_statements.TrustStatement:
+    trust = trusts.trust_of(current_user)
+    return trust_statements.statement_for(trust, trusts.member_schools(trust), start, end)
+
+
+@bp.route("/trust/statement")
+@roles_required(TRUST)
+def trust_statement() -> str:
+    start, end, errors = _period()
+    period: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
+    return render_template(
+        "trusts/statement.html",
+        statement=_statement(start, end),
+        errors=errors,
+        pdf_url=url_for("trusts.trust_statement_pdf", **period),
+        csv_url=url_for("trusts.trust_statement_csv", **period),
+    )
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_statement() -> trust_statements.TrustStatement:
+    start, end, errors = _period()
+    if errors:
+        abort(404)
+    return _statement(start, end)
+
+
+@bp.route("/trust/statement/pdf")
+@roles_required(TRUST)
+def trust_statement_pdf() -> Response:
+    statement = _file_statement()
+    stem = trust_statements.file_stem(statement)
+    return _download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
+
+
+@bp.route("/trust/statement/csv")
+@roles_required(TRUST)
+def trust_statement_csv() -> Response:
+    statement = _file_statement()
+    stem = trust_statements.file_stem(statement)
+    return _download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
