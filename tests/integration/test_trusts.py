@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from tests.conftest import text_of
 from tests.factories import charged_order, issue_document, make_school, make_user
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from traded_app.domain.trusts import InvoiceTo
 from traded_app.extensions import db
 from traded_app.models import Document, School, Trust, User
 from traded_app.models.types import Role, VatTreatment
@@ -331,3 +332,51 @@ def test_the_trust_statement_groups_its_academies_as_page_pdf_and_csv(
     assert not any("Lone Academy" in line for line in lines)
     bad = trust_client.get("/trust/statement?from=nonsense").soup
     assert "must be a real date" in text_of(bad, ".govuk-error-summary")
+
+
+# --- Invoices addressed to the academy (default) or to the trust --------------------------------
+
+
+def test_invoices_go_to_each_academy_by_default(world: Any) -> None:
+    _order, document = charged_order(world, school=world.academy)
+    db.session.commit()
+    assert document.buyer_name == "Meadow Academy"
+    assert "For Meadow Academy" not in (document.lines[0].description or "")
+
+
+def test_invoices_addressed_to_the_trust_name_the_academy_on_each_line(
+    world: Any, trust_client: Any
+) -> None:
+    world.trust.invoice_to = InvoiceTo.TRUST
+    world.trust.billing_address = "Trust House\nChelmsford CM1 2ZZ"
+    world.trust.finance_email = "finance@meadow-trust.example"
+    db.session.commit()
+    _order, document = charged_order(world, school=world.academy)
+    db.session.commit()
+    assert (document.school_id, document.buyer_urn) == (world.academy.id, world.academy.urn)
+    assert document.buyer_name == "Meadow Learning Trust"
+    assert document.buyer_address == "Trust House\nChelmsford CM1 2ZZ"
+    assert document.buyer_contact_email == "finance@meadow-trust.example"
+    assert all(
+        line.description.startswith("For Meadow Academy (URN 100003)") for line in document.lines
+    )
+    reader = PdfReader(io.BytesIO(trust_client.get(f"/documents/{document.id}/pdf").get_data()))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert "Meadow Learning Trust" in text and "Trust House" in text
+    assert "For Meadow Academy (URN 100003)" in text
+
+    # Issued documents never change: back to the academy, the issued invoice keeps the trust.
+    world.trust.invoice_to = InvoiceTo.ACADEMY
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Document, document.id).buyer_name == "Meadow Learning Trust"
+    _again, later = charged_order(world, school=world.academy)
+    assert later.buyer_name == "Meadow Academy"
+
+
+def test_a_maintained_schools_recharge_is_never_addressed_to_a_trust(world: Any) -> None:
+    world.trust.invoice_to = InvoiceTo.TRUST
+    world.school.trust_id = world.trust.id  # not possible through the pages; data only
+    db.session.commit()
+    _order, recharge = charged_order(world, school=world.school)
+    assert recharge.buyer_name == world.school.name
