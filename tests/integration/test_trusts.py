@@ -170,7 +170,11 @@ def test_trust_finance_reads_a_members_documents_orders_and_days(
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     order_page = trust_client.get(f"/orders/{order.id}").soup
     assert text_of(order_page, "main form") == ""  # read-only: no approve, withdraw or cancel
-    assert trust_client.get(f"/schools/{world.academy.urn}/days").status_code == 200
+    days = trust_client.get(f"/schools/{world.academy.urn}/days").soup
+    assert text_of(days, "h1") == "Days"
+    assert not days.select('a[href^="/council"]')  # nothing of the council's to follow
+    back = trust_client.get(f"/orders/{order.id}").soup.select_one(".govuk-back-link")
+    assert back is not None and back["href"] == f"/trust/academies/{world.academy.urn}"
     assert trust_client.get(f"/schools/{world.academy.urn}").status_code == 200
 
 
