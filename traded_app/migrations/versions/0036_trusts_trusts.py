@@ -86,14 +86,14 @@ def upgrade():
         )
     else:
         op.add_column("school", sa.Column("trust_id", sa.Integer(), nullable=True))
-        op.create_foreign_key("fk_school_trust_id_trust", "school", "trust", ["trust_id"], ["id"])
+        op.create_foreign_key(op.f("fk_school_trust_id_trust"), "school", "trust", ["trust_id"], ["id"])
         op.add_column("user_account", sa.Column("trust_id", sa.Integer(), nullable=True))
         op.create_foreign_key(
-            "fk_user_account_trust_id_trust", "user_account", "trust", ["trust_id"], ["id"]
+            op.f("fk_user_account_trust_id_trust"), "user_account", "trust", ["trust_id"], ["id"]
         )
-        op.drop_constraint(ROLE_CHECK, "user_account", type_="check")
-        op.create_check_constraint(ROLE_CHECK, "user_account", _in(NEW_ROLES))
-        op.create_check_constraint(TRUST_CHECK, "user_account", TRUST_CHECK_SQL)
+        op.drop_constraint(op.f(ROLE_CHECK), "user_account", type_="check")
+        op.create_check_constraint(op.f(ROLE_CHECK), "user_account", _in(NEW_ROLES))
+        op.create_check_constraint(op.f(TRUST_CHECK), "user_account", TRUST_CHECK_SQL)
     op.create_index("ix_school_trust_id", "school", ["trust_id"])
     op.create_index("ix_user_account_trust_id", "user_account", ["trust_id"])
 
@@ -115,12 +115,12 @@ def downgrade():
         with op.batch_alter_table("school") as batch_op:
             batch_op.drop_column("trust_id")
     else:
-        op.drop_constraint(TRUST_CHECK, "user_account", type_="check")
-        op.drop_constraint(ROLE_CHECK, "user_account", type_="check")
-        op.create_check_constraint(ROLE_CHECK, "user_account", _in(OLD_ROLES))
-        op.drop_constraint("fk_user_account_trust_id_trust", "user_account", type_="foreignkey")
+        op.drop_constraint(op.f(TRUST_CHECK), "user_account", type_="check")
+        op.drop_constraint(op.f(ROLE_CHECK), "user_account", type_="check")
+        op.create_check_constraint(op.f(ROLE_CHECK), "user_account", _in(OLD_ROLES))
+        op.drop_constraint(op.f("fk_user_account_trust_id_trust"), "user_account", type_="foreignkey")
         op.drop_column("user_account", "trust_id")
-        op.drop_constraint("fk_school_trust_id_trust", "school", type_="foreignkey")
+        op.drop_constraint(op.f("fk_school_trust_id_trust"), "school", type_="foreignkey")
         op.drop_column("school", "trust_id")
     op.drop_index("ix_trust_name", table_name="trust")
     op.drop_table("trust")
