@@ -17,7 +17,7 @@ from tests.factories import charged_order, issue_document, make_school, make_use
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.extensions import db
-from traded_app.models import Document, School, Trust, User
+from traded_app.models import Document, OutgoingEmail, School, Trust, User
 from traded_app.models.types import Role, VatTreatment
 from traded_app.services.finance import payments
 from traded_app.services.platform.settings import today
@@ -150,6 +150,8 @@ def test_trust_finance_sees_every_member_and_what_each_owes(
     response = trust_client.get("/", follow_redirects=True)
     page = response.soup
     assert text_of(page, "h1") == "Meadow Learning Trust"
+    assert "(Trust finance, Meadow Learning Trust)" in text_of(page, ".app-header__user")
+    assert [a.get_text(strip=True) for a in page.select("#navigation a")] == ["Academies"]
     table = text_of(page, "#academies")
     assert "Meadow Academy" in table and "Brook Academy" in table
     assert "Lone Academy" not in table
@@ -364,6 +366,8 @@ def test_invoices_addressed_to_the_trust_name_the_academy_on_each_line(
     assert all(
         line.description.startswith("For Meadow Academy (URN 100003)") for line in document.lines
     )
+    sent = db.session.query(OutgoingEmail).filter_by(document_id=document.id).all()
+    assert [e.recipients for e in sent] == ["finance@meadow-trust.example"]
     reader = PdfReader(io.BytesIO(trust_client.get(f"/documents/{document.id}/pdf").get_data()))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "Meadow Learning Trust" in text and "Trust House" in text

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import Quadrant
 from traded_app.models.schools import School
+from traded_app.models.trusts import Trust
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role, enum_column
 
 
@@ -58,6 +59,7 @@ class User(Base):
 
     school: Mapped[School | None] = relationship()
     quadrant: Mapped[Quadrant | None] = relationship()
+    trust: Mapped[Trust | None] = relationship()
 
     # Flask-Login's user protocol.
     @property
