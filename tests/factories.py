@@ -225,12 +225,13 @@ def build_world() -> World:
         **checked,
     )
     other = make_school(100002, "Hilltop Infant School", quadrant=quadrant, **checked)
-    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True, **checked)
-    service = make_service("HTPM", year, name="Headteacher performance management")
     trust = Trust(name="Meadow Learning Trust", companies_house_number="07318714")
     db.session.add(trust)
     db.session.flush()
-    academy.trust_id = trust.id
+    academy = make_school(
+        100003, "Meadow Academy", quadrant=quadrant, academy=True, trust_id=trust.id, **checked
+    )
+    service = make_service("HTPM", year, name="Headteacher performance management")
     users = {
         Role.SCHOOL_BUSINESS_MANAGER: make_user(
             "sbm@school.example", Role.SCHOOL_BUSINESS_MANAGER, school
