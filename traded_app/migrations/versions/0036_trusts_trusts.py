@@ -1,7 +1,7 @@
 """Multi-academy trusts: the trust, its academies (school.trust_id) and its finance staff
 
 Revision ID: 0036
-Revises: 0029
+Revises: 0026
 Create Date: 2026-12-01 06:10:00
 
 `trust` holds a trust's name, Companies House number, GIAS group code, billing address, finance
@@ -21,7 +21,7 @@ import traded_app.models.base  # UTCDateTime in column types
 
 # revision identifiers, used by Alembic.
 revision = "0036"
-down_revision = "0029"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
