@@ -36,6 +36,7 @@ from traded_app.models import (
     Service,
     ServicePrice,
     ServiceVat,
+    Trust,
     User,
 )
 from traded_app.models.base import utcnow
@@ -202,6 +203,7 @@ class World:
     service: Service
     users: dict[Role, User] = field(default_factory=dict)
     academy_sbm: User | None = None
+    trust: Trust | None = None
 
 
 def build_world() -> World:
@@ -223,7 +225,12 @@ def build_world() -> World:
         **checked,
     )
     other = make_school(100002, "Hilltop Infant School", quadrant=quadrant, **checked)
-    academy = make_school(100003, "Meadow Academy", quadrant=quadrant, academy=True, **checked)
+    trust = Trust(name="Meadow Learning Trust", companies_house_number="07318714")
+    db.session.add(trust)
+    db.session.flush()
+    academy = make_school(
+        100003, "Meadow Academy", quadrant=quadrant, academy=True, trust_id=trust.id, **checked
+    )
     service = make_service("HTPM", year, name="Headteacher performance management")
     users = {
         Role.SCHOOL_BUSINESS_MANAGER: make_user(
@@ -233,11 +240,24 @@ def build_world() -> World:
         Role.LA_FINANCE: make_user("finance@council.example", Role.LA_FINANCE),
         Role.LA_ADMIN: make_user("admin@council.example", Role.LA_ADMIN),
         Role.ADVISER: make_user("adviser@council.example", Role.ADVISER),
+        Role.TRUST_FINANCE: make_user(
+            "finance@trust.example", Role.TRUST_FINANCE, trust_id=trust.id
+        ),
     }
     academy_sbm = make_user("sbm@academy.example", Role.SCHOOL_BUSINESS_MANAGER, academy)
     db.session.commit()
     return World(
-        council, year, quadrant, partnership, school, other, academy, service, users, academy_sbm
+        council,
+        year,
+        quadrant,
+        partnership,
+        school,
+        other,
+        academy,
+        service,
+        users,
+        academy_sbm,
+        trust,
     )
 
 

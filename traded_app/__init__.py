@@ -53,6 +53,7 @@ from traded_app.views import (
     school,
     school_details,
     statements,
+    trusts,
     visit_reports,
 )
 
@@ -168,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
         school,
         school_details,
         statements,
+        trusts,
     ):
         app.register_blueprint(module.bp)
     for blueprint in days.blueprints:

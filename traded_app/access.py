@@ -14,13 +14,14 @@ from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.domain.types import ALL_ROLES, COUNCIL_ROLES, SCHOOL_ROLES, Role
+from traded_app.domain.types import ALL_ROLES, COUNCIL_ROLES, SCHOOL_ROLES, TRUST_ROLES, Role
 
 __all__ = [
     "ALL_ROLES",
     "COUNCIL",
     "PUBLIC",
     "SCHOOL",
+    "TRUST",
     "access_of",
     "check_every_route_declares_access",
     "enforce_access",
@@ -35,6 +36,7 @@ ACCESS_ATTR = "_traded_access"
 
 SCHOOL = SCHOOL_ROLES
 COUNCIL = COUNCIL_ROLES
+TRUST = TRUST_ROLES
 
 
 def public(view: F) -> F:

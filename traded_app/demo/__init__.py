@@ -32,6 +32,7 @@ from traded_app.demo import plans as demo_plans
 from traded_app.demo import schools as demo_schools
 from traded_app.demo import statements as demo_statements
 from traded_app.demo import terms as demo_terms
+from traded_app.demo import trusts as demo_trusts
 from traded_app.demo import visit_reports as demo_visit_reports
 from traded_app.extensions import db
 from traded_app.services.days.allocations import generate_core_allocations
@@ -88,6 +89,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     demo_courses.load_courses()
     demo_partnership_orders.load_partnership_order()  # split across three member schools
     remittances = demo_statements.load_remittance()  # one waiting to be matched
+    demo_trusts.load(chosen, password_hash or hash_password(demo_accounts.DEMO_PASSWORD))
     settings.demo_data = True
     db.session.flush()
     return {

@@ -15,6 +15,7 @@ class Role(StrEnum):
     LA_FINANCE = "la_finance"
     LA_ADMIN = "la_admin"
     ADVISER = "adviser"
+    TRUST_FINANCE = "trust_finance"
 
     @property
     def label(self) -> str:
@@ -31,9 +32,13 @@ ROLE_LABELS = {
     Role.LA_FINANCE: "Finance officer",
     Role.LA_ADMIN: "Service manager",
     Role.ADVISER: "School Performance Partner",
+    Role.TRUST_FINANCE: "Trust finance",
 }
 SCHOOL_ROLES = frozenset({Role.SCHOOL_BUSINESS_MANAGER, Role.HEADTEACHER})
 COUNCIL_ROLES = frozenset({Role.LA_FINANCE, Role.LA_ADMIN, Role.ADVISER})
+# A multi-academy trust's central finance staff: they belong to a trust, not to a school, and see
+# (and pay for) its academies.
+TRUST_ROLES = frozenset({Role.TRUST_FINANCE})
 
 
 class Phase(StrEnum):

@@ -90,6 +90,7 @@ from traded_app.models.statements import (
     SendStatus,
     StatementSend,
 )
+from traded_app.models.trusts import Trust
 from traded_app.models.users import User
 from traded_app.models.visit_reports import ReportStatus, VisitReport, VisitReportAction
 from traded_app.models.visits import (
@@ -205,6 +206,7 @@ __all__ = [
     "SupportRequest",
     "TermPeriod",
     "TermsVersion",
+    "Trust",
     "User",
     "Visit",
     "VisitFeedback",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import Partnership, Quadrant
+from traded_app.models.trusts import Trust
 from traded_app.models.types import (
     BillingRoute,
     CustomerType,
@@ -43,6 +44,8 @@ class School(Base):
     )
     quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
     partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnership.id"), index=True)
+    # The multi-academy trust that runs the academy (from GIAS, or set by the service manager).
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"), index=True)
     district: Mapped[str | None] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(Text, default="")
     postcode: Mapped[str] = mapped_column(String(16), default="")
@@ -77,6 +80,7 @@ class School(Base):
 
     quadrant: Mapped[Quadrant | None] = relationship()
     partnership: Mapped[Partnership | None] = relationship()
+    trust: Mapped[Trust | None] = relationship()
     predecessor: Mapped[School | None] = relationship(remote_side=[id])
 
     @property

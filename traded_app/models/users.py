@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import Quadrant
 from traded_app.models.schools import School
+from traded_app.models.trusts import Trust
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role, enum_column
 
 
@@ -29,6 +30,11 @@ class User(Base):
             f"(role IN ({_school_roles})) = (school_id IS NOT NULL)", name="school_matches_role"
         ),
         Index("ix_user_account_calendar_token", "calendar_token", unique=True),
+        # Trust finance staff belong to exactly one trust; nobody else to any.
+        CheckConstraint(
+            f"(role = '{Role.TRUST_FINANCE.value}') = (trust_id IS NOT NULL)",
+            name="trust_matches_role",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,9 +54,12 @@ class User(Base):
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An adviser's quadrant team.
     quadrant_id: Mapped[int | None] = mapped_column(ForeignKey("quadrant.id"), index=True)
+    # A trust finance person's trust.
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"), index=True)
 
     school: Mapped[School | None] = relationship()
     quadrant: Mapped[Quadrant | None] = relationship()
+    trust: Mapped[Trust | None] = relationship()
 
     # Flask-Login's user protocol.
     @property
@@ -75,6 +84,19 @@ class User(Base):
     @property
     def is_council_user(self) -> bool:
         return self.role in COUNCIL_ROLES
+
+    @property
+    def is_trust_user(self) -> bool:
+        return self.role == Role.TRUST_FINANCE
+
+    def may_see(self, school: School) -> bool:
+        """Whether this person may see the school's records: school staff their (chosen)
+        school's, trust finance staff their trust's academies', council staff every school's."""
+        if self.is_school_user:
+            return self.school_id == school.id
+        if self.is_trust_user:
+            return self.trust_id is not None and school.trust_id == self.trust_id
+        return True
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

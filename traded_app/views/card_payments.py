@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.access import SCHOOL, public, roles_required
+from traded_app.access import SCHOOL, TRUST, public, roles_required
 from traded_app.domain.types import Role
 from traded_app.formatting import pounds
 from traded_app.forms.auth import EmptyForm
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("card_payments", __name__)
 
+# School staff pay their school's invoices; a trust's finance staff any of its academies'.
+PAYERS = SCHOOL | TRUST
 READERS = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 FINANCE_ONLY = frozenset({Role.LA_FINANCE})
 
@@ -117,7 +119,7 @@ def card_reviews_waiting() -> int:
 
 
 @bp.route("/invoices/<number>/pay")
-@roles_required(SCHOOL)
+@roles_required(PAYERS)
 def pay_link(number: str) -> Response:
     """The "Pay by card" link printed on an invoice's PDF: it leads to the invoice's pay page."""
     document = checkout.invoice_by_number(number[:32])
@@ -128,7 +130,7 @@ def pay_link(number: str) -> Response:
 
 
 @bp.route("/documents/<int:document_id>/pay", methods=["GET", "POST"])
-@roles_required(SCHOOL)
+@roles_required(PAYERS)
 def pay(document_id: int) -> str | Response:
     document = _document(document_id)
     figures = balances.figures_of(document)
@@ -157,7 +159,7 @@ def pay(document_id: int) -> str | Response:
 
 
 @bp.route("/documents/<int:document_id>/pay/done")
-@roles_required(SCHOOL)
+@roles_required(PAYERS)
 def checkout_return(document_id: int) -> str:
     """Where Checkout sends the school back: ask Stripe how the session stands and record it
     with the same idempotent function as the webhook, so the school sees the result at once
@@ -191,7 +193,7 @@ def _record_now(session: dict[str, object]) -> recording.Outcome:
 
 
 @bp.route("/documents/<int:document_id>/pay/cancelled")
-@roles_required(SCHOOL)
+@roles_required(PAYERS)
 def checkout_cancelled(document_id: int) -> str:
     document = _document(document_id)
     return render_template(

@@ -21,6 +21,8 @@ def home() -> Response:
         return redirect(url_for("days.my_days"))
     if current_user.is_school_user:
         return redirect(url_for("school.dashboard"))
+    if current_user.is_trust_user:
+        return redirect(url_for("trusts.trust_home"))
     return redirect(url_for("council.dashboard"))
 
 

@@ -41,6 +41,9 @@ OPTIONAL_COLUMNS = (
     "ReasonEstablishmentOpened (name)",
     "ReasonEstablishmentClosed (name)",
     "NumberOfPupils",  # what a partnership's split by pupil numbers uses
+    # The multi-academy trust running an academy: GIAS's group UID and the trust's name.
+    "Trusts (code)",
+    "Trusts (name)",
 )
 # England's full GIAS export is about 60 MB; anything far beyond that is not one.
 MAX_BYTES = 150 * 1024 * 1024
@@ -362,6 +365,9 @@ def _record(
         "reason_opened": _optional(row, opt["ReasonEstablishmentOpened (name)"]),
         "reason_closed": _optional(row, opt["ReasonEstablishmentClosed (name)"]),
         "pupils": _optional_count(row, opt["NumberOfPupils"]),
+        # None when the file has no trust columns (then the import leaves trusts alone).
+        "trust_code": _optional(row, i)[:16] if (i := opt["Trusts (code)"]) is not None else None,
+        "trust_name": " ".join(row[j].split())[:200] if (j := opt["Trusts (name)"]) else "",
     }
 
 

@@ -37,7 +37,7 @@ from traded_app.models.types import (
     Phase,
     SchoolStatus,
 )
-from traded_app.services.council import conversions
+from traded_app.services.council import conversions, gias_trusts
 from traded_app.services.council.gias_file import MAX_BYTES, GiasFileError, read_file
 from traded_app.services.council.gias_plan import Existing, Plan, district_map, plan_for
 from traded_app.services.platform import audit
@@ -77,6 +77,7 @@ def preview(
     summary = plan.summary() | {
         "other_la_rows": parsed.other_la_rows,
         "skipped_types": parsed.skipped_types,
+        "trusts": gias_trusts.plan_for(parsed.records).summary(),
     }
     record = GiasImport(
         filename=filename[:255],
@@ -97,6 +98,10 @@ def preview(
 
 def plan_of(record: GiasImport) -> Plan:
     return plan_for(json.loads(record.rows))
+
+
+def trust_plan_of(record: GiasImport) -> gias_trusts.TrustPlan:
+    return gias_trusts.plan_for(json.loads(record.rows))
 
 
 def summary_of(record: GiasImport) -> dict[str, Any]:
@@ -124,11 +129,13 @@ def apply(record: GiasImport, user: User) -> dict[str, Any]:
     _record_conversions(plan, conversion_rows, ids, entries)
     if plan.changed:
         _apply_changes(plan.changed, entries)
-    _refresh_pupils(json.loads(locked.rows))
+    rows = json.loads(locked.rows)
+    _refresh_pupils(rows)
+    trusts = gias_trusts.apply(rows, entries)
     db.session.flush()
     audit.record_many(entries, source=f"GIAS import {locked.id}")
     carried_out = conversions.carry_out_due(today())
-    outcome = plan.summary() | {"conversions_carried_out": len(carried_out)}
+    outcome = plan.summary() | {"conversions_carried_out": len(carried_out), "trusts": trusts}
     locked.status = GiasImportStatus.APPLIED
     locked.applied_at = utcnow()
     locked.applied_by_id = user.id

@@ -39,7 +39,7 @@ def school_visible_to(user: User, urn: int) -> School:
     ).scalar_one_or_none()
     if school is None:
         raise NotFound
-    if user.is_school_user and user.school_id != school.id:
+    if not user.may_see(school):
         raise NotFound
     return school
 

@@ -150,6 +150,7 @@ class UserDetails:
     role: Role
     school_urn: int | None
     quadrant_id: int | None = None  # an adviser's quadrant team
+    trust_id: int | None = None  # a trust finance person's trust (invited from the trust's page)
 
 
 def _school_for(details: UserDetails) -> School | None:
@@ -175,6 +176,15 @@ def _quadrant_for(details: UserDetails) -> int | None:
     return details.quadrant_id
 
 
+def _check_trust(role: Role, trust_id: int | None) -> None:
+    if role == Role.TRUST_FINANCE and trust_id is None:
+        raise UserAdminError(
+            "Trust finance staff belong to a trust: invite them from the trust's page "
+            "(Manage the service, Trusts)",
+            "role",
+        )
+
+
 def active_admins() -> int:
     return db.session.execute(
         select(func.count())
@@ -197,12 +207,14 @@ def invite(details: UserDetails, by: User) -> User:
                 "role",
             )
     school = _school_for(details)
+    _check_trust(details.role, details.trust_id)
     user = User(
         name=details.name.strip(),
         email=email,
         role=details.role,
         school_id=school.id if school else None,
         quadrant_id=_quadrant_for(details),
+        trust_id=details.trust_id if details.role == Role.TRUST_FINANCE else None,
         password_hash=UNUSABLE_PREFIX + secrets.token_urlsafe(16),
         active=True,
     )
@@ -249,12 +261,19 @@ def update_user(user: User, details: UserDetails, by: User) -> User:
             f"{user.name} is the only service manager: give another user that role first", "role"
         )
     school = _school_for(details)
-    role_changed = details.role != user.role or (school.id if school else None) != user.school_id
+    trust_id = (details.trust_id or user.trust_id) if details.role == Role.TRUST_FINANCE else None
+    _check_trust(details.role, trust_id)
+    role_changed = (
+        details.role != user.role
+        or (school.id if school else None) != user.school_id
+        or trust_id != user.trust_id
+    )
     user.name = details.name.strip()
     user.email = email
     user.role = details.role
     user.school_id = school.id if school else None
     user.quadrant_id = _quadrant_for(details)
+    user.trust_id = trust_id
     if role_changed and user.id != by.id:
         # What they may see has changed: make them sign in again under the new role.
         end_sessions(user)

@@ -41,7 +41,7 @@ from traded_app.models import (
 from traded_app.models.orders import SOLD_STATUSES, ChargeLine
 from traded_app.models.types import BillingRoute, VatTreatment
 from traded_app.services.days.ledger import undelivered_by_line
-from traded_app.services.documents import pdf, sending
+from traded_app.services.documents import pdf, sending, trust_billing
 from traded_app.services.documents.document_data import DocumentData, document_data
 from traded_app.services.documents.numbering import (
     InvoicingError,
@@ -420,9 +420,9 @@ def prepare_for(
         gross_pence=totals.gross_pence,
         pdf_path=f"{financial_year}/{number}.pdf",
         **seller(settings),
-        **buyer_details(charged.school),
+        **trust_billing.buyer_for(charged.school, buyer_details(charged.school)),
     )
-    document.lines = _document_lines(lines)
+    document.lines = _document_lines(trust_billing.lines_for(charged.school, lines))
     document.vat_bands = _vat_bands(totals)
     if document_type == DocumentType.INVOICE:
         # Only when card payments are set up (and the app has an https address) at issue time:

@@ -27,7 +27,7 @@ def document_visible_to(user: User, document_id: int) -> Document:
     document = db.session.get(Document, document_id)
     if document is None:
         raise DocumentNotFound(str(document_id))
-    if user.is_school_user and document.school_id != user.school_id:
+    if not user.may_see(document.school):
         raise DocumentNotFound(str(document_id))
     return document
 

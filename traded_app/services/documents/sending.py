@@ -23,6 +23,7 @@ from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentSend, DocumentType, User
 from traded_app.models.jobs import OutgoingEmail
 from traded_app.services.documents.numbering import InvoicingError
+from traded_app.services.finance import recipients
 from traded_app.services.platform import outbox
 from traded_app.services.platform.after_commit import is_suppressed
 from traded_app.services.platform.links import absolute_url
@@ -53,7 +54,7 @@ def queue(document: Document, sent_by: User | None) -> OutgoingEmail | None:
     """Queue the document with its stored PDF for the school's billing contact."""
     if is_suppressed(db.session):
         return None  # demo data and benchmarks e-mail nobody and log nothing
-    recipient = (document.school.billing_contact_email or "").strip()
+    recipient = recipients.recipient_of(document)  # the trust's, when issued to the trust
     if not recipient:
         db.session.add(
             DocumentSend(

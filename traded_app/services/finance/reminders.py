@@ -29,7 +29,7 @@ from traded_app.models.base import utcnow
 from traded_app.models.council import DEFAULT_FINAL_NOTICE_TEXT
 from traded_app.models.finance import Reminder, ReminderKind
 from traded_app.models.jobs import OutgoingEmail
-from traded_app.services.finance import balances, reminder_pauses
+from traded_app.services.finance import balances, recipients, reminder_pauses
 from traded_app.services.finance.balances import DocumentStatus, Figures
 from traded_app.services.finance.payments import lock_document
 from traded_app.services.platform import outbox
@@ -170,7 +170,7 @@ def send_reminders(document_ids: Iterable[int], user: User, on: date | None = No
                     )
                 )
                 continue
-        recipient = (document.school.billing_contact_email or "").strip()
+        recipient = recipients.recipient_of(document)  # the trust's, when issued to the trust
         if not recipient:
             skipped.append((document.number, "the school has no billing contact e-mail address"))
             continue

@@ -382,6 +382,9 @@ def _money(pence: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+money_text = _money  # the trust statement's CSV writes money the same way
+
+
 def as_csv(statement: Statement) -> str:
     """The statement as CSV: the opening balance, one row per entry, the closing balance."""
     out = io.StringIO()

@@ -28,7 +28,7 @@ def order_visible_to(user: User, order_id: int) -> Order:
     order = db.session.get(Order, order_id)
     if order is None or order.status == OrderStatus.DRAFT:
         raise OrderNotFound
-    if user.is_school_user and order.school_id != user.school_id:
+    if not user.may_see(order.school):
         raise OrderNotFound
     return order
 

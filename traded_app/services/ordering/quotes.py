@@ -127,7 +127,7 @@ def order_from(quote: Quote, user: User, year: AcademicYear) -> Order:
 def visible_to(user: User, quote_id: int) -> Quote:
     """A quote `user` may see: the council's staff any, a school's staff their own school's."""
     quote = db.session.get(Quote, quote_id)
-    if quote is None or (user.is_school_user and quote.school_id != user.school_id):
+    if quote is None or not user.may_see(quote.school):
         raise QuoteNotFound
     return quote
 

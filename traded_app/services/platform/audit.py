@@ -224,6 +224,7 @@ AUDITED: dict[str, Audited] = {
     "school_membership": Audited("School membership", _membership_label),
     "school": Audited("School", _school_label),
     "partnership": Audited("Partnership", lambda o, _s: o.name),
+    "trust": Audited("Trust", lambda o, _s: o.name),
     "quadrant": Audited("Quadrant", lambda o, _s: o.name),
     "quadrant_district": Audited("District", lambda o, _s: o.name),
     "quadrant_capacity": Audited("Traded capacity", _capacity_label),

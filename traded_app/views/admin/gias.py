@@ -74,6 +74,7 @@ def gias_preview(import_id: int) -> str | BaseResponse:
         record=record,
         summary=summary,
         plan=plan,
+        trust_plan=gias_import.trust_plan_of(record) if plan else None,
         limit=gias_import.PREVIEW_LIMIT,
         iso_date=date.fromisoformat,
         field_labels=gias_import.FIELD_LABELS,

@@ -1,0 +1,25 @@
+"""The demo's trust: several demo academies, and its finance lead's account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import text_of
+from tests.integration.test_auth import sign_in
+from traded_app.demo.accounts import DEMO_PASSWORD
+
+
+def test_demo_trust_finance_signs_in_and_sees_its_academies_and_statement(
+    app: Any, client: Any
+) -> None:
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    app.test_cli_runner().invoke(args=["seed-demo"])  # loading again changes nothing
+    response = sign_in(client, "trust@example.org", DEMO_PASSWORD)
+    home = client.get(response.location, follow_redirects=True).soup
+    assert text_of(home, "h1") == "Tendring Coast Learning Trust"
+    academies = text_of(home, "#academies")
+    for name in ("Frinton", "Great Bentley", "Home Farm"):
+        assert name in academies
+    assert "Hamilton" not in academies
+    statement = client.get("/trust/statement").soup
+    assert text_of(statement, "#closing") not in ("", "£0.00")

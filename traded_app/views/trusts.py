@@ -1,0 +1,271 @@
+"""Multi-academy trusts: the service manager's trust pages (/council/trusts: details, the
+council's invoice setting, member academies), and the trust finance staff's own pages (/trust:
+every member academy's balance, documents, orders, days and statement, read-only, and paying any
+member's invoice by card through the card payment pages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from traded_app.access import roles_required
+from traded_app.domain.numbers import whole_number
+from traded_app.domain.trusts import InvoiceTo
+from traded_app.domain.types import Role
+from traded_app.forms.auth import EmptyForm
+from traded_app.forms.statements import parse_period
+from traded_app.forms.trusts import AcademyForm, TrustForm, TrustStaffForm
+from traded_app.services.council import trusts, users
+from traded_app.services.council.schools import AdminError
+from traded_app.services.documents import reading
+from traded_app.services.documents import trust_statement_pdf as statement_files
+from traded_app.services.finance import statements, trust_statements
+from traded_app.services.ordering import lists
+from traded_app.services.platform.errors import NotFound
+
+bp = Blueprint("trusts", __name__)
+
+ADMIN = Role.LA_ADMIN
+TRUST = Role.TRUST_FINANCE
+
+
+# --- The service manager's pages ---------------------------------------------------------------
+
+
+def _details(form: TrustForm) -> trusts.TrustDetails:
+    return trusts.TrustDetails(
+        name=form.name.data or "",
+        companies_house_number=form.companies_house_number.data or "",
+        billing_address=form.billing_address.data or "",
+        finance_email=form.finance_email.data or "",
+        invoice_to=InvoiceTo(form.invoice_to.data or InvoiceTo.ACADEMY.value),
+    )
+
+
+def _field_error(form: Any, error: AdminError) -> None:
+    field = getattr(form, error.field or "", None) or form.name
+    field.errors = [*list(field.errors), str(error)]
+
+
+@bp.route("/council/trusts", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def trust_list() -> str | BaseResponse:
+    form = TrustForm()
+    if form.validate_on_submit():
+        try:
+            trust = trusts.save_trust(None, _details(form))
+        except AdminError as error:
+            _field_error(form, error)
+        else:
+            flash(f"{trust.name} added. Add its academies below.", "success")
+            return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+    return render_template("trusts/list.html", form=form, rows=trusts.all_trusts())
+
+
+def _trust(trust_id: int) -> trusts.Trust:
+    try:
+        return trusts.trust_by_id(trust_id)
+    except NotFound:
+        abort(404)
+
+
+def _trust_page(
+    trust: trusts.Trust,
+    form: TrustForm,
+    academy_form: AcademyForm,
+    staff_form: TrustStaffForm | None = None,
+) -> str:
+    return render_template(
+        "trusts/detail.html",
+        trust=trust,
+        form=form,
+        academy_form=academy_form,
+        staff_form=staff_form or TrustStaffForm(formdata=None),
+        members=trusts.members(trust),
+        staff=trusts.staff(trust),
+        status_label=users.status_label,
+    )
+
+
+def _filled(trust: trusts.Trust) -> TrustForm:
+    return TrustForm(
+        formdata=None,
+        data={
+            "name": trust.name,
+            "companies_house_number": trust.companies_house_number or "",
+            "billing_address": trust.billing_address,
+            "finance_email": trust.finance_email,
+            "invoice_to": trust.invoice_to.value,
+        },
+    )
+
+
+@bp.route("/council/trusts/<int:trust_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def trust_detail(trust_id: int) -> str | BaseResponse:
+    trust = _trust(trust_id)
+    form = TrustForm() if EmptyForm().is_submitted() else _filled(trust)
+    if form.validate_on_submit():
+        try:
+            trusts.save_trust(trust, _details(form))
+        except AdminError as error:
+            _field_error(form, error)
+        else:
+            flash(f"{trust.name} saved.", "success")
+            return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+    return _trust_page(trust, form, AcademyForm(formdata=None))
+
+
+@bp.route("/council/trusts/<int:trust_id>/academies", methods=["POST"])
+@roles_required(ADMIN)
+def add_academy(trust_id: int) -> str | BaseResponse:
+    trust = _trust(trust_id)
+    academy_form = AcademyForm()
+    if academy_form.validate_on_submit():
+        urn = whole_number((academy_form.urn.data or "").strip())
+        if urn is None:
+            academy_form.urn.errors = ["URN must be a number, like 137123"]
+        else:
+            try:
+                school = trusts.add_member(trust, urn)
+            except AdminError as error:
+                academy_form.urn.errors = [str(error)]
+            else:
+                flash(f"{school.name} added to {trust.name}.", "success")
+                return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+    return _trust_page(trust, _filled(trust), academy_form)
+
+
+@bp.route("/council/trusts/<int:trust_id>/academies/<int:urn>/remove", methods=["POST"])
+@roles_required(ADMIN)
+def remove_academy(trust_id: int, urn: int) -> BaseResponse:
+    trust = _trust(trust_id)
+    if EmptyForm().validate_on_submit():
+        school = next((s for s in trusts.members(trust) if s.urn == urn), None)
+        if school is None:
+            flash("That academy is not in this trust.", "info")
+        else:
+            trusts.remove_member(trust, school)
+            flash(f"{school.name} removed from {trust.name}.", "success")
+    return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+
+
+@bp.route("/council/trusts/<int:trust_id>/staff", methods=["POST"])
+@roles_required(ADMIN)
+def invite_staff(trust_id: int) -> str | BaseResponse:
+    trust = _trust(trust_id)
+    staff_form = TrustStaffForm()
+    if staff_form.validate_on_submit():
+        details = users.UserDetails(
+            name=staff_form.staff_name.data or "",
+            email=staff_form.staff_email.data or "",
+            role=TRUST,
+            school_urn=None,
+            trust_id=trust.id,
+        )
+        try:
+            person = users.invite(details, current_user)
+        except users.UserAdminError as error:
+            staff_form.staff_email.errors = [str(error)]
+        else:
+            flash(f"{person.name} invited: they will get an email to set a password.", "success")
+            return redirect(url_for("trusts.trust_detail", trust_id=trust.id))
+    return _trust_page(trust, _filled(trust), AcademyForm(formdata=None), staff_form)
+
+
+# --- The trust's finance staff -----------------------------------------------------------------
+
+
+@bp.route("/trust")
+@roles_required(TRUST)
+def trust_home() -> str:
+    trust = trusts.trust_of(current_user)
+    schools = trusts.member_schools(trust)
+    return render_template(
+        "trusts/home.html",
+        trust=trust,
+        rows=[(school, reading.outstanding(school)) for school in schools],
+    )
+
+
+@bp.route("/trust/academies/<int:urn>")
+@roles_required(TRUST)
+def trust_academy(urn: int) -> str:
+    try:
+        school = trusts.member_visible_to(current_user, urn)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "trusts/academy.html",
+        trust=trusts.trust_of(current_user),
+        school=school,
+        documents=reading.documents_of_school(school),
+        orders=lists.orders_of_school(school),
+    )
+
+
+# --- The trust's statement of account ----------------------------------------------------------
+
+
+def _period() -> tuple[date, date, list[tuple[str, str]]]:
+    """The period asked for in the query string, or the default with the problems found."""
+    start, end, errors = parse_period(request.args)
+    if not errors:
+        try:
+            return (*statements.check_period(start, end), [])
+        except statements.StatementError as error:
+            errors = [(error.field or "from", str(error))]
+    return (*statements.default_period(), errors)
+
+
+def _statement(start: date, end: date) -> trust_statements.TrustStatement:
+    trust = trusts.trust_of(current_user)
+    return trust_statements.statement_for(trust, trusts.member_schools(trust), start, end)
+
+
+@bp.route("/trust/statement")
+@roles_required(TRUST)
+def trust_statement() -> str:
+    start, end, errors = _period()
+    period: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
+    return render_template(
+        "trusts/statement.html",
+        statement=_statement(start, end),
+        errors=errors,
+        pdf_url=url_for("trusts.trust_statement_pdf", **period),
+        csv_url=url_for("trusts.trust_statement_csv", **period),
+    )
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_statement() -> trust_statements.TrustStatement:
+    start, end, errors = _period()
+    if errors:
+        abort(404)
+    return _statement(start, end)
+
+
+@bp.route("/trust/statement/pdf")
+@roles_required(TRUST)
+def trust_statement_pdf() -> Response:
+    statement = _file_statement()
+    stem = trust_statements.file_stem(statement)
+    return _download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
+
+
+@bp.route("/trust/statement/csv")
+@roles_required(TRUST)
+def trust_statement_csv() -> Response:
+    statement = _file_statement()
+    stem = trust_statements.file_stem(statement)
+    return _download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
