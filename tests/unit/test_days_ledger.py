@@ -17,7 +17,7 @@ from tests.factories import book_visit, confirmed_order, core_allocation, make_u
 from traded_app.extensions import db
 from traded_app.models import CancelledBy, CoreAllocation, Order, OrderStatus, Visit, VisitStatus
 from traded_app.models.types import AllocationReason, Role
-from traded_app.services.days import allocations, school_calendar, visits
+from traded_app.services.days import allocations, county_days, school_calendar, visits
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.days import position as days_position
 from traded_app.services.days.ledger import Figures
@@ -86,8 +86,8 @@ def _check(world: Any) -> None:
     assert lines == _recount(world)
     row = next(
         r
-        for r in days_ledger.council_overview(
-            days_ledger.OverviewFilters(year_id=world.year.id, q=str(world.school.urn))
+        for r in county_days.council_overview(
+            county_days.OverviewFilters(year_id=world.year.id, q=str(world.school.urn))
         ).rows.items
     )
     assert row.total == ledger.total

@@ -38,7 +38,14 @@ from traded_app.forms.days import (
 from traded_app.services.brokering import engagements as school_to_school
 from traded_app.services.council import overview as council_service
 from traded_app.services.council import schools as school_service
-from traded_app.services.days import allocations, feedback, over_time, school_calendar, visits
+from traded_app.services.days import (
+    allocations,
+    county_days,
+    feedback,
+    over_time,
+    school_calendar,
+    visits,
+)
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.ordering import lists as order_lists
 from traded_app.services.platform.settings import (
@@ -382,7 +389,7 @@ def cancel(visit_id: int) -> str | BaseResponse:
 def overview() -> str:
     """Every school's remaining days: filters, active search, pages, quadrant totals."""
     year, years = chosen_year()
-    filters = days_ledger.OverviewFilters(
+    filters = county_days.OverviewFilters(
         year_id=year.id,
         q=request.args.get("q", "")[:100],
         quadrant_id=_int_arg("quadrant"),
@@ -391,7 +398,7 @@ def overview() -> str:
         unused_only=request.args.get("unused") == "yes",
         page=_int_arg("page") or 1,
     )
-    result = days_ledger.council_overview(filters)
+    result = county_days.council_overview(filters)
     if is_htmx():
         return render_template(
             "council/_overview_days_results.html",
@@ -422,7 +429,7 @@ def overview() -> str:
 
 
 def _overview_args(
-    filters: days_ledger.OverviewFilters, year: visits.AcademicYear
+    filters: county_days.OverviewFilters, year: visits.AcademicYear
 ) -> dict[str, object]:
     args: dict[str, object] = {
         "year": year.start_year,
