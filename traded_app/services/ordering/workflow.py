@@ -26,6 +26,7 @@ from traded_app.models.orders import SOLD_STATUSES
 from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.days.ledger import cancelled_orders_used_half_days, order_used_half_days
 from traded_app.services.days.visits import cancel_open_visits
+from traded_app.services.documents import instalments
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.ordering import buy_back, notifications, quote_prices, terms
 from traded_app.services.ordering.basket import (
@@ -500,6 +501,8 @@ def confirm(order: Order, user: User) -> Order:
     order.confirmed_at = utcnow()
     order.confirmed_by_id = user.id
     _move_and_tell(order, user, CONFIRM, OrderStatus.CONFIRMED)
+    if instalments.schedule_order(order, user):
+        return order  # charged on its dates (the council's invoice schedule for its route)
     if invoicing.issues_on_confirmation() and not invoicing.waits_for_po(order):
         invoicing.issue_for_order(order, user)
     return order
@@ -555,7 +558,9 @@ def add_po_number(order: Order, user: User, po_number: str) -> Order:
         db.session.flush()
     except StaleDataError:
         raise OrderConflict(CHANGED_ELSEWHERE) from None
-    if (
+    if was_waiting and instalments.has_schedule(order):
+        instalments.raise_due_for_order(order, user)  # those whose date has come
+    elif (
         was_waiting
         and order.status in SOLD_STATUSES
         and order.confirmed_at is not None
@@ -581,7 +586,9 @@ def cancel(order: Order, user: User, reason: str) -> Order:
     _move_and_tell(order, user, CANCEL, OrderStatus.CANCELLED, note)
     # The days not used are credited (late cancellations charged under the notice policy are
     # used days, so they are not).
-    invoicing.credit_order(order, user, f"Order {order.reference} cancelled: {note}")
+    reason = f"Order {order.reference} cancelled: {note}"
+    if not instalments.cancel_schedule(order, user, reason):
+        invoicing.credit_order(order, user, reason)
     return order
 
 
