@@ -42,6 +42,7 @@ from traded_app.views import (
     feedback,
     finance,
     health,
+    invoice_schedules,
     main,
     memberships,
     opening_balances,
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses.bp)
     app.register_blueprint(courses_council.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(invoice_schedules.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)
     background.init_app(app)

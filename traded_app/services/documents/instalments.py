@@ -436,3 +436,82 @@ def _credit_excess(
             totals=totals,
         )
         invoicing.finish(prepared, pdf.render(prepared.data))
+
+
+# --- What the pages show ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    number: int
+    count: int
+    due_on: date
+    gross_pence: int  # the document's, once raised; else what it will charge
+    status: ScheduledChargeStatus
+    document_id: int | None
+    document_number: str
+
+
+@dataclass(frozen=True)
+class OrderSchedule:
+    rows: list[ScheduleRow]
+
+    @property
+    def charged_pence(self) -> int:
+        return sum(r.gross_pence for r in self.rows if r.status == ScheduledChargeStatus.RAISED)
+
+    @property
+    def to_come_pence(self) -> int:
+        return sum(r.gross_pence for r in self.rows if r.status == ScheduledChargeStatus.SCHEDULED)
+
+
+def schedule_of(order: Order) -> OrderSchedule | None:
+    """The order's instalments, charged and to come, for its page (None: no schedule)."""
+    rows = [
+        ScheduleRow(
+            c.number,
+            c.count,
+            c.due_on,
+            c.document.gross_pence if c.document is not None else c.gross_pence,
+            c.status,
+            c.document_id,
+            c.document.number if c.document is not None else "",
+        )
+        for c in charges_of(order)
+    ]
+    return OrderSchedule(rows) if rows else None
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    order_id: int
+    order_reference: str
+    school_name: str
+    number: int
+    count: int
+    due_on: date
+    gross_pence: int
+
+
+def upcoming(limit: int = 25) -> tuple[list[Upcoming], int]:
+    """The next instalments to be raised, soonest first, and how many are to come in all."""
+    waiting = ScheduledCharge.status == ScheduledChargeStatus.SCHEDULED
+    total = db.session.scalar(select(func.count(ScheduledCharge.id)).where(waiting)) or 0
+    charges = db.session.execute(
+        select(ScheduledCharge)
+        .where(waiting)
+        .order_by(ScheduledCharge.due_on, ScheduledCharge.id)
+        .limit(limit)
+    ).scalars()
+    return [
+        Upcoming(
+            c.order_id,
+            c.order.reference,
+            c.order.school.name,
+            c.number,
+            c.count,
+            c.due_on,
+            c.gross_pence,
+        )
+        for c in charges
+    ], int(total)
