@@ -22,6 +22,7 @@ from traded_app.models.types import BillingRoute, Role
 from traded_app.services.days import visits
 from traded_app.services.documents import charge_plans, instalments
 from traded_app.services.documents import issuing as invoicing
+from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.ordering import workflow
 from traded_app.services.platform import document_store, schedules
 
@@ -282,3 +283,20 @@ def _credits(order: Order) -> list[Document]:
             )
         ).scalars()
     )
+
+
+def test_an_invoice_run_raises_instalments_that_are_due(
+    world: Any, council_details: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_plan(world)
+    order = confirmed(world, 6)
+    assert invoicing.orders_awaiting_charge() == []  # nothing else waits: only the instalment
+    monkeypatch.setattr(invoice_runs, "today", lambda: april(world))  # a run on 1 April
+    run = invoice_runs.start(world.users[Role.LA_FINANCE], source="cli")
+    db.session.commit()
+    finished = invoice_runs.execute(run.id)
+    assert finished.status.value == "finished"
+    db.session.expire_all()
+    second = charges(order)[1]
+    assert second.status == ScheduledChargeStatus.RAISED
+    assert second.document is not None and second.document.issue_date == april(world)
