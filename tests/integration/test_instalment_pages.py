@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import text_of
+from tests.factories import submitted_order
 from tests.integration.test_instalments import confirmed, council_details, on_plan  # noqa: F401
 from traded_app.extensions import db
 from traded_app.models.instalments import ChargeTiming
@@ -119,3 +120,20 @@ def test_the_order_page_shows_what_is_charged_and_what_is_to_come(
     assert other.status_code == 404
     listing = as_role(Role.LA_FINANCE).get("/council/invoice-schedules")
     assert order.reference in text_of(listing.soup, "main")
+
+
+def test_the_submitted_page_says_when_the_order_will_be_charged(
+    as_role: Any,
+    world: Any,
+    council_details: Any,  # noqa: F811
+) -> None:
+    on_plan(world)
+    order = submitted_order(world, {world.service: 2}, school=world.academy)
+    academy = as_role(None)
+    academy.sign_in_as(world.academy_sbm)
+    page = academy.get(f"/orders/{order.id}/submitted")
+    start = world.year.start_year
+    assert (
+        "The council sends your VAT invoice in 2 instalments, each due on its own date: "
+        f"1 September {start}, 1 April {start + 1}"
+    ) in text_of(page.soup, "main")

@@ -25,6 +25,12 @@ def order_charge_schedule(order: documents.Order) -> instalments.OrderSchedule |
     return instalments.schedule_of(order)
 
 
+@bp.app_template_global()
+def order_charge_plan(order: documents.Order) -> str:
+    """When the order will be charged if its route has an invoice schedule ("": at once)."""
+    return charge_plans.when_charged(order.school.billing_route, order.academic_year)
+
+
 @bp.route("")
 @roles_required(FINANCE)
 def schedules_page() -> str:

@@ -74,6 +74,18 @@ def charges_for(route: BillingRoute, year: AcademicYear) -> list[PlannedCharge] 
     return [PlannedCharge(p.share, p.date_in(year.start_year)) for p in plan_parts(plan)]
 
 
+def when_charged(route: BillingRoute, year: AcademicYear) -> str:
+    """When an order on `route` for `year` confirmed now will be charged, in words for its
+    school ("in 3 instalments: 1 September 2026, …"); "" when it is charged at confirmation."""
+    planned = charges_for(route, year)
+    if planned is None:
+        return ""
+    dates = ", ".join(f"{charge.due_on:%-d %B %Y}" for charge in planned)
+    if len(planned) == 1:
+        return f"on {dates}, the start of the academic year"
+    return f"in {len(planned)} instalments, each due on its own date: {dates}"
+
+
 def describe(plan: ChargePlan | None) -> str:
     """The plan in words, for the settings page ("7/12 on 1 April before the year, …")."""
     if plan is None or plan.timing == ChargeTiming.ON_CONFIRMATION:
