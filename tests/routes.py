@@ -137,6 +137,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         return {"visit_id": world.report_visit.id, **version}
     if endpoint == "adviser_calendar.feed":
         return {"token": world.users[Role.ADVISER].calendar_token}
+    if endpoint == "invoice_schedules.edit_schedule":
+        return {"route": "invoice"}
     if endpoint == "term_dates.delete_term":
         return {"term_id": world.term.id}
     if endpoint == "term_dates.delete_council_inset_day":

@@ -43,6 +43,7 @@ from traded_app.views import (
     feedback,
     finance,
     health,
+    invoice_schedules,
     main,
     memberships,
     opening_balances,
@@ -184,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_council.bp)
     app.register_blueprint(partnership_orders.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(invoice_schedules.bp)
     finance.init_app(app)
     app.register_blueprint(admin.bp)
     background.init_app(app)

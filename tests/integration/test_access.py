@@ -149,6 +149,8 @@ EXPECTED: dict[str, Any] = {
     "background.schedule_runs": {Role.LA_FINANCE, Role.LA_ADMIN},
     "background.pdf_check_page": {Role.LA_FINANCE, Role.LA_ADMIN},
     "documents.council_invoices": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "invoice_schedules.schedules_page": {Role.LA_FINANCE, Role.LA_ADMIN},
+    "invoice_schedules.edit_schedule": {Role.LA_FINANCE, Role.LA_ADMIN},
     "documents.start_run": {Role.LA_FINANCE, Role.LA_ADMIN},
     "documents.run_progress": {Role.LA_FINANCE, Role.LA_ADMIN},
     "finance.register_page": {Role.LA_FINANCE, Role.LA_ADMIN},

@@ -149,7 +149,7 @@ CASES = [
     ),
     Case(
         "document",
-        "order_id",
+        "order_id, instalment_number",  # one charge per order and instalment (0034)
         "document",
         {"id": "NULL", "number": COPY, "sequence": "sequence + 1000"},
     ),

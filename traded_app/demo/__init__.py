@@ -25,6 +25,7 @@ from traded_app.demo import council as demo_council
 from traded_app.demo import courses as demo_courses
 from traded_app.demo import days as demo_days
 from traded_app.demo import finance as demo_finance
+from traded_app.demo import instalments as demo_instalments
 from traded_app.demo import memberships as demo_memberships
 from traded_app.demo import orders as demo_orders
 from traded_app.demo import partnership_orders as demo_partnership_orders
@@ -86,6 +87,7 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     # School-to-school support: offers, a delivered engagement, requests to compare.
     support_offers = demo_brokering.load(chosen, {u.email: u for u in accounts})
     demo_buy_back.publish_next_year(years[2])
+    demo_instalments.load_instalments(chosen, {u.email: u for u in accounts}, years[1])
     demo_courses.load_courses()
     demo_partnership_orders.load_partnership_order()  # split across three member schools
     remittances = demo_statements.load_remittance()  # one waiting to be matched

@@ -57,6 +57,7 @@ from traded_app.models.finance import (
 )
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.imports import CsvImport, CsvImportKind, CsvImportStatus
+from traded_app.models.instalments import ChargePlan, ChargePlanPart, ScheduledCharge
 from traded_app.models.invoice_runs import InvoiceRun, InvoiceRunItem, InvoiceRunStatus
 from traded_app.models.invoices import (
     Document,
@@ -115,6 +116,8 @@ __all__ = [
     "CardPaymentReview",
     "CardRefund",
     "CatalogueStamp",
+    "ChargePlan",
+    "ChargePlanPart",
     "ClosureDay",
     "CoreAllocation",
     "CouncilLogo",
@@ -186,6 +189,7 @@ __all__ = [
     "RequestStatus",
     "ReviewKind",
     "ReviewStatus",
+    "ScheduledCharge",
     "ScheduledRun",
     "School",
     "SchoolConversion",

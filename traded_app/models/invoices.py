@@ -66,10 +66,12 @@ class Document(Base):
     __tablename__ = "document"
     __table_args__ = (
         UniqueConstraint("document_type", "financial_year", "sequence"),
-        # Each order is charged exactly once: one invoice or recharge per order.
+        # Each order is charged exactly once: one invoice or recharge per order, or one per
+        # instalment of its invoice schedule (instalment_number 0: the whole order at once).
         Index(
-            "uq_document_one_charge_per_order",
+            "uq_document_one_charge_per_instalment",
             "order_id",
+            "instalment_number",
             unique=True,
             sqlite_where=text("document_type <> 'credit_note'"),
             postgresql_where=text("document_type <> 'credit_note'"),
@@ -146,6 +148,9 @@ class Document(Base):
     # An unpaid invoice from the council's previous system, kept under its original number: no
     # order, no number of our series, no PDF of ours (pdf_path is empty).
     brought_forward: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Instalment n of m of its order's invoice schedule (models.instalments); 0 of 0: not one.
+    instalment_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    instalment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order | None] = relationship()
     school: Mapped[School] = relationship()

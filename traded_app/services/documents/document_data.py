@@ -80,6 +80,8 @@ class DocumentData:
     credits_type: DocumentType | None = None
     remittance_email: str = ""  # where remittance advice goes (the seller's e-mail when empty)
     logo_png: bytes = b""  # the council's logo as issued, printed through a data: URL
+    # "Instalment 1 of 2 for order ORD-…" on one instalment of an invoice schedule, else "".
+    instalment: str = ""
 
     @property
     def title(self) -> str:
@@ -138,6 +140,17 @@ def document_data(document: Document) -> DocumentData:
         credits_type=document.credits.document_type if document.credits else None,
         remittance_email=document.remittance_email,
         logo_png=_logo(document.logo_sha256),
+        instalment=instalment_text(document),
+    )
+
+
+def instalment_text(document: Document) -> str:
+    """What an instalment says it is ("Instalment 1 of 2 for order ORD-…"); "" for others."""
+    if not document.instalment_count:
+        return ""
+    return (
+        f"Instalment {document.instalment_number} of {document.instalment_count} "
+        f"for order {document.order_reference}"
     )
 
 

@@ -35,6 +35,7 @@ from traded_app.models import (
     DocumentVatBand,
     Order,
     OrderLine,
+    ScheduledCharge,
     School,
     User,
 )
@@ -58,11 +59,13 @@ from traded_app.services.platform.settings import council_settings, today
 
 
 def charge_document_for(order: Order) -> Document | None:
-    """The invoice or recharge that charged `order`, if it has been issued."""
+    """The invoice or recharge that charged `order`, if it has been issued (the first, for an
+    order charged in instalments: documents.instalments)."""
     return db.session.execute(
-        select(Document).where(
-            Document.order_id == order.id, Document.document_type != DocumentType.CREDIT_NOTE
-        )
+        select(Document)
+        .where(Document.order_id == order.id, Document.document_type != DocumentType.CREDIT_NOTE)
+        .order_by(Document.id)
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -145,6 +148,8 @@ def prepare_charge(order: Order, user: User | None, on: date | None = None) -> P
         raise InvoicingError(f"{order.reference} is not confirmed, so it cannot be charged")
     if charge_document_for(order) is not None:
         raise InvoicingError(f"{order.reference} has already been charged")
+    if db.session.scalar(select(ScheduledCharge.id).where(ScheduledCharge.order_id == order.id)):
+        raise InvoicingError(f"{order.reference} is charged on its invoice schedule's dates")
     if waits_for_po(order):
         raise InvoicingError(
             f"{order.reference} waits for the school's purchase order number: "
@@ -289,6 +294,8 @@ class LineSpec:
     vat_treatment: VatTreatment
     vat_rate_bp: int
     places: int = 0
+    # An amount that is not days × price (an instalment's share of the line), else None.
+    net_pence: int | None = None
 
     @classmethod
     def of_charge_line(cls, line: ChargeLine) -> LineSpec:
@@ -380,8 +387,10 @@ def prepare_for(
     credits: Document | None = None,
     reason: str = "",
     on: date | None = None,
+    totals: pricing.Totals | None = None,
 ) -> PreparedDocument:
-    """`prepare` for an order or a booking of course places."""
+    """`prepare` for an order or a booking of course places. `totals`, when given, are the
+    document's figures as worked out already (an instalment's share: documents.instalments)."""
     settings = require_council_details()
     issue_date = on or today()
     financial_year = financial_year_of(issue_date, settings.financial_year_start_month)
@@ -389,7 +398,7 @@ def prepare_for(
         pricing.Line(line.half_days, line.price_per_day_pence, line.vat_treatment, line.vat_rate_bp)
         for line in lines
     ]
-    totals = pricing.totals(priced)
+    totals = totals or pricing.totals(priced)
     if credits is not None and credited_pence(credits) + totals.gross_pence > credits.gross_pence:
         raise InvoicingError(f"{credits.number} cannot be credited for more than its value")
     sequence = take_number(document_type, financial_year)
@@ -445,7 +454,9 @@ def _document_lines(lines: Iterable[LineSpec]) -> list[DocumentLine]:
             half_days=line.half_days,
             places=line.places,
             price_per_day_pence=line.price_per_day_pence,
-            net_pence=pricing.line_net_pence(line.half_days, line.price_per_day_pence),
+            net_pence=pricing.line_net_pence(line.half_days, line.price_per_day_pence)
+            if line.net_pence is None
+            else line.net_pence,
             vat_treatment=line.vat_treatment,
             vat_rate_bp=line.vat_rate_bp,
         )
@@ -504,6 +515,7 @@ def orders_awaiting_charge() -> list[Order]:
                 Order.status.in_(SOLD_STATUSES),
                 Order.confirmed_at.is_not(None),
                 Order.id.not_in(charged),
+                Order.id.not_in(select(ScheduledCharge.order_id)),  # charged on their dates
                 ~WAITS_FOR_PO,
             )
             .order_by(Order.confirmed_at, Order.id)

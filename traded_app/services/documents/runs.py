@@ -48,8 +48,8 @@ from traded_app.extensions import db
 from traded_app.models import InvoiceRun, InvoiceRunItem, InvoiceRunStatus, Order, User
 from traded_app.models.base import utcnow
 from traded_app.models.orders import SOLD_STATUSES
+from traded_app.services.documents import instalments, pdf
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
 from traded_app.services.documents.run_chunks import SharedRender, Submit, describe
@@ -153,7 +153,7 @@ def start(user: User | None, *, source: str = "web", workers: int = 1) -> Invoic
         _send_emails_of(running)
         db.session.flush()
     pending = pending_orders()
-    if not pending:
+    if not pending and not instalments.due_order_ids(today()):
         raise NothingToIssue("No confirmed orders are waiting to be charged")
     invoicing.require_council_details()  # no council details, no documents: say so now
     run = InvoiceRun(
@@ -291,6 +291,8 @@ def execute(
     run = db.session.get(InvoiceRun, run_id)
     if run is None or run.status != InvoiceRunStatus.RUNNING:
         raise InvoiceRunError(f"Invoice run {run_id} is not waiting to run")
+    # Instalments whose date has come are raised too (the daily schedule raises them anyway).
+    instalments.raise_due(run.issue_date, run.started_by)
     order_ids = [order.id for order in pending_orders()]
     run.orders_total = len(order_ids) + run.done
     run.heartbeat_at = utcnow()

@@ -7,8 +7,7 @@ step leads and who may take it. The services here refuse a step the table does n
 order's status or the person, and the order page shows a button for exactly the steps it gives
 that person (`steps_for`). Two steps are nobody's button: delivering (or charging) an order's
 first day takes it into progress and its last day completes it. The days service takes them
-(days.visits), and it sits below ordering, so it cannot read this table; the table's test
-checks that what it records is here.
+(days.visits), below ordering: it cannot read this table, so the table's test checks it.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.days import partnership_days
 from traded_app.services.days.ledger import cancelled_orders_used_half_days, order_used_half_days
 from traded_app.services.days.visits import cancel_open_visits
+from traded_app.services.documents import instalments
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.ordering import buy_back, notifications, quote_prices, terms
 from traded_app.services.ordering.basket import (
@@ -502,6 +502,8 @@ def confirm(order: Order, user: User) -> Order:
     order.confirmed_at = utcnow()
     order.confirmed_by_id = user.id
     _move_and_tell(order, user, CONFIRM, OrderStatus.CONFIRMED)
+    if instalments.schedule_order(order, user):
+        return order  # charged on its dates (the council's invoice schedule for its route)
     if invoicing.issues_on_confirmation() and not invoicing.waits_for_po(order):
         invoicing.issue_for_order(order, user)
     return order
@@ -557,7 +559,9 @@ def add_po_number(order: Order, user: User, po_number: str) -> Order:
         db.session.flush()
     except StaleDataError:
         raise OrderConflict(CHANGED_ELSEWHERE) from None
-    if (
+    if was_waiting and instalments.has_schedule(order):
+        instalments.raise_due_for_order(order, user)  # those whose date has come
+    elif (
         was_waiting
         and order.status in SOLD_STATUSES
         and order.confirmed_at is not None
@@ -583,7 +587,9 @@ def cancel(order: Order, user: User, reason: str) -> Order:
     _move_and_tell(order, user, CANCEL, OrderStatus.CANCELLED, note)
     # The days not used are credited (late cancellations charged under the notice policy are
     # used days, so they are not).
-    invoicing.credit_order(order, user, f"Order {order.reference} cancelled: {note}")
+    reason = f"Order {order.reference} cancelled: {note}"
+    if not instalments.cancel_schedule(order, user, reason):
+        invoicing.credit_order(order, user, reason)
     return order
 
 

@@ -219,6 +219,10 @@ AUDITED: dict[str, Audited] = {
     "service_price": Audited("Price", _price_label),
     "service_vat": Audited("VAT rule", _vat_label),
     "council_settings": Audited("Council settings", lambda o, _s: o.name),
+    "charge_plan": Audited("Invoice schedule", lambda o, _s: f"{o.billing_route} {o.timing}"),
+    "scheduled_charge": Audited(
+        "Scheduled charge", lambda o, _s: f"#{o.order_id} {o.number}/{o.count}"
+    ),
     "academic_year": Audited("Academic year", lambda o, _s: o.label),
     "user_account": Audited("User", _user_label),
     "school_membership": Audited("School membership", _membership_label),
