@@ -76,7 +76,8 @@ def upgrade():
             "ALTER TABLE user_account ADD COLUMN trust_id INTEGER "
             "CONSTRAINT fk_user_account_trust_id_trust REFERENCES trust (id)"
         )
-        _rebuild_user_account_on_sqlite(
+        _rebuild_on_sqlite(
+            "user_account",
             {
                 f"CONSTRAINT {ROLE_CHECK} CHECK ({_in(OLD_ROLES)})": (
                     f"CONSTRAINT {ROLE_CHECK} CHECK ({_in(NEW_ROLES)}), "
@@ -103,7 +104,8 @@ def downgrade():
     op.drop_index("ix_user_account_trust_id", table_name="user_account")
     op.drop_index("ix_school_trust_id", table_name="school")
     if op.get_bind().dialect.name == "sqlite":
-        _rebuild_user_account_on_sqlite(
+        _rebuild_on_sqlite(
+            "user_account",
             {
                 (
                     f"CONSTRAINT {ROLE_CHECK} CHECK ({_in(NEW_ROLES)}), "
@@ -112,8 +114,9 @@ def downgrade():
             },
             drop_column="trust_id",
         )
-        with op.batch_alter_table("school") as batch_op:
-            batch_op.drop_column("trust_id")
+        # Text-based, as the upgrade's ALTER wrote it, so earlier migrations' downgrades still
+        # find the school table's SQL as they left it (a batch rebuild would rewrite it).
+        _rebuild_on_sqlite("school", {}, drop_column="trust_id")
     else:
         op.drop_constraint(op.f(TRUST_CHECK), "user_account", type_="check")
         op.drop_constraint(op.f(ROLE_CHECK), "user_account", type_="check")
@@ -126,38 +129,39 @@ def downgrade():
     op.drop_table("trust")
 
 
-def _rebuild_user_account_on_sqlite(replacements, drop_column=None):
-    """The user_account table again with its CHECKs changed: a new table from the old one's SQL,
+def _rebuild_on_sqlite(table, replacements, drop_column=None):
+    """`table` again with its CHECKs changed (or `drop_column` removed): a new table from the old one's SQL,
     rows copied, old dropped and new renamed, its indexes and triggers created again as stored."""
     connection = op.get_bind()
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     (table_sql,) = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'user_account'"
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).one()
     extras = connection.exec_driver_sql(
-        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'user_account' "
-        "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
+        "AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        (table,),
     ).all()
     for before, after in replacements.items():
         if before not in table_sql:
-            raise RuntimeError(f"Unexpected SQL for the user_account table: no {before}")
+            raise RuntimeError(f"Unexpected SQL for the {table} table: no {before}")
         table_sql = table_sql.replace(before, after)
     if drop_column:
         added = (
-            f", {drop_column} INTEGER CONSTRAINT fk_user_account_trust_id_trust "
+            f", {drop_column} INTEGER CONSTRAINT fk_{table}_{drop_column}_trust "
             "REFERENCES trust (id)"
         )
         if added not in table_sql:
-            raise RuntimeError("Unexpected SQL for the user_account table: no trust_id")
+            raise RuntimeError(f"Unexpected SQL for the {table} table: no {drop_column}")
         table_sql = table_sql.replace(added, "")
     new_sql, renamed = re.subn(
-        r'^CREATE TABLE "?user_account"? \(', "CREATE TABLE user_account_new (", table_sql
+        rf'^CREATE TABLE "?{table}"? \(', f"CREATE TABLE {table}_new (", table_sql
     )
     if renamed != 1:
-        raise RuntimeError("Unexpected SQL for the user_account table")
+        raise RuntimeError(f"Unexpected SQL for the {table} table")
     columns = [
         row[1]
-        for row in connection.exec_driver_sql("PRAGMA table_info(user_account)")
+        for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")
         if row[1] != drop_column
     ]
     extras = [e for e in extras if not (drop_column and drop_column in (e[2] or ""))]
@@ -165,8 +169,8 @@ def _rebuild_user_account_on_sqlite(replacements, drop_column=None):
         op.execute(f'DROP {kind.upper()} "{name}"')
     op.execute(new_sql)
     names = ", ".join(columns)
-    op.execute(f"INSERT INTO user_account_new ({names}) SELECT {names} FROM user_account")
-    op.execute("DROP TABLE user_account")
-    op.execute("ALTER TABLE user_account_new RENAME TO user_account")
+    op.execute(f"INSERT INTO {table}_new ({names}) SELECT {names} FROM {table}")
+    op.execute(f"DROP TABLE {table}")
+    op.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
     for _kind, _name, sql in extras:
         op.execute(sql)

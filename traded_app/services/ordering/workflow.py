@@ -5,9 +5,9 @@ quadrant team's traded capacity that a confirmation uses.
 `TRANSITIONS` is the one table of the steps an order may take from each status, where each
 step leads and who may take it. The services here refuse a step the table does not give the
 order's status or the person, and the order page shows a button for exactly the steps it gives
-that person (`steps_for`). Two steps are nobody's button: delivering (or charging) an order's
-first day takes it into progress and its last day completes it. The days service takes them
-(days.visits), below ordering: it cannot read this table, so the table's test checks it.
+that person (`steps_for`). Two steps are nobody's button: an order's first day delivered (or
+charged) takes it into progress, its last completes it, both taken by days.visits (below ordering,
+so it cannot read this table: the table's test checks it).
 """
 
 from __future__ import annotations
@@ -585,8 +585,7 @@ def cancel(order: Order, user: User, reason: str) -> Order:
     note = _reason(reason)
     cancel_open_visits(order, user)
     _move_and_tell(order, user, CANCEL, OrderStatus.CANCELLED, note)
-    # The days not used are credited (late cancellations charged under the notice policy are
-    # used days, so they are not).
+    # Days not used are credited (late cancellations the notice policy charges are used days).
     reason = f"Order {order.reference} cancelled: {note}"
     if not instalments.cancel_schedule(order, user, reason):
         invoicing.credit_order(order, user, reason)
