@@ -176,6 +176,7 @@ def test_demo_accounts_command_prints_the_accounts(app: Any) -> None:
         "adviser@example.org",
     ):
         assert email in output
+    assert "trust@example.org" in output and "Trust finance (" in output
     assert "demo-password" in output
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from traded_app.demo.records import one
 from traded_app.extensions import db
 from traded_app.models import School, User
@@ -69,4 +71,11 @@ def demo_account_lines() -> list[str]:
         user = one(User, email=account.email)
         where = f" ({user.school.name}, URN {user.school.urn})" if user and user.school else ""
         lines.append(f"  {account.email:<22} {account.role.label}{where}")
+    # The trust's finance lead, whom the trust demo adds (demo/trusts.py).
+    trust_staff = db.session.scalars(
+        select(User).where(User.role == Role.TRUST_FINANCE, User.email.endswith("@example.org"))
+    )
+    for user in trust_staff:
+        where = f" ({user.trust.name})" if user.trust else ""
+        lines.append(f"  {user.email:<22} {user.role.label}{where}")
     return lines
