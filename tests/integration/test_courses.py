@@ -319,12 +319,15 @@ def test_a_booking_larger_than_the_places_left_confirms_what_fits(world: Any) ->
 
 
 def test_the_schedules_lapse_offers_and_erase_needs_once_a_period(world: Any) -> None:
-    session = make_session(world, places=1, days_ahead=0)
+    # The session is tomorrow, so the offer made now is still open whatever the time of day
+    # (an offer never outlives the session's start); the schedules then run three days later.
+    session = make_session(world, places=1, days_ahead=1)
     holder = book(world, session, 1, prefix="Holder")
     waiting = book(world, session, 1, prefix="Waiting")
     booking.cancel_place(holder.places[0], world.users[Role.SCHOOL_BUSINESS_MANAGER])
     db.session.commit()
-    later = utcnow() + timedelta(days=1)
+    assert statuses(waiting) == ["offered"]
+    later = utcnow() + timedelta(days=3)
 
     offers = schedules.SCHEDULES[booking.OFFERS_SCHEDULE]
     run = schedules.run_if_due(offers, later)
