@@ -306,6 +306,33 @@ def test_invitation_sets_a_password_once(app: Flask, as_role: Any, world: Any, c
     assert "Enter the URN of the user's school" in _errors(page)
 
 
+def test_sending_an_invitation_again_cancels_the_earlier_link(
+    app: Flask, as_role: Any, world: Any, client: Any
+) -> None:
+    admin = as_role(Role.LA_ADMIN)
+    admin.post_form(
+        "/council/manage/users/new",
+        {
+            "name": "Ola Head",
+            "email": "ola@hilltop.example",
+            "role": "headteacher",
+            "school_urn": "100002",
+        },
+    )
+    first = _link(_outbox(app)[-1], "/set-password")
+    user = db.session.execute(select(User).where(User.email == "ola@hilltop.example")).scalar_one()
+    assert admin.post_form(f"/council/manage/users/{user.id}/invite", {}).status_code == 302
+    second = _link(_outbox(app)[-1], "/set-password")
+    assert second != first
+    old = client.get(first)
+    assert old.soup.h1.get_text(strip=True) == (
+        "This link has already been used or is no longer valid"
+    )
+    assert client.get(second).soup.h1.get_text(strip=True) == "Set your password"
+    response = client.post_form(second, {"password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 302
+
+
 def test_password_reset_gives_no_hint_and_is_rate_limited(
     app: Flask, client: Any, world: Any
 ) -> None:

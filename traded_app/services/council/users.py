@@ -228,6 +228,9 @@ def send_invitation(user: User, by: User) -> None:
     if has_password(user):
         raise UserAdminError(f"{user.name} has already set a password")
     council = council_display()
+    # A new random placeholder changes the fingerprint the links carry, so sending the
+    # invitation again cancels any earlier link (a forwarded or intercepted e-mail stops working).
+    user.password_hash = UNUSABLE_PREFIX + secrets.token_urlsafe(16)
     link = _link("auth.accept_invite", make_token(user, INVITE_SALT))
     user.invited_at = utcnow()
     notifications.queue(
