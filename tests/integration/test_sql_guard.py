@@ -39,6 +39,7 @@ from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
 from traded_app.models.payments import PaymentKind
 from traded_app.models.types import Role
+from traded_app.services.platform.settings import today
 
 ON_POSTGRES = os.environ.get("TRADED_TEST_DB") == "postgres"
 sqlite_only = pytest.mark.skipif(
@@ -121,7 +122,7 @@ def rows(world: Any) -> Rows:
     )
     # The share documents take real numbers: past those issue_document gives itself.
     for document_type in (DocumentType.INVOICE, DocumentType.RECHARGE):
-        for year in (date.today().year - 1, date.today().year):
+        for year in (today().year - 1, today().year):
             db.session.add(
                 DocumentCounter(document_type=document_type, financial_year=year, last_number=9000)
             )

@@ -321,3 +321,13 @@ def order_of(order_id: int) -> PartnershipOrder:
     if order is None:
         raise NotFound("No such partnership order")
     return order
+
+
+def positions(order: PartnershipOrder) -> list[ShareCharge]:
+    """Each charged share of `order` with what is credited and left, in the order's order."""
+    found = []
+    for share in order.shares:
+        document = charge_of_share(share)
+        if document is not None:
+            found.append(_position(share, document))
+    return found
