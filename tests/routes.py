@@ -28,7 +28,7 @@ from tests.factories import (
     submitted_order,
     visit_and_closure_for_access,
 )
-from tests.partnership_factories import placed_partnership_order
+from tests.partnership_factories import confirmed_partnership_order, placed_partnership_order
 from tests.plans_factories import asked, plan_for_access
 from tests.setup_helpers import png_bytes
 from traded_app.extensions import db
@@ -79,6 +79,8 @@ def add_one_of_everything(world: Any) -> Any:
     world.remittance = remittance_for_access(world)
     world.quote, world.terms = quote_and_terms_for_access(world)
     world.partnership_order = placed_partnership_order(world)
+    # A confirmed one too, each member charged: its share documents can be credited, it cancelled.
+    world.confirmed_partnership_order, world.share_documents = confirmed_partnership_order(world)
     world.council.logo_sha256 = setup.store_logo(setup.check_logo(png_bytes(40, 20)))
     activities.ensure_non_negotiable_activities()
     world.activity = activities.activities()[0]
@@ -210,6 +212,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["action"] = "retire"  # refused with a message: the team serves districts
     if endpoint == "card_payments.refund":
         args["document_id"] = world.credit_note.id
+    if endpoint == "partnership_orders.credit_share":
+        args["document_id"] = world.share_documents[0].id
     if "email_id" in rule.arguments:
         args["email_id"] = 1  # none yet: sending it again is refused with a message
     if "remittance_id" in rule.arguments:
@@ -222,6 +226,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["export_id"] = world.export.id
     if "partnership_order_id" in rule.arguments:
         args["partnership_order_id"] = world.partnership_order.id
+        if endpoint == "partnership_orders.cancel_order":
+            args["partnership_order_id"] = world.confirmed_partnership_order.id
     if "review_id" in rule.arguments:
         args["review_id"] = world.card_review.id
     if "number" in rule.arguments:

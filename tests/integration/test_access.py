@@ -324,6 +324,8 @@ EXPECTED: dict[str, Any] = {
     "partnership_orders.confirm": {Role.LA_ADMIN},
     "partnership_orders.decline": {Role.LA_ADMIN},
     "partnership_orders.buying_settings": {Role.LA_ADMIN},
+    "partnership_orders.credit_share": {Role.LA_FINANCE},
+    "partnership_orders.cancel_order": {Role.LA_ADMIN},
     "admin.next_year_preview": {Role.LA_ADMIN},
 }
 

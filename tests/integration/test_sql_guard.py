@@ -24,12 +24,22 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import owner_engine
 from tests.factories import issue_document
+from tests.partnership_factories import confirmed_partnership_order
 from traded_app.extensions import db
-from traded_app.models import AuditEvent, DocumentExport, FinanceExport, Order, Payment
+from traded_app.models import (
+    AuditEvent,
+    DocumentCounter,
+    DocumentExport,
+    DocumentType,
+    FinanceExport,
+    Order,
+    Payment,
+)
 from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
 from traded_app.models.payments import PaymentKind
 from traded_app.models.types import Role
+from traded_app.services.platform.settings import today
 
 ON_POSTGRES = os.environ.get("TRADED_TEST_DB") == "postgres"
 sqlite_only = pytest.mark.skipif(
@@ -63,6 +73,7 @@ class Rows:
     stripe_payment: int
     reversal: int
     exports: tuple[int, int]
+    share_document: int  # a member's share of a partnership order, charged
 
 
 @pytest.fixture()
@@ -109,8 +120,22 @@ def rows(world: Any) -> Rows:
     db.session.add(
         AuditEvent(actor_label="System", entity="school", entity_id="1", action="created")
     )
+    # The share documents take real numbers: past those issue_document gives itself.
+    for document_type in (DocumentType.INVOICE, DocumentType.RECHARGE):
+        for year in (today().year - 1, today().year):
+            db.session.add(
+                DocumentCounter(document_type=document_type, financial_year=year, last_number=9000)
+            )
     db.session.commit()
-    return Rows(document.id, spare.id, paid.id, reversal.id, (exports[0].id, exports[1].id))
+    _order, share_documents = confirmed_partnership_order(world)
+    return Rows(
+        document.id,
+        spare.id,
+        paid.id,
+        reversal.id,
+        (exports[0].id, exports[1].id),
+        share_documents[0].id,
+    )
 
 
 # --- SQLite: REPLACE -----------------------------------------------------------------------
@@ -151,6 +176,12 @@ CASES = [
         "document",
         "order_id, instalment_number",  # one charge per order and instalment (0034)
         "document",
+        {"id": "NULL", "number": COPY, "sequence": "sequence + 1000"},
+    ),
+    Case(
+        "document",
+        "partnership_share_id",  # one charge per partnership share (0042)
+        "share_document",
         {"id": "NULL", "number": COPY, "sequence": "sequence + 1000"},
     ),
     Case("document_line", "id", "", {"position": "position + 100"}),

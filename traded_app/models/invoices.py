@@ -76,6 +76,14 @@ class Document(Base):
             sqlite_where=text("document_type <> 'credit_note'"),
             postgresql_where=text("document_type <> 'credit_note'"),
         ),
+        # Each member's share of a partnership order is charged once (credit notes aside).
+        Index(
+            "uq_document_one_charge_per_share",
+            "partnership_share_id",
+            unique=True,
+            sqlite_where=text("document_type <> 'credit_note'"),
+            postgresql_where=text("document_type <> 'credit_note'"),
+        ),
         CheckConstraint("sequence > 0", name="sequence_positive"),
         CheckConstraint(
             "(document_type = 'credit_note') = (credits_document_id IS NOT NULL)",

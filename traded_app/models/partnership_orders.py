@@ -47,6 +47,7 @@ class PartnershipOrderStatus(StrEnum):
     DECLINED = "declined"  # by the council
     REJECTED = "rejected"  # by a member's headteacher
     WITHDRAWN = "withdrawn"  # by the school that placed it, before confirmation
+    CANCELLED = "cancelled"  # by the council after confirmation: undelivered days credited
 
     @property
     def label(self) -> str:
@@ -105,6 +106,9 @@ class PartnershipOrder(Base):
     __table_args__ = (
         CheckConstraint("half_days > 0", name="days_positive"),
         CheckConstraint("net_pence >= 0", name="net_not_negative"),
+        CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,13 +128,18 @@ class PartnershipOrder(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    reason: Mapped[str] = mapped_column(Text, default="")  # why declined, rejected or withdrawn
+    # Why declined, rejected, withdrawn or cancelled.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Cancelled by the council's service manager after confirmation (ordering.partnership_credits).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     partnership: Mapped[Partnership] = relationship()
     academic_year: Mapped[AcademicYear] = relationship()
     placed_by: Mapped[User] = relationship(foreign_keys=[placed_by_id])
     placed_for_school: Mapped[School] = relationship()
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
     lines: Mapped[list[PartnershipOrderLine]] = relationship(
         back_populates="order", order_by="PartnershipOrderLine.position"
     )

@@ -4,7 +4,9 @@ For schools: the orders their school has a share in, ordering for the partnershi
 service, how to split the cost, a check of each member's share before placing it), an order's
 page (every member's share; the headteacher's approval of their own school's share; the school's
 PO number; withdrawing). For the council: every partnership order, confirming (each member is
-charged by its own document) or declining, and each partnership's lead school and who orders.
+charged by its own document) or declining, cancelling a confirmed order (each member's share
+credited for the days not delivered), crediting a member's share document (finance), and each
+partnership's lead school and who orders.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from traded_app.domain.types import Role
 from traded_app.forms.auth import EmptyForm
 from traded_app.services.council.partnerships import partnership_by_id
 from traded_app.services.ordering import partnership_buying as buying
+from traded_app.services.ordering import partnership_credits as credits
 from traded_app.services.ordering import partnership_orders as orders
 from traded_app.services.ordering.partnership_buying import Draft, PartnershipOrderError
 from traded_app.services.platform.settings import current_academic_year
@@ -150,6 +153,8 @@ def order_detail(partnership_order_id: int) -> str:
         to_approve=orders.awaiting_approval_by(order, current_user),
         may_withdraw=orders.may_withdraw(order, current_user),
         may_confirm=current_user.role == Role.LA_ADMIN,
+        may_cancel=current_user.role == Role.LA_ADMIN
+        and credits.cancellation_refusal(order) is None,
         confirm_refusal=orders.confirmation_refusal(order),
         form=EmptyForm(),
     )
@@ -258,4 +263,100 @@ def buying_settings(partnership_id: int) -> str | BaseResponse:
         errors=errors,
         values=request.form,
         choices=list(buying.WhoOrders),
+    )
+
+
+# --- Crediting a share, cancelling a confirmed order --------------------------------------------
+
+
+@bp.route("/documents/<int:document_id>/credit", methods=["GET", "POST"])
+@roles_required(Role.LA_FINANCE)
+def credit_share(document_id: int) -> str | BaseResponse:
+    """Finance credits a member's share document: every day left, or some days of each line,
+    with a reason. The amounts are worked out here, never read from the form."""
+    charge = credits.share_charge(document_id)
+    form = EmptyForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors["what"] = "The form had expired: check your answers again"
+        else:
+            half_days, errors = _credit_days(charge)
+            if not errors:
+                try:
+                    note = credits.credit_share(
+                        charge, current_user, request.form.get("reason", ""), half_days
+                    )
+                except PartnershipOrderError as error:
+                    errors = {error.field or "what": str(error)}
+                else:
+                    flash(
+                        f"Credit note {note.number} issued against {charge.document.number}.",
+                        "success",
+                    )
+                    return redirect(url_for("documents.document_detail", document_id=note.id))
+    return render_template(
+        "partnership_orders/credit.html",
+        charge=charge,
+        order=charge.share.order,
+        form=form,
+        errors=errors,
+        values=request.form,
+    )
+
+
+def _credit_days(charge: Any) -> tuple[dict[int, int] | None, dict[str, str]]:
+    """The days to credit by order line (None: every day left), or the form's errors."""
+    what = request.form.get("what")
+    if what == "all":
+        return None, {}
+    if what != "some":
+        return None, {"what": "Select whether to credit every day left or some days"}
+    errors: dict[str, str] = {}
+    half_days: dict[int, int] = {}
+    for line in charge.lines:
+        raw = request.form.get(line.field, "").strip()
+        if not raw or raw == "0":
+            continue
+        try:
+            half_days[line.line.id] = parse_days(raw)
+        except DaysError as error:
+            errors[line.field] = f"{line.line.service.name}: {error}"
+    if not errors and not half_days:
+        first = charge.lines[0].field if charge.lines else "what"
+        errors[first] = "Enter the days to credit"
+    return half_days, errors
+
+
+@bp.route("/partnership-orders/<int:partnership_order_id>/cancel", methods=["GET", "POST"])
+@roles_required(Role.LA_ADMIN)
+def cancel_order(partnership_order_id: int) -> str | BaseResponse:
+    """The service manager cancels a confirmed order: each member's share is credited for the
+    days not delivered, and the days leave the members' ledgers."""
+    order = orders.order_for(current_user, partnership_order_id)
+    form = EmptyForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors["reason"] = "The form had expired: try again"
+        else:
+            try:
+                issued = credits.cancel(order, current_user, request.form.get("reason", ""))
+            except PartnershipOrderError as error:
+                errors = {error.field or "reason": str(error)}
+            else:
+                flash(
+                    f"{order.reference} cancelled: {len(issued)} credit notes issued to the "
+                    "members for the days not delivered.",
+                    "success",
+                )
+                return _detail(order.id)
+    return render_template(
+        "partnership_orders/cancel.html",
+        order=order,
+        refusal=credits.cancellation_refusal(order),
+        positions=credits.positions(order),
+        form=form,
+        errors=errors,
+        values=request.form,
     )

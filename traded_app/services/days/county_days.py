@@ -22,6 +22,7 @@ from traded_app.models import (
 )
 from traded_app.models.orders import SOLD_STATUSES
 from traded_app.models.types import Phase, SchoolStatus
+from traded_app.services.days import partnership_days
 from traded_app.services.days.ledger import Figures, school_figures_subquery, visit_sums
 from traded_app.services.platform.paging import Page, count_rows, paginate_rows
 
@@ -80,8 +81,8 @@ class Overview:
 def council_overview(filters: OverviewFilters, per_page: int = 50) -> Overview:
     """Every open school's days for the year, filtered and paged, with totals per quadrant.
 
-    Five queries whatever the number of schools: the page, its count, the quadrant totals, the
-    teams' capacities and the days sold per team.
+    Six queries whatever the number of schools: the page, its count, the quadrant totals, the
+    teams' capacities and the days sold per team, by schools' orders and by partnership orders.
     """
     figures = school_figures_subquery(filters.year_id)
     core_used = _core_used_subquery(filters.year_id)
@@ -169,7 +170,8 @@ def _overview_school_row(row: Any) -> SchoolRow:
 
 
 def _overview_quadrant_rows(year_id: int, figures: Subquery) -> list[QuadrantRow]:
-    """Every quadrant's open schools and their days, with the team's capacity and days sold."""
+    """Every quadrant's open schools and their days, with the team's capacity and days sold
+    (schools' own orders and the partnership orders of the team's partnerships)."""
     quadrant_totals = db.session.execute(
         select(
             School.quadrant_id,
@@ -208,6 +210,8 @@ def _overview_quadrant_rows(year_id: int, figures: Subquery) -> list[QuadrantRow
         .tuples()
         .all()
     )
+    for quadrant_id, half_days in partnership_days.sold_by_quadrant(year_id).items():
+        sold[quadrant_id] = int(sold.get(quadrant_id) or 0) + half_days
     return [
         QuadrantRow(
             quadrant_id=quadrant_id,

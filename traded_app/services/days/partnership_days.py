@@ -78,3 +78,16 @@ def sold_half_days(quadrant_id: int, year_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def sold_by_quadrant(year_id: int) -> dict[int, int]:
+    """Half-days confirmed partnership orders use of each quadrant team's capacity in
+    `year_id` (a cancelled order's days are free again: none of them was delivered)."""
+    return {
+        int(quadrant_id): int(half_days)
+        for quadrant_id, half_days in db.session.execute(
+            select(PartnershipOrder.quadrant_id, func.sum(PartnershipOrder.half_days))
+            .where(PartnershipOrder.academic_year_id == year_id, PartnershipOrder.status == SOLD)
+            .group_by(PartnershipOrder.quadrant_id)
+        ).tuples()
+    }

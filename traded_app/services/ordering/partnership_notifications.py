@@ -93,8 +93,16 @@ def with_council(order: PartnershipOrder) -> None:
 
 
 def ended(order: PartnershipOrder) -> None:
-    """Rejected, withdrawn or declined: every taking-part school's staff, with the reason."""
+    """Rejected, withdrawn, declined or cancelled: every taking-part school's staff, with the
+    reason (and, when cancelled, that each school's share is credited for the days not
+    delivered)."""
     what = order.status.label.lower()
+    credited = (
+        "Each school's invoice or recharge is credited for the days not delivered; the credit "
+        "note comes in an e-mail of its own.\n"
+        if order.status == PartnershipOrderStatus.CANCELLED
+        else ""
+    )
     for share in order.shares:
         to = _staff(share.school_id, Role.SCHOOL_BUSINESS_MANAGER, Role.HEADTEACHER)
         if to:
@@ -102,7 +110,9 @@ def ended(order: PartnershipOrder) -> None:
                 Mail(
                     to,
                     f"Partnership order {order.reference} {what}",
-                    f"The partnership order was {what}.\nReason given: {order.reason}\n\n"
+                    f"The partnership order was {what}.\nReason given: {order.reason}\n"
+                    + credited
+                    + "\n"
                     + _facts(order),
                 ),
                 share.school_id,

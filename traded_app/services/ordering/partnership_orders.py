@@ -5,7 +5,8 @@ members whose share is over their approval limit (each one's headteacher approve
 its own school's share) → with the council → confirmed (each member charged by a document of its
 own, by its own billing route) or declined. The school that placed it may withdraw it until the
 council decides. The partnership's quadrant team's traded capacity is used on confirmation, as
-for any order.
+for any order. After confirmation the council may cancel it, each share credited for the days
+not delivered (ordering.partnership_credits, which also credits one share at finance's word).
 
 Who sees what: a member school's staff see the orders their school has a share in, with every
 member's share (the partnership agreed the split) but only their own school's documents; other
