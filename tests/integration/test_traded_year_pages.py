@@ -78,6 +78,11 @@ def test_an_instalments_page_says_which_instalment_it_is(
     for client in (as_role(Role.LA_FINANCE), as_role(None).sign_in_as(world.academy_sbm)):
         page = client.get(f"/documents/{first.document_id}")
         assert text_of(page.soup, "#instalment") == f"Instalment 1 of 2 for order {order.reference}"
+    # The school's list of invoices, and the order's page, say so too.
+    school = as_role(None).sign_in_as(world.academy_sbm)
+    for url in ("/invoices", f"/orders/{order.id}"):
+        listed = text_of(school.get(url).soup, "main")
+        assert "VAT invoice, instalment 1 of 2" in listed, url
 
 
 def test_a_whole_orders_page_names_no_instalment(
@@ -90,6 +95,8 @@ def test_a_whole_orders_page_names_no_instalment(
     page = as_role(Role.LA_FINANCE).get(f"/documents/{document_id}")
     assert page.soup.select_one("#instalment") is None
     assert "Instalment" not in text_of(page.soup, "main")
+    school = as_role(None).sign_in_as(world.academy_sbm)
+    assert "instalment" not in text_of(school.get("/invoices").soup, "main")
 
 
 def order_document_id(order: Any) -> int:
