@@ -124,7 +124,7 @@ def test_the_po_hint_says_the_invoice_waits_only_where_it_does(as_role: Any, wor
     )
     db.session.commit()
     hint = details_hint(maintained)
-    assert "waits" not in hint and "You can also add it later" in hint
+    assert "waits" not in hint and "add it from the order's page later" in hint
     # An academy's VAT invoice does wait for it.
     academy = as_role(None).sign_in_as(world.academy_sbm)
     basket.set_days(
