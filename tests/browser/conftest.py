@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
@@ -26,6 +27,7 @@ from traded_app.config import PROJECT_ROOT
 from traded_app.demo import load_demo
 from traded_app.demo.accounts import DEMO_PASSWORD
 from traded_app.extensions import db
+from traded_app.services.ordering import buy_back
 from traded_app.services.platform.auth import hash_password
 
 CHROMIUM = "/usr/bin/chromium"
@@ -63,6 +65,52 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+def serve_in_spring(
+    tmp: Path, then: Callable[[], None] | None = None
+) -> Iterator[tuple[Flask, str]]:
+    """The demo on its own SQLite file with next year's offer taken back (not published, no
+    buy-back window), as if it were spring before the service manager's work; `then` changes
+    more inside the same app context before serving. Yields the app and its address."""
+    app = create_app(environ_for_tests(tmp, f"sqlite:///{tmp / 'live.db'}"))
+
+    def prepare() -> None:
+        with app.app_context():
+            upgrade()
+            load_demo(password_hash=_demo_hash())
+            upcoming = buy_back.next_year()
+            assert upcoming is not None
+            upcoming.offer_published_at = None
+            upcoming.buy_back_opens_on = upcoming.buy_back_closes_on = None
+            if then is not None:
+                then()
+            db.session.commit()
+
+    contextvars.Context().run(prepare)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=contextvars.Context().run, args=(server.serve_forever,), daemon=True
+    )
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def in_app(app: Flask, work: Callable[[], Any]) -> Any:
+    """Run `work` in the served app's context (as its daily schedules would), committed."""
+
+    def run() -> Any:
+        with app.app_context():
+            try:
+                result = work()
+                db.session.commit()
+                return result
+            finally:
+                db.session.remove()
+
+    return contextvars.Context().run(run)
 
 
 def _demo_hash() -> str:

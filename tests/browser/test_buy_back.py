@@ -8,26 +8,16 @@ publication back first, as if it were spring before the service manager's work.
 
 from __future__ import annotations
 
-import contextvars
-import logging
 import re
-import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import Journey, _demo_hash, _journey
+from tests.browser.conftest import Journey, _journey, serve_in_spring
 from tests.browser.test_ordering import confirm_as_admin, sign_out
 from tests.browser.test_sign_in import choose_year, sign_in
-from tests.conftest import environ_for_tests
-from traded_app import create_app
-from traded_app.demo import load_demo
-from traded_app.extensions import db
-from traded_app.services.ordering import buy_back
 from traded_app.services.platform.settings import today
 
 pytestmark = pytest.mark.browser
@@ -35,28 +25,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def unpublished_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("buy_back")
-    app = create_app(environ_for_tests(tmp, f"sqlite:///{tmp / 'live.db'}"))
-
-    def prepare() -> None:
-        with app.app_context():
-            upgrade()
-            load_demo(password_hash=_demo_hash())
-            upcoming = buy_back.next_year()
-            assert upcoming is not None
-            upcoming.offer_published_at = None
-            upcoming.buy_back_opens_on = upcoming.buy_back_closes_on = None
-            db.session.commit()
-
-    contextvars.Context().run(prepare)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=contextvars.Context().run, args=(server.serve_forever,), daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    for _app, address in serve_in_spring(tmp_path_factory.mktemp("buy_back")):
+        yield address
 
 
 @pytest.fixture()
@@ -69,6 +39,13 @@ def fill_date(journey: Journey, legend: str, day: object) -> None:
     group.get_by_label("Day").fill(str(day.day))  # type: ignore[attr-defined]
     group.get_by_label("Month").fill(str(day.month))  # type: ignore[attr-defined]
     group.get_by_label("Year").fill(str(day.year))  # type: ignore[attr-defined]
+
+
+def window_closes() -> date:
+    """Four weeks or so from today, but never after next year has started (the window must close
+    by then): in the last weeks of the academic year, the day next year starts."""
+    start = today().year if today().month >= 9 else today().year - 1
+    return min(today() + timedelta(days=30), date(start + 1, 9, 1))
 
 
 def test_publish_next_year_then_order_the_same_as_this_year(journey: Journey) -> None:
@@ -97,7 +74,7 @@ def test_publish_next_year_then_order_the_same_as_this_year(journey: Journey) ->
     page.get_by_role("link", name="Back to next year's offer").click()
     journey.check()
     fill_date(journey, "Date the window opens", today())
-    fill_date(journey, "Date the window closes", today() + timedelta(days=30))
+    fill_date(journey, "Date the window closes", window_closes())
     page.get_by_label("Allowed: late orders are treated like any other").check()
     page.get_by_role("button", name=f"Publish {next_year}'s offer").click()
     journey.check()

@@ -18,6 +18,7 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import reading as documents
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.documents import sending as document_sending
+from traded_app.services.documents.document_data import instalment_text
 from traded_app.services.ordering import quotes, terms
 from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import council_settings
@@ -90,6 +91,7 @@ def document_detail(document_id: int) -> str:
     return render_template(
         "documents/detail.html",
         document=document,
+        instalment=instalment_text(document),
         row=documents.row_for(document),
         credit_notes=documents.rows_for(documents.credit_notes_against(document)),
         sends=document_sending.sends_of(document),

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from traded_app.access import ALL_ROLES, SCHOOL, roles_required
 from traded_app.domain import pricing
+from traded_app.domain.quotes import charge_waits_for_po
 from traded_app.domain.types import Role
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
@@ -259,9 +260,10 @@ def details() -> str | Response:
             form.po_number.errors = [sentence(str(error))]
         else:
             return redirect(url_for("orders.check_answers"))
-    return render_template(
-        "orders/details.html", basket=shown, form=form, po_required=order.school.po_required
-    )
+    # "The invoice waits for it" only where it does: a VAT invoice, not an internal recharge.
+    school = order.school
+    po_required = charge_waits_for_po(school.po_required, school.billing_route, "")
+    return render_template("orders/details.html", basket=shown, form=form, po_required=po_required)
 
 
 @bp.route("/order/check", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from traded_app.domain.types import CustomerType, ServiceGroup
 from traded_app.forms.admin import CUSTOMER_FIELDS, PriceForm, ServiceForm
 from traded_app.forms.auth import EmptyForm
 from traded_app.services.council import catalogue as catalogue_admin
+from traded_app.services.ordering import buy_back
 from traded_app.services.platform import audit
 from traded_app.views.admin.common import ADMIN, bp, field_error
 
@@ -90,6 +91,16 @@ def new_service() -> str | BaseResponse:
     return render_template("admin/service_form.html", form=form, service=None)
 
 
+def _back() -> str:
+    """Where the service's page was reached from: "next-year" from next year's offer (its
+    pages then lead back there and set next year's price), else "" (the catalogue)."""
+    return "next-year" if request.args.get("back") == "next-year" else ""
+
+
+def _service_url(service: catalogue_admin.Service) -> str:
+    return url_for("admin.edit_service", service_id=service.id, back=_back() or None)
+
+
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_service(service_id: int) -> str | BaseResponse:
@@ -102,7 +113,7 @@ def edit_service(service_id: int) -> str | BaseResponse:
             field_error(form, error.field, str(error))
         else:
             flash(f"{service.name} saved. Orders already submitted keep their terms.", "success")
-            return redirect(url_for("admin.edit_service", service_id=service.id))
+            return redirect(_service_url(service))
     return _service_page(service, form, _price_form(service))
 
 
@@ -110,6 +121,9 @@ def _price_form(service: catalogue_admin.Service, formdata: Any = None) -> Price
     years = catalogue_admin.price_years()
     form = PriceForm(formdata=formdata) if formdata is not None else PriceForm(formdata=None)
     form.year.choices = [(str(y.start_year), y.label) for y in years]
+    upcoming = buy_back.next_year()
+    if formdata is None and _back() and upcoming is not None and upcoming in years:
+        form.year.data = str(upcoming.start_year)  # from next year's offer: next year's price
     return form
 
 
@@ -126,6 +140,7 @@ def _service_page(
         prices=catalogue_admin.prices_of(service),
         history=audit.history_of("service", service.id),
         customer_types=list(CustomerType),
+        back=_back(),
     )
 
 
@@ -148,6 +163,8 @@ def set_price(service_id: int) -> str | BaseResponse:
                 "submitted keep the price they were made at.",
                 "success",
             )
+            if _back():
+                return redirect(url_for("admin.next_year"))
             return redirect(url_for("admin.edit_service", service_id=service.id))
     return _service_page(service, _service_form(service), price_form)
 
