@@ -91,7 +91,8 @@ def _load_demo(data_file: Path, password_hash: str | None) -> dict[str, int]:
     demo_courses.load_courses()
     demo_partnership_orders.load_partnership_order()  # split across three member schools
     remittances = demo_statements.load_remittance()  # one waiting to be matched
-    demo_trusts.load(chosen, password_hash or hash_password(demo_accounts.DEMO_PASSWORD))
+    trust = demo_trusts.load(chosen, password_hash or hash_password(demo_accounts.DEMO_PASSWORD))
+    remittances += demo_trusts.load_remittance(trust)  # the trust's, for two academies
     settings.demo_data = True
     db.session.flush()
     return {

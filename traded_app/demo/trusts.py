@@ -1,15 +1,22 @@
 """Demo data for multi-academy trusts: three demo academies that have VAT invoices (Frinton-on-Sea,
 Great Bentley and Home Farm) belong to an illustrative trust, whose finance lead signs in as
-`trust@example.org` (password `demo-password`) and sees and pays for all three. The trust, its
+`trust@example.org` (password `demo-password`) and sees and pays for all three. One remittance
+from the trust, covering two of its academies' invoices, waits for finance to match it. The trust, its
 Companies House number and its membership are illustrative, like the demo's quadrants."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from traded_app.demo.records import one, upsert
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.extensions import db
-from traded_app.models import School, Trust, User
+from traded_app.models import Remittance, RemittanceDocument, RemittanceStatus, School, Trust, User
 from traded_app.models.types import Role
+from traded_app.services.finance import remittances
+from traded_app.services.platform.settings import today
 
 TRUST_NAME = "Tendring Coast Learning Trust"
 TRUST_EMAIL = "trust@example.org"
@@ -42,3 +49,56 @@ def load(demo_schools: dict[str, School], password_hash: str) -> Trust:
     user.active = True
     db.session.flush()
     return trust
+
+
+REMITTANCE_KEY = "demo-trust-remittance"
+
+
+def load_remittance(trust: Trust) -> int:
+    """One remittance from the trust waiting for finance to match it: one payment for the
+    oldest invoice left to pay of each of two academies (none already in a waiting remittance),
+    with a CSV remittance advice. Made once (found by its form key); 0 when there is nothing to
+    cover."""
+    existing = db.session.execute(
+        select(Remittance).where(
+            Remittance.trust_id == trust.id, Remittance.form_key == REMITTANCE_KEY
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return 1
+    user = one(User, email=TRUST_EMAIL)
+    claimed = set(
+        db.session.scalars(
+            select(RemittanceDocument.document_id)
+            .join(Remittance, Remittance.id == RemittanceDocument.remittance_id)
+            .where(Remittance.status == RemittanceStatus.WAITING)
+        )
+    )
+    chosen: dict[int, remittances.Payable] = {}
+    for payable in remittances.payable_for_trust(trust):
+        document = payable.document
+        if document.id not in claimed and document.school_id not in chosen:
+            chosen[document.school_id] = payable
+        if len(chosen) == 2:
+            break
+    if user is None or not chosen:
+        return 0
+    covered = list(chosen.values())
+    total = sum(p.balance_pence for p in covered)
+    advice = "Invoice number,Academy,Amount paid\n" + "".join(
+        f"{p.document.number},{p.document.school.name},"
+        f"{p.balance_pence // 100}.{p.balance_pence % 100:02d}\n"
+        for p in covered
+    )
+    remittances.submit(
+        trust,
+        user,
+        REMITTANCE_KEY,
+        total,
+        today() - timedelta(days=1),
+        "TCLT BACS 0412",
+        [p.document.id for p in covered],
+        note="One transfer from the trust's central account for two academies.",
+        file=remittances.check_file("trust-remittance-advice.csv", advice.encode()),
+    )
+    return 1

@@ -3,7 +3,7 @@
 A statement is never stored: it is worked out from the documents and payments whenever it is
 shown (services/finance/statements.py). What is kept is each e-mail of one (`StatementSend`: to
 whom, for which period, the closing balance it showed, and how it went), so finance can list
-them. A `Remittance` is a school's notice that it has paid: the amount, date, reference, the
+them. A `Remittance` is a school's (or a trust's, for its academies) notice that it has paid: the amount, date, reference, the
 documents it covers (`RemittanceDocument`) and optionally the school's own remittance file
 (PDF or CSV, kept in the database, never rendered). Matching records the payments
 (services/finance/payments.py) and marks the remittance matched, once.
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.invoices import Document
 from traded_app.models.schools import School
+from traded_app.models.trusts import Trust
 from traded_app.models.types import enum_column
 from traded_app.models.users import User
 
@@ -82,13 +83,17 @@ class Remittance(Base):
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         # The form's one-time key: submitting the same form twice makes one remittance.
         UniqueConstraint("school_id", "form_key", name="uq_remittance_form_key"),
+        UniqueConstraint("trust_id", "form_key", name="uq_remittance_trust_form_key"),
+        # The payer: a school, or a trust paying for its academies; never both, never neither.
+        CheckConstraint("(school_id IS NULL) <> (trust_id IS NULL)", name="one_payer"),
         CheckConstraint(
             "(file_content IS NULL) = (file_name = '')", name="file_named_when_present"
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"), index=True)
     form_key: Mapped[str] = mapped_column(String(64))
     amount_pence: Mapped[int] = mapped_column(Integer)
     paid_on: Mapped[date] = mapped_column(Date)
@@ -109,12 +114,20 @@ class Remittance(Base):
     file_content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     file_bytes: Mapped[int] = mapped_column(Integer, default=0)
 
-    school: Mapped[School] = relationship()
+    school: Mapped[School | None] = relationship()
+    trust: Mapped[Trust | None] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     matched_by: Mapped[User | None] = relationship(foreign_keys=[matched_by_id])
     documents: Mapped[list[RemittanceDocument]] = relationship(
         back_populates="remittance", order_by="RemittanceDocument.id"
     )
+
+    @property
+    def payer_name(self) -> str:
+        """Who sent it: the school's name, or the trust's."""
+        if self.trust is not None:
+            return self.trust.name
+        return self.school.name if self.school is not None else ""
 
 
 class RemittanceDocument(Base):

@@ -15,13 +15,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.access import SCHOOL, roles_required
+from traded_app.access import SCHOOL, TRUST, roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.formatting import pounds, sentence
 from traded_app.forms.auth import EmptyForm
 from traded_app.forms.statements import RemittanceForm, parse_period
 from traded_app.services.council import schools as school_service
+from traded_app.services.council import trusts
 from traded_app.services.documents import statements as statement_files
 from traded_app.services.finance import remittances, statements
 from traded_app.services.finance.statements import Statement
@@ -290,7 +291,7 @@ def match_remittance(remittance_id: int) -> Response:
     else:
         count = len(remittance.documents)
         flash(
-            f"Remittance {remittance.reference} from {remittance.school.name} matched: "
+            f"Remittance {remittance.reference} from {remittance.payer_name} matched: "
             f"{count} {'payment' if count == 1 else 'payments'} recorded, "
             f"{pounds(remittance.amount_pence)} in all.",
             "success",
@@ -299,13 +300,14 @@ def match_remittance(remittance_id: int) -> Response:
 
 
 @bp.route("/remittances/<int:remittance_id>/file")
-@roles_required(SCHOOL, READERS)
+@roles_required(SCHOOL, READERS, TRUST)
 def remittance_file(remittance_id: int) -> Response:
-    """The school's remittance file, downloaded as it was uploaded: never shown in the browser
+    """The payer's remittance file, downloaded as it was uploaded: never shown in the browser
     (attachment, the type it was checked to be; every answer's headers forbid sniffing and
-    any script)."""
+    any script). A school sees its own; a trust its own and its academies'."""
     school = current_user.school if current_user.is_school_user else None
-    found = remittances.file_for(remittance_id, school)
+    trust = trusts.trust_of(current_user) if current_user.is_trust_user else None
+    found = remittances.file_for(remittance_id, school, trust)
     if found is None:
         abort(404)
     name, content_type, content = found

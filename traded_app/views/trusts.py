@@ -1,7 +1,9 @@
 """Multi-academy trusts: the service manager's trust pages (/council/trusts: details, the
-council's invoice setting, member academies), and the trust finance staff's own pages (/trust:
-every member academy's balance, documents, orders, days and statement, read-only, and paying any
-member's invoice by card through the card payment pages)."""
+council's invoice setting, member academies), council finance's (/finance/trusts: every trust's
+balance; /council/trusts/<id>/statement: a trust's statement of account, page, PDF and CSV), and
+the trust finance staff's own pages (/trust: every member academy's balance, documents, orders,
+days and statement, read-only, paying any member's invoice by card through the card payment
+pages, and telling the council what the trust has paid: /trust/remittances)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.domain.types import Role
+from traded_app.formatting import pounds
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.statements import parse_period
+from traded_app.forms.statements import RemittanceForm, parse_period
 from traded_app.forms.trusts import AcademyForm, TrustForm, TrustStaffForm
 from traded_app.services.council import trusts, users
 from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
 from traded_app.services.documents import trust_statement_pdf as statement_files
-from traded_app.services.finance import statements, trust_statements
+from traded_app.services.finance import remittances, statements, trust_statements
 from traded_app.services.ordering import lists
 from traded_app.services.platform.errors import NotFound
 
@@ -31,6 +34,7 @@ bp = Blueprint("trusts", __name__)
 
 ADMIN = Role.LA_ADMIN
 TRUST = Role.TRUST_FINANCE
+FINANCE_READERS = frozenset({Role.LA_FINANCE, Role.LA_ADMIN})
 
 
 # --- The service manager's pages ---------------------------------------------------------------
@@ -222,23 +226,29 @@ def _period() -> tuple[date, date, list[tuple[str, str]]]:
     return (*statements.default_period(), errors)
 
 
-def _statement(start: date, end: date) -> trust_statements.TrustStatement:
-    trust = trusts.trust_of(current_user)
-    return trust_statements.statement_for(trust, trusts.member_schools(trust), start, end)
+def _own_trust() -> trusts.Trust:
+    return trusts.trust_of(current_user)
+
+
+def _statement_page(trust: trusts.Trust, council: bool) -> str:
+    start, end, errors = _period()
+    period: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
+    ids: dict[str, Any] = {"trust_id": trust.id} if council else {}
+    prefix = "trusts.council_trust_statement" if council else "trusts.trust_statement"
+    return render_template(
+        "trusts/statement.html",
+        statement=trust_statements.statement_for(trust, trusts.member_schools(trust), start, end),
+        errors=errors,
+        council_view=council,
+        pdf_url=url_for(f"{prefix}_pdf", **ids, **period),
+        csv_url=url_for(f"{prefix}_csv", **ids, **period),
+    )
 
 
 @bp.route("/trust/statement")
 @roles_required(TRUST)
 def trust_statement() -> str:
-    start, end, errors = _period()
-    period: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
-    return render_template(
-        "trusts/statement.html",
-        statement=_statement(start, end),
-        errors=errors,
-        pdf_url=url_for("trusts.trust_statement_pdf", **period),
-        csv_url=url_for("trusts.trust_statement_csv", **period),
-    )
+    return _statement_page(_own_trust(), council=False)
 
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -248,24 +258,113 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _file_statement() -> trust_statements.TrustStatement:
+def _file_statement(trust: trusts.Trust) -> trust_statements.TrustStatement:
     start, end, errors = _period()
     if errors:
         abort(404)
-    return _statement(start, end)
+    return trust_statements.statement_for(trust, trusts.member_schools(trust), start, end)
+
+
+def _pdf(statement: trust_statements.TrustStatement) -> Response:
+    stem = trust_statements.file_stem(statement)
+    return _download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
+
+
+def _csv(statement: trust_statements.TrustStatement) -> Response:
+    stem = trust_statements.file_stem(statement)
+    return _download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
 
 
 @bp.route("/trust/statement/pdf")
 @roles_required(TRUST)
 def trust_statement_pdf() -> Response:
-    statement = _file_statement()
-    stem = trust_statements.file_stem(statement)
-    return _download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
+    return _pdf(_file_statement(_own_trust()))
 
 
 @bp.route("/trust/statement/csv")
 @roles_required(TRUST)
 def trust_statement_csv() -> Response:
-    statement = _file_statement()
-    stem = trust_statements.file_stem(statement)
-    return _download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
+    return _csv(_file_statement(_own_trust()))
+
+
+# --- Council finance's trust pages ------------------------------------------------------------
+
+
+@bp.route("/finance/trusts")
+@roles_required(FINANCE_READERS)
+def finance_trusts() -> str:
+    return render_template("trusts/finance_list.html", rows=trust_statements.trust_balances())
+
+
+@bp.route("/council/trusts/<int:trust_id>/statement")
+@roles_required(FINANCE_READERS)
+def council_trust_statement(trust_id: int) -> str:
+    return _statement_page(_trust(trust_id), council=True)
+
+
+@bp.route("/council/trusts/<int:trust_id>/statement/pdf")
+@roles_required(FINANCE_READERS)
+def council_trust_statement_pdf(trust_id: int) -> Response:
+    return _pdf(_file_statement(_trust(trust_id)))
+
+
+@bp.route("/council/trusts/<int:trust_id>/statement/csv")
+@roles_required(FINANCE_READERS)
+def council_trust_statement_csv(trust_id: int) -> Response:
+    return _csv(_file_statement(_trust(trust_id)))
+
+
+# --- The trust's remittances ------------------------------------------------------------------
+
+
+@bp.route("/trust/remittances", methods=["GET", "POST"])
+@roles_required(TRUST)
+def trust_remittances() -> str | BaseResponse:
+    """The trust's remittances and its academies', and the form to tell the council about a
+    payment the trust made for invoices of any of its academies (as schools do)."""
+    trust = _own_trust()
+    payable = remittances.payable_for_trust(trust)
+    form = RemittanceForm()
+    form.documents.choices = [(p.document.id, p.document.number) for p in payable]
+    if request.method == "GET":
+        form.form_key.data = remittances.new_form_key()
+    elif form.validate_on_submit():
+        assert form.paid_on.data is not None and form.amount.pence is not None
+        try:
+            upload = request.files.get("file")
+            file = None
+            if upload is not None and upload.filename:
+                file = remittances.check_file(
+                    upload.filename, upload.read(remittances.MAX_FILE_BYTES + 1)
+                )
+            remittance = remittances.submit(
+                trust,
+                current_user,
+                form.form_key.data or "",
+                form.amount.pence,
+                form.paid_on.data,
+                form.reference.data or "",
+                form.documents.data or [],
+                form.note.data or "",
+                file,
+            )
+        except remittances.RemittanceError as error:
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
+        else:
+            flash(
+                f"Thank you: the council has your remittance for {pounds(remittance.amount_pence)} "
+                f"(reference {remittance.reference}) and will match it to your academies' "
+                "invoices.",
+                "success",
+            )
+            return redirect(url_for("trusts.trust_remittances"))
+    return render_template(
+        "trusts/remittances.html",
+        trust=trust,
+        payable=payable,
+        form=form,
+        chosen=set(form.documents.data or []) if request.method == "POST" else set(),
+        listed=remittances.of_trust(trust),
+        max_mb=remittances.MAX_FILE_BYTES // (1024 * 1024),
+    )

@@ -1,6 +1,8 @@
 """Remittances: a school tells the council it has paid (amount, date, reference, the VAT invoices
 it covers, optionally its own remittance file), and finance matches it, which records the
-payments in one step.
+payments in one step. A trust's finance staff do the same for the trust (its remittance's payer
+is the trust, not a school: `Remittance.trust_id`), covering invoices of any of its academies;
+matching records a payment on each, in whichever academy's account it is.
 
 A remittance adds up when its amount is exactly what is left to pay on the invoices it names,
 as their balances stand now (services/finance/balances.py). One that does not (the school paid
@@ -8,7 +10,7 @@ more or less, or an invoice was paid or credited meanwhile) is shown as such, wi
 difference, and is not matched: finance records what was paid invoice by invoice instead.
 
 Submitting the same form twice makes one remittance: the form carries a one-time key, unique
-per school. Matching locks the remittance's row (SELECT … FOR UPDATE on PostgreSQL; on SQLite the
+per payer. Matching locks the remittance's row (SELECT … FOR UPDATE on PostgreSQL; on SQLite the
 write lock taken at BEGIN IMMEDIATE), so a second press of the button finds it matched and
 records nothing. The file (PDF or CSV, at most `MAX_FILE_BYTES`) is checked to be what it says
 it is, kept in the database, and only ever downloaded, never shown in a page.
@@ -20,14 +22,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
-from traded_app.models import Document, DocumentType, School, User
+from traded_app.models import Document, DocumentType, School, Trust, User
 from traded_app.models.base import utcnow
 from traded_app.models.payments import PaymentKind
 from traded_app.models.statements import Remittance, RemittanceDocument, RemittanceStatus
@@ -74,6 +77,37 @@ def payable_documents(school: School) -> list[Payable]:
     return [Payable(document, int(balance)) for document, balance in rows]
 
 
+def _member_ids(trust: Trust) -> Any:
+    """Every school linked to the trust, open or closed (a closed academy's invoices can still
+    be open), as a subquery."""
+    return select(School.id).where(School.trust_id == trust.id).scalar_subquery()
+
+
+def payable_for_trust(trust: Trust) -> list[Payable]:
+    """The VAT invoices of the trust's academies with something left to pay, oldest first, each
+    with its academy loaded (what a trust's remittance may cover)."""
+    stmt, cols = balances.with_figures(
+        select(Document)
+        .options(selectinload(Document.school))
+        .where(
+            Document.school_id.in_(_member_ids(trust)),
+            Document.document_type == DocumentType.INVOICE,
+        )
+    )
+    rows = db.session.execute(
+        stmt.add_columns(cols.balance)
+        .where(cols.balance > 0)
+        .order_by(Document.due_date, Document.id)
+    ).all()
+    return [Payable(document, int(balance)) for document, balance in rows]
+
+
+def _payable(payer: School | Trust) -> list[Payable]:
+    if isinstance(payer, Trust):
+        return payable_for_trust(payer)
+    return payable_documents(payer)
+
+
 @dataclass(frozen=True)
 class UploadedFile:
     name: str
@@ -113,7 +147,7 @@ def check_file(filename: str, content: bytes) -> UploadedFile:
 
 
 def submit(
-    school: School,
+    payer: School | Trust,
     user: User,
     form_key: str,
     amount_pence: int,
@@ -123,11 +157,12 @@ def submit(
     note: str = "",
     file: UploadedFile | None = None,
 ) -> Remittance:
-    """Record the school's remittance; the same form submitted again returns the first."""
+    """Record the payer's remittance (a school's, or a trust's for invoices of its academies);
+    the same form submitted again returns the first."""
     form_key = (form_key or "").strip()[:64]
     if not form_key:
         raise RemittanceError("The form has expired: open it again")
-    existing = _by_key(school, form_key)
+    existing = _by_key(payer, form_key)
     if existing is not None:
         return existing
     if amount_pence <= 0:
@@ -149,16 +184,16 @@ def submit(
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise RemittanceError(f"The note must be {MAX_NOTE_LENGTH} characters or fewer", "note")
-    payable = {p.document.id for p in payable_documents(school)}
+    payable = {p.document.id for p in _payable(payer)}
     chosen = sorted(set(document_ids))
     if not chosen:
         raise RemittanceError("Select the invoices this payment covers", "documents")
     if any(i not in payable for i in chosen):
-        raise RemittanceError(
-            "Select only invoices of your school that are left to pay", "documents"
-        )
+        whose = "your trust's academies" if isinstance(payer, Trust) else "your school"
+        raise RemittanceError(f"Select only invoices of {whose} that are left to pay", "documents")
     remittance = Remittance(
-        school_id=school.id,
+        school_id=payer.id if isinstance(payer, School) else None,
+        trust_id=payer.id if isinstance(payer, Trust) else None,
         form_key=form_key,
         amount_pence=amount_pence,
         paid_on=paid_on,
@@ -178,16 +213,21 @@ def submit(
             db.session.flush()
     except IntegrityError:
         # The same form, submitted twice at the same moment: the other one was kept.
-        existing = _by_key(school, form_key)
+        existing = _by_key(payer, form_key)
         if existing is None:
             raise
         return existing
     return remittance
 
 
-def _by_key(school: School, form_key: str) -> Remittance | None:
+def _by_key(payer: School | Trust, form_key: str) -> Remittance | None:
+    whose = (
+        Remittance.trust_id == payer.id
+        if isinstance(payer, Trust)
+        else Remittance.school_id == payer.id
+    )
     return db.session.execute(
-        select(Remittance).where(Remittance.school_id == school.id, Remittance.form_key == form_key)
+        select(Remittance).where(whose, Remittance.form_key == form_key)
     ).scalar_one_or_none()
 
 
@@ -269,11 +309,14 @@ def get(remittance_id: int) -> Remittance | None:
     return db.session.get(Remittance, remittance_id)
 
 
-def _listed(status: RemittanceStatus | None, school: School | None) -> list[Remittance]:
+def _listed(
+    status: RemittanceStatus | None, school: School | None, trust: Trust | None = None
+) -> list[Remittance]:
     stmt = (
         select(Remittance)
         .options(
             selectinload(Remittance.school),
+            selectinload(Remittance.trust),
             selectinload(Remittance.documents).selectinload(RemittanceDocument.document),
         )
         .order_by(Remittance.submitted_at.desc(), Remittance.id.desc())
@@ -283,6 +326,8 @@ def _listed(status: RemittanceStatus | None, school: School | None) -> list[Remi
         stmt = stmt.where(Remittance.status == status)
     if school is not None:
         stmt = stmt.where(Remittance.school_id == school.id)
+    if trust is not None:
+        stmt = stmt.where(_seen_by_trust(trust))
     return list(db.session.execute(stmt).scalars())
 
 
@@ -310,13 +355,32 @@ def of_school(school: School) -> list[tuple[Remittance, Check]]:
     return [(r, check(r)) for r in _listed(None, school)]
 
 
-def file_for(remittance_id: int, school: School | None) -> tuple[str, str, bytes] | None:
+def _seen_by_trust(trust: Trust) -> Any:
+    """The remittances a trust sees: its own, and its academies' (open or closed)."""
+    return or_(Remittance.trust_id == trust.id, Remittance.school_id.in_(_member_ids(trust)))
+
+
+def of_trust(trust: Trust) -> list[tuple[Remittance, Check]]:
+    """The trust's own remittances and its academies', newest first."""
+    return [(r, check(r)) for r in _listed(None, None, trust)]
+
+
+def file_for(
+    remittance_id: int, school: School | None, trust: Trust | None = None
+) -> tuple[str, str, bytes] | None:
     """The remittance file's name, content type and bytes, if there is one and it is
-    `school`'s (a school user's current school; None: council staff, who see every school's);
-    None otherwise. Never rendered: the caller sends it as a download."""
+    `school`'s (a school user's current school) or one `trust` sees (its own or its academies');
+    with neither, council staff, who see every one. None otherwise. Never rendered: the caller
+    sends it as a download."""
     remittance = db.session.get(Remittance, remittance_id)
     if remittance is None or remittance.file_content is None:
         return None
     if school is not None and remittance.school_id != school.id:
+        return None
+    if trust is not None and not db.session.scalar(
+        select(func.count())
+        .select_from(Remittance)
+        .where(Remittance.id == remittance_id, _seen_by_trust(trust))
+    ):
         return None
     return remittance.file_name, FILE_TYPES[remittance.file_type], remittance.file_content
