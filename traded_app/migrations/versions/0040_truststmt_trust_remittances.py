@@ -1,7 +1,7 @@
 """Remittances from trusts: a remittance's payer is a school or a trust, never both
 
 Revision ID: 0040
-Revises: 0034
+Revises: 0042
 Create Date: 2026-12-02 00:05:00
 
 `remittance.trust_id` (the trust whose finance staff sent it, covering documents of its member
@@ -22,7 +22,7 @@ from alembic import op
 from traded_app.models.base import UTCDateTime
 
 revision = "0040"
-down_revision = "0034"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
