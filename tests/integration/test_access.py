@@ -321,7 +321,8 @@ EXPECTED: dict[str, Any] = {
     "admin.next_year": {Role.LA_ADMIN},
     "partnership_orders.order_list": SCHOOL_ROLES,
     "partnership_orders.new_order": SCHOOL_ROLES,
-    "partnership_orders.order_detail": SCHOOL_ROLES | {Role.LA_ADMIN, Role.LA_FINANCE},
+    "partnership_orders.order_detail": SCHOOL_ROLES
+    | {Role.LA_ADMIN, Role.LA_FINANCE, Role.TRUST_FINANCE},
     "partnership_orders.approve": {Role.HEADTEACHER},
     "partnership_orders.reject": {Role.HEADTEACHER},
     "partnership_orders.po_number": SCHOOL_ROLES,

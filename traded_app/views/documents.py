@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.access import ALL_ROLES, SCHOOL, TRUST, roles_required
 from traded_app.domain.types import Role, VatTreatment
 from traded_app.formatting import sentence
 from traded_app.forms.auth import EmptyForm
@@ -88,16 +88,34 @@ def school_documents() -> str:
 @roles_required(ALL_ROLES)
 def document_detail(document_id: int) -> str:
     document = _visible_document(document_id)
+    charged = documents.charged_for(document)
     return render_template(
         "documents/detail.html",
         document=document,
         instalment=instalment_text(document),
+        charged=charged,
+        charged_url=_charged_url(charged),
         row=documents.row_for(document),
         credit_notes=documents.rows_for(documents.credit_notes_against(document)),
         sends=document_sending.sends_of(document),
         can_send=current_user.role in FINANCE,
         form=EmptyForm(),
     )
+
+
+def _charged_url(charged: documents.ChargedFor | None) -> str | None:
+    """The page of what the document charges for, when this person may open it."""
+    if charged is None:
+        return None
+    kind, role = charged.kind, current_user.role
+    if kind == documents.ChargedKind.ORDER:
+        return url_for("orders.order_detail", order_id=charged.record_id)
+    readers = {*SCHOOL, *FINANCE}
+    if kind == documents.ChargedKind.PARTNERSHIP_ORDER and role in {*readers, *TRUST}:
+        return url_for("partnership_orders.order_detail", partnership_order_id=charged.record_id)
+    if kind == documents.ChargedKind.COURSE_BOOKING and role in readers:
+        return url_for("courses.booking_detail", booking_id=charged.record_id)
+    return None
 
 
 @bp.route("/documents/<int:document_id>/pdf")

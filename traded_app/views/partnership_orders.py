@@ -2,7 +2,8 @@
 
 For schools: the orders their school has a share in, ordering for the partnership (days of each
 service, how to split the cost, a check of each member's share before placing it), an order's
-page (every member's share; the headteacher's approval of their own school's share; the school's
+page (every member's share, also for the finance staff of a trust whose academies share in it;
+the headteacher's approval of their own school's share; the school's
 PO number; withdrawing). For the council: every partnership order, confirming (each member is
 charged by its own document) or declining, cancelling a confirmed order (each member's share
 credited for the days not delivered), crediting a member's share document (finance), and each
@@ -17,7 +18,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from traded_app.access import SCHOOL, roles_required
+from traded_app.access import SCHOOL, TRUST, roles_required
 from traded_app.domain.days_input import DaysError, parse_days
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.partnership_split import SplitRule
@@ -141,7 +142,7 @@ def _taking_part(school_id: int) -> bool:
 
 
 @bp.route("/partnership-orders/<int:partnership_order_id>")
-@roles_required(SCHOOL, *COUNCIL_READERS)
+@roles_required(SCHOOL, *TRUST, *COUNCIL_READERS)
 def order_detail(partnership_order_id: int) -> str:
     order = orders.order_for(current_user, partnership_order_id)
     own = orders.share_of(order, current_user.school_id) if current_user.is_school_user else None

@@ -27,7 +27,7 @@ from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
 from traded_app.services.documents import trust_statement_pdf as statement_files
 from traded_app.services.finance import remittances, statements, trust_statements
-from traded_app.services.ordering import lists
+from traded_app.services.ordering import lists, partnership_orders
 from traded_app.services.platform.errors import NotFound
 
 bp = Blueprint("trusts", __name__)
@@ -209,6 +209,7 @@ def trust_academy(urn: int) -> str:
         school=school,
         documents=reading.documents_of_school(school),
         orders=lists.orders_of_school(school),
+        partnership_orders=partnership_orders.orders_of_school(school.id),
     )
 
 

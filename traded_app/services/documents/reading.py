@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentSend, Order, School, User
+from traded_app.models.partnership_orders import PartnershipShare
 from traded_app.services.finance import balances
 from traded_app.services.platform.errors import NotFound
 
@@ -30,6 +32,49 @@ def document_visible_to(user: User, document_id: int) -> Document:
     if not user.may_see(document.school):
         raise DocumentNotFound(str(document_id))
     return document
+
+
+class ChargedKind(StrEnum):
+    """What a document charges for, in the words its page and e-mail use."""
+
+    ORDER = "order"
+    PARTNERSHIP_ORDER = "partnership order"
+    COURSE_BOOKING = "course booking"
+
+
+@dataclass(frozen=True)
+class ChargedFor:
+    """What a document charges for (a credit note: what its original charged for), the record's
+    reference as the document copied it, and the record's id, for a link to it."""
+
+    kind: ChargedKind
+    reference: str
+    record_id: int
+
+    @property
+    def label(self) -> str:
+        """'Order', 'Partnership order', 'Course booking': the row's key on the page."""
+        return self.kind.value.capitalize()
+
+
+def charged_for(document: Document) -> ChargedFor | None:
+    """What the document charges for, derived from its links; None for school-to-school support
+    (its engagement) and brought-forward documents, which name what they are in other ways."""
+    original = document.credits if document.credits is not None else document
+    for charged in (document, original):
+        if charged.order_id is not None:
+            return ChargedFor(ChargedKind.ORDER, charged.order_reference, charged.order_id)
+        if charged.partnership_share_id is not None:
+            share = db.session.get(PartnershipShare, charged.partnership_share_id)
+            if share is not None:
+                return ChargedFor(
+                    ChargedKind.PARTNERSHIP_ORDER, charged.order_reference, share.order_id
+                )
+        if charged.course_booking_id is not None:
+            return ChargedFor(
+                ChargedKind.COURSE_BOOKING, charged.order_reference, charged.course_booking_id
+            )
+    return None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
 from traded_app.models import Document, DocumentSend, DocumentType, User
 from traded_app.models.jobs import OutgoingEmail
+from traded_app.services.documents import reading
 from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.finance import recipients
 from traded_app.services.platform import outbox
@@ -113,7 +114,7 @@ def message_for(document: Document) -> tuple[str, str]:
         amount += f" (including VAT {pounds(document.vat_pence)})"
     lines = [
         f"{document.seller_name} has issued {kind} {document.number} to {document.buyer_name} "
-        f"for order {document.order_reference}. It is attached as a PDF.",
+        f"for {_what_for(document)}. It is attached as a PDF.",
         "",
         amount,
         f"Issue date: {long_date(document.issue_date)}",
@@ -143,6 +144,13 @@ def message_for(document: Document) -> tuple[str, str]:
     if document.seller_email:
         lines += ["", f"Questions: {document.seller_email}"]
     return subject, "\n".join(lines) + "\n"
+
+
+def _what_for(document: Document) -> str:
+    """'order ORD-…', 'partnership order PTN-…' or 'course booking …': what it charges for."""
+    charged = reading.charged_for(document)
+    kind = charged.kind.value if charged is not None else "order"
+    return f"{kind} {document.order_reference}"
 
 
 def sends_of(document: Document) -> list[DocumentSend]:

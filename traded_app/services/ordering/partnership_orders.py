@@ -9,8 +9,9 @@ for any order. After confirmation the council may cancel it, each share credited
 not delivered (ordering.partnership_credits, which also credits one share at finance's word).
 
 Who sees what: a member school's staff see the orders their school has a share in, with every
-member's share (the partnership agreed the split) but only their own school's documents; other
-schools see nothing (not found); the council sees every order.
+member's share (the partnership agreed the split) but only their own school's documents; a
+trust's finance staff see the orders any of its academies shares in, and those academies'
+documents; other schools and trusts see nothing (not found); the council sees every order.
 """
 
 from __future__ import annotations
@@ -136,13 +137,22 @@ def _shares(
 
 
 def order_for(user: User, order_id: int) -> PartnershipOrder:
-    """The order, when `user` may see it: a member school's staff, or the council."""
+    """The order, when `user` may see it: a member school's staff, the finance staff of a
+    trust one of whose academies shares in it, or the council."""
     order = db.session.get(PartnershipOrder, order_id)
     if order is None:
         raise NotFound("No such partnership order")
-    if user.role.is_school_role and share_of(order, user.school_id) is None:
+    if not user.role.is_school_role and not user.is_trust_user:
+        return order
+    if not any(_sees_share(user, share) for share in order.shares):
         raise NotFound("No such partnership order")
     return order
+
+
+def _sees_share(user: User, share: PartnershipShare) -> bool:
+    """Whether `user` sees the share's documents: its school's staff, its trust's finance staff,
+    the council (User.may_see)."""
+    return user.may_see(share.school)
 
 
 def share_of(order: PartnershipOrder, school_id: int | None) -> PartnershipShare | None:
@@ -177,12 +187,9 @@ def council_orders(status: PartnershipOrderStatus | None = None) -> list[Partner
 
 def documents_for(order: PartnershipOrder, user: User) -> dict[int, list[Document]]:
     """The documents charging each share (by share id) that `user` may see: a school's staff
-    only their own school's, the council every member's."""
-    share_ids = [
-        share.id
-        for share in order.shares
-        if not user.role.is_school_role or share.school_id == user.school_id
-    ]
+    only their own school's, a trust's finance staff its academies', the council every
+    member's."""
+    share_ids = [share.id for share in order.shares if _sees_share(user, share)]
     if not share_ids:
         return {}
     found: dict[int, list[Document]] = {}
