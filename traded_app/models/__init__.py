@@ -55,6 +55,7 @@ from traded_app.models.finance import (
     ReminderKind,
     ReminderPause,
 )
+from traded_app.models.consolidated import ConsolidatedInvoice, ConsolidatedInvoicePart
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.imports import CsvImport, CsvImportKind, CsvImportStatus
 from traded_app.models.instalments import ChargePlan, ChargePlanPart, ScheduledCharge
@@ -147,6 +148,8 @@ __all__ = [
     "Engagement",
     "EngagementDelivery",
     "EngagementStatus",
+    "ConsolidatedInvoice",
+    "ConsolidatedInvoicePart",
     "ExportBuild",
     "ExportBuildStatus",
     "ExportKind",
