@@ -25,6 +25,7 @@ from traded_app.models.card_payments import (
     ReviewStatus,
 )
 from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
+from traded_app.models.consolidated import ConsolidatedInvoice, ConsolidatedInvoicePart
 from traded_app.models.conversions import DaysTransfer, DaysTransferKind, SchoolConversion
 from traded_app.models.council import (
     AcademicYear,
@@ -55,7 +56,6 @@ from traded_app.models.finance import (
     ReminderKind,
     ReminderPause,
 )
-from traded_app.models.consolidated import ConsolidatedInvoice, ConsolidatedInvoicePart
 from traded_app.models.gias import GiasImport, GiasImportStatus
 from traded_app.models.imports import CsvImport, CsvImportKind, CsvImportStatus
 from traded_app.models.instalments import ChargePlan, ChargePlanPart, ScheduledCharge
@@ -120,6 +120,8 @@ __all__ = [
     "ChargePlan",
     "ChargePlanPart",
     "ClosureDay",
+    "ConsolidatedInvoice",
+    "ConsolidatedInvoicePart",
     "CoreAllocation",
     "CouncilLogo",
     "CouncilSettings",
@@ -148,8 +150,6 @@ __all__ = [
     "Engagement",
     "EngagementDelivery",
     "EngagementStatus",
-    "ConsolidatedInvoice",
-    "ConsolidatedInvoicePart",
     "ExportBuild",
     "ExportBuildStatus",
     "ExportKind",
