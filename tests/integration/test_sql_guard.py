@@ -25,11 +25,21 @@ from sqlalchemy.exc import DatabaseError
 from tests.conftest import owner_engine
 from tests.factories import issue_document
 from traded_app.extensions import db
-from traded_app.models import AuditEvent, DocumentExport, FinanceExport, Order, Payment
+from traded_app.models import (
+    AuditEvent,
+    DocumentExport,
+    FinanceExport,
+    InvoiceRun,
+    InvoiceRunStatus,
+    Order,
+    Payment,
+)
 from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
 from traded_app.models.payments import PaymentKind
 from traded_app.models.types import Role
+from traded_app.services.documents import consolidated
+from traded_app.services.platform.settings import today
 
 ON_POSTGRES = os.environ.get("TRADED_TEST_DB") == "postgres"
 sqlite_only = pytest.mark.skipif(
@@ -50,6 +60,8 @@ PROTECTED_TABLES = (
     "payment",
     "document_export",
     "finance_export",
+    "consolidated_invoice",  # and its parts: issued trust invoices (0039)
+    "consolidated_invoice_part",
 )
 
 
@@ -63,6 +75,8 @@ class Rows:
     stripe_payment: int
     reversal: int
     exports: tuple[int, int]
+    spare_run: int
+    spare_document: int
 
 
 @pytest.fixture()
@@ -109,8 +123,24 @@ def rows(world: Any) -> Rows:
     db.session.add(
         AuditEvent(actor_label="System", entity="school", entity_id="1", action="created")
     )
+    runs = [
+        InvoiceRun(status=InvoiceRunStatus.FINISHED, source="cli", issue_date=today())
+        for _ in range(2)
+    ]
+    db.session.add_all(runs)
+    db.session.flush()
+    consolidated.issue_for_trust(world.trust, [document], today(), runs[0])
+    spare_document = issue_document(world)
     db.session.commit()
-    return Rows(document.id, spare.id, paid.id, reversal.id, (exports[0].id, exports[1].id))
+    return Rows(
+        document.id,
+        spare.id,
+        paid.id,
+        reversal.id,
+        (exports[0].id, exports[1].id),
+        runs[1].id,
+        spare_document.id,
+    )
 
 
 # --- SQLite: REPLACE -----------------------------------------------------------------------
@@ -164,6 +194,45 @@ CASES = [
     Case("document_export", "rowid", "", {"export_id": "{exports[1]}"}),
     Case("document_export", "export_id, document_id", "", {"rowid": "NULL"}),
     Case("finance_export", "id", "", {}),
+    Case(
+        "consolidated_invoice",
+        "id",
+        "",
+        {"number": COPY, "sequence": "sequence + 1000", "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "number",
+        "",
+        {"id": "NULL", "sequence": "sequence + 1000", "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "financial_year, sequence",
+        "",
+        {"id": "NULL", "number": COPY, "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "trust_id, run_id",
+        "",
+        {"id": "NULL", "number": COPY, "sequence": "sequence + 1000"},
+    ),
+    Case(
+        "consolidated_invoice_part",
+        "id",
+        "",
+        {"position": "position + 100", "document_id": "{spare_document}"},
+    ),
+    Case(
+        "consolidated_invoice_part", "document_id", "", {"id": "NULL", "position": "position + 100"}
+    ),
+    Case(
+        "consolidated_invoice_part",
+        "consolidated_invoice_id, position",
+        "",
+        {"id": "NULL", "document_id": "{spare_document}"},
+    ),
 ]
 
 
