@@ -253,8 +253,8 @@ def _drop_guard(table: str) -> None:
 
 def _replace_check(old: str, new: str) -> None:
     if not _sqlite():
-        op.drop_constraint(CHECK, "trust", type_="check")
-        op.create_check_constraint(CHECK, "trust", new)
+        op.drop_constraint(op.f(CHECK), "trust", type_="check")
+        op.create_check_constraint(op.f(CHECK), "trust", new)
         return
     _rebuild_trust_on_sqlite(
         f"CONSTRAINT {CHECK} CHECK ({old})", f"CONSTRAINT {CHECK} CHECK ({new})"

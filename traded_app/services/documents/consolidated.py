@@ -57,7 +57,7 @@ from traded_app.services.platform.links import absolute_url
 
 log = logging.getLogger(__name__)
 
-SERIES = "consolidated_invoice"
+SERIES = "trust_invoice"  # number_series.series holds 16 characters
 SEND_KIND = "consolidated_invoice"
 TEMPLATE = "consolidated_invoice.html"
 
