@@ -151,7 +151,10 @@ def test_trust_finance_sees_every_member_and_what_each_owes(
     page = response.soup
     assert text_of(page, "h1") == "Meadow Learning Trust"
     assert "(Trust finance, Meadow Learning Trust)" in text_of(page, ".app-header__user")
-    assert [a.get_text(strip=True) for a in page.select("#navigation a")] == ["Academies"]
+    assert [a.get_text(strip=True) for a in page.select("#navigation a")] == [
+        "Academies",
+        "Consolidated invoices",
+    ]
     table = text_of(page, "#academies")
     assert "Meadow Academy" in table and "Brook Academy" in table
     assert "Lone Academy" not in table
