@@ -36,7 +36,7 @@ from traded_app.models.types import Role
 from traded_app.services.council import conversions, setup
 from traded_app.services.council import users as users_admin
 from traded_app.services.days import activities, school_calendar, visit_reports, visits
-from traded_app.services.documents import visit_report_pdf
+from traded_app.services.documents import consolidated, visit_report_pdf
 from traded_app.services.platform.settings import today
 
 
@@ -89,8 +89,15 @@ def add_one_of_everything(world: Any) -> Any:
     # The trust's finance staff see the records every route is given (the world's school's):
     # here only, so each route's answer to them is its answer to a member's records.
     world.school.trust_id = world.trust.id
+    world.consolidated_invoice = consolidated_for_access(world)
     db.session.commit()
     return world
+
+
+def consolidated_for_access(world: Any) -> Any:
+    """A consolidated invoice to the world's trust listing an invoice to its academy."""
+    _order, document = charged_order(world, 1, school=world.academy)
+    return consolidated.issue_for_trust(world.trust, [document], today())
 
 
 def visit_report_for_access(world: Any) -> Any:
@@ -195,6 +202,8 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["activity_id"] = world.activity.id
     if "trust_id" in rule.arguments:
         args["trust_id"] = world.trust.id
+    if "invoice_id" in rule.arguments:
+        args["invoice_id"] = world.consolidated_invoice.id
     if "quadrant_id" in rule.arguments:
         args["quadrant_id"] = world.quadrant.id
     if "conversion_id" in rule.arguments:

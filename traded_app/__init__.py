@@ -54,6 +54,7 @@ from traded_app.views import (
     school,
     school_details,
     statements,
+    trust_invoices,
     trusts,
     visit_reports,
 )
@@ -170,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
         school,
         school_details,
         statements,
+        trust_invoices,
         trusts,
     ):
         app.register_blueprint(module.bp)

@@ -28,6 +28,13 @@ def test_demo_trust_finance_signs_in_and_sees_its_academies_and_statement(
     assert "Hamilton" not in academies
     statement = client.get("/trust/statement").soup
     assert text_of(statement, "#closing") not in ("", "£0.00")
+    # On consolidated invoicing: one consolidated invoice, made once, listing its academies'.
+    invoices = client.get("/trust/invoices").soup
+    [row] = invoices.select("#consolidated-invoices tbody tr")
+    page = client.get(row.select_one("a")["href"]).soup
+    assert text_of(page, "h1").startswith("Consolidated invoice ")
+    assert "-T-" in text_of(page, "h1")
+    assert len(page.select("#parts tbody tr")) == 3
 
 
 def test_demo_trust_remittance_waits_to_be_matched(app: Any, client: Any) -> None:

@@ -32,6 +32,8 @@ from traded_app.models import (
     DocumentExport,
     DocumentType,
     FinanceExport,
+    InvoiceRun,
+    InvoiceRunStatus,
     Order,
     Payment,
 )
@@ -39,6 +41,7 @@ from traded_app.models.finance import ExportKind
 from traded_app.models.orders import OrderStatus
 from traded_app.models.payments import PaymentKind
 from traded_app.models.types import Role
+from traded_app.services.documents import consolidated
 from traded_app.services.platform.settings import today
 
 ON_POSTGRES = os.environ.get("TRADED_TEST_DB") == "postgres"
@@ -60,6 +63,8 @@ PROTECTED_TABLES = (
     "payment",
     "document_export",
     "finance_export",
+    "consolidated_invoice",  # and its parts: issued trust invoices (0039)
+    "consolidated_invoice_part",
 )
 
 
@@ -74,6 +79,8 @@ class Rows:
     reversal: int
     exports: tuple[int, int]
     share_document: int  # a member's share of a partnership order, charged
+    spare_run: int
+    spare_document: int
 
 
 @pytest.fixture()
@@ -128,6 +135,15 @@ def rows(world: Any) -> Rows:
             )
     db.session.commit()
     _order, share_documents = confirmed_partnership_order(world)
+    runs = [
+        InvoiceRun(status=InvoiceRunStatus.FINISHED, source="cli", issue_date=today())
+        for _ in range(2)
+    ]
+    db.session.add_all(runs)
+    db.session.flush()
+    consolidated.issue_for_trust(world.trust, [document], today(), runs[0])
+    spare_document = issue_document(world)
+    db.session.commit()
     return Rows(
         document.id,
         spare.id,
@@ -135,6 +151,8 @@ def rows(world: Any) -> Rows:
         reversal.id,
         (exports[0].id, exports[1].id),
         share_documents[0].id,
+        runs[1].id,
+        spare_document.id,
     )
 
 
@@ -195,6 +213,45 @@ CASES = [
     Case("document_export", "rowid", "", {"export_id": "{exports[1]}"}),
     Case("document_export", "export_id, document_id", "", {"rowid": "NULL"}),
     Case("finance_export", "id", "", {}),
+    Case(
+        "consolidated_invoice",
+        "id",
+        "",
+        {"number": COPY, "sequence": "sequence + 1000", "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "number",
+        "",
+        {"id": "NULL", "sequence": "sequence + 1000", "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "financial_year, sequence",
+        "",
+        {"id": "NULL", "number": COPY, "run_id": "{spare_run}"},
+    ),
+    Case(
+        "consolidated_invoice",
+        "trust_id, run_id",
+        "",
+        {"id": "NULL", "number": COPY, "sequence": "sequence + 1000"},
+    ),
+    Case(
+        "consolidated_invoice_part",
+        "id",
+        "",
+        {"position": "position + 100", "document_id": "{spare_document}"},
+    ),
+    Case(
+        "consolidated_invoice_part", "document_id", "", {"id": "NULL", "position": "position + 100"}
+    ),
+    Case(
+        "consolidated_invoice_part",
+        "consolidated_invoice_id, position",
+        "",
+        {"id": "NULL", "document_id": "{spare_document}"},
+    ),
 ]
 
 

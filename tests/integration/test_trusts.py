@@ -155,6 +155,7 @@ def test_trust_finance_sees_every_member_and_what_each_owes(
         "Academies",
         "Statement",
         "Remittances",
+        "Consolidated invoices",
     ]
     table = text_of(page, "#academies")
     assert "Meadow Academy" in table and "Brook Academy" in table

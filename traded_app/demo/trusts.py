@@ -2,7 +2,11 @@
 Great Bentley and Home Farm) belong to an illustrative trust, whose finance lead signs in as
 `trust@example.org` (password `demo-password`) and sees and pays for all three. One remittance
 from the trust, covering two of its academies' invoices, waits for finance to match it. The trust, its
-Companies House number and its membership are illustrative, like the demo's quadrants."""
+Companies House number and its membership are illustrative, like the demo's quadrants.
+
+The trust is on consolidated invoicing: its academies keep their own invoices, and the trust has
+one consolidated invoice listing each academy's latest VAT invoice (as an invoice run would
+issue it)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,19 @@ from sqlalchemy import select
 from traded_app.demo.records import one, upsert
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.extensions import db
-from traded_app.models import Remittance, RemittanceDocument, RemittanceStatus, School, Trust, User
+from traded_app.models import (
+    ConsolidatedInvoice,
+    Document,
+    DocumentType,
+    Remittance,
+    RemittanceDocument,
+    RemittanceStatus,
+    School,
+    Trust,
+    User,
+)
 from traded_app.models.types import Role
+from traded_app.services.documents import consolidated
 from traded_app.services.finance import remittances
 from traded_app.services.platform.settings import today
 
@@ -31,7 +46,7 @@ def load(demo_schools: dict[str, School], password_hash: str) -> Trust:
             "name": TRUST_NAME,
             "billing_address": "Trust Central Office\n1 Harbour Road\nClacton-on-Sea\nCO15 1AA",
             "finance_email": "finance@tendring-coast.example.org",
-            "invoice_to": InvoiceTo.ACADEMY,
+            "invoice_to": InvoiceTo.CONSOLIDATED,
         },
     )
     db.session.flush()
@@ -48,6 +63,7 @@ def load(demo_schools: dict[str, School], password_hash: str) -> Trust:
     user.trust_id = trust.id
     user.active = True
     db.session.flush()
+    consolidated_invoice(trust)
     return trust
 
 
@@ -102,3 +118,33 @@ def load_remittance(trust: Trust) -> int:
         file=remittances.check_file("trust-remittance-advice.csv", advice.encode()),
     )
     return 1
+
+
+def consolidated_invoice(trust: Trust) -> ConsolidatedInvoice | None:
+    """The trust's one demo consolidated invoice (made once): each member academy's latest VAT
+    invoice of ours (not one brought forward), dated as the latest of them."""
+    made = db.session.execute(
+        select(ConsolidatedInvoice).where(ConsolidatedInvoice.trust_id == trust.id).limit(1)
+    ).scalar_one_or_none()
+    if made is not None:
+        return made
+    latest: list[Document] = []
+    for school in db.session.execute(
+        select(School).where(School.trust_id == trust.id).order_by(School.name)
+    ).scalars():
+        document = db.session.execute(
+            select(Document)
+            .where(
+                Document.school_id == school.id,
+                Document.document_type == DocumentType.INVOICE,
+                Document.brought_forward.is_(False),
+            )
+            .order_by(Document.issue_date.desc(), Document.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if document is not None:
+            latest.append(document)
+    if not latest:
+        return None
+    on = max(document.issue_date for document in latest)
+    return consolidated.issue_for_trust(trust, latest, on)

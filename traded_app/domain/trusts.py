@@ -32,10 +32,17 @@ class InvoiceTo(StrEnum):
 
     ACADEMY = "academy"
     TRUST = "trust"
+    # Each academy still gets its own documents (its ledger and balance stay its own), and each
+    # invoice run also issues the trust one consolidated invoice listing them.
+    CONSOLIDATED = "consolidated"
 
     @property
     def label(self) -> str:
         return {
             "academy": "Each academy (its own address and billing contact)",
             "trust": "The trust (its billing address), naming the academy on each line",
+            "consolidated": (
+                "Each academy, and the trust gets one consolidated invoice per invoice run "
+                "listing every academy's invoices"
+            ),
         }[self.value]

@@ -25,6 +25,7 @@ from traded_app.models.card_payments import (
     ReviewStatus,
 )
 from traded_app.models.catalogue import CatalogueStamp, Service, ServicePrice, ServiceVat
+from traded_app.models.consolidated import ConsolidatedInvoice, ConsolidatedInvoicePart
 from traded_app.models.conversions import DaysTransfer, DaysTransferKind, SchoolConversion
 from traded_app.models.council import (
     AcademicYear,
@@ -119,6 +120,8 @@ __all__ = [
     "ChargePlan",
     "ChargePlanPart",
     "ClosureDay",
+    "ConsolidatedInvoice",
+    "ConsolidatedInvoicePart",
     "CoreAllocation",
     "CouncilLogo",
     "CouncilSettings",

@@ -48,6 +48,10 @@ FINANCE_ONLY = frozenset({Role.LA_FINANCE})
 
 
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+# The pages whose form leads on to Checkout: an invoice's pay page, a consolidated invoice's page.
+CHECKOUT_PAGES = frozenset(
+    {"card_payments.pay", "trust_invoices.trust_detail", "trust_invoices.pay_done"}
+)
 
 
 def init_app(app: Flask) -> None:
@@ -63,7 +67,7 @@ def _allow_checkout_redirect(response: Response) -> Response:
     """The CSP's form-action 'self' also covers where a form's POST redirects to, so "Continue
     to pay" would be blocked on its way to Checkout: on the pay page only, Stripe's Checkout
     origin (and a test's fake Stripe) is allowed too."""
-    if request.endpoint != "card_payments.pay":
+    if request.endpoint not in CHECKOUT_PAGES:
         return response
     policy = response.headers.get("Content-Security-Policy", "")
     origins = [STRIPE_CHECKOUT_ORIGIN]

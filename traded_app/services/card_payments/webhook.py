@@ -26,6 +26,7 @@ from traded_app.services.card_payments.keys import (
 )
 from traded_app.services.card_payments.recording import Outcome, settle_checkout_session
 from traded_app.services.card_payments.refunds import record_refund
+from traded_app.services.card_payments.trust_checkout import is_consolidated, settle
 from traded_app.services.platform.card_links import stripe_keys
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import app_config
@@ -88,6 +89,8 @@ def handle_event(event: dict[str, Any]) -> Outcome:
     kind = str(event.get("type") or "")
     obj = object_of(event["data"].get("object"), "The event's object")
     if kind in PAID_EVENTS:
+        if is_consolidated(obj):  # a trust paying a consolidated invoice's parts at once
+            return settle(obj, kind)
         return settle_checkout_session(obj, kind)
     if kind == "checkout.session.async_payment_failed":
         log.info(

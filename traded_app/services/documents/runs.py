@@ -48,7 +48,7 @@ from traded_app.extensions import db
 from traded_app.models import InvoiceRun, InvoiceRunItem, InvoiceRunStatus, Order, User
 from traded_app.models.base import utcnow
 from traded_app.models.orders import SOLD_STATUSES
-from traded_app.services.documents import instalments, pdf
+from traded_app.services.documents import consolidated, instalments, pdf
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents.document_data import DocumentData
 from traded_app.services.documents.issuing import PreparedDocument
@@ -304,6 +304,7 @@ def execute(
                 emails += _batch(run_id, order_ids[first : first + batch_size], submit)
                 if on_batch is not None:
                     on_batch(_run(run_id))
+        emails += _consolidate(run_id)
     except _Superseded:
         db.session.rollback()
         log.warning("Invoice run %s stopped: a later run took over its work", run_id)
@@ -355,6 +356,20 @@ def _batch(run_id: int, order_ids: list[int], submit: Submit) -> list[Work]:
             _record(run, failure.order_id, error=failure.reason)
             run.heartbeat_at = utcnow()
             db.session.commit()
+
+
+def _consolidate(run_id: int) -> list[Work]:
+    """After the batches, one committed transaction: a consolidated invoice to each trust on
+    "consolidated" listing the invoices issued to its academies (documents.consolidated).
+    Returns the e-mails it queued, held for the end of the run."""
+    run = _run(run_id)
+    if run.status != InvoiceRunStatus.RUNNING:
+        raise _Superseded
+    consolidated.issue_for_run(run)
+    run.heartbeat_at = utcnow()
+    emails = hold_queued(db.session)
+    db.session.commit()
+    return emails
 
 
 def _issue_batch(run: InvoiceRun, order_ids: list[int], submit: Submit) -> None:

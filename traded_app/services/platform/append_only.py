@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from traded_app.models.audit import IMMUTABLE_AUDIT_TABLES
+from traded_app.models.consolidated import IMMUTABLE_CONSOLIDATED_TABLES
 from traded_app.models.invoices import IMMUTABLE_TABLES
 from traded_app.models.payments import IMMUTABLE_PAYMENT_TABLES, UNDELETABLE_TABLES
 from traded_app.models.quotes import IMMUTABLE_QUOTE_TABLES
@@ -58,6 +59,7 @@ _PAYMENT = Rule(
 
 RULES: dict[str, Rule] = {
     **dict.fromkeys(IMMUTABLE_TABLES, _DOCUMENT),
+    **dict.fromkeys(IMMUTABLE_CONSOLIDATED_TABLES, _DOCUMENT),
     **dict.fromkeys(IMMUTABLE_PAYMENT_TABLES, _PAYMENT),
     **dict.fromkeys(UNDELETABLE_TABLES, Rule(_PAYMENT.error, _PAYMENT.message, may_update=True)),
     **dict.fromkeys(
