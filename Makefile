@@ -97,7 +97,7 @@ typecheck: setup ## Type-check the package with mypy and check the import contra
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 
-bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, the finance register and aged debt at 10,000 documents, invoice PDFs, a statement of 500 documents, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit, an invoice run of 1,000 documents with 1 and 2 queue workers, what queueing an e-mail adds to a request (Redis too when BENCH_REDIS_URL is set), and a short buy-back morning under load (BUYBACK_FULL=1 for issue 12's, on PostgreSQL too with BUYBACK_DATABASE_URL)
+bench: setup db ## Run the benchmarks: pages, the ordering day-count request, the council overview at 1,000 schools, the finance register and aged debt at 10,000 documents, invoice PDFs, a statement of 500 documents, a 30,000-row GIAS import, ledger exports at 10k and 100k lines (ratios against a baseline), page weight on a first and a returning visit, an invoice run of 1,000 documents with 1 and 2 queue workers, what queueing an e-mail adds to a request (Redis too when BENCH_REDIS_URL is set), closing a year for 600 schools (the preview against /healthz, the close in one transaction), and a short buy-back morning under load (BUYBACK_FULL=1 for issue 12's, on PostgreSQL too with BUYBACK_DATABASE_URL)
 	status=0; $(BIN)/python bench/run.py || status=$$?; \
 	$(BIN)/python bench/ordering.py || status=$$?; \
 	$(BIN)/python bench/overview.py || status=$$?; \
@@ -109,6 +109,7 @@ bench: setup db ## Run the benchmarks: pages, the ordering day-count request, th
 	$(BIN)/python bench/page_weight.py || status=$$?; \
 	$(BIN)/python bench/queue_enqueue.py || status=$$?; \
 	$(BIN)/python bench/queue_runs.py || status=$$?; \
+	$(BIN)/python bench/year_close.py || status=$$?; \
 	$(BIN)/python bench/buyback.py --sqlite || status=$$?; \
 	if [ -n "$$BUYBACK_DATABASE_URL" ]; then $(BIN)/python bench/buyback.py --postgres || status=$$?; fi; \
 	exit $$status
