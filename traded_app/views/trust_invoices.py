@@ -78,7 +78,7 @@ def trust_list() -> str:
     return render_template(
         "trust_invoices/list.html",
         invoices=consolidated.of_trust(current_user.trust_id or 0),
-        council=False,
+        for_council=False,
     )
 
 
@@ -140,7 +140,7 @@ def pay_done(invoice_id: int) -> str:
 @roles_required(FINANCE)
 def council_list() -> str:
     return render_template(
-        "trust_invoices/list.html", invoices=consolidated.every_invoice(), council=True
+        "trust_invoices/list.html", invoices=consolidated.every_invoice(), for_council=True
     )
 
 
