@@ -25,10 +25,19 @@ test: setup $(STAMPS)/system-test ## Set up everything, lint, type-check and run
 	$(BIN)/mypy traded_app
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/check_house.py
-	$(BIN)/pytest -m "not system"
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "Running the database-facing tests again on PostgreSQL"; \
-	  TRADED_TEST_DB=postgres $(BIN)/pytest -p no:unraisableexception tests/unit tests/integration; \
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  $(BIN)/pytest -m "not system"; \
+	else \
+	  echo "Running every test on SQLite and, at the same time (one core each), the database-facing tests again on PostgreSQL (its output follows the SQLite run's)"; \
+	  mkdir -p $(STAMPS); \
+	  TRADED_TEST_DB=postgres TEST_REDIS_URL="$$(echo "$$TEST_REDIS_URL" | sed -E 's#/[0-9]+$$#/1#')" \
+	    $(BIN)/pytest -p no:unraisableexception -p no:cacheprovider --basetemp="$$(mktemp -d -t traded-postgres-XXXXXX)" \
+	    tests/unit tests/integration > $(STAMPS)/postgres.log 2>&1 & postgres=$$!; \
+	  $(BIN)/pytest -m "not system"; sqlite=$$?; \
+	  wait $$postgres; on_postgres=$$?; \
+	  echo "The same tests on PostgreSQL:"; cat $(STAMPS)/postgres.log; \
+	  echo "SQLite: exit $$sqlite; PostgreSQL: exit $$on_postgres"; \
+	  [ $$sqlite -eq 0 ] && [ $$on_postgres -eq 0 ]; \
 	fi
 	@echo "The system test, once: two app instances and two queue workers on PostgreSQL and Redis"
 	$(BIN)/pytest -m system tests/system

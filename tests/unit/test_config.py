@@ -85,7 +85,7 @@ def test_starting_with_a_bad_setting_prints_one_clear_line(tmp_path: Path) -> No
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a guard against a hang, not a timing: a busy CI machine is slow to import
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Configuration error: DATABASE_URL is not a database URL")
