@@ -406,6 +406,27 @@ def test_the_shipped_bank_holidays_cover_the_years_ahead() -> None:
     assert max(shipped).year >= 2030
 
 
+def test_a_visit_years_past_the_shipped_list_is_still_refused_on_christmas(
+    app: Any, world: Any
+) -> None:
+    """The service runs for years: past GOV.UK's list (shipped or loaded) the standing rules
+    give each year's bank holidays, so Christmas 2031 and Easter Monday 2035 are refused."""
+    assert max(school_calendar.shipped_bank_holidays()).year < 2031
+    school_calendar.update_bank_holidays([(date(2027, 4, 29), "A one-off loaded holiday")])
+    found = school_calendar.bank_holidays(date(2031, 12, 1), date(2035, 4, 30))
+    assert found[date(2031, 12, 25)] == "Christmas Day"
+    assert found[date(2035, 3, 26)] == "Easter Monday"
+    # a year the loaded list has is that list's alone (it takes precedence, as before)
+    assert school_calendar.bank_holidays(date(2027, 1, 1), date(2027, 12, 31)) == {
+        date(2027, 4, 29): "A one-off loaded holiday"
+    }
+    # a year only the shipped list has is the shipped list's
+    assert school_calendar.bank_holidays(date(2028, 12, 24), date(2028, 12, 27)) == {
+        date(2028, 12, 25): "Christmas Day",
+        date(2028, 12, 26): "Boxing Day",
+    }
+
+
 def test_the_schools_days_page_leads_to_its_term_dates(as_role: Any, world: Any) -> None:
     page = as_role(Role.HEADTEACHER).get("/days")
     link = page.soup.find("a", string="Term dates and your school's INSET days")

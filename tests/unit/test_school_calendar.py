@@ -120,3 +120,36 @@ def test_a_file_that_is_not_icalendar_is_refused() -> None:
         rules.read_ics(b"Name,First day\n")
     with pytest.raises(rules.FileRefused, match="no events"):
         rules.read_ics(b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+
+
+# --- Bank holidays past GOV.UK's list ---------------------------------------------------------
+
+
+def test_the_standing_rules_give_every_year_of_the_shipped_list_exactly() -> None:
+    """The shipped GOV.UK list (2024-2030, no one-off holidays in it) and the rules agree on
+    every date and every name, substitute days included."""
+    from traded_app.services.days.school_calendar import shipped_bank_holidays_by_year
+
+    shipped = shipped_bank_holidays_by_year()
+    assert len(shipped) >= 7
+    for year, holidays in shipped.items():
+        assert rules.standing_bank_holidays(year) == holidays, year
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"),
+    [(2019, date(2019, 4, 21)), (2038, date(2038, 4, 25)), (2285, date(2285, 3, 22))],
+)
+def test_easter_is_right_in_early_late_and_ordinary_years(year: int, easter: date) -> None:
+    assert rules.easter_sunday(year) == easter
+
+
+def test_a_weekend_christmas_past_the_list_moves_to_the_next_weekdays() -> None:
+    """2032: Christmas Day is a Saturday and Boxing Day a Sunday; 2033's New Year's Day a
+    Saturday. The substitutes are the Monday and Tuesday, and the Monday after New Year."""
+    holidays = rules.standing_bank_holidays(2032)
+    assert holidays[date(2032, 12, 27)] == "Christmas Day (substitute day)"
+    assert holidays[date(2032, 12, 28)] == "Boxing Day (substitute day)"
+    assert date(2032, 12, 25) not in holidays and date(2032, 12, 26) not in holidays
+    assert rules.standing_bank_holidays(2033)[date(2033, 1, 3)] == "New Year’s Day (substitute day)"
+    assert len(holidays) == 8 and all(day.weekday() < 5 for day in holidays)

@@ -304,3 +304,59 @@ def ics_escape(text: str) -> str:
         .replace("\r\n", "\\n")
         .replace("\n", "\\n")
     )
+
+
+# --- Bank holidays by the standing rules ------------------------------------------------------
+#
+# GOV.UK's list reaches a few years ahead; the service runs for longer. Past its last year, the
+# standing pattern of England and Wales's eight bank holidays stands in (a one-off holiday, such
+# as a coronation, is announced and arrives with GOV.UK's list).
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    leap = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * leap) // 433
+    month = (h + leap - 7 * m + 90) // 25
+    day = (h + leap - 7 * m + 33 * month + 19) % 32
+    return date(year, month, day)
+
+
+def _monday_on_or_after(day: date) -> date:
+    return day + timedelta(days=-day.weekday() % 7)
+
+
+def _last_monday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=last.weekday())
+
+
+def standing_bank_holidays(year: int) -> dict[date, str]:
+    """England and Wales's bank holidays in `year` by the standing rules, named as GOV.UK names
+    them: a New Year's, Christmas or Boxing Day on a weekend moves to the next weekday free."""
+    easter = easter_sunday(year)
+    found = {
+        easter - timedelta(days=2): "Good Friday",
+        easter + timedelta(days=1): "Easter Monday",
+        _monday_on_or_after(date(year, 5, 1)): "Early May bank holiday",
+        _last_monday(year, 5): "Spring bank holiday",
+        _last_monday(year, 8): "Summer bank holiday",
+    }
+    for fixed, name in (
+        (date(year, 1, 1), "New Year’s Day"),
+        (date(year, 12, 25), "Christmas Day"),
+        (date(year, 12, 26), "Boxing Day"),
+    ):
+        if fixed.weekday() < 5:
+            found[fixed] = name
+            continue
+        substitute = _monday_on_or_after(fixed)
+        while substitute in found:
+            substitute += timedelta(days=1)
+        found[substitute] = f"{name} (substitute day)"
+    return dict(sorted(found.items()))

@@ -84,19 +84,33 @@ def shipped_bank_holidays_updated() -> str:
 
 
 def bank_holidays(first: date, last: date) -> dict[date, str]:
-    """Bank holidays between two dates: GOV.UK's list as last loaded, else the shipped one."""
+    """Bank holidays between two dates, each year's from the first list that has that year:
+    GOV.UK's list as last loaded (`flask update-bank-holidays`), else the shipped one, else the
+    standing rules (`domain.school_calendar.standing_bank_holidays`), so a year past both lists'
+    end still has its Christmas and Easter."""
     loaded = dict(
         db.session.execute(
             select(BankHoliday.holiday_on, BankHoliday.title).where(
-                BankHoliday.holiday_on.between(first, last)
+                BankHoliday.holiday_on.between(date(first.year, 1, 1), date(last.year, 12, 31))
             )
         )
         .tuples()
         .all()
     )
-    if loaded:
-        return loaded
-    return {day: title for day, title in shipped_bank_holidays().items() if first <= day <= last}
+    shipped = shipped_bank_holidays_by_year()
+    found: dict[date, str] = {}
+    for year in range(first.year, last.year + 1):
+        of_year = {day: title for day, title in loaded.items() if day.year == year}
+        found.update(of_year or shipped.get(year) or rules.standing_bank_holidays(year))
+    return {day: title for day, title in sorted(found.items()) if first <= day <= last}
+
+
+@cache
+def shipped_bank_holidays_by_year() -> dict[int, dict[date, str]]:
+    by_year: dict[int, dict[date, str]] = {}
+    for day, title in shipped_bank_holidays().items():
+        by_year.setdefault(day.year, {})[day] = title
+    return by_year
 
 
 def update_bank_holidays(events: list[tuple[date, str]]) -> tuple[int, int]:
