@@ -406,11 +406,9 @@ def test_the_shipped_bank_holidays_cover_the_years_ahead() -> None:
     assert max(shipped).year >= 2030
 
 
-def test_a_visit_years_past_the_shipped_list_is_still_refused_on_christmas(
-    app: Any, world: Any
-) -> None:
+def test_years_past_the_shipped_list_still_have_their_bank_holidays(app: Any, world: Any) -> None:
     """The service runs for years: past GOV.UK's list (shipped or loaded) the standing rules
-    give each year's bank holidays, so Christmas 2031 and Easter Monday 2035 are refused."""
+    give each year's bank holidays, so Christmas 2031 and Easter Monday 2035 are closed days."""
     assert max(school_calendar.shipped_bank_holidays()).year < 2031
     school_calendar.update_bank_holidays([(date(2027, 4, 29), "A one-off loaded holiday")])
     found = school_calendar.bank_holidays(date(2031, 12, 1), date(2035, 4, 30))
