@@ -88,8 +88,13 @@ def _begin_immediate(connection: Connection) -> None:
         raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
-# Alembic's own bookkeeping: the app reads it (the health of the schema), never writes it.
 ALEMBIC_VERSION_TABLE = "alembic_version"
+# Tables the app reads and never writes, with who writes them: Alembic's bookkeeping, and each
+# document's figures, which the triggers on documents and payments keep (migrations 0019, 0049).
+READ_ONLY_FOR_APP = {
+    ALEMBIC_VERSION_TABLE: "the migrations",
+    "document_figures": "the database's triggers on document and payment",
+}
 
 
 def grant_app_role(connection: Connection, role: str) -> None:
@@ -114,10 +119,11 @@ def grant_app_role(connection: Connection, role: str) -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT USAGE ON SEQUENCES TO {grantee}",
     ):
         connection.exec_driver_sql(statement)
-    version_table = connection.execute(
-        text("SELECT to_regclass(:name)"), {"name": f"{where}.{ALEMBIC_VERSION_TABLE}"}
-    ).scalar()
-    if version_table is not None:
-        connection.exec_driver_sql(
-            f"REVOKE INSERT, UPDATE, DELETE ON {where}.{ALEMBIC_VERSION_TABLE} FROM {grantee}"
-        )
+    for table in READ_ONLY_FOR_APP:
+        found = connection.execute(
+            text("SELECT to_regclass(:name)"), {"name": f"{where}.{table}"}
+        ).scalar()
+        if found is not None:
+            connection.exec_driver_sql(
+                f"REVOKE INSERT, UPDATE, DELETE ON {where}.{quote(table)} FROM {grantee}"
+            )

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
+from tests.conftest import owner_engine
 from tests.factories import issue_document
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentFigures, DocumentType, Payment
@@ -91,16 +92,47 @@ def test_a_payment_rolled_back_leaves_the_figures_as_they_were(world: Any) -> No
     assert kept(invoice) == (0, 0, 54_000)
 
 
-def test_the_kept_balance_must_add_up(world: Any) -> None:
+def test_the_kept_balance_must_add_up_even_for_the_tables_owner(world: Any) -> None:
     invoice = issue_document(world, school=world.academy)
     db.session.commit()
-    with pytest.raises(IntegrityError):
-        db.session.execute(
+    invoice_id = invoice.id
+    db.session.close()  # SQLite: the owner's connection is another writer
+    with owner_engine().connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(
             text("UPDATE document_figures SET paid_pence = 1 WHERE document_id = :id"),
-            {"id": invoice.id},
+            {"id": invoice_id},
         )
-        db.session.flush()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE document_figures SET paid_pence = paid_pence + 1, "
+        "balance_pence = balance_pence - 1 WHERE document_id = :id",
+        "DELETE FROM document_figures WHERE document_id = :id",
+        "INSERT INTO document_figures (document_id, document_type, school_id, due_date, "
+        "gross_pence, credited_pence, paid_pence, balance_pence) "
+        "SELECT :id + 1000, 'invoice', school_id, due_date, 1, 0, 0, 1 FROM document_figures "
+        "WHERE document_id = :id",
+    ],
+    ids=["update", "delete", "insert"],
+)
+def test_the_apps_role_cannot_write_the_figures_but_its_payments_move_them(
+    world: Any, statement: str
+) -> None:
+    """On PostgreSQL the app connects as a role that may only read the figures: a balance can
+    not be rewritten at its SQL prompt (a payment that adds up, too), while the payments and
+    credit notes it records still move them (the triggers run as the tables' owner)."""
+    if owner_engine() is db.engine:
+        pytest.skip("the app's role owns the tables (SQLite, or no TEST_DATABASE_OWNER_URL)")
+    invoice = issue_document(world, school=world.academy)
+    db.session.commit()
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        db.session.execute(text(statement), {"id": invoice.id})
     db.session.rollback()
+    payments.record_bank_transfer(invoice, 4_000, today(), "BACS 9", world.users[Role.LA_FINANCE])
+    db.session.commit()
+    assert kept(invoice) == (0, 4_000, invoice.gross_pence - 4_000)
 
 
 def test_the_migration_fills_in_the_figures_of_existing_documents(world: Any) -> None:
@@ -127,9 +159,10 @@ def test_the_migration_fills_in_the_figures_of_existing_documents(world: Any) ->
     assert len(expected) == 4
     db.session.expunge_all()
 
-    db.session.execute(delete(DocumentFigures))
-    db.session.execute(text(MIGRATION.FILL))
-    db.session.commit()
+    db.session.close()  # SQLite: the owner's connection is another writer
+    with owner_engine().begin() as connection:  # the figures are the database's to write
+        connection.execute(delete(DocumentFigures))
+        connection.execute(text(MIGRATION.FILL))
 
     after = db.session.execute(select(DocumentFigures).order_by(DocumentFigures.document_id))
     assert [
