@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import text_of
 from tests.factories import charged_order, make_user, submitted_order
 from traded_app.extensions import db
-from traded_app.models import SchoolMembership, User
+from traded_app.models import OutgoingEmail, SchoolMembership, User
 from traded_app.models.types import Role
 from traded_app.services.platform import memberships
 
@@ -171,6 +171,10 @@ def test_service_manager_adds_an_existing_person_to_another_school(
     )
     assert "now has a role at Meadow Academy" in text_of(answer.soup, ".govuk-notification-banner")
     assert "Meadow Academy (100003) Headteacher" in text_of(answer.soup, "main")
+    told = _emails_to(sbm.email)
+    assert [m.subject for m in told] == ["You now have a role at Meadow Academy"]
+    assert "a role at Meadow Academy (URN 100003) as headteacher" in told[0].body
+    assert "Switch school" in told[0].body and "http://localhost/sign-in" in told[0].body
     again = admin.post_form(
         url, {"membership_urn": str(world.academy.urn), "membership_role": "headteacher"}
     )
@@ -226,6 +230,24 @@ def test_staff_import_adds_a_person_from_another_school(world: Any, as_role: Any
         ).location
     )
     assert text_of(page.soup, "#count-nothing") == "2"
+    # Each person added to another school was told once, of that school alone.
+    assert [m.subject for m in _emails_to("sbm@school.example")] == [
+        "You now have a role at Meadow Academy"
+    ]
+    assert [m.subject for m in _emails_to("sbm@academy.example")] == [
+        "You now have a role at Riverside Primary School"
+    ]
+
+
+def _emails_to(address: str) -> list[OutgoingEmail]:
+    return list(
+        db.session.execute(
+            select(OutgoingEmail)
+            .where(OutgoingEmail.recipients == address)
+            .where(OutgoingEmail.subject.like("You now have a role at %"))
+            .order_by(OutgoingEmail.id)
+        ).scalars()
+    )
 
 
 def test_the_choice_survives_a_commit_and_is_never_written(world: Any) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from traded_app.domain import school_calendar as rules
+from traded_app.services.days.school_calendar import shipped_bank_holidays_by_year
 
 TERMS = [
     rules.Term("Autumn 1", date(2026, 9, 2), date(2026, 10, 23)),
@@ -128,8 +129,6 @@ def test_a_file_that_is_not_icalendar_is_refused() -> None:
 def test_the_standing_rules_give_every_year_of_the_shipped_list_exactly() -> None:
     """The shipped GOV.UK list (2024-2030, no one-off holidays in it) and the rules agree on
     every date and every name, substitute days included."""
-    from traded_app.services.days.school_calendar import shipped_bank_holidays_by_year
-
     shipped = shipped_bank_holidays_by_year()
     assert len(shipped) >= 7
     for year, holidays in shipped.items():

@@ -11,7 +11,10 @@ from traded_app.extensions import db
 from traded_app.models import School, SchoolMembership, User
 from traded_app.models.types import SCHOOL_ROLES, Role
 from traded_app.services.council.users import UserAdminError, has_password
+from traded_app.services.ordering import notifications
 from traded_app.services.platform import memberships
+from traded_app.services.platform.links import absolute_url
+from traded_app.services.platform.settings import council_display
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ def people_at(school_id: int) -> list[Person]:
     ]
 
 
-def add_to_school(user: User, urn: int | None, role: Role) -> SchoolMembership:
-    """Give an existing school user a role at another (open) school too."""
+def add_to_school(user: User, urn: int | None, role: Role, by: User) -> SchoolMembership:
+    """Give an existing school user a role at another (open) school too, and tell them by
+    e-mail (with the change: the e-mail exists exactly when the role does)."""
     if not user.is_school_user:
         raise UserAdminError("Only school staff can have a role at a school", "school_urn")
     if role not in SCHOOL_ROLES:
@@ -52,7 +56,35 @@ def add_to_school(user: User, urn: int | None, role: Role) -> SchoolMembership:
     if memberships.membership(user.id, school.id) is not None:
         raise UserAdminError(f"{user.name} already has a role at {school.name}", "school_urn")
     added = memberships.add(user, school.id, role)
+    tell_of_new_school(user, school, role, by)
     return added
+
+
+def tell_of_new_school(user: User, school: School, role: Role, by: User) -> None:
+    """E-mail a person given a role at another school (here, or by the staff import)."""
+    council = council_display()
+    if has_password(user):
+        how = (
+            'Sign in as usual and choose the school under "Switch school" at the top of any '
+            f"page:\n{absolute_url('auth.sign_in') or '(the service address is not set)'}\n\n"
+        )
+    else:
+        how = "You can use it once you have set your password from your invitation e-mail.\n\n"
+    notifications.queue(
+        notifications.Mail(
+            to=(user.email,),
+            subject=f"You now have a role at {school.name}",
+            body=(
+                f"Dear {user.name},\n\n"
+                f"{by.name} has given you a role at {school.name} (URN {school.urn}) as "
+                f"{role.label.lower()} on {council.name}'s {council.service_name}, as well as "
+                "your role at your other schools.\n\n"
+                f"{how}"
+                "If you did not expect this e-mail, tell the council's service manager.\n"
+            ),
+        ),
+        school_id=school.id,
+    )
 
 
 def remove_from_school(user: User, school_id: int) -> None:

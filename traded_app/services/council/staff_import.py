@@ -19,7 +19,7 @@ from traded_app.domain.numbers import whole_number
 from traded_app.extensions import db
 from traded_app.models import CsvImport, CsvImportKind, School, SchoolMembership, User
 from traded_app.models.types import SCHOOL_ROLES, Role
-from traded_app.services.council import users
+from traded_app.services.council import school_staff, users
 from traded_app.services.platform import csv_upload, memberships
 from traded_app.services.platform.auth import normalise_email
 
@@ -225,7 +225,10 @@ def apply(record: CsvImport, by: User) -> dict[str, int]:
                 select(School).where(School.urn == int(row.urn))
             ).scalar_one()
             assert account is not None
+            added = memberships.membership(account.id, school.id) is None
             memberships.add(account, school.id, role)
+            if added:
+                school_staff.tell_of_new_school(account, school, role, by)
         elif row.action == RESEND:
             account = users.find_user_by_email(row.email)
             assert account is not None

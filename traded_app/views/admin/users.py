@@ -146,7 +146,10 @@ def add_user_school(user_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         try:
             added = school_staff.add_to_school(
-                user, whole_number(form.membership_urn.data or ""), Role(form.membership_role.data)
+                user,
+                whole_number(form.membership_urn.data or ""),
+                Role(form.membership_role.data),
+                current_user,
             )
         except users_admin.UserAdminError as error:
             field_error(
