@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from pypdf import PdfReader
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import text_of
@@ -36,10 +38,13 @@ from traded_app.models import (
     Trust,
 )
 from traded_app.models.types import Role
-from traded_app.services.documents import consolidated
+from traded_app.services.documents import consolidated, pdf_check
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.finance import balances
+from traded_app.services.platform import schedules
 from traded_app.services.platform.append_only import ImmutableDocumentError
+from traded_app.services.platform.document_store import invoice_dir
+from traded_app.services.platform.settings import today
 
 
 @pytest.fixture(autouse=True)
@@ -292,3 +297,26 @@ def test_a_payment_that_no_longer_matches_is_held_for_finance(
     done = trust_client.get(f"/trust/invoices/{issued.id}/pay/done?session_id={paid['id']}")
     assert "finance will check it" in text_of(done.soup, "main")
     assert card_payments() == []
+
+
+def test_the_daily_pdf_check_reads_the_trust_invoices_too(
+    issued: ConsolidatedInvoice, as_role: Any
+) -> None:
+    """A consolidated invoice is issued like any document: its stored PDF changed after issue
+    is found by the daily check and listed, linked to the invoice, for finance to restore."""
+    with (invoice_dir() / issued.pdf_path).open("ab") as handle:
+        handle.write(b"\n% changed after issue\n")
+    run = schedules.run_if_due(
+        schedules.SCHEDULES[pdf_check.NAME],
+        datetime.combine(today(), time(3, 10), tzinfo=ZoneInfo("Europe/London")),
+    )
+    assert run is not None and run.outcome == "ok", run and run.detail
+    documents = db.session.scalar(select(func.count()).select_from(Document))
+    assert run.detail == f"{documents + 1} PDFs checked: {documents} as issued, 1 altered"
+    page = as_role(Role.LA_FINANCE).get("/council/pdf-check").soup
+    [row] = page.select("tbody tr")
+    link = row.select_one("td a")
+    assert link is not None and link.get_text(strip=True) == issued.number
+    assert link["href"] == f"/council/trust-invoices/{issued.id}"
+    assert issued.trust.name in text_of(row, "td:nth-child(2)")
+    assert "Not the PDF issued" in text_of(row, "td:nth-child(3)")

@@ -6,9 +6,10 @@ due within the council's working days."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,13 +18,15 @@ from pypdf import PdfReader
 from tests.conftest import text_of
 from tests.factories import book_visit, core_allocation, make_user, weekday_in_year
 from tests.integration.test_admin import _settings_form
+from traded_app import formatting
 from traded_app.extensions import db
 from traded_app.models import OutgoingEmail, VisitReport
 from traded_app.models.types import Role
 from traded_app.models.visit_reports import ReportStatus
 from traded_app.services.days import activities, visit_reports, visits
-from traded_app.services.documents import visit_report_pdf
-from traded_app.services.platform import outbox
+from traded_app.services.documents import pdf_check, visit_report_pdf
+from traded_app.services.platform import outbox, schedules
+from traded_app.services.platform.document_store import invoice_dir
 from traded_app.services.platform.settings import today
 
 ACTION = "Share the pupil premium review with governors"
@@ -352,3 +355,29 @@ def test_the_deadline_is_a_council_setting(as_role: Any, world: Any) -> None:
     assert saved.status_code == 302
     db.session.expire_all()
     assert visit_reports.deadline_days() == 15
+
+
+def test_the_daily_pdf_check_reads_sent_reports_too(world: Any, as_role: Any) -> None:
+    """A sent report is stored like an issued document: a file gone from the store is found by
+    the daily check and listed by its visit, school and version (a draft has no file to check)."""
+    visit = _delivered(world)
+    report = _send(world, visit)
+    visit_reports.save_draft(
+        _delivered(world, allocate=False),
+        world.users[Role.ADVISER],
+        visit_reports.ReportDetails(what_was_done="Draft"),
+    )
+    db.session.commit()
+    (invoice_dir() / report.pdf_path).unlink()
+    run = schedules.run_if_due(
+        schedules.SCHEDULES[pdf_check.NAME],
+        datetime.combine(today(), time(3, 10), tzinfo=ZoneInfo("Europe/London")),
+    )
+    assert run is not None and run.outcome == "ok", run and run.detail
+    assert run.detail == "1 PDF checked: 0 as issued, 1 missing"
+    page = as_role(Role.LA_ADMIN).get("/council/pdf-check").soup
+    [row] = page.select("tbody tr")
+    when = formatting.long_date(visit.visit_date)
+    assert text_of(row, "td:nth-child(1)").startswith(f"Report of the visit on {when}, version 1")
+    assert text_of(row, "td:nth-child(2)") == visit.school.name
+    assert "Missing" in text_of(row, "td:nth-child(3)")

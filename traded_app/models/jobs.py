@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traded_app.models.base import Base, UTCDateTime, utcnow
@@ -93,16 +93,32 @@ class PdfProblem(StrEnum):
 
 
 class PdfCheckFinding(Base):
-    """A document whose stored PDF a check of the store found missing, altered or unreadable.
-    Kept for the latest check only: a check that finishes replaces the previous one's findings
-    (each run's counts stay in its `detail`)."""
+    """A stored PDF a check of the store found missing, altered or unreadable: an issued
+    document's, a consolidated trust invoice's or a sent visit report's (exactly one). Kept for
+    the latest check only: a check that finishes replaces the previous one's findings (each
+    run's counts stay in its `detail`)."""
 
     __tablename__ = "pdf_check_finding"
+    __table_args__ = (
+        CheckConstraint(
+            " + ".join(
+                f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)"
+                for column in ("document_id", "consolidated_invoice_id", "visit_report_id")
+            )
+            + " = 1",
+            name="one_thing_checked",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("scheduled_run.id"), index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    consolidated_invoice_id: Mapped[int | None] = mapped_column(
+        # named short: the convention's name is longer than PostgreSQL's 63 characters
+        ForeignKey("consolidated_invoice.id", name="fk_pdf_check_finding_consolidated_invoice_id")
+    )
+    visit_report_id: Mapped[int | None] = mapped_column(ForeignKey("visit_report.id"))
     problem: Mapped[PdfProblem] = mapped_column(enum_column(PdfProblem, "pdf_problem"))
     detail: Mapped[str] = mapped_column(Text, default="")
 
-    document: Mapped[Document] = relationship()
+    document: Mapped[Document | None] = relationship()
