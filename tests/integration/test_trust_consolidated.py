@@ -36,10 +36,12 @@ from traded_app.models import (
     Trust,
 )
 from traded_app.models.types import Role
+from traded_app.services.card_payments import reconcile
 from traded_app.services.documents import consolidated
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.finance import balances
 from traded_app.services.platform.append_only import ImmutableDocumentError
+from traded_app.services.platform.settings import today
 
 
 @pytest.fixture(autouse=True)
@@ -292,3 +294,32 @@ def test_a_payment_that_no_longer_matches_is_held_for_finance(
     done = trust_client.get(f"/trust/invoices/{issued.id}/pay/done?session_id={paid['id']}")
     assert "finance will check it" in text_of(done.soup, "main")
     assert card_payments() == []
+
+
+def test_reconciliation_matches_a_consolidated_card_payment_without_a_difference(
+    app: Flask, as_role: Any, fake: FakeStripe, issued: ConsolidatedInvoice
+) -> None:
+    """One PaymentIntent at Stripe, recorded here as one payment per academy invoice: the
+    reconciliation sees one payment of the whole amount, and no difference."""
+    assert len(issued.parts) == 3
+    trust_client = as_role(Role.TRUST_FINANCE)
+    trust_client.post_form(f"/trust/invoices/{issued.id}/pay")
+    [session] = fake.sessions.values()
+    paid = fake.pay(session["id"])
+    trust_client.get(f"/trust/invoices/{issued.id}/pay/done?session_id={paid['id']}")
+    assert len(card_payments()) == 3
+    on = today()
+    result = reconcile.reconcile(on, on)
+    assert result.differences == []
+    assert (result.stripe_payments, result.our_payments) == (1, 1)
+    assert result.stripe_payments_pence == result.our_payments_pence == issued.gross_pence
+    finance = as_role(Role.LA_FINANCE)
+    query = {"date_from": [on.day, on.month, on.year], "date_to": [on.day, on.month, on.year]}
+    page = finance.get("/finance/card-payments/reconcile", query_string=query).soup
+    assert "every card payment and refund in Stripe is recorded here" in text_of(page, "main")
+    # Had Stripe taken a penny less than was recorded against the academies, it would show.
+    fake.payment_intents[paid["payment_intent"]]["amount_received"] = issued.gross_pence - 1
+    [difference] = reconcile.reconcile(on, on).differences
+    assert difference.problem == "Amounts differ"
+    assert difference.ours_pence == issued.gross_pence
+    assert difference.reference == issued.number
