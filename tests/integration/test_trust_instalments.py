@@ -190,3 +190,24 @@ def test_an_instalment_raised_before_the_trust_chose_consolidated_is_never_liste
     [spring] = consolidated_invoices()
     assert [p.document_id for p in spring.parts] == [invoices_of(order)[1].id]
     assert first.id not in listed_document_ids()
+
+
+def test_a_consolidated_invoice_that_cannot_be_made_never_undoes_the_instalments(
+    world: Any, trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_plan(world, SEPTEMBER_APRIL)
+    order = confirmed(world, 6, world.academy)
+
+    def broken(_data: Any) -> bytes:
+        raise RuntimeError("The PDF renderer is out of memory")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(consolidated, "render", broken)
+        run = daily_job(date(world.year.start_year + 1, 4, 1))
+    assert "consolidated invoices to trusts not issued" in run.detail
+    assert run.detail.startswith("1 instalment charged")
+    assert [d.instalment_number for d in invoices_of(order)] == [1, 2]  # kept
+    assert consolidated_invoices() == []
+    daily_job(date(world.year.start_year + 1, 4, 2))
+    [invoice] = consolidated_invoices()
+    assert sorted(p.document_id for p in invoice.parts) == [d.id for d in invoices_of(order)]

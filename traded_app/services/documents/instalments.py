@@ -21,6 +21,7 @@ instalment early, for that difference only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -42,6 +43,8 @@ from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents.document_data import document_data
 from traded_app.services.platform import schedules
 from traded_app.services.platform.settings import today
+
+log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = "instalments"
 RUNS_AT = time(6, 0)
@@ -276,10 +279,18 @@ def run_instalments(run: ScheduledRun) -> str:
     on = run.started_at.astimezone(schedules.LONDON).date()
     result = raise_due(on)
     line = f"{result.raised} instalment{'' if result.raised == 1 else 's'} charged"
-    # Academies' instalments listed for their trusts on consolidated invoicing, once each.
-    trusts = len(consolidated.issue_for_instalments(on))
-    if trusts:
-        line += f"; {trusts} consolidated invoice{'' if trusts == 1 else 's'} to trusts"
+    # Academies' instalments listed for their trusts on consolidated invoicing, once each. A
+    # consolidated invoice that cannot be issued never undoes the instalments: they stay
+    # marked, and the next day's run (or an invoice run) lists them.
+    try:
+        with db.session.begin_nested():
+            trusts = len(consolidated.issue_for_instalments(on))
+    except Exception as error:  # reported in the run's detail, never fatal
+        log.exception("Consolidated invoices for the instalments of %s not issued", on)
+        line += f"; consolidated invoices to trusts not issued: {error}"
+    else:
+        if trusts:
+            line += f"; {trusts} consolidated invoice{'' if trusts == 1 else 's'} to trusts"
     if result.waiting:
         line += f"; {len(result.waiting)} waiting: " + "; ".join(result.waiting[:3])
     return line
