@@ -29,6 +29,7 @@ from traded_app.models import (
     ReviewStatus,
 )
 from traded_app.models.types import Role, VatTreatment
+from traded_app.services.card_payments import reconcile
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import document_data
@@ -328,6 +329,92 @@ def test_no_card_refund_without_a_card_payment_or_anything_due(
         as_role(Role.LA_ADMIN).get(f"/finance/credit-notes/{note.id}/card-refund").status_code
         == 403
     )
+
+
+def test_a_card_payment_refunded_in_two_parts_then_nothing_more(
+    academy: Any, as_role: Any, client: Any, fake: FakeStripe, world: Any, invoice: Document
+) -> None:
+    """£540.00 by bank transfer and £540.00 by card; two credit notes of £270.00 each refunded
+    to the card (the second from what the first kept); a third credit note finds the card
+    payment refunded in full and says so, and asks Stripe for nothing."""
+    finance_user = world.users[Role.LA_FINANCE]
+    payments.record_payment(
+        invoice, PaymentKind.BANK_TRANSFER, 54_000, today(), "BACS 0001", finance_user
+    )
+    db.session.commit()
+    session = pay_through_checkout(academy, fake, invoice)
+    returned(academy, invoice, session)
+    intent = session["payment_intent"]
+    assert fake.payment_intents[intent]["amount_received"] == 54_000
+    finance = as_role(Role.LA_FINANCE)
+
+    def webhook(kind: str, obj: dict[str, Any]) -> None:
+        payload, sig = signed(fake.event(kind, obj))
+        assert client.post("/payments/stripe/webhook", data=payload, headers=sig).status_code == 200
+
+    first_note = credit(world, invoice)  # £270.00
+    assert (
+        finance.post_form(f"/finance/credit-notes/{first_note.id}/card-refund").status_code == 302
+    )
+    [first] = db.session.execute(select(CardRefund)).scalars()
+    charge_id = fake.refunds[first.stripe_refund_id]["charge"]
+    # Stripe's charge.refunded for the first part, with the refunds in it.
+    webhook("charge.refunded", {"id": charge_id, "object": "charge", "refunds": {"data": [
+        fake.refunds[first.stripe_refund_id]]}})  # fmt: skip
+    second_note = credit(world, invoice)  # another £270.00
+    page = finance.get(f"/finance/credit-notes/{second_note.id}/card-refund").soup
+    assert "£270.00" in text_of(page, ".govuk-summary-list")
+    assert (
+        finance.post_form(f"/finance/credit-notes/{second_note.id}/card-refund").status_code == 302
+    )
+    method, path, params, _headers = fake.requests[-1]
+    assert (method, path, params["payment_intent"], params["amount"]) == (
+        "POST", "/v1/refunds", intent, "27000"
+    )  # fmt: skip
+    # charge.refunded for the second part, as recent API versions send it (no refunds listed:
+    # the app asks Stripe for them), then each refund's own event: each part recorded once.
+    webhook("charge.refunded", {"id": charge_id, "object": "charge"})
+    for refund in list(fake.refunds.values()):
+        webhook("refund.created", refund)
+        webhook("charge.refunded", {"id": charge_id, "object": "charge", "refunds": {"data": [
+            refund]}})  # fmt: skip
+    rows = list(db.session.execute(select(CardRefund).order_by(CardRefund.id)).scalars())
+    assert [(r.credit_note_id, r.amount_pence) for r in rows] == [
+        (first_note.id, 27_000),
+        (second_note.id, 27_000),
+    ]
+    assert db.session.execute(select(CardPaymentReview)).scalars().all() == []
+    figures = balances.figures_of(invoice)
+    assert (figures.paid_pence, figures.credited_pence, figures.balance_pence) == (
+        54_000, 54_000, 0
+    )  # fmt: skip
+    assert figures.status() == DocumentStatus.PAID
+    on = today()
+    matched = reconcile.reconcile(on, on)
+    assert matched.differences == []
+    assert (matched.stripe_refunds_pence, matched.our_refunds_pence) == (54_000, 54_000)
+
+    # A third credit note: the card payment has nothing left to refund.
+    third_note = credit(world, invoice, 2)  # £540.00, owed back
+    asked = len(fake.requests)
+    page = finance.get(f"/finance/credit-notes/{third_note.id}/card-refund").soup
+    message = text_of(page, "main")
+    assert f"The card payment of £540.00 on {invoice.number} has been refunded in full" in message
+    assert "£540.00 is due back" in message
+    refused = finance.post_form(f"/finance/credit-notes/{third_note.id}/card-refund")
+    assert refused.status_code == 200
+    assert "refunded in full" in text_of(refused.soup, "main")
+    assert len(fake.requests) == asked and len(fake.refunds) == 2
+    assert "Refund by card" not in text_of(finance.get(f"/documents/{third_note.id}").soup, "main")
+    # Stripe told of a refund beyond it (made in its dashboard for the credit note): held.
+    webhook("refund.created", {
+        "id": "re_beyond", "object": "refund", "amount": 100, "currency": "gbp",
+        "payment_intent": intent, "charge": charge_id, "status": "succeeded",
+        "metadata": {"credit_note_id": str(third_note.id)},
+    })  # fmt: skip
+    [held] = db.session.execute(select(CardPaymentReview)).scalars()
+    assert "no card payment" in held.problem
+    assert len(list(db.session.execute(select(CardRefund)).scalars())) == 2
 
 
 # --- Held payments reviewed by finance ---------------------------------------------------------

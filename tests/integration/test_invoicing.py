@@ -335,3 +335,29 @@ def test_a_failure_after_taking_a_number_leaves_no_gap_and_nothing_half_issued(
     workflow.confirm(second, admin(world))
     db.session.commit()
     assert invoicing.charge_document_for(second).sequence == 1  # the number was not used up
+
+
+def test_cancelling_an_order_with_nothing_left_to_credit_issues_no_0_credit_note(
+    world: Any,
+) -> None:
+    """A free service's days (a £0.00 line) are not credited: no credit note for nothing."""
+    free = make_service("FREE", world.year, price_pence=0)
+    order = submitted_order(world, {world.service: 2, free: 2}, school=world.academy)
+    if order.status.value == "awaiting_approval":
+        workflow.approve(order, world.users[Role.HEADTEACHER])
+    workflow.confirm(order, world.users[Role.LA_ADMIN])
+    db.session.commit()
+    charge = invoicing.charge_document_for(order)
+    assert charge is not None and charge.gross_pence > 0
+    paid_line = next(line for line in order.lines if line.service_id == world.service.id)
+    free_line = next(line for line in order.lines if line.service_id == free.id)
+    # The paid days credited first; the free days left credit nothing at all.
+    first = invoicing.credit_order(order, None, "Paid days", {paid_line.id: 2})
+    assert first is not None and first.gross_pence == charge.gross_pence
+    assert invoicing.credit_order(order, None, "Free days", {free_line.id: 2}) is None
+    workflow.cancel(order, world.users[Role.LA_ADMIN], "Not needed")
+    db.session.commit()
+    notes = db.session.execute(
+        select(Document).where(Document.credits_document_id == charge.id)
+    ).scalars()
+    assert [note.gross_pence for note in notes] == [charge.gross_pence]

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import text_of
-from tests.partnership_factories import confirmed_partnership_order, placed_partnership_order
+from tests.partnership_factories import (
+    confirmed_partnership_order,
+    partnership_members,
+    placed_partnership_order,
+)
+from traded_app.domain.partnership_split import SplitRule
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType
 from traded_app.models.partnership_orders import PartnershipOrderStatus
@@ -226,3 +231,93 @@ def test_the_service_manager_cancels_through_the_orders_page(app: Flask, world: 
             f"/partnership-orders/{order.id}/cancel", {"reason": "x"}
         )
         assert answer.status_code in (403, 404)
+
+
+# --- Nothing to credit (issue 16's gaps) --------------------------------------------------------
+
+
+def tiny_share_order(world: Any) -> Any:
+    """An order whose shares were typed so that Brook Academy's is 5p before VAT: a credit of
+    one half-day of it rounds to nothing."""
+    partnership_members(world)
+    typed = {world.school.id: 67_500, world.academy.id: 67_495, world.brook.id: 5}
+    order = placed_partnership_order(world, SplitRule.TYPED, typed=typed)
+    heads = {world.school.id: world.users[Role.HEADTEACHER], world.brook.id: world.brook_head}
+    for share in order.shares:
+        if share.approval.value == "waiting":
+            partnership_orders.approve_share(order, heads[share.school_id])
+    documents = partnership_orders.confirm(order, world.users[Role.LA_ADMIN])
+    db.session.commit()
+    return order, documents
+
+
+def test_a_credit_that_comes_to_nothing_is_refused_not_issued_at_0(world: Any) -> None:
+    order, documents = tiny_share_order(world)
+    brook = by_buyer(documents, "Brook Academy")
+    assert brook.net_pence == 5
+    finance = world.users[Role.LA_FINANCE]
+    line_id = order.lines[0].id
+    with pytest.raises(PartnershipOrderError, match=r"comes to £0\.00"):
+        credits.credit_share(credits.share_charge(brook.id), finance, "Half a day", {line_id: 1})
+    db.session.rollback()
+    assert credit_notes_of(brook) == []
+    # Two half-days come to a penny: that is credited.
+    note = credits.credit_share(credits.share_charge(brook.id), finance, "A day", {line_id: 2})
+    assert note.net_pence == 1 and note.gross_pence > 0
+
+
+def test_the_credit_page_refuses_a_0_credit_and_a_fully_credited_share(
+    app: Flask, world: Any
+) -> None:
+    order, documents = tiny_share_order(world)
+    brook = by_buyer(documents, "Brook Academy")
+    client = client_as(app, world.users[Role.LA_FINANCE])
+    field = f"days-{order.lines[0].id}"
+    nothing = client.post_form(
+        f"/documents/{brook.id}/credit", {"what": "some", field: "0.5", "reason": "x"}
+    )
+    assert nothing.status_code == 200
+    assert "comes to £0.00" in text_of(nothing.soup, ".govuk-error-summary")
+    zero = client.post_form(
+        f"/documents/{brook.id}/credit", {"what": "some", field: "0", "reason": "x"}
+    )
+    assert zero.status_code == 200 and text_of(zero.soup, ".govuk-error-summary")
+    assert credit_notes_of(brook) == []
+    everything = client.post_form(f"/documents/{brook.id}/credit", {"what": "all", "reason": "x"})
+    assert everything.status_code == 302
+    [note] = credit_notes_of(brook)
+    assert note.gross_pence == brook.gross_pence
+    again = client.post_form(f"/documents/{brook.id}/credit", {"what": "all", "reason": "x"})
+    assert again.status_code == 200
+    assert "Nothing is left to credit" in text_of(again.soup, ".govuk-error-summary")
+    assert credit_notes_of(brook) == [note]
+
+
+def test_no_document_service_issues_a_credit_note_for_nothing(world: Any) -> None:
+    _order, documents = confirmed_partnership_order(world)
+    brook = by_buyer(documents, "Brook Academy")
+    charged = issuing.Charged(
+        school=world.brook, reference="ORD-X", po_number="", academic_year=world.year
+    )
+    line = brook.lines[0]
+    free = issuing.LineSpec(
+        line.service_code,
+        line.service_name,
+        "",
+        line.income_code,
+        1,
+        0,
+        line.vat_treatment,
+        line.vat_rate_bp,
+        net_pence=0,
+    )
+    with pytest.raises(issuing.InvoicingError, match="nothing to credit"):
+        issuing.prepare_for(
+            DocumentType.CREDIT_NOTE,
+            charged,
+            world.users[Role.LA_FINANCE],
+            [free],
+            credits=brook,
+            reason="Nothing",
+        )
+    db.session.rollback()

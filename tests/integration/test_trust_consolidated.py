@@ -23,7 +23,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import text_of
-from tests.factories import confirmed_order, invoice_in_runs, make_school, make_user
+from tests.factories import (
+    confirmed_order,
+    invoice_in_runs,
+    issue_document,
+    make_school,
+    make_user,
+)
 from tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, signed
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.extensions import db
@@ -37,7 +43,8 @@ from traded_app.models import (
     School,
     Trust,
 )
-from traded_app.models.types import Role
+from traded_app.models.types import Role, VatTreatment
+from traded_app.services.card_payments import reconcile
 from traded_app.services.documents import consolidated, pdf_check
 from traded_app.services.documents import runs as invoice_runs
 from traded_app.services.finance import balances
@@ -320,3 +327,64 @@ def test_the_daily_pdf_check_reads_the_trust_invoices_too(
     assert link["href"] == f"/council/trust-invoices/{issued.id}"
     assert issued.trust.name in text_of(row, "td:nth-child(2)")
     assert "Not the PDF issued" in text_of(row, "td:nth-child(3)")
+
+
+def test_reconciliation_matches_a_consolidated_card_payment_without_a_difference(
+    app: Flask, as_role: Any, fake: FakeStripe, issued: ConsolidatedInvoice
+) -> None:
+    """One PaymentIntent at Stripe, recorded here as one payment per academy invoice: the
+    reconciliation sees one payment of the whole amount, and no difference."""
+    assert len(issued.parts) == 3
+    trust_client = as_role(Role.TRUST_FINANCE)
+    trust_client.post_form(f"/trust/invoices/{issued.id}/pay")
+    [session] = fake.sessions.values()
+    paid = fake.pay(session["id"])
+    trust_client.get(f"/trust/invoices/{issued.id}/pay/done?session_id={paid['id']}")
+    assert len(card_payments()) == 3
+    on = today()
+    result = reconcile.reconcile(on, on)
+    assert result.differences == []
+    assert (result.stripe_payments, result.our_payments) == (1, 1)
+    assert result.stripe_payments_pence == result.our_payments_pence == issued.gross_pence
+    finance = as_role(Role.LA_FINANCE)
+    query = {"date_from": [on.day, on.month, on.year], "date_to": [on.day, on.month, on.year]}
+    page = finance.get("/finance/card-payments/reconcile", query_string=query).soup
+    assert "every card payment and refund in Stripe is recorded here" in text_of(page, "main")
+    # Had Stripe taken a penny less than was recorded against the academies, it would show.
+    fake.payment_intents[paid["payment_intent"]]["amount_received"] = issued.gross_pence - 1
+    [difference] = reconcile.reconcile(on, on).differences
+    assert difference.problem == "Amounts differ"
+    assert difference.ours_pence == issued.gross_pence
+    assert difference.reference == issued.number
+
+
+def test_a_refund_on_one_academys_part_still_reconciles(
+    as_role: Any, fake: FakeStripe, world: Any, issued: ConsolidatedInvoice
+) -> None:
+    """After the trust's card payment, a credit note on one academy's invoice is refunded to the
+    card in two parts: the payment still matches Stripe's, and so do both refunds."""
+    trust_client = as_role(Role.TRUST_FINANCE)
+    trust_client.post_form(f"/trust/invoices/{issued.id}/pay")
+    [session] = fake.sessions.values()
+    paid = fake.pay(session["id"])
+    trust_client.get(f"/trust/invoices/{issued.id}/pay/done?session_id={paid['id']}")
+    part = max(issued.parts, key=lambda p: p.gross_pence)
+    finance = as_role(Role.LA_FINANCE)
+    for _ in range(2):
+        note = issue_document(
+            world,
+            school=part.document.school,
+            document_type=DocumentType.CREDIT_NOTE,
+            credits=part.document,
+            lines=[(1, 45_000, VatTreatment.STANDARD, 2000)],
+        )
+        db.session.commit()
+        done = finance.post_form(f"/finance/credit-notes/{note.id}/card-refund")
+        assert done.status_code == 302
+    assert [r["amount"] for r in fake.refunds.values()] == [27_000, 27_000]
+    assert balances.figures_of(part.document).balance_pence == 0
+    on = today()
+    result = reconcile.reconcile(on, on)
+    assert result.differences == []
+    assert result.our_payments_pence == result.stripe_payments_pence == issued.gross_pence
+    assert (result.our_refunds, result.our_refunds_pence) == (2, 54_000)

@@ -125,6 +125,9 @@ class ScheduledCharge(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # raised or cancelled
+    # Raised as an invoice to an academy whose trust was on consolidated invoicing then: the
+    # trust it is to be listed for (documents.consolidated lists it once, on the next one).
+    consolidate_trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"))
 
     order: Mapped[Order] = relationship()
     document: Mapped[Document | None] = relationship()

@@ -1,21 +1,33 @@
 """Reconciliation with Stripe's own lists: its successful card payments and refunds created
 between two dates (London days) against ours, with every difference listed for finance.
+
+A Stripe payment is compared with everything we recorded under its PaymentIntent: one row for
+an invoice paid by card, one per academy invoice when a trust paid a consolidated invoice.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from traded_app.extensions import db
 from traded_app.formatting import LONDON
-from traded_app.models import CardPaymentReview, CardRefund, Payment, ReviewStatus
+from traded_app.models import (
+    CardPaymentReview,
+    CardRefund,
+    ConsolidatedInvoice,
+    ConsolidatedInvoicePart,
+    Payment,
+    PaymentKind,
+    ReviewStatus,
+)
 from traded_app.services.card_payments.keys import CardPaymentError, client, plain
 from traded_app.services.card_payments.refunds import REFUND_GOING, REFUND_STOPPED
 from traded_app.services.finance import payments
@@ -124,6 +136,73 @@ def _stripe_side(
     return stripe_payments, stripe_refunds
 
 
+@dataclass(frozen=True)
+class OurPayment:
+    """One Stripe payment as we recorded it: one row per invoice it paid (a trust paying a
+    consolidated invoice pays each academy's invoice under one PaymentIntent; the first row
+    carries the PaymentIntent, the others its id as their reference). Reversals and what a
+    refund kept (recorded again) are not parts: Stripe's amount received counts neither."""
+
+    intent: str
+    first: Payment
+    parts: tuple[Payment, ...]
+
+    @property
+    def amount_pence(self) -> int:
+        return sum(p.amount_pence for p in self.parts)
+
+    @property
+    def currency(self) -> str:
+        return self.first.document.currency
+
+    @property
+    def reference(self) -> str:
+        if len(self.parts) == 1:
+            return self.first.document.number
+        on_invoice = db.session.execute(
+            select(ConsolidatedInvoice.number)
+            .join(ConsolidatedInvoicePart)
+            .where(ConsolidatedInvoicePart.document_id == self.first.document_id)
+        ).scalar_one_or_none()
+        return on_invoice or ", ".join(sorted(p.document.number for p in self.parts))
+
+    def reversed_here(self) -> bool:
+        """Finance reversed a part here (not by a card refund) though Stripe keeps the money."""
+        return not _refunded_here(self.first) and any(
+            payments.reversal_of(p) is not None for p in self.parts
+        )
+
+
+def our_payments(intents: Iterable[str]) -> dict[str, OurPayment]:
+    """Our card payments by PaymentIntent (see OurPayment)."""
+    wanted = sorted(set(intents))
+    if not wanted:
+        return {}
+    kept = select(CardRefund.kept_payment_id).where(CardRefund.kept_payment_id.is_not(None))
+    rows = db.session.execute(
+        select(Payment)
+        .where(
+            Payment.kind == PaymentKind.CARD,
+            Payment.reverses_payment_id.is_(None),
+            Payment.id.not_in(kept),
+            or_(
+                Payment.stripe_payment_intent.in_(wanted),
+                and_(Payment.stripe_payment_intent.is_(None), Payment.reference.in_(wanted)),
+            ),
+        )
+        .order_by(Payment.id)
+    ).scalars()
+    grouped: dict[str, list[Payment]] = defaultdict(list)
+    for row in rows:
+        grouped[row.stripe_payment_intent or row.reference].append(row)
+    found = {}
+    for intent, parts in grouped.items():
+        first = next((p for p in parts if p.stripe_payment_intent), None)
+        if first is not None:  # rows naming a PaymentIntent that was never recorded: not ours
+            found[intent] = OurPayment(intent, first, tuple(parts))
+    return found
+
+
 def _compare_payments(
     result: Reconciliation,
     stripe_client: stripe.StripeClient,
@@ -133,31 +212,29 @@ def _compare_payments(
     end: datetime,
 ) -> None:
     """Our card payments recorded in the range against Stripe's: counts and differences."""
-    ours_in_range = list(
-        db.session.execute(
-            select(Payment).where(
+    in_range: set[str] = {
+        intent
+        for intent in db.session.execute(
+            select(Payment.stripe_payment_intent).where(
                 Payment.stripe_payment_intent.is_not(None),
                 Payment.recorded_at >= start,
                 Payment.recorded_at < end,
             )
         ).scalars()
-    )
+        if intent
+    }
+    ours = our_payments([*in_range, *stripe_payments])
+    ours_in_range = [ours[intent] for intent in sorted(in_range) if intent in ours]
     result.our_payments = len(ours_in_range)
     result.our_payments_pence = sum(p.amount_pence for p in ours_in_range)
-    ours_by_intent: dict[str, Payment] = {
-        p.stripe_payment_intent: p for p in ours_in_range if p.stripe_payment_intent
-    }
-    ours_by_intent.update(_payments_by_intent(stripe_payments))
-    _payments_at_stripe(result.differences, stripe_payments, ours_by_intent, reviews)
-    _payments_only_here(
-        result.differences, stripe_client, stripe_payments, ours_by_intent, ours_in_range
-    )
+    _payments_at_stripe(result.differences, stripe_payments, ours, reviews)
+    _payments_only_here(result.differences, stripe_client, stripe_payments, ours_in_range)
 
 
 def _payments_at_stripe(
     differences: list[Difference],
     stripe_payments: dict[str, dict[str, Any]],
-    ours_by_intent: dict[str, Payment],
+    ours_by_intent: dict[str, OurPayment],
     reviews: dict[str, CardPaymentReview],
 ) -> None:
     """Each of Stripe's payments: not recorded here, held, or recorded differently."""
@@ -178,8 +255,8 @@ def _payments_at_stripe(
             )
             differences.append(Difference("payment", intent, reference, received, None, problem))
             continue
-        reference = ours.document.number
-        if str(stripe_payment.get("currency") or "").upper() != ours.document.currency:
+        reference = ours.reference
+        if str(stripe_payment.get("currency") or "").upper() != ours.currency:
             differences.append(
                 Difference(
                     "payment",
@@ -196,7 +273,7 @@ def _payments_at_stripe(
                     "payment", intent, reference, received, ours.amount_pence, "Amounts differ"
                 )
             )
-        if payments.reversal_of(ours) is not None and not _refunded_here(ours):
+        if ours.reversed_here():
             differences.append(
                 Difference(
                     "payment",
@@ -213,22 +290,21 @@ def _payments_only_here(
     differences: list[Difference],
     stripe_client: stripe.StripeClient,
     stripe_payments: dict[str, dict[str, Any]],
-    ours_by_intent: dict[str, Payment],
-    ours_in_range: list[Payment],
+    ours_in_range: list[OurPayment],
 ) -> None:
     """Our payments recorded in the range that Stripe did not list as created in it."""
-    for intent, ours in sorted(ours_by_intent.items()):
-        if intent in stripe_payments or ours not in ours_in_range:
+    for ours in ours_in_range:
+        if ours.intent in stripe_payments:
             continue
         # Recorded in these dates but not created in them at Stripe: ask Stripe about it.
-        found = _retrieve_intent(stripe_client, intent)
+        found = _retrieve_intent(stripe_client, ours.intent)
         status = (found or {}).get("status")
         if found is None or status != "succeeded":
             differences.append(
                 Difference(
                     "payment",
-                    intent,
-                    ours.document.number,
+                    ours.intent,
+                    ours.reference,
                     None,
                     ours.amount_pence,
                     "Recorded here, but Stripe "
@@ -239,8 +315,8 @@ def _payments_only_here(
             differences.append(
                 Difference(
                     "payment",
-                    intent,
-                    ours.document.number,
+                    ours.intent,
+                    ours.reference,
                     _received(found),
                     ours.amount_pence,
                     "Amounts differ",
@@ -324,15 +400,6 @@ def _compare_refunds(
 
 def _received(payment_intent: dict[str, Any]) -> int:
     return int(payment_intent.get("amount_received") or payment_intent.get("amount") or 0)
-
-
-def _payments_by_intent(stripe_payments: dict[str, Any]) -> dict[str, Payment]:
-    if not stripe_payments:
-        return {}
-    rows = db.session.execute(
-        select(Payment).where(Payment.stripe_payment_intent.in_(list(stripe_payments)))
-    ).scalars()
-    return {p.stripe_payment_intent: p for p in rows if p.stripe_payment_intent}
 
 
 def _reviews_by_object(ids: Iterable[str]) -> dict[str, CardPaymentReview]:

@@ -126,10 +126,33 @@ def refund_plan(credit_note: Document) -> RefundPlan:
         )
     live = [p for p in live_card_payments(invoice) if _intent_of(p)]
     if not live:
+        paid_by_card = card_paid_pence(invoice)
+        if paid_by_card:
+            raise CardPaymentError(
+                f"The card payment of {pounds(paid_by_card)} on {invoice.number} has been "
+                f"refunded in full: {pounds(-balance)} is due back another way, for example by "
+                "bank transfer"
+            )
         raise CardPaymentError(f"{invoice.number} was not paid by card")
     payment = live[0]
     amount = min(-balance, left_to_refund, payment.amount_pence)
     return RefundPlan(credit_note, invoice, payment, _intent_of(payment), amount, refunded)
+
+
+def card_paid_pence(invoice: Document) -> int:
+    """What the invoice's card payments took, before any refund: neither a reversal nor what a
+    refund kept (recorded again) is a payment of its own."""
+    kept = select(CardRefund.kept_payment_id).where(CardRefund.kept_payment_id.is_not(None))
+    return int(
+        db.session.execute(
+            select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(
+                Payment.document_id == invoice.id,
+                Payment.kind == PaymentKind.CARD,
+                Payment.reverses_payment_id.is_(None),
+                Payment.id.not_in(kept),
+            )
+        ).scalar_one()
+    )
 
 
 def _intent_of(payment: Payment) -> str:

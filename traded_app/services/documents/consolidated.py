@@ -13,12 +13,20 @@ e-mailed to the trust's finance contact through the outbox, with its PDF attache
 
 A document is listed on one consolidated invoice at most (a unique key), so a second run never
 repeats a part; a run also gathers what a stopped run issued and never consolidated.
+
+Instalments (documents.instalments) are raised by the daily schedule, an invoice run, or at
+confirmation when their date has passed. One raised as an invoice to an academy whose trust is
+on "consolidated" is marked so on its scheduled charge, and listed on exactly one consolidated
+invoice: the daily schedule's for that day (it consolidates after raising), or the next
+invoice run's if that comes first. Instalments raised before the trust chose "consolidated"
+are never swept up.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,6 +48,7 @@ from traded_app.models import (
     Trust,
     User,
 )
+from traded_app.models.instalments import ScheduledCharge
 from traded_app.models.types import Role
 from traded_app.services.documents import pdf
 from traded_app.services.documents.document_data import LineData, VatBandData, document_data
@@ -258,12 +267,22 @@ def issue_for_trust(
     return invoice
 
 
-def waiting_for_run(run: InvoiceRun) -> dict[int, list[Document]]:
-    """The VAT invoices to consolidate at the end of `run`, by trust id: those the run (or a run
-    that stopped before finishing) issued to academies of trusts on "consolidated", not yet
-    listed on a consolidated invoice."""
+def _by_trust(rows: Iterable[tuple[Document, int]]) -> dict[int, list[Document]]:
+    """Documents by trust id, each once, in the order the consolidated invoice lists them."""
+    waiting: dict[int, dict[int, Document]] = defaultdict(dict)
+    for document, trust_id in rows:
+        waiting[trust_id][document.id] = document
+    return {
+        trust_id: sorted(documents.values(), key=lambda d: (d.school.name, d.school_id, d.id))
+        for trust_id, documents in waiting.items()
+    }
+
+
+def _run_documents(run: InvoiceRun, trust_id: int | None) -> list[tuple[Document, int]]:
+    """The VAT invoices `run` (or a run that stopped before finishing) issued to academies of
+    trusts on "consolidated", not yet listed on a consolidated invoice."""
     stopped = (InvoiceRunStatus.FAILED, InvoiceRunStatus.INTERRUPTED)
-    rows = db.session.execute(
+    query = (
         select(Document, School.trust_id)
         .join(InvoiceRunItem, InvoiceRunItem.document_id == Document.id)
         .join(InvoiceRun, InvoiceRun.id == InvoiceRunItem.run_id)
@@ -276,23 +295,86 @@ def waiting_for_run(run: InvoiceRun) -> dict[int, list[Document]]:
             ~exists().where(ConsolidatedInvoicePart.document_id == Document.id),
         )
         .options(selectinload(Document.lines), selectinload(Document.vat_bands))
-        .order_by(School.name, School.id, Document.id)
-    ).all()
-    waiting: dict[int, list[Document]] = defaultdict(list)
-    for document, trust_id in rows:
-        waiting[trust_id].append(document)
-    return waiting
+    )
+    if trust_id is not None:
+        query = query.where(School.trust_id == trust_id)
+    return [
+        (document, trust)
+        for document, trust in db.session.execute(query).tuples()
+        if trust is not None  # never: the query asks for a trust
+    ]
+
+
+def _instalment_documents(trust_id: int | None) -> list[tuple[Document, int]]:
+    """Instalment invoices raised to academies while their trust was on "consolidated" (marked
+    on the scheduled charge when raised), not yet listed: each is listed once, by whichever
+    consolidates first, the daily schedule or an invoice run. One whose academy has since left
+    the trust is not sent to it."""
+    query = (
+        select(Document, ScheduledCharge.consolidate_trust_id)
+        .join(ScheduledCharge, ScheduledCharge.document_id == Document.id)
+        .join(School, School.id == Document.school_id)
+        .where(
+            ScheduledCharge.consolidate_trust_id.is_not(None),
+            School.trust_id == ScheduledCharge.consolidate_trust_id,
+            Document.document_type == DocumentType.INVOICE,
+            ~exists().where(ConsolidatedInvoicePart.document_id == Document.id),
+        )
+        .options(selectinload(Document.lines), selectinload(Document.vat_bands))
+    )
+    if trust_id is not None:
+        query = query.where(ScheduledCharge.consolidate_trust_id == trust_id)
+    return [
+        (document, trust)
+        for document, trust in db.session.execute(query).tuples()
+        if trust is not None  # never: the query asks for a trust
+    ]
+
+
+def waiting_for_run(run: InvoiceRun, trust_id: int | None = None) -> dict[int, list[Document]]:
+    """The VAT invoices to consolidate at the end of `run`, by trust id: what the run (or a
+    stopped run) issued to academies of trusts on "consolidated", and their instalment invoices
+    waiting (raised by the run, or earlier), none listed before."""
+    return _by_trust([*_run_documents(run, trust_id), *_instalment_documents(trust_id)])
+
+
+def waiting_instalments(trust_id: int | None = None) -> dict[int, list[Document]]:
+    """The instalment invoices waiting to be listed, by trust id (see _instalment_documents)."""
+    return _by_trust(_instalment_documents(trust_id))
+
+
+def _issue_waiting(
+    waiting: Callable[[int | None], dict[int, list[Document]]], on: date, run: InvoiceRun | None
+) -> list[ConsolidatedInvoice]:
+    """One consolidated invoice per trust with invoices waiting. Each trust's row is locked and
+    its invoices gathered again, so a run and the daily schedule at once never both list one
+    (the unique part key would refuse the second anyway)."""
+    issued = []
+    for trust_id in sorted(waiting(None)):
+        trust = db.session.get(Trust, trust_id)
+        assert trust is not None
+        db.session.refresh(trust, with_for_update=True)
+        documents = waiting(trust_id).get(trust_id, [])
+        if documents:
+            issued.append(issue_for_trust(trust, documents, on, run))
+    return issued
 
 
 def issue_for_run(run: InvoiceRun) -> list[ConsolidatedInvoice]:
-    """One consolidated invoice per trust on "consolidated" with invoices from this run (the
-    run's own transaction; flushed, not committed)."""
-    issued = []
-    for trust_id, documents in waiting_for_run(run).items():
-        trust = db.session.get(Trust, trust_id)
-        assert trust is not None
-        issued.append(issue_for_trust(trust, documents, run.issue_date, run))
-        log.info("Invoice run %s issued consolidated invoice %s", run.id, issued[-1].number)
+    """One consolidated invoice per trust on "consolidated" with invoices from this run or
+    instalments waiting (the run's own transaction; flushed, not committed)."""
+    issued = _issue_waiting(lambda trust_id: waiting_for_run(run, trust_id), run.issue_date, run)
+    for invoice in issued:
+        log.info("Invoice run %s issued consolidated invoice %s", run.id, invoice.number)
+    return issued
+
+
+def issue_for_instalments(on: date) -> list[ConsolidatedInvoice]:
+    """The daily schedule's: one consolidated invoice, dated `on`, to each trust with instalment
+    invoices waiting (the caller's transaction; flushed, not committed)."""
+    issued = _issue_waiting(waiting_instalments, on, None)
+    for invoice in issued:
+        log.info("Instalments of %s listed on consolidated invoice %s", on, invoice.number)
     return issued
 
 

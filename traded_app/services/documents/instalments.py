@@ -21,6 +21,7 @@ instalment early, for that difference only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -37,11 +38,13 @@ from traded_app.models.jobs import ScheduledRun
 from traded_app.models.orders import SOLD_STATUSES, OrderLine
 from traded_app.models.types import BillingRoute, VatTreatment
 from traded_app.services.days.ledger import undelivered_by_line
-from traded_app.services.documents import charge_plans, pdf
+from traded_app.services.documents import charge_plans, consolidated, pdf, trust_billing
 from traded_app.services.documents import issuing as invoicing
 from traded_app.services.documents.document_data import document_data
 from traded_app.services.platform import schedules
 from traded_app.services.platform.settings import today
+
+log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = "instalments"
 RUNS_AT = time(6, 0)
@@ -157,11 +160,19 @@ def raise_charge(charge: ScheduledCharge, user: User | None, on: date | None = N
         for line, part in zip(_lines(order), figures.lines, strict=True)
     ]
     document = _issue(charge, order, user, specs, figures.totals(), on)
+    _raised(charge, document)
+    db.session.flush()
+    return document
+
+
+def _raised(charge: ScheduledCharge, document: Document) -> None:
+    """The charge is raised as `document`; an invoice to an academy of a trust on consolidated
+    invoicing is marked to be listed on the trust's next consolidated invoice."""
     charge.status = ScheduledChargeStatus.RAISED
     charge.document_id = document.id
     charge.closed_at = utcnow()
-    db.session.flush()
-    return document
+    if document.document_type == DocumentType.INVOICE:
+        charge.consolidate_trust_id = trust_billing.consolidating_trust_id(charge.order.school)
 
 
 def _spec(line: OrderLine, order: Order, net_pence: int, half_days: int) -> invoicing.LineSpec:
@@ -268,6 +279,18 @@ def run_instalments(run: ScheduledRun) -> str:
     on = run.started_at.astimezone(schedules.LONDON).date()
     result = raise_due(on)
     line = f"{result.raised} instalment{'' if result.raised == 1 else 's'} charged"
+    # Academies' instalments listed for their trusts on consolidated invoicing, once each. A
+    # consolidated invoice that cannot be issued never undoes the instalments: they stay
+    # marked, and the next day's run (or an invoice run) lists them.
+    try:
+        with db.session.begin_nested():
+            trusts = len(consolidated.issue_for_instalments(on))
+    except Exception as error:  # reported in the run's detail, never fatal
+        log.exception("Consolidated invoices for the instalments of %s not issued", on)
+        line += f"; consolidated invoices to trusts not issued: {error}"
+    else:
+        if trusts:
+            line += f"; {trusts} consolidated invoice{'' if trusts == 1 else 's'} to trusts"
     if result.waiting:
         line += f"; {len(result.waiting)} waiting: " + "; ".join(result.waiting[:3])
     return line
@@ -369,9 +392,7 @@ def _raise_shortfall(
     ]
     totals = _totals(specs, {})
     document = _issue(charge, order, user, specs, totals, None)
-    charge.status = ScheduledChargeStatus.RAISED
-    charge.document_id = document.id
-    charge.closed_at = utcnow()
+    _raised(charge, document)
 
 
 def _totals(specs: list[invoicing.LineSpec], vat_left: dict[Band, int] | None) -> pricing.Totals:

@@ -184,11 +184,13 @@ def credit_order(
     on: date | None = None,
 ) -> Document | None:
     """A credit note against the order's charge for the given half-days of each order line
-    (default: its undelivered days). None when there is nothing to credit (not yet charged, or
-    every day used). Never credits more of a line than was charged and not yet credited."""
+    (default: its undelivered days not credited already). None when there is nothing to credit
+    (not yet charged, every day used or credited, or only days of no value left). Never credits
+    more of a line than was charged and not yet credited, and never issues a £0.00 credit note."""
     charge = charge_document_for(order)
     if charge is None:
         return None
+    undelivered = half_days_by_line is None
     if half_days_by_line is None:
         half_days_by_line = undelivered_by_line(order)
     already = credited_half_days(charge)
@@ -203,6 +205,10 @@ def credit_order(
             raise InvoicingError(f"Line {line_id} is not part of {order.reference}")
         original = charged[order_line.service.code]
         left = original.half_days - already.get(original.service_code, 0)
+        if undelivered:
+            half_days = min(half_days, left)  # what was credited already is not credited again
+            if half_days <= 0:
+                continue
         if half_days > left:
             raise InvoicingError(
                 f"{original.service_name}: {pricing.days_text(left)} days of "
@@ -217,11 +223,19 @@ def credit_order(
                 original.vat_rate_bp,
             )
         )
-    if not lines:
-        return None
+    if not lines or not _credit_value(lines):
+        return None  # nothing to credit (the days left are free of charge)
     return _render_and_finish(
         prepare(DocumentType.CREDIT_NOTE, order, user, lines, credits=charge, reason=reason, on=on)
     )
+
+
+def _credit_value(lines: list[ChargeLine]) -> int:
+    priced = [
+        pricing.Line(line.half_days, line.price_per_day_pence, line.vat_treatment, line.vat_rate_bp)
+        for line in lines
+    ]
+    return pricing.totals(priced).gross_pence
 
 
 def credited_half_days(charge: Document) -> dict[str, int]:
@@ -399,6 +413,10 @@ def prepare_for(
         for line in lines
     ]
     totals = totals or pricing.totals(priced)
+    if document_type == DocumentType.CREDIT_NOTE and totals.gross_pence <= 0:
+        # Every caller checks first; this is the last guard against a £0.00 credit note.
+        what = credits.number if credits is not None else charged.reference
+        raise InvoicingError(f"There is nothing to credit on {what}: it would come to £0.00")
     if credits is not None and credited_pence(credits) + totals.gross_pence > credits.gross_pence:
         raise InvoicingError(f"{credits.number} cannot be credited for more than its value")
     sequence = take_number(document_type, financial_year)

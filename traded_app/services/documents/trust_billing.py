@@ -28,6 +28,19 @@ def addressed_to_trust(school: School) -> bool:
     )
 
 
+def consolidating_trust_id(school: School) -> int | None:
+    """The trust whose consolidated invoices list the school's VAT invoices issued now (its
+    trust is on consolidated invoicing), or None."""
+    trust = school.trust
+    if (
+        trust is not None
+        and trust.invoice_to == InvoiceTo.CONSOLIDATED
+        and school.billing_route == BillingRoute.INVOICE
+    ):
+        return trust.id
+    return None
+
+
 def buyer_for(school: School, details: dict[str, Any]) -> dict[str, Any]:
     """`details` (the school's, from issuing.buyer_details) with the trust as the buyer when
     the council addresses the school's trust's invoices to the trust."""

@@ -173,6 +173,7 @@ def _credit(
     )
     charge = _position(charge.share, charge.document)  # again, now that the share is locked
     by_id = {line.line.id: line for line in charge.lines}
+    everything_left = half_days_by_line is None
     if half_days_by_line is None:
         half_days_by_line = {line.line.id: line.left_half_days for line in charge.lines}
         if not any(half_days_by_line.values()):
@@ -198,6 +199,17 @@ def _credit(
     except ShareCreditError as error:
         field = next((x.field for x in charge.lines if x.part.key == error.key), "days")
         raise PartnershipOrderError(str(error), field) from None
+    if credit.gross_pence <= 0:
+        if everything_left:
+            return None  # nothing left in pence, whatever the days say
+        # A few days of a small share round to nothing: no credit note for £0.00.
+        line = next(x for x in charge.lines if x.part.key == credit.lines[0].part.key)
+        raise PartnershipOrderError(
+            f"{line.line.service.name}: {pricing.days_text(credit.lines[0].half_days)} days of "
+            f"{charge.share.school.name}'s share comes to £0.00, so there is nothing to credit: "
+            "credit more days",
+            line.field,
+        )
     try:
         return _issue(charge, user, reason, credit)
     except InvoicingError as error:
