@@ -29,6 +29,7 @@ from traded_app.models import (
     OrderLine,
     OrderStatus,
     School,
+    SharedVisit,
     User,
     Visit,
     VisitStatus,
@@ -293,15 +294,29 @@ def _check_adviser_free(adviser: User, visit_date: date, half_days: int) -> None
 
 
 def booked_half_days(adviser_id: int, on: date) -> int:
-    return int(
-        db.session.execute(
-            select(func.coalesce(func.sum(Visit.half_days), 0)).where(
-                Visit.adviser_id == adviser_id,
-                Visit.visit_date == on,
-                Visit.status != VisitStatus.CANCELLED,
-            )
-        ).scalar_one()
+    """The adviser's half-days booked on a date; a visit against a partnership order counts its
+    length once (its schools' rows carry 0 half-days)."""
+    own = db.session.execute(
+        select(func.coalesce(func.sum(Visit.half_days), 0)).where(
+            Visit.adviser_id == adviser_id,
+            Visit.visit_date == on,
+            Visit.status != VisitStatus.CANCELLED,
+        )
+    ).scalar_one()
+    open_row = (
+        select(Visit.id)
+        .where(Visit.shared_visit_id == SharedVisit.id, Visit.status != VisitStatus.CANCELLED)
+        .exists()
     )
+    partnership = db.session.execute(
+        select(func.coalesce(func.sum(SharedVisit.half_days), 0)).where(
+            SharedVisit.adviser_id == adviser_id,
+            SharedVisit.visit_date == on,
+            SharedVisit.partnership_order_line_id.is_not(None),
+            open_row,
+        )
+    ).scalar_one()
+    return int(own) + int(partnership)
 
 
 def visit_for(user: User, visit_id: int) -> Visit:
@@ -348,7 +363,7 @@ def deliver(
         found = ledger.order_line(visit.order_line_id)
         figures = found.figures if found else days_ledger.Figures()
         what = "days bought on this order line"
-    if figures.used + visit.half_days > figures.allocated:
+    if visit.half_days and figures.used + visit.half_days > figures.allocated:
         raise VisitError(
             f"Delivering {visit.reference} would take the school past the "
             f"{_days(figures.allocated)} {what} ({_days(figures.used)} already used): "
@@ -541,6 +556,10 @@ def school_visits(school_id: int, year_id: int) -> list[Visit]:
 
 
 def against_label(visit: Visit) -> str:
+    shared = visit.shared_visit
+    if shared is not None and shared.partnership_order_line is not None:
+        line = shared.partnership_order_line
+        return f"{line.service.name} (partnership order PTN-{line.order_id:06d})"
     if visit.order_line is None:
         return "Core allocation"
     return f"{visit.order_line.service.name} ({visit.order_line.order.reference})"
@@ -577,7 +596,7 @@ def visits_csv(visits: list[Visit]) -> str:
             [
                 visit.reference,
                 visit.visit_date.isoformat(),
-                "Whole day" if visit.half_days == 2 else "Half day",
+                "Whole day" if visit.length_half_days == 2 else "Half day",
                 formatting.days_number(visit.half_days),
                 _safe(against_label(visit)),
                 _safe(visit.adviser.name),
