@@ -15,6 +15,7 @@ lengths, never from the schools' own visit rows (which carry 0 half-days).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -193,3 +194,31 @@ def sold_by_quadrant(year_id: int) -> dict[int, int]:
     ).tuples():
         sold[int(quadrant_id)] = sold.get(int(quadrant_id), 0) + int(half_days)
     return sold
+
+
+def adviser_half_days(adviser_id: int, on: date) -> int:
+    """The adviser's half-days on a date in visits against partnership orders not cancelled,
+    each visit's length once."""
+    open_row = (
+        select(Visit.id)
+        .where(Visit.shared_visit_id == SharedVisit.id, Visit.status != VisitStatus.CANCELLED)
+        .exists()
+    )
+    return int(
+        db.session.execute(
+            select(func.coalesce(func.sum(SharedVisit.half_days), 0)).where(
+                SharedVisit.adviser_id == adviser_id,
+                SharedVisit.visit_date == on,
+                SharedVisit.partnership_order_line_id.is_not(None),
+                open_row,
+            )
+        ).scalar_one()
+    )
+
+
+def label_of(visit: Visit) -> str:
+    """What a school's part of a visit against a partnership order was against."""
+    line = visit.shared_visit.partnership_order_line if visit.shared_visit else None
+    if line is None:
+        return "Partnership days"
+    return f"{line.service.name} (partnership order PTN-{line.order_id:06d})"

@@ -110,35 +110,15 @@ def book(
 ) -> SharedVisit:
     """Book a visit against a line of a confirmed partnership order for some of its schools,
     after every check; nothing is written when one fails."""
-    if user.role not in BOOKERS:
-        raise VisitError("Only advisers and the service manager can book visits")
-    adviser = shared_visits.adviser_of(details.adviser_id, user)
-    if details.visit_date is None:
-        raise VisitError("Enter the date of the visit", "visit_date")
-    if details.half_days not in (1, 2):
-        raise VisitError("Select half day or whole day", "half_days")
-    line = next((line for line in order.lines if line.id == details.line_id), None)
-    if line is None:
-        raise VisitError("Select the service the visit is for", "line_id")
-    purpose = " ".join(details.purpose.split()) or line.service.name
-    if len(purpose) > visits.MAX_PURPOSE_LENGTH:
-        raise VisitError(
-            f"Purpose must be {visits.MAX_PURPOSE_LENGTH} characters or fewer", "purpose"
-        )
-    override = " ".join(details.override_reason.split())
-    if override and user.role != Role.LA_ADMIN:
-        raise VisitError(
-            "Only the service manager can book a visit on a day the calendar refuses",
-            "override_reason",
-        )
+    adviser, line, purpose, override = _checked(order, details, user)
+    on, half_days = details.visit_date, details.half_days
+    assert on is not None and half_days is not None  # (checked)
     schools = _schools(order, details.school_ids)
     year = order.academic_year
     overridden = ""
     for school in schools:
         overridden = (
-            visits.check_date(
-                details.visit_date, year, school.id, override, booked_on=booked_on or today()
-            )
+            visits.check_date(on, year, school.id, override, booked_on=booked_on or today())
             or overridden
         )
     # The order's row is the lock: bookings of its lines, and its cancellation, take turns.
@@ -149,14 +129,14 @@ def book(
             "against a confirmed partnership order"
         )
     left = LineFigures(line, partnership_days.use_by_line([line.id]).get(line.id, _NONE)).left
-    if details.half_days > left:
+    if half_days > left:
         raise VisitError(
             f"{order.reference}'s {line.service.name} has "
             f"{formatting.days(left) if left > 0 else 'no days'} left to book, and this visit "
-            f"needs {formatting.days(details.half_days)}",
+            f"needs {formatting.days(half_days)}",
             "half_days",
         )
-    shared_visits.check_adviser_free(adviser, details.visit_date, details.half_days)
+    shared_visits.check_adviser_free(adviser, on, half_days)
     shared = SharedVisit(
         partnership_id=order.partnership_id,
         academic_year_id=year.id,
@@ -207,6 +187,34 @@ def record_delivered(
         visit.recorded_after_reason = why
     db.session.flush()
     return shared
+
+
+def _checked(
+    order: PartnershipOrder, details: NewPartnershipVisit, user: User
+) -> tuple[User, PartnershipOrderLine, str, str]:
+    """The booking's own details checked: the adviser, the line, the purpose and override."""
+    if user.role not in BOOKERS:
+        raise VisitError("Only advisers and the service manager can book visits")
+    adviser = shared_visits.adviser_of(details.adviser_id, user)
+    if details.visit_date is None:
+        raise VisitError("Enter the date of the visit", "visit_date")
+    if details.half_days not in (1, 2):
+        raise VisitError("Select half day or whole day", "half_days")
+    line = next((line for line in order.lines if line.id == details.line_id), None)
+    if line is None:
+        raise VisitError("Select the service the visit is for", "line_id")
+    purpose = " ".join(details.purpose.split()) or line.service.name
+    if len(purpose) > visits.MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"Purpose must be {visits.MAX_PURPOSE_LENGTH} characters or fewer", "purpose"
+        )
+    override = " ".join(details.override_reason.split())
+    if override and user.role != Role.LA_ADMIN:
+        raise VisitError(
+            "Only the service manager can book a visit on a day the calendar refuses",
+            "override_reason",
+        )
+    return adviser, line, purpose, override
 
 
 def _schools(order: PartnershipOrder, school_ids: list[int]) -> list[School]:

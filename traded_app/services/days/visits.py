@@ -29,14 +29,13 @@ from traded_app.models import (
     OrderLine,
     OrderStatus,
     School,
-    SharedVisit,
     User,
     Visit,
     VisitStatus,
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
-from traded_app.services.days import feedback, school_calendar
+from traded_app.services.days import feedback, partnership_days, school_calendar
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.days import transfers as days_transfers
 from traded_app.services.platform.errors import DomainError, NotFound
@@ -294,8 +293,6 @@ def _check_adviser_free(adviser: User, visit_date: date, half_days: int) -> None
 
 
 def booked_half_days(adviser_id: int, on: date) -> int:
-    """The adviser's half-days booked on a date; a visit against a partnership order counts its
-    length once (its schools' rows carry 0 half-days)."""
     own = db.session.execute(
         select(func.coalesce(func.sum(Visit.half_days), 0)).where(
             Visit.adviser_id == adviser_id,
@@ -303,20 +300,7 @@ def booked_half_days(adviser_id: int, on: date) -> int:
             Visit.status != VisitStatus.CANCELLED,
         )
     ).scalar_one()
-    open_row = (
-        select(Visit.id)
-        .where(Visit.shared_visit_id == SharedVisit.id, Visit.status != VisitStatus.CANCELLED)
-        .exists()
-    )
-    partnership = db.session.execute(
-        select(func.coalesce(func.sum(SharedVisit.half_days), 0)).where(
-            SharedVisit.adviser_id == adviser_id,
-            SharedVisit.visit_date == on,
-            SharedVisit.partnership_order_line_id.is_not(None),
-            open_row,
-        )
-    ).scalar_one()
-    return int(own) + int(partnership)
+    return int(own) + partnership_days.adviser_half_days(adviser_id, on)  # its length once
 
 
 def visit_for(user: User, visit_id: int) -> Visit:
@@ -556,10 +540,8 @@ def school_visits(school_id: int, year_id: int) -> list[Visit]:
 
 
 def against_label(visit: Visit) -> str:
-    shared = visit.shared_visit
-    if shared is not None and shared.partnership_order_line is not None:
-        line = shared.partnership_order_line
-        return f"{line.service.name} (partnership order PTN-{line.order_id:06d})"
+    if visit.for_partnership_order:
+        return partnership_days.label_of(visit)
     if visit.order_line is None:
         return "Core allocation"
     return f"{visit.order_line.service.name} ({visit.order_line.order.reference})"
