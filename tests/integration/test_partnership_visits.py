@@ -22,7 +22,14 @@ from traded_app.extensions import db
 from traded_app.models import OutgoingEmail, SharedVisit, User, Visit, VisitStatus
 from traded_app.models.partnership_orders import PartnershipOrder
 from traded_app.models.types import Role
-from traded_app.services.days import adviser_calendar, partnership_visits, shared_visits, visits
+from traded_app.services.days import (
+    adviser_calendar,
+    feedback,
+    partnership_days,
+    partnership_visits,
+    shared_visits,
+    visits,
+)
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.ordering import partnership_credits
 from traded_app.services.platform.settings import today
@@ -267,6 +274,12 @@ def test_cancelling_returns_the_days_and_delivering_asks_each_school(
     assert links == {f"/visits/{v.id}/report" for v in past.visits}
     # The schools' own figures never moved.
     assert days_ledger.school_ledger(world.brook.id, world.year.id).total.delivered == 0
+    # Brook's headteacher rates its part: counted under the service the partnership bought.
+    (brook_part,) = [v for v in past.visits if v.school_id == world.brook.id]
+    feedback.give(brook_part, world.brook_head, 5, "Useful for both schools")
+    db.session.commit()
+    rated = feedback.ratings("service", 3, today())
+    assert [(g.name, g.count) for g in rated.groups] == [("Headteacher performance management", 1)]
 
 
 def test_cancelling_the_order_cancels_its_booked_visits_and_never_credits_days_used(
@@ -284,6 +297,8 @@ def test_cancelling_the_order_cancels_its_booked_visits_and_never_credits_days_u
     db.session.expire_all()
     assert {v.status for v in ahead.visits} == {VisitStatus.CANCELLED}
     assert {v.cancelled_by_party for v in ahead.visits} == {CancelledBy.COUNCIL}
+    # The day used still counts against the quadrant team's capacity; the rest is free again.
+    assert partnership_days.sold_half_days(world.quadrant.id, world.year.id) == 2
     # Each member credited for its part of the 2 days not used (an equal split of 6 half-days).
     positions = partnership_credits.positions(db.session.get(PartnershipOrder, order.id))
     assert {p.share.school_id: p.lines[0].delivered_half_days for p in positions} == {
