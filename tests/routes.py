@@ -235,7 +235,7 @@ def url_args(endpoint: str, world: Any) -> dict[str, Any]:
         args["export_id"] = world.export.id
     if "partnership_order_id" in rule.arguments:
         args["partnership_order_id"] = world.partnership_order.id
-        if endpoint == "partnership_orders.cancel_order":
+        if endpoint in ("partnership_orders.cancel_order", "partnership_orders.new_visit"):
             args["partnership_order_id"] = world.confirmed_partnership_order.id
     if "review_id" in rule.arguments:
         args["review_id"] = world.card_review.id

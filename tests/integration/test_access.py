@@ -341,6 +341,7 @@ EXPECTED: dict[str, Any] = {
     "partnership_orders.buying_settings": {Role.LA_ADMIN},
     "partnership_orders.credit_share": {Role.LA_FINANCE},
     "partnership_orders.cancel_order": {Role.LA_ADMIN},
+    "partnership_orders.new_visit": {Role.ADVISER, Role.LA_ADMIN},
     "admin.next_year_preview": {Role.LA_ADMIN},
 }
 

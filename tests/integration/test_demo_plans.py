@@ -10,8 +10,14 @@ from sqlalchemy import select
 
 from tests.integration.test_demo_data import seed
 from traded_app.extensions import db
-from traded_app.models import PartnershipPlan, ServiceRequest, ServiceRequestStatus, VisitStatus
-from traded_app.services.days import plans
+from traded_app.models import (
+    PartnershipOrder,
+    PartnershipPlan,
+    ServiceRequest,
+    ServiceRequestStatus,
+    VisitStatus,
+)
+from traded_app.services.days import partnership_visits, plans
 from traded_app.services.platform.settings import academic_start_year, today
 
 
@@ -32,3 +38,15 @@ def test_the_demo_has_an_agreed_plan_with_partnership_visits_and_an_open_request
     assert figures.delivered == 2 and figures.booked == 2
     (request,) = db.session.execute(select(ServiceRequest)).scalars()
     assert request.status == ServiceRequestStatus.OPEN
+
+
+def test_the_demo_partnership_order_has_a_visit_delivered_for_two_schools(app: Any) -> None:
+    seed(app)
+    (order,) = db.session.execute(select(PartnershipOrder)).scalars()
+    (shared,) = partnership_visits.visits_of(order)
+    assert plans.status_of(shared) == VisitStatus.DELIVERED
+    assert len(shared.visits) == 2
+    (line,) = partnership_visits.line_figures(order)
+    assert (line.use.delivered, line.left) == (2, line.bought - 2)
+    # The plan's shared visits of core days do not count it.
+    assert shared not in plans.shared_visits(order.partnership_id, order.academic_year_id)

@@ -4,11 +4,16 @@ academies, each charged by its own document (a recharge, two VAT invoices).
 
 Hamilton Primary's partnership, which de Vere Primary and William Read Primary Academy join, so
 each member's view can be tried by signing in (head@, sbm2@, sbm8@example.org). The demo's GIAS
-extract has no pupil numbers: those three schools get illustrative ones.
+extract has no pupil numbers: those three schools get illustrative ones. One whole-day visit
+against the order, for the lead school and the first academy, is delivered (a past school day both
+schools' calendars and the adviser's diary allow), so each member's Partnership days table shows
+a day delivered and the third member sees the days left but not the visit.
 
 Made once: when any partnership order exists, nothing is loaded again."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -17,7 +22,9 @@ from traded_app.extensions import db
 from traded_app.models import AcademicYear, Partnership, PartnershipOrder, School, Service, User
 from traded_app.models.partnership_orders import PartnershipOrderStatus, ShareApproval, WhoOrders
 from traded_app.models.types import CustomerType, Role
+from traded_app.services.days import partnership_visits, shared_visits
 from traded_app.services.days.allocations import generate_core_allocations
+from traded_app.services.days.visits import VisitError
 from traded_app.services.ordering import partnership_buying, partnership_orders, workflow
 from traded_app.services.platform.settings import (
     academic_start_year,
@@ -79,7 +86,45 @@ def load_partnership_order() -> int:
         order.status = PartnershipOrderStatus.SUBMITTED
     partnership_orders.confirm(order, admin)
     db.session.flush()
+    _delivered_visit(order, admin, [lead, academies[0]])
     return 1
+
+
+def _delivered_visit(order: PartnershipOrder, admin: User, schools: list[School]) -> None:
+    """A whole-day visit against the order for `schools`, on the latest past school day (tried
+    60 days back at most) that every check allows, delivered."""
+    adviser = _user_with_role(Role.ADVISER)
+    if adviser is None:
+        return
+    day = today() - timedelta(days=7)
+    for _try in range(60):
+        day -= timedelta(days=1)
+        if day < order.academic_year.starts_on:
+            return
+        try:
+            with db.session.begin_nested():
+                shared = partnership_visits.book(
+                    order,
+                    partnership_visits.NewPartnershipVisit(
+                        adviser_id=adviser.id,
+                        visit_date=day,
+                        half_days=2,
+                        school_ids=[s.id for s in schools],
+                        line_id=order.lines[0].id,
+                        purpose="Peer review training for both schools' senior leaders",
+                    ),
+                    admin,
+                    booked_on=day,
+                )
+                shared_visits.deliver(
+                    shared,
+                    adviser,
+                    "Trained both leadership teams in peer review; the next review is planned.",
+                    on=today(),
+                )
+            return
+        except VisitError:
+            continue
 
 
 def _members() -> tuple[Partnership, School, list[School]] | None:

@@ -99,6 +99,17 @@ class SharedVisitForm(FlaskForm):
             raise StopValidation("Select the schools the visit is for")
 
 
+class PartnershipVisitForm(SharedVisitForm):
+    """A visit against a line of a confirmed partnership order, for some of its schools."""
+
+    plan_item_id = None  # type: ignore[assignment]  # (WTForms: a field removed by a subclass)
+    line_id = RadioField(
+        "Service",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select the service the visit is for")],
+    )
+
+
 class RequestForm(FlaskForm):
     what = _text("What do you need?", 2000, "Say what you would like the council to provide")
     when_wanted = StringField(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traded_app.models.activities import DeliveryActivity
 from traded_app.models.base import Base, UTCDateTime, utcnow
 from traded_app.models.council import AcademicYear, Partnership
+from traded_app.models.partnership_orders import PartnershipOrderLine
 from traded_app.models.schools import School
 from traded_app.models.users import User
 from traded_app.models.visits import Visit
@@ -92,8 +93,11 @@ class PlanItem(Base):
 
 
 class SharedVisit(Base):
-    """An adviser's visit for one or more of a partnership's schools, drawing its core days once.
-    Its status is its schools' visits' status: they are booked, delivered and cancelled together.
+    """An adviser's visit for one or more of a partnership's schools, drawing its core days once,
+    or, with `partnership_order_line_id`, drawing the days of a line of a confirmed partnership
+    order once (each school's `Visit` row then carries 0 half-days: those days are the
+    partnership's, not in any school's own totals). Its status is its schools' visits' status:
+    they are booked, delivered and cancelled together.
     """
 
     __tablename__ = "shared_visit"
@@ -108,10 +112,14 @@ class SharedVisit(Base):
     half_days: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    partnership_order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership_order_line.id"), index=True
+    )
 
     partnership: Mapped[Partnership] = relationship()
     academic_year: Mapped[AcademicYear] = relationship()
     plan_item: Mapped[PlanItem | None] = relationship()
+    partnership_order_line: Mapped[PartnershipOrderLine | None] = relationship()
     adviser: Mapped[User] = relationship(foreign_keys=[adviser_id])
     visits: Mapped[list[Visit]] = relationship(order_by=Visit.id)
 

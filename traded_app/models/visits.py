@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -23,6 +24,9 @@ from traded_app.models.orders import OrderLine
 from traded_app.models.schools import School
 from traded_app.models.types import AllocationReason, enum_column
 from traded_app.models.users import User
+
+if TYPE_CHECKING:
+    from traded_app.models.plans import SharedVisit
 
 
 class VisitStatus(StrEnum):
@@ -112,10 +116,26 @@ class Visit(Base):
     scheduled_by: Mapped[User] = relationship(foreign_keys=[scheduled_by_id])
     delivered_by: Mapped[User | None] = relationship(foreign_keys=[delivered_by_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    shared_visit: Mapped[SharedVisit | None] = relationship(viewonly=True)
 
     @property
     def reference(self) -> str:
         return f"VIS-{self.id:06d}"
+
+    @property
+    def for_partnership_order(self) -> bool:
+        """One school's part of a visit against a partnership order's line: its row carries 0
+        half-days, the visit's length being drawn once from the line."""
+        shared = self.shared_visit
+        return shared is not None and shared.partnership_order_line_id is not None
+
+    @property
+    def length_half_days(self) -> int:
+        """How long the visit is: its half-days, or a partnership order visit's length."""
+        shared = self.shared_visit
+        if shared is not None and shared.partnership_order_line_id is not None:
+            return shared.half_days
+        return self.half_days
 
     @property
     def uses_days(self) -> bool:

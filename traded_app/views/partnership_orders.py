@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -24,13 +24,17 @@ from traded_app.domain.numbers import whole_number
 from traded_app.domain.partnership_split import SplitRule
 from traded_app.domain.pricing import MoneyError, parse_pounds
 from traded_app.domain.types import Role
+from traded_app.formatting import days as format_days
 from traded_app.forms.auth import EmptyForm
+from traded_app.forms.plans import PartnershipVisitForm
 from traded_app.services.council.partnerships import partnership_by_id
+from traded_app.services.days import partnership_visits, visits
 from traded_app.services.ordering import partnership_buying as buying
 from traded_app.services.ordering import partnership_credits as credits
 from traded_app.services.ordering import partnership_orders as orders
 from traded_app.services.ordering.partnership_buying import Draft, PartnershipOrderError
-from traded_app.services.platform.settings import current_academic_year
+from traded_app.services.platform.errors import NotFound
+from traded_app.services.platform.settings import current_academic_year, today
 
 bp = Blueprint("partnership_orders", __name__)
 
@@ -158,6 +162,96 @@ def order_detail(partnership_order_id: int) -> str:
         and credits.cancellation_refusal(order) is None,
         confirm_refusal=orders.confirmation_refusal(order),
         form=EmptyForm(),
+        **_visits_context(order),
+    )
+
+
+def _visits_context(order: Any) -> dict[str, Any]:
+    """The order's lines with their visits' days, and its visits, for the council users who
+    book visits (the service manager here; advisers book from the schools' Days pages)."""
+    if current_user.role not in partnership_visits.BOOKERS or order.status.value != "confirmed":
+        return {"line_figures": None, "order_visits": []}
+    return {
+        "line_figures": partnership_visits.line_figures(order),
+        "order_visits": partnership_visits.visits_of(order),
+    }
+
+
+@bp.route(
+    "/council/partnership-orders/<int:partnership_order_id>/visits/new", methods=["GET", "POST"]
+)
+@roles_required(Role.ADVISER, Role.LA_ADMIN)
+def new_visit(partnership_order_id: int) -> str | BaseResponse:
+    """Book a visit against a line of a confirmed partnership order, for one or more of the
+    schools taking part; or record one that took place on a past date."""
+    try:
+        order = partnership_visits.order_for(current_user, partnership_order_id)
+    except NotFound:
+        abort(404)
+    if order.status.value != "confirmed":
+        flash(f"{order.reference} is {order.status.label.lower()}: it has no days to book.", "info")
+        return redirect(url_for("main.home"))
+    form = PartnershipVisitForm()
+    form.adviser_id.choices = [("", "Choose an adviser")] + [
+        (str(a.id), a.name) for a in visits.advisers()
+    ]
+    figures = partnership_visits.line_figures(order)
+    form.line_id.choices = [
+        (str(f.line.id), f"{f.line.service.name}: {format_days(f.left)} left to book")
+        for f in figures
+    ]
+    members = partnership_visits.members(order)
+    form.school_ids.choices = [(str(s.id), s.name) for s in members]
+    if request.method == "GET":
+        if current_user.role == Role.ADVISER:
+            form.adviser_id.data = str(current_user.id)
+        chosen = whole_number(request.args.get("line"))
+        if any(f.line.id == chosen for f in figures):
+            form.line_id.data = str(chosen)
+        elif len(figures) == 1:
+            form.line_id.data = str(figures[0].line.id)
+    if form.validate_on_submit():
+        details = partnership_visits.NewPartnershipVisit(
+            adviser_id=whole_number(form.adviser_id.data),
+            visit_date=form.visit_date.data,
+            half_days=whole_number(form.half_days.data),
+            school_ids=[int(s) for s in form.school_ids.data or [] if s.isdigit()],
+            line_id=whole_number(form.line_id.data),
+            purpose=form.purpose.data or "",
+            override_reason=form.override_reason.data or "",
+        )
+        past = details.visit_date is not None and details.visit_date < today()
+        try:
+            if past and (form.note.data or form.recorded_after_reason.data):
+                shared = partnership_visits.record_delivered(
+                    order,
+                    details,
+                    current_user,
+                    form.note.data or "",
+                    form.recorded_after_reason.data or "",
+                )
+                done = "recorded as delivered"
+            else:
+                shared = partnership_visits.book(order, details, current_user)
+                done = "booked"
+        except visits.VisitError as error:
+            field = getattr(form, error.field, None) if error.field else None
+            field = field if field is not None else form.purpose
+            field.errors = [*field.errors, str(error)]
+        else:
+            count = len(shared.visits)
+            flash(
+                f"Visit {shared.reference} {done} for {count} school{'' if count == 1 else 's'} "
+                f"on {shared.visit_date.day} {shared.visit_date:%B %Y}.",
+                "success",
+            )
+            return redirect(url_for("plans.shared_visit", shared_id=shared.id))
+    return render_template(
+        "partnership_orders/new_visit.html",
+        order=order,
+        form=form,
+        line_figures=figures,
+        manager=current_user.role == Role.LA_ADMIN,
     )
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import joinedload
 
 from traded_app.domain.school_calendar import ics_escape
 from traded_app.extensions import db
-from traded_app.models import Quadrant, School, User, Visit, VisitStatus
+from traded_app.models import Quadrant, School, SharedVisit, User, Visit, VisitStatus
 from traded_app.models.base import utcnow
+from traded_app.models.partnership_orders import PartnershipOrder, PartnershipOrderLine
 from traded_app.models.types import Role
 from traded_app.services.days import school_calendar
 from traded_app.services.platform.errors import DomainError
@@ -35,6 +36,20 @@ class FeedError(DomainError):
     pass
 
 
+def once(visits: list[Visit]) -> list[Visit]:
+    """The visits with a visit against a partnership order once (its first school's row): one
+    booking of the adviser's day, whatever the number of schools."""
+    seen: set[int] = set()
+    kept = []
+    for visit in visits:
+        if visit.for_partnership_order:
+            if visit.shared_visit_id in seen:
+                continue
+            seen.add(visit.shared_visit_id or 0)
+        kept.append(visit)
+    return kept
+
+
 @dataclass(frozen=True)
 class CalendarDay:
     on: date
@@ -43,7 +58,9 @@ class CalendarDay:
 
     @property
     def booked(self) -> int:
-        return sum(v.half_days for v in self.visits if v.status != VisitStatus.CANCELLED)
+        return sum(
+            v.length_half_days for v in once(self.visits) if v.status != VisitStatus.CANCELLED
+        )
 
     @property
     def free(self) -> int:
@@ -143,8 +160,11 @@ def ics_feed(adviser: User, host: str) -> str:
         f"X-WR-CALNAME:{ics_escape('Visits: ' + adviser.name)}",
     ]
     first = now - timedelta(days=FEED_DAYS_BEFORE)
-    for visit in _visits(adviser.id, first, now + timedelta(days=FEED_DAYS_AFTER)):
-        length = "Whole day" if visit.half_days == WHOLE_DAY else "Half day"
+    for visit in once(_visits(adviser.id, first, now + timedelta(days=FEED_DAYS_AFTER))):
+        length = "Whole day" if visit.length_half_days == WHOLE_DAY else "Half day"
+        where = visit.school.name
+        if visit.for_partnership_order and visit.shared_visit is not None:
+            where = ", ".join(v.school.name for v in visit.shared_visit.visits)
         status = {
             VisitStatus.CANCELLED: "CANCELLED",
             VisitStatus.DELIVERED: "CONFIRMED",
@@ -155,9 +175,9 @@ def ics_feed(adviser: User, host: str) -> str:
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{visit.visit_date:%Y%m%d}",
             f"DTEND;VALUE=DATE:{visit.visit_date + timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{ics_escape(f'{length}: {visit.school.name}')}",
+            f"SUMMARY:{ics_escape(f'{length}: {where}')}",
             f"DESCRIPTION:{ics_escape(f'{visit.reference}: {visit.purpose}')}",
-            f"LOCATION:{ics_escape(visit.school.name)}",
+            f"LOCATION:{ics_escape(where)}",
             f"STATUS:{status}",
             "TRANSP:OPAQUE",
             "END:VEVENT",
@@ -200,8 +220,32 @@ def week_load(monday: date, quadrant_id: int | None = None) -> list[AdviserLoad]
         query = query.where(School.quadrant_id == quadrant_id)
     days: dict[int, list[int]] = {a.id: [0] * 5 for a in advisers}
     quadrants: dict[int, dict[str, int]] = {a.id: {} for a in advisers}
-    for adviser_id, on, quadrant, half_days in db.session.execute(query).tuples().all():
-        if adviser_id not in days:
+    # Visits against a partnership order: their length once, in the order's quadrant.
+    partnership = (
+        select(
+            SharedVisit.adviser_id,
+            SharedVisit.visit_date,
+            Quadrant.name,
+            func.sum(SharedVisit.half_days),
+        )
+        .join(
+            PartnershipOrderLine, PartnershipOrderLine.id == SharedVisit.partnership_order_line_id
+        )
+        .join(PartnershipOrder, PartnershipOrder.id == PartnershipOrderLine.order_id)
+        .outerjoin(Quadrant, Quadrant.id == PartnershipOrder.quadrant_id)
+        .where(
+            SharedVisit.visit_date.between(monday, friday),
+            select(Visit.id)
+            .where(Visit.shared_visit_id == SharedVisit.id, Visit.status != VisitStatus.CANCELLED)
+            .exists(),
+        )
+        .group_by(SharedVisit.adviser_id, SharedVisit.visit_date, Quadrant.name)
+    )
+    if quadrant_id is not None:
+        partnership = partnership.where(PartnershipOrder.quadrant_id == quadrant_id)
+    rows = [*db.session.execute(query).tuples().all(), *db.session.execute(partnership).tuples()]
+    for adviser_id, on, quadrant, half_days in rows:
+        if adviser_id not in days or not half_days:
             continue
         days[adviser_id][(on - monday).days] += int(half_days)
         name = quadrant or "No quadrant"

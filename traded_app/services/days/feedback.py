@@ -23,12 +23,14 @@ from traded_app.models import (
     Quadrant,
     School,
     Service,
+    SharedVisit,
     User,
     Visit,
     VisitFeedback,
     VisitStatus,
 )
 from traded_app.models.base import utcnow
+from traded_app.models.partnership_orders import PartnershipOrderLine
 from traded_app.models.types import Role
 from traded_app.services.platform import memberships, outbox
 from traded_app.services.platform.errors import DomainError
@@ -225,7 +227,15 @@ def ratings(grouping: str, months: int, today: date) -> Ratings:
         .join(School, School.id == Visit.school_id)
         .outerjoin(Quadrant, Quadrant.id == School.quadrant_id)
         .outerjoin(OrderLine, OrderLine.id == Visit.order_line_id)
-        .outerjoin(Service, Service.id == OrderLine.service_id)
+        # A visit against a partnership order: rated under the service the partnership bought.
+        .outerjoin(SharedVisit, SharedVisit.id == Visit.shared_visit_id)
+        .outerjoin(
+            PartnershipOrderLine, PartnershipOrderLine.id == SharedVisit.partnership_order_line_id
+        )
+        .outerjoin(
+            Service,
+            Service.id == func.coalesce(OrderLine.service_id, PartnershipOrderLine.service_id),
+        )
         .where(VisitFeedback.given_at >= start)
         .group_by(group, month)
     )

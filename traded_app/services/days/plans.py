@@ -292,7 +292,8 @@ class PlanFigures:
 
 
 def shared_visits(partnership_id: int, year_id: int) -> list[SharedVisit]:
-    """The partnership's shared visits in the year, by date, with their schools' visits."""
+    """The partnership's shared visits of its core days in the year, by date, with their schools'
+    visits (not those against a partnership order: they draw bought days, not the plan's)."""
     return list(
         db.session.execute(
             select(SharedVisit)
@@ -303,6 +304,7 @@ def shared_visits(partnership_id: int, year_id: int) -> list[SharedVisit]:
             .where(
                 SharedVisit.partnership_id == partnership_id,
                 SharedVisit.academic_year_id == year_id,
+                SharedVisit.partnership_order_line_id.is_(None),
             )
             .order_by(SharedVisit.visit_date, SharedVisit.id)
         ).scalars()

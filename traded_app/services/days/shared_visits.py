@@ -76,7 +76,7 @@ def book(
     fit its core days left to book; the adviser has at most one day's work a date."""
     if user.role not in (Role.ADVISER, Role.LA_ADMIN):
         raise VisitError("Only advisers and the service manager can book visits")
-    adviser = _adviser(details, user)
+    adviser = adviser_of(details.adviser_id, user)
     if details.visit_date is None:
         raise VisitError("Enter the date of the visit", "visit_date")
     if details.half_days not in (1, 2):
@@ -110,7 +110,7 @@ def book(
             or overridden
         )
     shares = _shares(schools, year, details.half_days)
-    _check_adviser_free(adviser, details.visit_date, details.half_days)
+    check_adviser_free(adviser, details.visit_date, details.half_days)
     shared = SharedVisit(
         partnership_id=plan.partnership_id,
         academic_year_id=year.id,
@@ -151,19 +151,7 @@ def record_delivered(
     """A partnership visit that took place on a past date and was never booked: booked as of
     that day (every other check as booking) and delivered at once, with why it is recorded
     late."""
-    why = " ".join(reason.split())
-    if not why:
-        raise VisitError("Enter why the visit is recorded after the day", "recorded_after_reason")
-    if len(why) > visits.MAX_PURPOSE_LENGTH:
-        raise VisitError(
-            f"The reason must be {visits.MAX_PURPOSE_LENGTH} characters or fewer",
-            "recorded_after_reason",
-        )
-    if details.visit_date is not None and details.visit_date >= today():
-        raise VisitError(
-            "Only a visit on a past date is recorded here: book visits from today on",
-            "visit_date",
-        )
+    why = recorded_after(reason, details.visit_date)
     shared = book(plan, details, user, booked_on=details.visit_date)
     deliver(shared, user, note)
     for visit in shared.visits:
@@ -172,10 +160,29 @@ def record_delivered(
     return shared
 
 
-def _adviser(details: NewSharedVisit, user: User) -> User:
-    if details.adviser_id is None:
+def recorded_after(reason: str, visit_date: date | None) -> str:
+    """Why a past visit is recorded after the day, checked; the visit's date must be past."""
+    why = " ".join(reason.split())
+    if not why:
+        raise VisitError("Enter why the visit is recorded after the day", "recorded_after_reason")
+    if len(why) > visits.MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"The reason must be {visits.MAX_PURPOSE_LENGTH} characters or fewer",
+            "recorded_after_reason",
+        )
+    if visit_date is not None and visit_date >= today():
+        raise VisitError(
+            "Only a visit on a past date is recorded here: book visits from today on",
+            "visit_date",
+        )
+    return why
+
+
+def adviser_of(adviser_id: int | None, user: User) -> User:
+    """The adviser chosen, refused unless active (an adviser books only for themself)."""
+    if adviser_id is None:
         raise VisitError("Select the adviser", "adviser_id")
-    adviser = db.session.get(User, details.adviser_id)
+    adviser = db.session.get(User, adviser_id)
     if adviser is None or adviser.role != Role.ADVISER or not adviser.active:
         raise VisitError("Select the adviser", "adviser_id")
     if user.role == Role.ADVISER and adviser.id != user.id:
@@ -220,7 +227,7 @@ def _shares(schools: list[School], year: AcademicYear, half_days: int) -> dict[i
     return shares
 
 
-def _check_adviser_free(adviser: User, on: date, half_days: int) -> None:
+def check_adviser_free(adviser: User, on: date, half_days: int) -> None:
     db.session.execute(select(User.id).where(User.id == adviser.id).with_for_update())
     booked = visits.booked_half_days(adviser.id, on)
     if booked + half_days > 2:

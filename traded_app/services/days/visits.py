@@ -35,7 +35,7 @@ from traded_app.models import (
 )
 from traded_app.models.base import utcnow
 from traded_app.models.types import Role
-from traded_app.services.days import feedback, school_calendar
+from traded_app.services.days import feedback, partnership_days, school_calendar
 from traded_app.services.days import ledger as days_ledger
 from traded_app.services.days import transfers as days_transfers
 from traded_app.services.platform.errors import DomainError, NotFound
@@ -293,15 +293,14 @@ def _check_adviser_free(adviser: User, visit_date: date, half_days: int) -> None
 
 
 def booked_half_days(adviser_id: int, on: date) -> int:
-    return int(
-        db.session.execute(
-            select(func.coalesce(func.sum(Visit.half_days), 0)).where(
-                Visit.adviser_id == adviser_id,
-                Visit.visit_date == on,
-                Visit.status != VisitStatus.CANCELLED,
-            )
-        ).scalar_one()
-    )
+    own = db.session.execute(
+        select(func.coalesce(func.sum(Visit.half_days), 0)).where(
+            Visit.adviser_id == adviser_id,
+            Visit.visit_date == on,
+            Visit.status != VisitStatus.CANCELLED,
+        )
+    ).scalar_one()
+    return int(own) + partnership_days.adviser_half_days(adviser_id, on)  # its length once
 
 
 def visit_for(user: User, visit_id: int) -> Visit:
@@ -348,7 +347,7 @@ def deliver(
         found = ledger.order_line(visit.order_line_id)
         figures = found.figures if found else days_ledger.Figures()
         what = "days bought on this order line"
-    if figures.used + visit.half_days > figures.allocated:
+    if visit.half_days and figures.used + visit.half_days > figures.allocated:
         raise VisitError(
             f"Delivering {visit.reference} would take the school past the "
             f"{_days(figures.allocated)} {what} ({_days(figures.used)} already used): "
@@ -541,6 +540,8 @@ def school_visits(school_id: int, year_id: int) -> list[Visit]:
 
 
 def against_label(visit: Visit) -> str:
+    if visit.for_partnership_order:
+        return partnership_days.label_of(visit)
     if visit.order_line is None:
         return "Core allocation"
     return f"{visit.order_line.service.name} ({visit.order_line.order.reference})"
@@ -577,7 +578,7 @@ def visits_csv(visits: list[Visit]) -> str:
             [
                 visit.reference,
                 visit.visit_date.isoformat(),
-                "Whole day" if visit.half_days == 2 else "Half day",
+                "Whole day" if visit.length_half_days == 2 else "Half day",
                 formatting.days_number(visit.half_days),
                 _safe(against_label(visit)),
                 _safe(visit.adviser.name),

@@ -9,8 +9,9 @@ total is what is rounded, so the credits add up to the share, per VAT band, and 
 The council's service manager cancels a confirmed partnership order, with a reason: each
 member's share is credited for the days not delivered and not already credited, the order is
 "cancelled" (who and when), so the days leave the members' days ledgers and the quadrant team's
-capacity is free again. Visits are not yet booked against partnership order lines, so no day of
-a partnership order has been delivered (`delivered_half_days` is where they will be counted).
+capacity is free again (but for the days used). Visits booked against the order's lines and not
+yet delivered are cancelled with it (days/partnership_visits); the days delivered (or charged for
+a school's late cancellation) are never credited.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from traded_app.models.partnership_orders import (
     PartnershipShareLine,
 )
 from traded_app.models.types import Role, VatTreatment
+from traded_app.services.days import partnership_days, partnership_visits
 from traded_app.services.documents import issuing, pdf
 from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.ordering import partnership_notifications as notify
@@ -113,9 +115,10 @@ def share_charge(document_id: int) -> ShareCharge:
 
 
 def delivered_half_days(order: PartnershipOrder) -> dict[int, int]:
-    """Half-days delivered against each line of `order`, by line id: none yet, since visits are
-    booked against a school's order lines or its core allocation, not a partnership's."""
-    return {}
+    """Half-days used against each line of `order` (delivered, or charged for a school's late
+    cancellation), by line id: each visit once, whatever the number of schools it was for."""
+    uses = partnership_days.use_by_line([line.id for line in order.lines])
+    return {line_id: use.used for line_id, use in uses.items()}
 
 
 def _position(share: PartnershipShare, document: Document) -> ShareCharge:
@@ -299,6 +302,7 @@ def cancel(order: PartnershipOrder, user: User, reason: str) -> list[Document]:
     if refusal is not None:
         raise PartnershipOrderError(refusal)
     note = f"Partnership order {order.reference} cancelled: {text}"
+    partnership_visits.cancel_open(order, user, note)
     issued = []
     for share in order.shares:
         document = charge_of_share(share)
