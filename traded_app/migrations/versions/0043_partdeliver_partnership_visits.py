@@ -1,7 +1,7 @@
 """Visits against a partnership order's lines
 
 Revision ID: 0043
-Revises: 0039
+Revises: 0044
 Create Date: 2026-12-02 04:45:00
 
 `shared_visit.partnership_order_line_id`: a shared visit booked against a line of a confirmed
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0043"
-down_revision = "0039"
+down_revision = "0044"
 branch_labels = None
 depends_on = None
 
