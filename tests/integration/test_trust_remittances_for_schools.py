@@ -13,25 +13,23 @@ from typing import Any
 import pytest
 
 from tests.conftest import text_of
-from tests.factories import issue_document, make_school, make_user
+from tests.factories import make_school, make_user
+from tests.integration.test_trust_money import invoice, second_academy  # noqa: F401
 from traded_app.extensions import db
 from traded_app.models import Document, Remittance, School, Trust, User
 from traded_app.models.payments import PaymentKind
-from traded_app.models.types import Role, VatTreatment
+from traded_app.models.types import Role
 from traded_app.services.finance import balances, payments, remittances
 from traded_app.services.platform.settings import today
 
 SECTION = "#trust-remittances"
+# invoice(world, school): 2 half-days at £450 a day with VAT, £540; half_days=4, £1,080.
 
 
 @pytest.fixture()
-def brook(world: Any) -> School:
-    """A second academy of the world's trust."""
-    school = make_school(100004, "Brook Academy", quadrant=world.quadrant, academy=True)
-    school.trust_id = world.trust.id
-    make_user("sbm@brook.example", Role.SCHOOL_BUSINESS_MANAGER, school)
-    db.session.commit()
-    return school
+def both_invoices(world: Any, second_academy: School) -> tuple[Document, Document]:  # noqa: F811
+    """An invoice of Meadow Academy (£540) and one of Brook Academy, the trust's other (£1,080)."""
+    return invoice(world, world.academy), invoice(world, second_academy, half_days=4)
 
 
 @pytest.fixture()
@@ -40,18 +38,6 @@ def academy_head(world: Any) -> User:
     person = make_user("head@academy.example", Role.HEADTEACHER, world.academy)
     db.session.commit()
     return person
-
-
-def _invoice(world: Any, school: School, half_days: int) -> Document:
-    """An invoice of £270 a half-day with VAT: 2 half-days are £540, 4 are £1,080."""
-    document = issue_document(
-        world,
-        school=school,
-        on=today() - timedelta(days=10),
-        lines=[(half_days, 45_000, VatTreatment.STANDARD, 2000)],
-    )
-    db.session.commit()
-    return document
 
 
 def _left(document: Document) -> int:
@@ -85,10 +71,12 @@ def _pounds(text: str) -> list[str]:
 
 
 def test_each_academy_sees_only_its_own_part_of_a_trust_remittance(
-    world: Any, as_role: Any, brook: School, academy_head: User
+    world: Any,
+    as_role: Any,
+    both_invoices: tuple[Document, Document],
+    academy_head: User,
 ) -> None:
-    meadow_invoice = _invoice(world, world.academy, 2)  # £540
-    brook_invoice = _invoice(world, brook, 4)  # £1,080
+    meadow_invoice, brook_invoice = both_invoices  # £540 and £1,080
     remittance = _trust_pays(world, [meadow_invoice, brook_invoice])  # £1,620 in all
     brook_sbm = db.session.query(User).filter_by(email="sbm@brook.example").one()
 
@@ -98,7 +86,7 @@ def test_each_academy_sees_only_its_own_part_of_a_trust_remittance(
         assert (today() - timedelta(days=1)).strftime("%-d %B %Y") in seen
         assert meadow_invoice.number in seen and "Waiting to be matched" in seen
         assert _pounds(seen) == ["£540.00", "£540.00"]  # against its invoice, and its total
-        assert brook_invoice.number not in seen and brook.name not in seen
+        assert brook_invoice.number not in seen and "Brook Academy" not in seen
         assert "£1,620.00" not in seen and "£1,080.00" not in seen
         assert "summer term" not in seen and "trust advice.csv" not in seen
 
@@ -111,10 +99,11 @@ def test_each_academy_sees_only_its_own_part_of_a_trust_remittance(
 
 
 def test_an_academy_sees_a_trust_remittance_matched_with_what_was_recorded_on_its_invoice(
-    world: Any, as_role: Any, brook: School
+    world: Any,
+    as_role: Any,
+    both_invoices: tuple[Document, Document],
 ) -> None:
-    meadow_invoice = _invoice(world, world.academy, 2)
-    brook_invoice = _invoice(world, brook, 4)
+    meadow_invoice, brook_invoice = both_invoices  # £540 and £1,080
     remittance = _trust_pays(world, [meadow_invoice, brook_invoice])
     finance = as_role(Role.LA_FINANCE)
     assert finance.post_form(f"/finance/remittances/{remittance.id}/match").status_code == 302
@@ -126,10 +115,11 @@ def test_an_academy_sees_a_trust_remittance_matched_with_what_was_recorded_on_it
 
 
 def test_a_trust_remittance_that_does_not_add_up_says_why_without_the_others_amounts(
-    world: Any, as_role: Any, brook: School
+    world: Any,
+    as_role: Any,
+    both_invoices: tuple[Document, Document],
 ) -> None:
-    meadow_invoice = _invoice(world, world.academy, 2)
-    brook_invoice = _invoice(world, brook, 4)
+    meadow_invoice, brook_invoice = both_invoices  # £540 and £1,080
     _trust_pays(world, [meadow_invoice, brook_invoice], extra_pence=-10_000)  # £100 short
 
     seen = _seen_by(as_role, world.academy_sbm)
@@ -147,10 +137,11 @@ def test_a_trust_remittance_that_does_not_add_up_says_why_without_the_others_amo
 
 
 def test_another_academys_paid_invoice_is_not_named_to_this_one(
-    world: Any, as_role: Any, brook: School
+    world: Any,
+    as_role: Any,
+    both_invoices: tuple[Document, Document],
 ) -> None:
-    meadow_invoice = _invoice(world, world.academy, 2)
-    brook_invoice = _invoice(world, brook, 4)
+    meadow_invoice, brook_invoice = both_invoices  # £540 and £1,080
     _trust_pays(world, [meadow_invoice, brook_invoice])
     payments.record_payment(
         brook_invoice, PaymentKind.BANK_TRANSFER, 108_000, today(), "BROOK", world.academy_sbm
@@ -163,10 +154,12 @@ def test_another_academys_paid_invoice_is_not_named_to_this_one(
 
 
 def test_schools_whose_invoices_it_does_not_cover_never_see_it(
-    world: Any, as_role: Any, brook: School
+    world: Any,
+    as_role: Any,
+    second_academy: School,  # noqa: F811
 ) -> None:
-    brook_invoice = _invoice(world, brook, 4)
-    _invoice(world, world.academy, 2)
+    brook_invoice = invoice(world, second_academy, half_days=4)
+    invoice(world, world.academy)
     remittance = _trust_pays(world, [brook_invoice])
     other_trust = Trust(name="Estuary Schools Trust", companies_house_number="08123456")
     db.session.add(other_trust)
@@ -197,7 +190,7 @@ def test_schools_whose_invoices_it_does_not_cover_never_see_it(
 def test_who_reaches_the_academys_view_of_trust_remittances(
     world: Any, as_role: Any, academy_head: User
 ) -> None:
-    remittance = _trust_pays(world, [_invoice(world, world.academy, 2)])
+    remittance = _trust_pays(world, [invoice(world, world.academy)])
     for user in (world.academy_sbm, academy_head):
         client = as_role(None).sign_in_as(user)
         assert remittance.reference in text_of(client.get("/remittances").soup, SECTION)
@@ -214,9 +207,11 @@ def test_who_reaches_the_academys_view_of_trust_remittances(
     )
 
 
-def test_the_service_gives_an_academy_only_its_lines(world: Any, brook: School) -> None:
-    meadow_invoice = _invoice(world, world.academy, 2)
-    brook_invoice = _invoice(world, brook, 4)
+def test_the_service_gives_an_academy_only_its_lines(
+    world: Any,
+    both_invoices: tuple[Document, Document],
+) -> None:
+    meadow_invoice, brook_invoice = both_invoices  # £540 and £1,080
     _trust_pays(world, [meadow_invoice, brook_invoice])
     (seen,) = remittances.from_trust_for_school(world.academy)
     assert [(d.id, pence) for d, pence in seen.lines] == [(meadow_invoice.id, 54_000)]
