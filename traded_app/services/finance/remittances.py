@@ -422,13 +422,16 @@ def from_trust_for_school(school: School) -> list[TrustRemittanceSeen]:
     seen = []
     for remittance in found:
         own = [link for link in remittance.documents if link.document.school_id == school.id]
-        result = check(remittance)
         matched = remittance.status == RemittanceStatus.MATCHED
         if matched:
             paid = _payment_amounts([link.payment_id for link in own if link.payment_id])
             lines = [(link.document, paid.get(link.payment_id or 0, 0)) for link in own]
+            adds_up, reason = True, ""
         else:
+            result = check(remittance)
             lines = [(link.document, max(0, result.balances[link.document_id])) for link in own]
+            adds_up = result.adds_up
+            reason = _reason_for_school(result, [link.document for link in own])
         seen.append(
             TrustRemittanceSeen(
                 remittance_id=remittance.id,
@@ -436,10 +439,8 @@ def from_trust_for_school(school: School) -> list[TrustRemittanceSeen]:
                 paid_on=remittance.paid_on,
                 reference=remittance.reference,
                 status=remittance.status,
-                adds_up=result.adds_up,
-                reason=""
-                if matched
-                else _reason_for_school(result, [link.document for link in own]),
+                adds_up=adds_up,
+                reason=reason,
                 lines=lines,
             )
         )
