@@ -1,7 +1,8 @@
 """Statements of account and remittances.
 
 A school's staff see their school's statement (page, PDF, CSV) for a period and tell the council
-what they have paid (a remittance); finance and the service manager see any school's statement,
+what they have paid (a remittance), and an academy's staff see their part of what its trust
+remitted for their invoices; finance and the service manager see any school's statement,
 finance e-mails statements (to one school, or every school with a balance) and matches
 remittances, which records the payments.
 """

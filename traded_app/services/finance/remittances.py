@@ -2,7 +2,9 @@
 it covers, optionally its own remittance file), and finance matches it, which records the
 payments in one step. A trust's finance staff do the same for the trust (its remittance's payer
 is the trust, not a school: `Remittance.trust_id`), covering invoices of any of its academies;
-matching records a payment on each, in whichever academy's account it is.
+matching records a payment on each, in whichever academy's account it is. Each academy sees
+the trust's remittances that cover its invoices cut down to its own part
+(`from_trust_for_school`): never the other academies' invoices or amounts.
 
 A remittance adds up when its amount is exactly what is left to pay on the invoices it names,
 as their balances stand now (services/finance/balances.py). One that does not (the school paid
