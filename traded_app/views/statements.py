@@ -1,7 +1,8 @@
 """Statements of account and remittances.
 
 A school's staff see their school's statement (page, PDF, CSV) for a period and tell the council
-what they have paid (a remittance); finance and the service manager see any school's statement,
+what they have paid (a remittance), and an academy's staff see their part of what its trust
+remitted for their invoices; finance and the service manager see any school's statement,
 finance e-mails statements (to one school, or every school with a balance) and matches
 remittances, which records the payments.
 """
@@ -20,12 +21,12 @@ from traded_app.domain.numbers import whole_number
 from traded_app.domain.types import Role
 from traded_app.formatting import pounds, sentence
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.statements import RemittanceForm, parse_period
 from traded_app.services.council import schools as school_service
 from traded_app.services.council import trusts
 from traded_app.services.documents import statements as statement_files
 from traded_app.services.finance import remittances, statements
 from traded_app.services.finance.statements import Statement
+from traded_app.views.account_pages import download, remittance_form, statement_period
 
 bp = Blueprint("statements", __name__)
 
@@ -39,23 +40,12 @@ def remittances_waiting() -> int:
     return remittances.waiting_count()
 
 
-def _period() -> tuple[date, date, list[tuple[str, str]]]:
-    """The period asked for in the query string, or the default with the problems found."""
-    start, end, errors = parse_period(request.args)
-    if not errors:
-        try:
-            return (*statements.check_period(start, end), [])
-        except statements.StatementError as error:
-            errors = [(error.field or "from", str(error))]
-    return (*statements.default_period(), errors)
-
-
 def _period_args(start: date, end: date) -> dict[str, Any]:
     return {"from": start.isoformat(), "to": end.isoformat()}
 
 
 def _statement_page(school: statements.School, council: bool) -> str:
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     statement = statements.statement_for(school, start, end)
     shown = statements.entries_page(statement, whole_number(request.args.get("page")) or 1)
     return render_template(
@@ -84,25 +74,17 @@ def _file_url(school: statements.School, council: bool, kind: str, start: date, 
 
 
 def _pdf(statement: Statement) -> Response:
-    response = Response(statement_files.render(statement), mimetype="application/pdf")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=f"{statements.file_stem(statement)}.pdf"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    stem = statements.file_stem(statement)
+    return download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
 
 
 def _csv(statement: Statement) -> Response:
-    response = Response(statements.as_csv(statement), mimetype="text/csv")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=f"{statements.file_stem(statement)}.csv"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    stem = statements.file_stem(statement)
+    return download(statements.as_csv(statement), "text/csv", f"{stem}.csv")
 
 
 def _file_statement(school: statements.School) -> Statement:
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     if errors:
         abort(404)
     return statements.statement_for(school, start, end)
@@ -163,7 +145,7 @@ def send_statement(urn: int) -> Response:
     school = _school(urn)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     if errors:
         flash(sentence(errors[0][1]), "info")
         return redirect(url_for("statements.council_statement", urn=urn))
@@ -178,7 +160,7 @@ def send_statement(urn: int) -> Response:
 @bp.route("/finance/statements")
 @roles_required(READERS)
 def statements_page() -> str:
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     return render_template(
         "statements/council.html",
         schools=statements.schools_with_balance_page(whole_number(request.args.get("page")) or 1),
@@ -196,7 +178,7 @@ def statements_page() -> str:
 def send_to_all() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     if errors:
         flash(sentence(errors[0][1]), "info")
         return redirect(url_for("statements.statements_page"))
@@ -219,41 +201,10 @@ def school_remittances() -> str | Response:
     """The school's remittances, and the form to tell the council about a payment."""
     school = current_user.school
     payable = remittances.payable_documents(school)
-    form = RemittanceForm()
-    form.documents.choices = [(p.document.id, p.document.number) for p in payable]
-    if request.method == "GET":
-        form.form_key.data = remittances.new_form_key()
-    elif form.validate_on_submit():
-        assert form.paid_on.data is not None and form.amount.pence is not None
-        try:
-            upload = request.files.get("file")
-            file = None
-            if upload is not None and upload.filename:
-                file = remittances.check_file(
-                    upload.filename, upload.read(remittances.MAX_FILE_BYTES + 1)
-                )
-            remittance = remittances.submit(
-                school,
-                current_user,
-                form.form_key.data or "",
-                form.amount.pence,
-                form.paid_on.data,
-                form.reference.data or "",
-                form.documents.data or [],
-                form.note.data or "",
-                file,
-            )
-        except remittances.RemittanceError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
-        else:
-            flash(
-                f"Thank you: the council has your remittance for {pounds(remittance.amount_pence)} "
-                f"(reference {remittance.reference}) and will match it to your invoices.",
-                "success",
-            )
-            return redirect(url_for("statements.school_remittances"))
-    chosen = set(form.documents.data or []) if request.method == "POST" else set()
+    handled = remittance_form(school, payable, "your invoices", "statements.school_remittances")
+    if isinstance(handled, Response):
+        return handled
+    form, chosen = handled
     return render_template(
         "statements/school_remittances.html",
         school=school,
@@ -261,6 +212,7 @@ def school_remittances() -> str | Response:
         form=form,
         chosen=chosen,
         listed=remittances.of_school(school),
+        from_trust=remittances.from_trust_for_school(school),
         max_mb=remittances.MAX_FILE_BYTES // (1024 * 1024),
     )
 

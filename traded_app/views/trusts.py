@@ -7,10 +7,9 @@ pages, and telling the council what the trust has paid: /trust/remittances)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -18,17 +17,16 @@ from traded_app.access import roles_required
 from traded_app.domain.numbers import whole_number
 from traded_app.domain.trusts import InvoiceTo
 from traded_app.domain.types import Role
-from traded_app.formatting import pounds
 from traded_app.forms.auth import EmptyForm
-from traded_app.forms.statements import RemittanceForm, parse_period
 from traded_app.forms.trusts import AcademyForm, TrustForm, TrustStaffForm
 from traded_app.services.council import trusts, users
 from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
 from traded_app.services.documents import trust_statement_pdf as statement_files
-from traded_app.services.finance import remittances, statements, trust_statements
+from traded_app.services.finance import remittances, trust_statements
 from traded_app.services.ordering import lists, partnership_orders
 from traded_app.services.platform.errors import NotFound
+from traded_app.views.account_pages import download, remittance_form, statement_period
 
 bp = Blueprint("trusts", __name__)
 
@@ -216,23 +214,12 @@ def trust_academy(urn: int) -> str:
 # --- The trust's statement of account ----------------------------------------------------------
 
 
-def _period() -> tuple[date, date, list[tuple[str, str]]]:
-    """The period asked for in the query string, or the default with the problems found."""
-    start, end, errors = parse_period(request.args)
-    if not errors:
-        try:
-            return (*statements.check_period(start, end), [])
-        except statements.StatementError as error:
-            errors = [(error.field or "from", str(error))]
-    return (*statements.default_period(), errors)
-
-
 def _own_trust() -> trusts.Trust:
     return trusts.trust_of(current_user)
 
 
 def _statement_page(trust: trusts.Trust, council: bool) -> str:
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     period: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat()}
     ids: dict[str, Any] = {"trust_id": trust.id} if council else {}
     prefix = "trusts.council_trust_statement" if council else "trusts.trust_statement"
@@ -252,15 +239,8 @@ def trust_statement() -> str:
     return _statement_page(_own_trust(), council=False)
 
 
-def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _file_statement(trust: trusts.Trust) -> trust_statements.TrustStatement:
-    start, end, errors = _period()
+    start, end, errors = statement_period()
     if errors:
         abort(404)
     return trust_statements.statement_for(trust, trusts.member_schools(trust), start, end)
@@ -268,12 +248,12 @@ def _file_statement(trust: trusts.Trust) -> trust_statements.TrustStatement:
 
 def _pdf(statement: trust_statements.TrustStatement) -> Response:
     stem = trust_statements.file_stem(statement)
-    return _download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
+    return download(statement_files.render(statement), "application/pdf", f"{stem}.pdf")
 
 
 def _csv(statement: trust_statements.TrustStatement) -> Response:
     stem = trust_statements.file_stem(statement)
-    return _download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
+    return download(trust_statements.as_csv(statement), "text/csv", f"{stem}.csv")
 
 
 @bp.route("/trust/statement/pdf")
@@ -325,47 +305,18 @@ def trust_remittances() -> str | BaseResponse:
     payment the trust made for invoices of any of its academies (as schools do)."""
     trust = _own_trust()
     payable = remittances.payable_for_trust(trust)
-    form = RemittanceForm()
-    form.documents.choices = [(p.document.id, p.document.number) for p in payable]
-    if request.method == "GET":
-        form.form_key.data = remittances.new_form_key()
-    elif form.validate_on_submit():
-        assert form.paid_on.data is not None and form.amount.pence is not None
-        try:
-            upload = request.files.get("file")
-            file = None
-            if upload is not None and upload.filename:
-                file = remittances.check_file(
-                    upload.filename, upload.read(remittances.MAX_FILE_BYTES + 1)
-                )
-            remittance = remittances.submit(
-                trust,
-                current_user,
-                form.form_key.data or "",
-                form.amount.pence,
-                form.paid_on.data,
-                form.reference.data or "",
-                form.documents.data or [],
-                form.note.data or "",
-                file,
-            )
-        except remittances.RemittanceError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            (field.errors if field is not None else form.form_errors).append(str(error))  # type: ignore[union-attr]
-        else:
-            flash(
-                f"Thank you: the council has your remittance for {pounds(remittance.amount_pence)} "
-                f"(reference {remittance.reference}) and will match it to your academies' "
-                "invoices.",
-                "success",
-            )
-            return redirect(url_for("trusts.trust_remittances"))
+    handled = remittance_form(
+        trust, payable, "your academies' invoices", "trusts.trust_remittances"
+    )
+    if isinstance(handled, BaseResponse):
+        return handled
+    form, chosen = handled
     return render_template(
         "trusts/remittances.html",
         trust=trust,
         payable=payable,
         form=form,
-        chosen=set(form.documents.data or []) if request.method == "POST" else set(),
+        chosen=chosen,
         listed=remittances.of_trust(trust),
         max_mb=remittances.MAX_FILE_BYTES // (1024 * 1024),
     )

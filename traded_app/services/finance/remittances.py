@@ -2,7 +2,9 @@
 it covers, optionally its own remittance file), and finance matches it, which records the
 payments in one step. A trust's finance staff do the same for the trust (its remittance's payer
 is the trust, not a school: `Remittance.trust_id`), covering invoices of any of its academies;
-matching records a payment on each, in whichever academy's account it is.
+matching records a payment on each, in whichever academy's account it is. Each academy sees
+the trust's remittances that cover its invoices cut down to its own part
+(`from_trust_for_school`): never the other academies' invoices or amounts.
 
 A remittance adds up when its amount is exactly what is left to pay on the invoices it names,
 as their balances stand now (services/finance/balances.py). One that does not (the school paid
@@ -30,7 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from traded_app.extensions import db
 from traded_app.formatting import long_date, pounds
-from traded_app.models import Document, DocumentType, School, Trust, User
+from traded_app.models import Document, DocumentType, Payment, School, Trust, User
 from traded_app.models.base import utcnow
 from traded_app.models.payments import PaymentKind
 from traded_app.models.statements import Remittance, RemittanceDocument, RemittanceStatus
@@ -363,6 +365,97 @@ def _seen_by_trust(trust: Trust) -> Any:
 def of_trust(trust: Trust) -> list[tuple[Remittance, Check]]:
     """The trust's own remittances and its academies', newest first."""
     return [(r, check(r)) for r in _listed(None, None, trust)]
+
+
+@dataclass(frozen=True)
+class TrustRemittanceSeen:
+    """A trust's remittance as one of its academies sees it: when the trust paid, its
+    reference, its state, and only this academy's invoices it covers with the amount against
+    each (what matching recorded on it, or while waiting what is left to pay on it). Never the
+    remittance's whole amount, its note or file, nor the other academies' invoices."""
+
+    remittance_id: int
+    trust_name: str
+    paid_on: date
+    reference: str
+    status: RemittanceStatus
+    adds_up: bool
+    reason: str  # why it does not add up, in this academy's terms; "" when it does
+    lines: list[tuple[Document, int]]
+
+    @property
+    def total_pence(self) -> int:
+        return sum(pence for _, pence in self.lines)
+
+
+def _reason_for_school(check: Check, own: list[Document]) -> str:
+    if check.adds_up:
+        return ""
+    spent = [d.number for d in own if check.balances.get(d.id, 0) <= 0]
+    if spent:
+        return (
+            f"Does not add up: {', '.join(spent)} has nothing left to pay. The council will "
+            "record what the trust paid invoice by invoice"
+        )
+    return (
+        "Does not add up: what the trust paid is not what is left to pay on the invoices it "
+        "covers. The council will record what the trust paid invoice by invoice"
+    )
+
+
+def from_trust_for_school(school: School) -> list[TrustRemittanceSeen]:
+    """The remittances trusts sent that cover any of `school`'s invoices, newest first, each
+    cut down to this school's part (see TrustRemittanceSeen)."""
+    covers_school = (
+        select(RemittanceDocument.remittance_id)
+        .join(Document, Document.id == RemittanceDocument.document_id)
+        .where(Document.school_id == school.id)
+    )
+    found = db.session.execute(
+        select(Remittance)
+        .options(
+            selectinload(Remittance.trust),
+            selectinload(Remittance.documents).selectinload(RemittanceDocument.document),
+        )
+        .where(Remittance.trust_id.is_not(None), Remittance.id.in_(covers_school))
+        .order_by(Remittance.submitted_at.desc(), Remittance.id.desc())
+        .limit(LISTED)
+    ).scalars()
+    seen = []
+    for remittance in found:
+        own = [link for link in remittance.documents if link.document.school_id == school.id]
+        matched = remittance.status == RemittanceStatus.MATCHED
+        if matched:
+            paid = _payment_amounts([link.payment_id for link in own if link.payment_id])
+            lines = [(link.document, paid.get(link.payment_id or 0, 0)) for link in own]
+            adds_up, reason = True, ""
+        else:
+            result = check(remittance)
+            lines = [(link.document, max(0, result.balances[link.document_id])) for link in own]
+            adds_up = result.adds_up
+            reason = _reason_for_school(result, [link.document for link in own])
+        seen.append(
+            TrustRemittanceSeen(
+                remittance_id=remittance.id,
+                trust_name=remittance.trust.name if remittance.trust else "",
+                paid_on=remittance.paid_on,
+                reference=remittance.reference,
+                status=remittance.status,
+                adds_up=adds_up,
+                reason=reason,
+                lines=lines,
+            )
+        )
+    return seen
+
+
+def _payment_amounts(payment_ids: list[int]) -> dict[int, int]:
+    if not payment_ids:
+        return {}
+    rows = db.session.execute(
+        select(Payment.id, Payment.amount_pence).where(Payment.id.in_(payment_ids))
+    ).all()
+    return {int(i): int(pence) for i, pence in rows}
 
 
 def file_for(

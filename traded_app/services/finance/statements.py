@@ -385,6 +385,33 @@ def _money(pence: int) -> str:
 money_text = _money  # the trust statement's CSV writes money the same way
 
 
+def entry_cells(entry: Entry) -> tuple[str, ...]:
+    """An entry's CSV cells (date, type, reference, details, debit, credit, balance), as the
+    school's statement and each academy's part of the trust's write them."""
+    return (
+        entry.on.isoformat(),
+        entry.kind,
+        safe_cell(entry.reference),
+        safe_cell(entry.detail),
+        _money(entry.debit_pence) if entry.debit_pence else "",
+        _money(entry.credit_pence) if entry.credit_pence else "",
+        _money(entry.balance_pence),
+    )
+
+
+def closing_cells(statement: Statement) -> tuple[str, ...]:
+    """The statement's closing row's cells: the period's debits, credits and closing balance."""
+    return (
+        statement.end.isoformat(),
+        "Closing balance",
+        "",
+        "",
+        _money(statement.debits_pence),
+        _money(statement.credits_pence),
+        _money(statement.closing_pence),
+    )
+
+
 def as_csv(statement: Statement) -> str:
     """The statement as CSV: the opening balance, one row per entry, the closing balance."""
     out = io.StringIO()
@@ -402,29 +429,8 @@ def as_csv(statement: Statement) -> str:
             _money(statement.opening_pence),
         )
     )
-    for e in statement.entries:
-        writer.writerow(
-            (
-                e.on.isoformat(),
-                e.kind,
-                safe_cell(e.reference),
-                safe_cell(e.detail),
-                _money(e.debit_pence) if e.debit_pence else "",
-                _money(e.credit_pence) if e.credit_pence else "",
-                _money(e.balance_pence),
-            )
-        )
-    writer.writerow(
-        (
-            statement.end.isoformat(),
-            "Closing balance",
-            "",
-            "",
-            _money(statement.debits_pence),
-            _money(statement.credits_pence),
-            _money(statement.closing_pence),
-        )
-    )
+    writer.writerows(entry_cells(e) for e in statement.entries)
+    writer.writerow(closing_cells(statement))
     return out.getvalue()
 
 

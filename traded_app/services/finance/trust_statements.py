@@ -111,31 +111,8 @@ def as_csv(statement: TrustStatement) -> str:
         writer.writerow(
             (*school, member.start.isoformat(), "Opening balance", "", "", "", "", opening)
         )
-        for e in member.entries:
-            writer.writerow(
-                (
-                    *school,
-                    e.on.isoformat(),
-                    e.kind,
-                    safe_cell(e.reference),
-                    safe_cell(e.detail),
-                    money(e.debit_pence) if e.debit_pence else "",
-                    money(e.credit_pence) if e.credit_pence else "",
-                    money(e.balance_pence),
-                )
-            )
-        writer.writerow(
-            (
-                *school,
-                member.end.isoformat(),
-                "Closing balance",
-                "",
-                "",
-                money(member.debits_pence),
-                money(member.credits_pence),
-                money(member.closing_pence),
-            )
-        )
+        writer.writerows((*school, *statements.entry_cells(e)) for e in member.entries)
+        writer.writerow((*school, *statements.closing_cells(member)))
     writer.writerow(
         (
             safe_cell(statement.trust.name),
