@@ -38,6 +38,7 @@ from traded_app.services.council import users as users_admin
 from traded_app.services.days import activities, school_calendar, visit_reports, visits
 from traded_app.services.documents import consolidated, visit_report_pdf
 from traded_app.services.platform.settings import today
+from traded_app.views.trust_ordering import ACTING_FOR_KEY
 
 
 def conversion_for_access(world: Any) -> Any:
@@ -52,6 +53,13 @@ def conversion_for_access(world: Any) -> Any:
     conversions.record(world.other_school.id, academy.id, today() + timedelta(days=30), None)
     db.session.commit()
     return conversions.pending_for(world.other_school.id)
+
+
+def ordering_for(client: Any, school: Any) -> None:
+    """The trust person signed in on `client` has chosen to order for `school` (as the
+    academy page's "Order days" button does), without going through that page."""
+    with client.session_transaction() as session:
+        session[ACTING_FOR_KEY] = school.id
 
 
 def add_one_of_everything(world: Any) -> Any:
@@ -89,6 +97,7 @@ def add_one_of_everything(world: Any) -> Any:
     # The trust's finance staff see the records every route is given (the world's school's):
     # here only, so each route's answer to them is its answer to a member's records.
     world.school.trust_id = world.trust.id
+    world.trust.staff_may_order = True  # and may order for it, having chosen it (ordering_for)
     world.consolidated_invoice = consolidated_for_access(world)
     db.session.commit()
     return world

@@ -55,6 +55,7 @@ from traded_app.views import (
     school_details,
     statements,
     trust_invoices,
+    trust_ordering,
     trusts,
     visit_reports,
 )
@@ -172,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
         school_details,
         statements,
         trust_invoices,
+        trust_ordering,
         trusts,
     ):
         app.register_blueprint(module.bp)

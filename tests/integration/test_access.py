@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
-from tests.routes import add_one_of_everything, url_args
+from tests.routes import add_one_of_everything, ordering_for, url_args
 from traded_app.models.types import COUNCIL_ROLES, SCHOOL_ROLES, Role
 
 ANON = None
@@ -27,12 +27,12 @@ EXPECTED: dict[str, Any] = {
     "auth.sign_in": PUBLIC,
     "auth.sign_out": ALL,
     "school.dashboard": SCHOOL_ROLES,
-    "orders.catalogue": SCHOOL_ROLES,
-    "orders.set_line_days": SCHOOL_ROLES,
-    "orders.check_answers": SCHOOL_ROLES,
-    "orders.same_as_this_year": SCHOOL_ROLES,
-    "orders.details": SCHOOL_ROLES,
-    "orders.submitted": SCHOOL_ROLES,
+    "orders.catalogue": SCHOOL_ROLES | {Role.TRUST_FINANCE},
+    "orders.set_line_days": SCHOOL_ROLES | {Role.TRUST_FINANCE},
+    "orders.check_answers": SCHOOL_ROLES | {Role.TRUST_FINANCE},
+    "orders.same_as_this_year": SCHOOL_ROLES | {Role.TRUST_FINANCE},
+    "orders.details": SCHOOL_ROLES | {Role.TRUST_FINANCE},
+    "orders.submitted": SCHOOL_ROLES | {Role.TRUST_FINANCE},
     "orders.po_number": SCHOOL_ROLES,
     "quotes.new_quote": SCHOOL_ROLES,
     "quotes.quote_detail": ALL,
@@ -179,6 +179,7 @@ EXPECTED: dict[str, Any] = {
     "trusts.invite_staff": {Role.LA_ADMIN},
     "trusts.trust_home": {Role.TRUST_FINANCE},
     "trusts.trust_academy": {Role.TRUST_FINANCE},
+    "trust_ordering.start_order": {Role.TRUST_FINANCE},
     "trusts.trust_statement": {Role.TRUST_FINANCE},
     "trusts.trust_statement_pdf": {Role.TRUST_FINANCE},
     "trusts.trust_statement_csv": {Role.TRUST_FINANCE},
@@ -372,6 +373,8 @@ def test_route_access_by_role(
     add_one_of_everything(world)
     for endpoint, allowed in EXPECTED.items():
         client = as_role(role)  # a fresh session each time: signing out must not spoil the rest
+        if role == Role.TRUST_FINANCE:
+            ordering_for(client, world.school)  # the trust's academy here (add_one_of_everything)
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         with app.test_request_context():
             url = url_for(endpoint, **url_args(endpoint, world))

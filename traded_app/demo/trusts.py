@@ -1,6 +1,7 @@
 """Demo data for multi-academy trusts: three demo academies that have VAT invoices (Frinton-on-Sea,
 Great Bentley and Home Farm) belong to an illustrative trust, whose finance lead signs in as
-`trust@example.org` (password `demo-password`) and sees and pays for all three. One remittance
+`trust@example.org` (password `demo-password`), sees and pays for all three, and may order days
+for them (the trust allows it). One remittance
 from the trust, covering two of its academies' invoices, waits for finance to match it. The trust, its
 Companies House number and its membership are illustrative, like the demo's quadrants.
 
@@ -47,6 +48,8 @@ def load(demo_schools: dict[str, School], password_hash: str) -> Trust:
             "billing_address": "Trust Central Office\n1 Harbour Road\nClacton-on-Sea\nCO15 1AA",
             "finance_email": "finance@tendring-coast.example.org",
             "invoice_to": InvoiceTo.CONSOLIDATED,
+            # The trust lets its staff order for its academies (each order stays the academy's).
+            "staff_may_order": True,
         },
     )
     db.session.flush()

@@ -45,6 +45,15 @@ class TrustForm(FlaskForm):
         default=InvoiceTo.ACADEMY.value,
         validators=[DataRequired("Choose whom the invoices are addressed to")],
     )
+    # The trust's decision; a form sent without it (an older page) leaves the trust's staff
+    # unable to order, the safe side.
+    staff_may_order = RadioField(
+        "May the trust's finance staff order days for its academies?",
+        widget=GovRadioInput(),
+        choices=[("yes", "Yes, the trust says its staff may order"), ("no", "No")],
+        default="no",
+        validators=[Optional()],
+    )
 
 
 class AcademyForm(FlaskForm):

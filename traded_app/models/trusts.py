@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traded_app.domain.trusts import InvoiceTo
@@ -27,6 +27,9 @@ class Trust(Base):
     invoice_to: Mapped[InvoiceTo] = mapped_column(
         enum_column(InvoiceTo, "trust_invoice_to"), default=InvoiceTo.ACADEMY
     )
+    # The trust's word, recorded by the service manager: its finance staff may order for its
+    # open academies (each order is the academy's, approved by the academy's limit).
+    staff_may_order: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from traded_app.access import ALL_ROLES, SCHOOL, roles_required
+from traded_app.access import ALL_ROLES, SCHOOL, TRUST, roles_required
 from traded_app.domain import pricing
 from traded_app.domain.quotes import charge_waits_for_po
 from traded_app.domain.types import Role
@@ -28,9 +28,11 @@ from traded_app.services.ordering import basket, buy_back, lists, quote_prices, 
 from traded_app.services.ordering.offer import CatalogueEntry, grouped
 from traded_app.services.platform.transactions import commit_write
 from traded_app.views.ordering_years import buying_back, choose_year_page, chosen_year
+from traded_app.views.trust_ordering import check_acting_for, ordering_school
 from traded_app.web import is_htmx, late_write_lock
 
 bp = Blueprint("orders", __name__)
+bp.before_request(check_acting_for)  # a trust person orders only for an academy they may
 
 
 # --- The catalogue and the basket -------------------------------------------------------------
@@ -52,8 +54,8 @@ def _draft(year: basket.AcademicYear) -> basket.Order:
     """The school's draft for `year`: created for a request that changes it, shown empty
     otherwise."""
     if request.method in ("GET", "HEAD"):
-        return basket.draft_or_empty(current_user.school, year)
-    return basket.draft_for(current_user.school, current_user, year)
+        return basket.draft_or_empty(ordering_school(), year)
+    return basket.draft_for(ordering_school(), current_user, year)
 
 
 def _field(service_id: int) -> str:
@@ -125,7 +127,7 @@ def _naming(message: str, service_name: str) -> str:
 
 
 @bp.route("/catalogue", methods=["GET", "POST"])
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 def catalogue() -> str | Response:
     """The catalogue with a days control per service. Without JavaScript the whole form is
     posted: valid lines are saved, the rest are shown back with their errors. While next
@@ -135,7 +137,7 @@ def catalogue() -> str | Response:
         if request.method == "POST":  # a form without its year: never guess which basket
             flash("Choose the year you are ordering for.", "info")
             return redirect(url_for("orders.catalogue"))
-        return choose_year_page()
+        return choose_year_page(ordering_school())
     order = _draft(year)
     offer = basket.offer_for(order)
     typed: dict[int, str] = {}
@@ -160,18 +162,18 @@ def catalogue() -> str | Response:
         "orders/catalogue.html",
         basket=_basket(order, offer, typed, errors),
         groups=grouped(list(quote_prices.applied(order, offer).values())),
-        buying_back=buying_back(year),
+        buying_back=buying_back(year, order.school),
     )
 
 
 @bp.route("/catalogue/same-as-this-year", methods=["POST"])
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 def same_as_this_year() -> Response:
     """Start next year's basket from this year's confirmed days, at next year's prices."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        repeated = buy_back.same_as_this_year(current_user.school, current_user)
+        repeated = buy_back.same_as_this_year(ordering_school(), current_user)
     except basket.OrderError as error:
         flash(sentence(str(error)), "info")
         return redirect(url_for("orders.catalogue"))
@@ -191,7 +193,7 @@ def same_as_this_year() -> Response:
 
 
 @bp.route("/catalogue/services/<int:service_id>/days", methods=["POST"])
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 @late_write_lock
 def set_line_days(service_id: int) -> str | Response:
     """One line's days changed: answer with that line's cost and, out of band, the summary.
@@ -204,7 +206,7 @@ def set_line_days(service_id: int) -> str | Response:
     if chosen is None:
         flash("Choose the year you are ordering for.", "info")
         return redirect(url_for("orders.catalogue"))
-    school, user, year = current_user.school, current_user._get_current_object(), chosen
+    school, user, year = ordering_school(), current_user._get_current_object(), chosen
     offer = basket.offer_to(school, year)
     done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
@@ -236,7 +238,7 @@ def _draft_with_lines() -> tuple[basket.Order, Basket] | None:
 
 
 @bp.route("/order/details", methods=["GET", "POST"])
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 def details() -> str | Response:
     """The order's details, on their own page before check answers: PO number, when, a note."""
     found = _draft_with_lines()
@@ -267,7 +269,7 @@ def details() -> str | Response:
 
 
 @bp.route("/order/check", methods=["GET", "POST"])
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 def check_answers() -> str | Response:
     """The GOV.UK "check answers" page: a summary list of the lines and details, each with its
     Change link, the year's terms to accept, then submit."""
@@ -324,7 +326,7 @@ def check_answers() -> str | Response:
 
 
 @bp.route("/orders/<int:order_id>/submitted")
-@roles_required(SCHOOL)
+@roles_required(SCHOOL, TRUST)
 def submitted(order_id: int) -> str:
     """The confirmation: the order's number and what happens next."""
     order = _visible_order(order_id)

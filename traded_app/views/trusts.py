@@ -24,7 +24,7 @@ from traded_app.services.council.schools import AdminError
 from traded_app.services.documents import reading
 from traded_app.services.documents import trust_statement_pdf as statement_files
 from traded_app.services.finance import remittances, trust_statements
-from traded_app.services.ordering import lists, partnership_orders
+from traded_app.services.ordering import by_trust, lists, partnership_orders
 from traded_app.services.platform.errors import NotFound
 from traded_app.views.account_pages import download, remittance_form, statement_period
 
@@ -45,6 +45,7 @@ def _details(form: TrustForm) -> trusts.TrustDetails:
         billing_address=form.billing_address.data or "",
         finance_email=form.finance_email.data or "",
         invoice_to=InvoiceTo(form.invoice_to.data or InvoiceTo.ACADEMY.value),
+        staff_may_order=form.staff_may_order.data == "yes",
     )
 
 
@@ -102,6 +103,7 @@ def _filled(trust: trusts.Trust) -> TrustForm:
             "billing_address": trust.billing_address,
             "finance_email": trust.finance_email,
             "invoice_to": trust.invoice_to.value,
+            "staff_may_order": "yes" if trust.staff_may_order else "no",
         },
     )
 
@@ -208,6 +210,8 @@ def trust_academy(urn: int) -> str:
         documents=reading.documents_of_school(school),
         orders=lists.orders_of_school(school),
         partnership_orders=partnership_orders.orders_of_school(school.id),
+        may_order=by_trust.refusal(current_user, school) is None,
+        form=EmptyForm(),
     )
 
 

@@ -37,6 +37,8 @@ class TrustDetails:
     billing_address: str
     finance_email: str
     invoice_to: InvoiceTo = InvoiceTo.ACADEMY
+    # The trust's word that its finance staff may order for its academies (ordering.by_trust).
+    staff_may_order: bool = False
 
 
 def all_trusts() -> list[TrustRow]:
@@ -108,6 +110,7 @@ def save_trust(trust: Trust | None, details: TrustDetails) -> Trust:
         "billing_address": details.billing_address.strip(),
         "finance_email": details.finance_email.strip(),
         "invoice_to": details.invoice_to,
+        "staff_may_order": details.staff_may_order,
     }
     for field, value in values.items():
         if getattr(trust, field) != value:  # only real changes reach the audit trail

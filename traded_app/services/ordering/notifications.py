@@ -63,6 +63,8 @@ def _approver(order: Order) -> list[str]:
 
 
 def _name(user: User | None) -> str:
+    if user is not None and user.is_trust_user and user.trust is not None:
+        return f"{user.name} ({user.email}) for {user.trust.name}"
     return f"{user.name} ({user.email})" if user else "unknown"
 
 
@@ -105,6 +107,8 @@ def mails_for(order: Order, change: OrderEvent) -> list[Mail]:
 
 def _needs_approval(order: Order, facts: str) -> list[Mail]:
     ref, school = order.reference, order.school.name
+    by_trust = order.submitted_by is not None and order.submitted_by.is_trust_user
+    whose = f"{school}'s" if by_trust else "your"
     return [
         Mail(
             _unique(_school_staff(order, Role.HEADTEACHER)),
@@ -115,8 +119,8 @@ def _needs_approval(order: Order, facts: str) -> list[Mail]:
         ),
         Mail(
             _unique(_submitter(order)),
-            f"Order {ref} is waiting for your headteacher's approval",
-            f"Your order is over the school's approval limit, so it has gone to your "
+            f"Order {ref} is waiting for {whose} headteacher's approval",
+            f"Your order is over the school's approval limit, so it has gone to {whose} "
             f"headteacher to approve.\n\n{facts}",
         ),
     ]

@@ -28,7 +28,7 @@ from traded_app.services.days.ledger import cancelled_orders_used_half_days, ord
 from traded_app.services.days.visits import cancel_open_visits
 from traded_app.services.documents import instalments
 from traded_app.services.documents import issuing as invoicing
-from traded_app.services.ordering import buy_back, notifications, quote_prices, terms
+from traded_app.services.ordering import buy_back, by_trust, notifications, quote_prices, terms
 from traded_app.services.ordering.basket import (
     CHANGED_ELSEWHERE,
     OrderConflict,
@@ -279,11 +279,11 @@ def submit(order: Order, user: User, details: Checkout, expected_version: int) -
     the school's approval limit, otherwise to the council.
 
     `expected_version` is the draft's version when the person checked their answers: if the
-    basket changed since (another tab), they must check again. Who submits is not checked
-    here: a school's staff reach only their own school's draft (basket.draft_for).
-    """
+    basket changed since (another tab), they must check again. A school's staff reach only
+    their own school's draft (basket.draft_for); trust staff are checked again (by_trust)."""
     if order.status != OrderStatus.DRAFT:
         raise OrderError("This order has already been submitted")
+    by_trust.check_submitter(user, order.school)
     if order.version != expected_version:
         raise OrderError(
             "Your order changed since you checked it (perhaps in another tab). "
