@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from traded_app.access import roles_required
@@ -51,7 +52,7 @@ from traded_app.services.finance import (
     reminders,
 )
 from traded_app.services.finance.balances import DocumentStatus
-from traded_app.web import is_htmx
+from traded_app.web import id_url_parts, is_htmx
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -206,6 +207,7 @@ def aged_debt_page() -> str:
     return render_template(
         "finance/aged_debt.html",
         debt=debt,
+        debt_rows=_debt_rows(debt.schools),
         overdue=overdue,
         paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
         interval=interval,
@@ -217,6 +219,35 @@ def aged_debt_page() -> str:
         chosen=set(),
         can_remind=current_user.role == Role.LA_FINANCE,
     )
+
+
+_NUMBER_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric">'
+_TOTAL_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric govuk-!-font-weight-bold">'
+
+
+def _debt_rows(schools: list[aged_debt.SchoolDebt]) -> Markup:
+    """Aged debt's table of schools, one row each (a few hundred), built in one pass: each cell
+    through Jinja cost several times as much, and this table was most of the page's time.
+    Names are escaped; amounts are `pounds` (digits, "£", "," and "-" only)."""
+    before, after = (
+        escape(part) for part in id_url_parts("finance.register_page", "school", type="invoice")
+    )
+    rows = []
+    for school in schools:
+        ages = school.ages
+        quadrant = f" · {escape(school.quadrant_name)}" if school.quadrant_name else ""
+        invoices = "invoice" if school.invoices == 1 else "invoices"
+        rows.append(
+            '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header '
+            f'govuk-!-font-weight-regular"><a class="govuk-link" href="{before}{int(school.urn)}{after}">'
+            f'{escape(school.name)}</a><span class="govuk-body-s app-block">URN {int(school.urn)}'
+            f"{quadrant} · {int(school.invoices)} {invoices}</span></th>"
+            f"{_NUMBER_CELL}{pounds(ages.current)}</td>{_NUMBER_CELL}{pounds(ages.d0_30)}</td>"
+            f"{_NUMBER_CELL}{pounds(ages.d31_60)}</td>{_NUMBER_CELL}{pounds(ages.d61_90)}</td>"
+            f"{_NUMBER_CELL}{pounds(ages.d90_plus)}</td>{_TOTAL_CELL}{pounds(ages.total)}</td>"
+            "</tr>\n"
+        )
+    return Markup("".join(rows))  # noqa: S704 - every value above is escaped or a number
 
 
 @bp.route("/reminders", methods=["POST"])
@@ -242,6 +273,7 @@ def send_reminders() -> str | Response:
     return render_template(
         "finance/aged_debt.html",
         debt=debt,
+        debt_rows=_debt_rows(debt.schools),
         overdue=overdue,
         paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
         interval=interval,
