@@ -31,10 +31,11 @@ if str(ROOT) not in sys.path:
 
 from finance_queries import ACCOUNT, pages  # noqa: E402
 from flask import before_render_template, template_rendered  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from traded_app import create_app  # noqa: E402
 from traded_app.extensions import db  # noqa: E402
+from traded_app.models import Document, School, User  # noqa: E402
 
 
 class Clock:
@@ -86,10 +87,6 @@ def main() -> int:
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
-    from sqlalchemy import func, select
-
-    from traded_app.models import Document, School, User
-
     app = create_app()
     clock = Clock()
     with app.app_context():
