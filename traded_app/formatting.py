@@ -8,12 +8,31 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 
+# Formatted amounts and dates kept per process: a finance page shows a few hundred, many the
+# same (£0.00, this month's due dates), and formatting each again cost more than the page's SQL.
+# A plain dict (one get or set at a time is safe across threads), emptied when it is full.
+_KEPT_MAX = 50_000
+_POUNDS: dict[int, str] = {}
+_DATES: dict[date, str] = {}
+
+
 def pounds(pence: int | None) -> str:
     """1234567 -> '£12,345.67'; negative amounts keep their sign in front: '-£5.00'."""
     if pence is None:
         return ""
+    if type(pence) is int:  # not bool, Decimal or float: those are formatted each time
+        kept = _POUNDS.get(pence)
+        if kept is None:
+            if len(_POUNDS) >= _KEPT_MAX:
+                _POUNDS.clear()
+            kept = _POUNDS[pence] = _pounds(pence)
+        return kept
+    return _pounds(int(pence))
+
+
+def _pounds(pence: int) -> str:
     sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(int(pence)), 100)
+    whole, part = divmod(abs(pence), 100)
     return f"{sign}£{whole:,}.{part:02d}"
 
 
@@ -41,6 +60,13 @@ def long_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(LONDON)
+    elif type(value) is date:
+        kept = _DATES.get(value)
+        if kept is None:
+            if len(_DATES) >= _KEPT_MAX:
+                _DATES.clear()
+            kept = _DATES[value] = f"{value.day} {value:%B %Y}"
+        return kept
     return f"{value.day} {value:%B %Y}"
 
 

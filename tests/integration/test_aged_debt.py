@@ -68,6 +68,27 @@ def test_buckets_by_school(world: Any, as_role: Any) -> None:
     assert soup.select_one("form[action='/finance/reminders']") is None  # admins only read
 
 
+def test_school_rows_show_names_as_written_and_link_to_their_invoices(
+    world: Any, as_role: Any
+) -> None:
+    """The table of schools is built in one pass, not cell by cell: a name with markup in it is
+    shown as written, and each row links to the school's invoices with its figures."""
+    world.academy.name = 'St Anne & St Agnes <b>"Academy"</b>'
+    _invoice(world, -5)  # not yet due: £540
+    _invoice(world, 100)  # over 90 days: £540
+    db.session.commit()
+    soup = as_role(Role.LA_FINANCE).get("/finance/aged-debt").soup
+    (row,) = soup.select("main table tbody tr:has(th[scope=row])")
+    link = row.select_one("th a")
+    assert link.get_text() == 'St Anne & St Agnes <b>"Academy"</b>'
+    assert row.select_one("th b") is None
+    assert link["href"] == f"/finance/invoices?school={world.academy.urn}&type=invoice"
+    assert f"URN {world.academy.urn}" in row.select_one("th span").get_text()
+    assert "2 invoices" in row.select_one("th span").get_text()
+    cells = [td.get_text() for td in row.select("td")]
+    assert cells == ["£540.00", "£0.00", "£0.00", "£0.00", "£540.00", "£1,080.00"]
+
+
 def test_reminders_go_once_in_the_interval(app: Flask, world: Any, as_role: Any) -> None:
     world.academy.billing_contact_email = "bursar@meadow.example"
     world.council.reminder_interval_days = 7

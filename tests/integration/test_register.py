@@ -231,3 +231,29 @@ def test_lists_that_scan(as_role: Any, documents: dict[str, Any]) -> None:
     number = documents["recharge"].number
     response = client.get(f"/finance/invoices?q={number}", headers={"HX-Request": "true"})
     assert text_of(response.soup, "#register-status") == "1 document matches the filters."
+
+
+def test_a_row_shows_the_buyer_as_written_with_its_figures(world: Any, as_role: Any) -> None:
+    """The page's rows are built in one pass, not cell by cell: a buyer's name with markup in
+    it is shown as written, and an invoice's row has its link, dates, amounts and status."""
+    world.academy.name = 'St Anne & St Agnes <b>"Academy"</b>'
+    invoice = issue_document(
+        world, school=world.academy, on=today() - timedelta(days=40), po_number="<i>7</i> & 8"
+    )
+    payments.record_bank_transfer(invoice, 1000, today(), "B", world.users[Role.LA_FINANCE])
+    db.session.commit()
+    soup = as_role(Role.LA_FINANCE).get(f"/finance/invoices?school={world.academy.urn}").soup
+    (row,) = soup.select("main table tbody tr")
+    cells = row.select("td")
+    assert cells[0].select_one("a")["href"] == f"/documents/{invoice.id}"
+    assert cells[0].select_one("a").get_text() == invoice.number
+    assert "VAT invoice" in cells[0].get_text()
+    assert cells[1].get_text().startswith('St Anne & St Agnes <b>"Academy"</b>')
+    assert row.select_one("td b") is None
+    assert f"URN {world.academy.urn}" in cells[1].get_text()
+    assert "PO <i>7</i> & 8" in cells[1].get_text()
+    assert row.select_one("td i") is None
+    assert cells[4].get_text() == "£540.00"
+    assert cells[5].get_text() == "£10.00"
+    assert cells[6].get_text() == "£530.00"
+    assert cells[7].get_text() == "Overdue"

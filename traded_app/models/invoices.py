@@ -260,6 +260,9 @@ class DocumentFigures(Base):
             sqlite_where=text("document_type = 'invoice' AND balance_pence > 0"),
             postgresql_where=text("document_type = 'invoice' AND balance_pence > 0"),
         ),
+        # Every document's balance by school: the statements page's grouping reads only this,
+        # and a school's statement its school's rows (migration 0047).
+        Index("ix_document_figures_school", "school_id", "balance_pence"),
     )
 
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)

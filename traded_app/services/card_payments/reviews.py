@@ -32,12 +32,12 @@ def open_reviews() -> list[CardPaymentReview]:
     )
 
 
+# Built once: the count is shown beside a link on every page of the finance register.
+_OPEN_REVIEWS = select(func.count()).where(CardPaymentReview.status == ReviewStatus.OPEN)
+
+
 def count_open_reviews() -> int:
-    return int(
-        db.session.execute(
-            select(func.count()).where(CardPaymentReview.status == ReviewStatus.OPEN)
-        ).scalar_one()
-    )
+    return int(db.session.execute(_OPEN_REVIEWS).scalar_one())
 
 
 def closed_reviews(limit: int = 50) -> list[CardPaymentReview]:

@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentFigures, DocumentType, School
@@ -297,10 +297,11 @@ def outstanding_for_school(school: School, on: date | None = None) -> Outstandin
 # --- The same figures as they stood on a past day, for statements of account ----------------
 
 
-def figures_on(on: date, school_id: int) -> Any:
+def figures_on(on: date, school_id: int | BindParameter[int]) -> Any:
     """The school's documents' figures as they stood at the end of day `on`, as a subquery with
     the columns of `document_figures` (document_id, document_type, school_id, due_date,
-    gross_pence, credited_pence, paid_pence, balance_pence).
+    gross_pence, credited_pence, paid_pence, balance_pence). `school_id` may be a bound
+    parameter, so the query is built once and run for any school.
 
     On today or later they are the kept figures themselves (what the register and aged debt
     read). On a past day they are worked out the same way from the rows, counting only what

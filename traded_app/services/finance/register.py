@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Row, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -341,8 +341,19 @@ def _register_row(row: Row[Any]) -> RegisterRow:
     )
 
 
-def quadrants() -> list[Quadrant]:
-    return list(db.session.execute(select(Quadrant).order_by(Quadrant.name)).scalars())
+class QuadrantChoice(NamedTuple):
+    """A quadrant as the filters offer it."""
+
+    id: int
+    name: str
+
+
+_QUADRANTS = select(Quadrant.id, Quadrant.name).order_by(Quadrant.name)  # built once
+
+
+def quadrants() -> list[QuadrantChoice]:
+    """Every quadrant, by name, as plain values (the register's and aged debt's filters)."""
+    return [QuadrantChoice(*row) for row in db.session.execute(_QUADRANTS)]
 
 
 def school_by_urn(urn: int) -> School | None:

@@ -338,15 +338,16 @@ def waiting() -> list[tuple[Remittance, Check]]:
     return [(r, check(r)) for r in _listed(RemittanceStatus.WAITING, None)]
 
 
+# Built once: the count is shown beside a link on every page of the finance register.
+_WAITING = (
+    select(func.count())
+    .select_from(Remittance)
+    .where(Remittance.status == RemittanceStatus.WAITING)
+)
+
+
 def waiting_count() -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Remittance)
-            .where(Remittance.status == RemittanceStatus.WAITING)
-        )
-        or 0
-    )
+    return int(db.session.scalar(_WAITING) or 0)
 
 
 def recently_matched() -> list[Remittance]:

@@ -24,9 +24,10 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from traded_app.extensions import db
@@ -162,7 +163,8 @@ def check_period(start: date | None, end: date | None) -> tuple[date, date]:
 
 
 def statement_for(school: School, start: date, end: date) -> Statement:
-    """The school's statement for `start` to `end` (both included): four queries."""
+    """The school's statement for `start` to `end` (both included): four queries, each
+    built once per process (the ageing once per day) with the school and dates bound."""
     opening = _balance_before(school.id, start)
     rows = sorted(_document_rows(school.id, start, end) + _payment_rows(school.id, start, end))
     entries = []
@@ -175,23 +177,36 @@ def statement_for(school: School, start: date, end: date) -> Statement:
     return Statement(school, start, end, opening, entries, ageing_on(school.id, end))
 
 
-def _balance_before(school_id: int, start: date) -> int:
-    """What the school owed at the start of `start`: its charges less its credit notes issued
-    before then, less what it had paid before then."""
+# The school and the period's ends, bound when a statement's queries run.
+_SCHOOL = bindparam("school_id", type_=Integer)
+_START = bindparam("start", type_=Document.issue_date.type)
+_END = bindparam("end", type_=Document.issue_date.type)
+
+
+def _balance_before_statement() -> Select[Any]:
     signed = case(
         (Document.document_type == DocumentType.CREDIT_NOTE.value, -Document.gross_pence),
         else_=Document.gross_pence,
     )
     documents = select(func.coalesce(func.sum(signed), 0)).where(
-        Document.school_id == school_id, Document.issue_date < start
+        Document.school_id == _SCHOOL, Document.issue_date < _START
     )
     paid = (
         select(func.coalesce(func.sum(Payment.amount_pence), 0))
         .join(Document, Document.id == Payment.document_id)
-        .where(Document.school_id == school_id, Payment.received_on < start)
+        .where(Document.school_id == _SCHOOL, Payment.received_on < _START)
     )
+    return select(documents.scalar_subquery(), paid.scalar_subquery())
+
+
+_BALANCE_BEFORE = _balance_before_statement()
+
+
+def _balance_before(school_id: int, start: date) -> int:
+    """What the school owed at the start of `start`: its charges less its credit notes issued
+    before then, less what it had paid before then."""
     owed, received = db.session.execute(
-        select(documents.scalar_subquery(), paid.scalar_subquery())
+        _BALANCE_BEFORE, {"school_id": school_id, "start": start}
     ).one()
     return int(owed) - int(received)
 
@@ -205,25 +220,30 @@ KIND_LABELS = {
 }
 
 
+_DOCUMENT_ROWS = (
+    select(
+        Document.id,
+        Document.document_type,
+        Document.number,
+        Document.issue_date,
+        Document.due_date,
+        Document.gross_pence,
+        Document.po_number,
+        Document.brought_forward,
+        _ORIGINAL.number,
+    )
+    .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
+    .where(
+        Document.school_id == _SCHOOL,
+        Document.issue_date >= _START,
+        Document.issue_date <= _END,
+    )
+)
+
+
 def _document_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
     rows = db.session.execute(
-        select(
-            Document.id,
-            Document.document_type,
-            Document.number,
-            Document.issue_date,
-            Document.due_date,
-            Document.gross_pence,
-            Document.po_number,
-            Document.brought_forward,
-            _ORIGINAL.number,
-        )
-        .outerjoin(_ORIGINAL, _ORIGINAL.id == Document.credits_document_id)
-        .where(
-            Document.school_id == school_id,
-            Document.issue_date >= start,
-            Document.issue_date <= end,
-        )
+        _DOCUMENT_ROWS, {"school_id": school_id, "start": start, "end": end}
     ).tuples()
     result = []
     for id_, kind, number, issued, due, gross, po, brought_forward, original in rows:
@@ -246,24 +266,29 @@ def _document_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ..
     return result
 
 
+_PAYMENT_ROWS = (
+    select(
+        Payment.id,
+        Payment.kind,
+        Payment.amount_pence,
+        Payment.received_on,
+        Payment.reference,
+        Payment.reverses_payment_id,
+        Document.id,
+        Document.number,
+    )
+    .join(Document, Document.id == Payment.document_id)
+    .where(
+        Document.school_id == _SCHOOL,
+        Payment.received_on >= _START,
+        Payment.received_on <= _END,
+    )
+)
+
+
 def _payment_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
     rows = db.session.execute(
-        select(
-            Payment.id,
-            Payment.kind,
-            Payment.amount_pence,
-            Payment.received_on,
-            Payment.reference,
-            Payment.reverses_payment_id,
-            Document.id,
-            Document.number,
-        )
-        .join(Document, Document.id == Payment.document_id)
-        .where(
-            Document.school_id == school_id,
-            Payment.received_on >= start,
-            Payment.received_on <= end,
-        )
+        _PAYMENT_ROWS, {"school_id": school_id, "start": start, "end": end}
     ).tuples()
     result = []
     for id_, kind, amount, received, reference, reverses, document_id, number in rows:
@@ -283,32 +308,40 @@ def _payment_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...
 
 def ageing_on(school_id: int, on: date) -> Ageing:
     """What is open at the end of `on`, from the documents' figures as they stood then."""
-    figures = balances.figures_on(on, school_id)
+    statement = _ageing_statement(on, on >= today())
+    count, recharges, in_hand, *ages = (
+        int(v) for v in db.session.execute(statement, {"school_id": school_id}).one()
+    )
+    return Ageing(aged_debt.Ages(*ages), count, recharges, in_hand)
+
+
+@lru_cache(maxsize=8)
+def _ageing_statement(on: date, kept: bool) -> Select[Any]:
+    """`ageing_on`'s query for day `on` (the school bound when it runs), built once per day:
+    building it cost more than running it. `kept` (on is today or later: the kept figures are
+    read) is part of the key because `figures_on` reads the clock."""
+    figures = balances.figures_on(on, _SCHOOL)
     is_invoice = figures.c.document_type == DocumentType.INVOICE.value
     is_recharge = figures.c.document_type == DocumentType.RECHARGE.value
     open_invoice = and_(is_invoice, figures.c.balance_pence > 0)
     invoice_balance = case((open_invoice, figures.c.balance_pence), else_=0)
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((open_invoice, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (and_(is_recharge, figures.c.balance_pence > 0), figures.c.balance_pence),
-                        else_=0,
-                    )
-                ),
-                0,
+    return select(
+        func.coalesce(func.sum(case((open_invoice, 1), else_=0)), 0),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(is_recharge, figures.c.balance_pence > 0), figures.c.balance_pence),
+                    else_=0,
+                )
             ),
-            func.coalesce(
-                func.sum(case((figures.c.balance_pence < 0, figures.c.balance_pence), else_=0)),
-                0,
-            ),
-            *aged_debt.bucket_sums(figures.c.due_date, invoice_balance, on),
-        )
-    ).one()
-    count, recharges, in_hand, *ages = (int(v) for v in row)
-    return Ageing(aged_debt.Ages(*ages), count, recharges, in_hand)
+            0,
+        ),
+        func.coalesce(
+            func.sum(case((figures.c.balance_pence < 0, figures.c.balance_pence), else_=0)),
+            0,
+        ),
+        *aged_debt.bucket_sums(figures.c.due_date, invoice_balance, on),
+    )
 
 
 def _owing() -> Any:

@@ -43,7 +43,19 @@ def app_extension(name: str) -> object | None:
 
 
 def council_settings() -> CouncilSettings | None:
-    return db.session.get(CouncilSettings, 1)
+    """The council's settings row. Held for the request while it stays in the request's
+    session: the session's identity map holds it only weakly, so a page that asks twice (the
+    header's name and the reminder interval) would otherwise read it twice."""
+    session = db.session()
+    if not has_request_context():
+        return session.get(CouncilSettings, 1)
+    kept = g.get("council_settings")
+    if kept is not None and kept in session:
+        return kept  # type: ignore[no-any-return]
+    row = session.get(CouncilSettings, 1)
+    if row is not None:
+        g.council_settings = row
+    return row
 
 
 def council_display() -> CouncilDisplay:
