@@ -10,7 +10,7 @@ second only the school's rows.
 from alembic import op
 
 revision = "0047"
-down_revision = "0039"
+down_revision = "0048"
 branch_labels = None
 depends_on = None
 
