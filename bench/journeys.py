@@ -166,12 +166,19 @@ class DaysControl:
 
 
 def days_controls(page: str) -> list[DaysControl]:
+    """Each service's days field on the catalogue: its htmx URL, and the range its hint states
+    ("1 to 5 days"; the field is a text input, so the range is not in min and max attributes)."""
+    ranges = {
+        f"days-{service}": (float(low), float(high))
+        for service, low, high in re.findall(
+            r'id="days-(\d+)-hint"[^>]*>\s*([\d.]+) to ([\d.]+) days?', page
+        )
+    }
     controls = []
     for tag in re.findall(r'<input[^>]*\sname="days-\d+"[^>]*>', page, flags=re.S):
         a = dict(re.findall(r'\s([\w-]+)="([^"]*)"', tag))
-        controls.append(
-            DaysControl(a["name"], html.unescape(a["hx-post"]), float(a["min"]), float(a["max"]))
-        )
+        if a["name"] in ranges and "hx-post" in a:
+            controls.append(DaysControl(a["name"], html.unescape(a["hx-post"]), *ranges[a["name"]]))
     return controls
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from finance_pages import empty_postgres
+from journeys import days_controls
 from run import (
     BASELINE,
     Case,
@@ -58,37 +59,12 @@ BYTES_GOAL = 0.1  # the fragment's bytes over the page's, under
 SAVED = b"Order updated:"  # the announcement the fragment carries when the days were saved
 
 
-@dataclass
-class Control:
-    """One days control on the catalogue page."""
-
-    service_id: int
-    path: str
-    low: float
-    high: float
-
-
 def csrf_token(page: str) -> str:
     """The token htmx sends, from `<body hx-headers='{"X-CSRFToken": "..."}'>`."""
     found = re.search(r"<body[^>]*\shx-headers=(?:'([^']*)'|\"([^\"]*)\")", page)
     assert found is not None, "no hx-headers on the page's body"
     headers = json.loads(html.unescape(found.group(1) or found.group(2)))
     return str(headers["X-CSRFToken"])
-
-
-def days_controls(page: str) -> list[Control]:
-    controls = []
-    for tag in re.findall(r'<input[^>]*\sname="days-\d+"[^>]*>', page, flags=re.S):
-        attrs = dict(re.findall(r'\s([\w-]+)="([^"]*)"', tag))
-        controls.append(
-            Control(
-                int(attrs["name"].removeprefix("days-")),
-                html.unescape(attrs["hx-post"]),
-                float(attrs["min"]),
-                float(attrs["max"]),
-            )
-        )
-    return controls
 
 
 @dataclass
@@ -117,7 +93,7 @@ def measure_on(label: str, database: dict[str, str] | None, workers: int, args: 
             None,
         )
         assert control is not None, f"no service on the catalogue takes {', '.join(DAYS)} days"
-        field = f"days-{control.service_id}"
+        field = control.field
         headers = {
             "Cookie": cookie,
             "HX-Request": "true",
