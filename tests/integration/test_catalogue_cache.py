@@ -165,9 +165,9 @@ def test_every_catalogue_table_renews_the_stamp(world: Any) -> None:
 
 
 def test_the_write_lock_is_held_only_for_the_write(as_role: Any, world: Any) -> None:
-    """Everything the answer needs is read before the basket is locked or after it is committed:
-    in between, only the draft's version bumped (which locks it), the line set and the lines read
-    back."""
+    """Everything the answer needs is read before the basket is locked: while it is locked, only
+    the draft's version bumped (which locks it), the line set and the lines read back; then the
+    commit, and nothing more."""
     client = _sbm(as_role)
     service_id = world.service.id
     _change_days(client, service_id, "1")
@@ -183,8 +183,10 @@ def test_the_write_lock_is_held_only_for_the_write(as_role: Any, world: Any) -> 
     assert "RETURNING" in written[0]
     assert written[1].startswith("UPDATE order_line SET half_days")
     assert written[2].startswith("SELECT order_line.id") and "JOIN" not in written[2]
-    # The days summary is read after the commit; on SQLite the lock is taken once, for the write.
-    assert any("core_allocation" in s for s in seen[end:])
+    # The days summary is read with the rest, before the write; nothing is read after it (on
+    # SQLite the lock is taken once, for the write, and the reading transaction is not reopened).
+    assert any("core_allocation" in s for s in seen[:update])
+    assert seen[end + 1 :] == [], seen[end + 1 :]
     if db.engine.dialect.name == "sqlite":
         assert [s for s in seen if s.startswith("BEGIN")].count("BEGIN IMMEDIATE") == 1
         assert seen[update - 2 : update] == ["COMMIT", "BEGIN IMMEDIATE"]

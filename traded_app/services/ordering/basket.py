@@ -34,6 +34,7 @@ from traded_app.services.ordering import bespoke, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings, today
+from traded_app.services.platform.statements import run
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -286,7 +287,7 @@ _TOUCH_DRAFT = (
         _ORDERS.c.status == OrderStatus.DRAFT,
     )
     .values(version=_ORDERS.c.version + 1, updated_at=bindparam("now"))
-    .returning(*_ORDERS.c)
+    .returning(_ORDERS.c.id, _ORDERS.c.version, _ORDERS.c.quote_id)
 )
 _LINE_OF = (_LINES.c.order_id == bindparam("order")) & (_LINES.c.service_id == bindparam("service"))
 _SET_LINE = update(_LINES).where(_LINE_OF).values(half_days=bindparam("days"))
@@ -294,32 +295,45 @@ _ADD_LINE = insert(_LINES).values(
     order_id=bindparam("order"), service_id=bindparam("service"), half_days=bindparam("days")
 )
 _REMOVE_LINE = delete(_LINES).where(_LINE_OF)
-_LINES_OF = select(*_LINES.c).where(_LINES.c.order_id == bindparam("order")).order_by(_LINES.c.id)
+_LINES_OF = (
+    select(_LINES.c.id, _LINES.c.service_id, _LINES.c.half_days)
+    .where(_LINES.c.order_id == bindparam("order"))
+    .order_by(_LINES.c.id)
+)
 
 
 def _set_line_directly(
     school: School, year: AcademicYear, service_id: int, half_days: int
 ) -> Order | None:
     """Set the line on the school's draft of `year` (0 takes it out) and answer the draft as it
-    now is, with its lines: an object for showing, not in the session. None, having written
-    nothing, when the school has no draft of `year` yet."""
-    connection = db.session.connection()
-    touched = connection.execute(
-        _TOUCH_DRAFT, {"school": school.id, "year": year.id, "now": utcnow()}
-    ).one_or_none()
+    now is: an object for the basket's summary (its school, year, version, quote and lines), in
+    no session. None, having written nothing, when the school has no draft of `year` yet."""
+    touched = run(_TOUCH_DRAFT, {"school": school.id, "year": year.id, "now": utcnow()}).first()
     if touched is None:
         return None
-    line = {"order": touched.id, "service": service_id, "days": half_days}
+    order_id, version, quote_id = touched
+    line = {"order": order_id, "service": service_id, "days": half_days}
     if half_days == 0:
-        connection.execute(_REMOVE_LINE, line)
-    elif connection.execute(_SET_LINE, line).rowcount == 0:
-        connection.execute(_ADD_LINE, line)
-    lines = [OrderLine(**row) for row in connection.execute(_LINES_OF, line).mappings()]
-    order = Order(**touched._mapping, lines=lines)
+        run(_REMOVE_LINE, line)
+    elif run(_SET_LINE, line).rowcount == 0:
+        run(_ADD_LINE, line)
+    lines = [
+        OrderLine(id=id_, order_id=order_id, service_id=service, half_days=days)
+        for id_, service, days in run(_LINES_OF, line)
+    ]
+    order = Order(
+        id=order_id,
+        school_id=school.id,
+        academic_year_id=year.id,
+        status=OrderStatus.DRAFT,
+        version=version,
+        quote_id=quote_id,
+        lines=lines,
+    )
     order.school = school
     order.academic_year = year
-    if order.quote_id is not None:
-        order.quote = db.session.get(Quote, order.quote_id)
+    if quote_id is not None:
+        order.quote = db.session.get(Quote, quote_id)
     return order
 
 
@@ -382,5 +396,9 @@ def approval_limit_pence_default() -> int | None:
 
 def needs_approval(school: School, net_pence: int) -> bool:
     """Orders whose cost before VAT is over the limit go to the headteacher first."""
-    limit = approval_limit_pence(school)
-    return limit is not None and net_pence > limit
+    return over_limit(approval_limit_pence(school), net_pence)
+
+
+def over_limit(limit_pence: int | None, net_pence: int) -> bool:
+    """`needs_approval` for a school whose limit (`approval_limit_pence`) is known already."""
+    return limit_pence is not None and net_pence > limit_pence
