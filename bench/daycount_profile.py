@@ -122,10 +122,13 @@ def main() -> int:
         headers = {"HX-Request": "true", "X-CSRFToken": token}
         turn = iter(range(10**9))
 
+        cookies_set: list[bool] = []
+
         def day_count() -> None:
             days = DAYS[next(turn) % len(DAYS)]
             response = client.post(control.path, data={control.field: days}, headers=headers)
             assert response.status_code == 200 and SAVED in response.data, response.status
+            cookies_set.append("Set-Cookie" in response.headers)
 
         def healthz() -> None:
             assert client.get("/healthz").status_code == 200
@@ -166,7 +169,8 @@ def main() -> int:
             f"{database}, {args.requests} of each in turn, load average "
             f"{os.getloadavg()[0]:.1f}: POST {control.path} {day_ms:.2f} ms CPU, /healthz "
             f"{base_ms:.2f} ms CPU: {day_ms / base_ms:.2f}x; statements per request "
-            f"{len(day_statements)} against {len(healthz_statements)}"
+            f"{len(day_statements)} against {len(healthz_statements)}; "
+            f"{sum(cookies_set)} of {len(cookies_set)} answers set a cookie"
         )
         for statement in day_statements:
             print("   ", " ".join(statement.split())[:150])
