@@ -165,32 +165,28 @@ def test_every_catalogue_table_renews_the_stamp(world: Any) -> None:
 
 
 def test_the_write_lock_is_held_only_for_the_write(as_role: Any, world: Any) -> None:
-    """Everything the answer needs is read before the basket is locked or after it is committed:
-    in between, only the draft, its lines and the two updates."""
+    """Everything the answer needs is read before the basket is locked: while it is locked, only
+    the draft's version bumped (which locks it), the line set and the lines read back; then the
+    commit, and nothing more."""
     client = _sbm(as_role)
     service_id = world.service.id
     _change_days(client, service_id, "1")
     with statements() as seen:
         response = _change_days(client, service_id, "2")
     assert "Order updated: 2 days" in text_of(response.soup, "#order-announcement")
+    # The draft's row is locked by its update (SQLite's BEGIN IMMEDIATE takes the database's lock
+    # just before it), and the lock is held until the next COMMIT.
     update = next(i for i, s in enumerate(seen) if s.startswith("UPDATE school_order"))
-    # On SQLite the reading transaction ends before the write; PostgreSQL's goes on into it
-    # (rows are locked as the write reads them), so there the write starts at the draft's read.
-    begin = max(
-        i
-        for i, s in enumerate(seen[:update])
-        if s == "COMMIT" or (s.startswith("SELECT school_order.id") and "FOR UPDATE" in s)
-    )
-    if seen[begin] != "COMMIT":
-        begin -= 1
     end = update + seen[update:].index("COMMIT")
-    written = [s.split(" WHERE ")[0] for s in seen[begin + 1 : end] if s != "BEGIN IMMEDIATE"]
+    written = seen[update:end]
     assert len(written) == 3, written
-    assert written[0].startswith("SELECT school_order.id") and "JOIN order_line" in written[0]
-    assert written[1].startswith("UPDATE school_order")
-    assert written[2].startswith("UPDATE order_line")
-    # The days summary is read after the commit; on SQLite the lock is taken once, for the write.
-    assert any("core_allocation" in s for s in seen[end:])
+    assert "RETURNING" in written[0]
+    assert written[1].startswith("UPDATE order_line SET half_days")
+    assert written[2].startswith("SELECT order_line.id") and "JOIN" not in written[2]
+    # The days summary is read with the rest, before the write; nothing is read after it (on
+    # SQLite the lock is taken once, for the write, and the reading transaction is not reopened).
+    assert any("core_allocation" in s for s in seen[:update])
+    assert seen[end + 1 :] == [], seen[end + 1 :]
     if db.engine.dialect.name == "sqlite":
         assert [s for s in seen if s.startswith("BEGIN")].count("BEGIN IMMEDIATE") == 1
-        assert seen[begin + 1] == "BEGIN IMMEDIATE"
+        assert seen[update - 2 : update] == ["COMMIT", "BEGIN IMMEDIATE"]

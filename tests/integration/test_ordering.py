@@ -90,6 +90,39 @@ def test_changing_days_answers_with_the_line_and_the_summary_out_of_band(
     assert len(response.data) < len(client.get("/catalogue").data) / 5
 
 
+def test_a_second_service_joins_the_basket_and_the_answer_counts_both(
+    as_role: Any, world: Any
+) -> None:
+    second = make_service("SECOND", world.year, price_pence=30_000)
+    db.session.commit()
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    set_days_htmx(client, world.service.id, "1")
+    answer = set_days_htmx(client, second.id, "2").soup
+    assert text_of(answer, f"#days-{second.id}-result") == "£600.00"
+    assert text_of(answer, "#summary-days") == "3"
+    assert text_of(answer, "#summary-net") == "£1,050.00"
+    lines = {line.service_id: line.half_days for line in draft_of(world).lines}
+    assert lines == {world.service.id: 2, second.id: 4}
+
+
+def test_the_answer_says_when_the_basket_goes_over_the_approval_limit(
+    as_role: Any, world: Any
+) -> None:
+    world.council.default_approval_limit_pence = 50_000  # the council's £500, for every school
+    world.school.approval_limit_pence = None
+    db.session.commit()
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    notice = "over your school's approval limit"
+    under = set_days_htmx(client, world.service.id, "1").soup  # £450 before VAT
+    assert text_of(under, "#summary-net") == "£450.00" and notice not in under.get_text(" ")
+    over = set_days_htmx(client, world.service.id, "2").soup
+    assert notice in text_of(over, "#order-summary")
+    world.school.approval_limit_pence = 100_000  # the school's own limit comes first
+    db.session.commit()
+    own = set_days_htmx(client, world.service.id, "1.5").soup  # over the council's limit only
+    assert text_of(own, "#summary-net") == "£675.00" and notice not in own.get_text(" ")
+
+
 def test_the_draft_lives_on_the_server_for_every_tab_and_user(as_role: Any, world: Any) -> None:
     set_days_htmx(as_role(Role.SCHOOL_BUSINESS_MANAGER), world.service.id, "2")
     other_tab = as_role(Role.HEADTEACHER)  # another session, another user of the school

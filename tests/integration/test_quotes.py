@@ -115,6 +115,16 @@ def test_ordering_within_a_quotes_validity_keeps_its_prices(as_role: Any, world:
     assert quote.number in text_of(client.get(f"/orders/{order.id}").soup, "main")
 
 
+def test_days_changed_after_a_quote_are_priced_by_the_quote(as_role: Any, world: Any) -> None:
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    set_days_htmx(client, world.service.id, "2")
+    ask_for_quote(client)
+    set_price(60_000)
+    answer = set_days_htmx(client, world.service.id, "3").soup
+    assert text_of(answer, f"#days-{world.service.id}-result") == "£1,350.00"  # 3 x £450
+    assert text_of(answer, "#summary-total") == "£1,350.00"
+
+
 def test_after_a_quote_expires_todays_prices_apply_and_the_page_says_so(
     as_role: Any, world: Any
 ) -> None:

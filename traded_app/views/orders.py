@@ -71,6 +71,7 @@ class Basket:
     position: days_position.YearPosition
     typed: dict[int, str]  # what the person typed, shown back when it could not be used
     errors: dict[int, str]
+    approval_limit_pence: int | None  # the school's, or the council's default
 
     @property
     def half_days_by_service(self) -> dict[int, int]:
@@ -92,7 +93,7 @@ class Basket:
 
     @property
     def needs_approval(self) -> bool:
-        return basket.needs_approval(self.order.school, self.summary.totals.net_pence)
+        return basket.over_limit(self.approval_limit_pence, self.summary.totals.net_pence)
 
     @property
     def quote(self) -> quote_prices.QuoteState | None:
@@ -105,14 +106,18 @@ def _basket(
     offer: dict[int, CatalogueEntry],
     typed: dict[int, str] | None = None,
     errors: dict[int, str] | None = None,
+    read: tuple[days_position.YearPosition, int | None] | None = None,
 ) -> Basket:
-    return Basket(
-        order=order,
-        summary=basket.summarise(order, offer),
-        position=days_position.year_position(order.school_id, order.academic_year_id),
-        typed=typed or {},
-        errors=errors or {},
-    )
+    position, limit = read or _read_for_basket(order.school, order.academic_year_id)
+    return Basket(order, basket.summarise(order, offer), position, typed or {}, errors or {}, limit)
+
+
+def _read_for_basket(
+    school: basket.School, year_id: int
+) -> tuple[days_position.YearPosition, int | None]:
+    """What the basket shows besides the draft, which changes of days leave as it is: the
+    school's days in the year and its approval limit."""
+    return days_position.year_position(school.id, year_id), basket.approval_limit_pence(school)
 
 
 def _naming(message: str, service_name: str) -> str:
@@ -200,7 +205,7 @@ def set_line_days(service_id: int) -> str | Response:
 
     Many business managers do this at once when the buy-back window opens, so the change is
     committed on its own, holding the write lock (or the draft's row lock) only while it writes,
-    and the answer is built after it."""
+    and everything else the answer needs is read before it."""
     raw = request.form.get(_field(service_id), "")
     chosen = chosen_year()
     if chosen is None:
@@ -208,15 +213,19 @@ def set_line_days(service_id: int) -> str | Response:
         return redirect(url_for("orders.catalogue"))
     school, user, year = ordering_school(), current_user._get_current_object(), chosen
     offer = basket.offer_to(school, year)
+    htmx = is_htmx()
+    # The rest of what the answer shows does not depend on the draft: read with the rest, not
+    # after the write (on SQLite that would be a transaction more).
+    read = _read_for_basket(school, year.id) if htmx else None
     done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
-    if not is_htmx():
+    if not htmx:
         if problem:
             flash(problem, "info")
         return redirect(url_for("orders.catalogue"))
     typed = {service_id: raw[:20]} if problem else {}
     errors = {service_id: problem} if problem else {}
-    shown = _basket(done.order, done.offer, typed, errors)
+    shown = _basket(done.order, done.offer, typed, errors, read)
     return render_template("orders/_line_update.html", basket=shown, service_id=service_id)
 
 

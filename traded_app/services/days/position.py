@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from traded_app.extensions import db
 from traded_app.models import CoreAllocation, Order, OrderLine, OrderStatus, Visit, VisitStatus
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
 from traded_app.services.days.ledger import LEDGER_STATUSES
+from traded_app.services.platform.statements import one_of, run
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,16 @@ def _position_statement() -> Select[Any]:
     sold = (
         select(total(OrderLine.half_days).label("sold"))
         .join(Order, Order.id == OrderLine.order_id)
-        .where(this_year, Order.status.in_(SOLD_STATUSES))
+        .where(this_year, one_of(Order.status, SOLD_STATUSES))
         .subquery()
     )
     pending = (
         select(total(Order.half_days).label("pending"))
-        .where(this_year, Order.status.in_(PENDING_STATUSES))
+        .where(this_year, one_of(Order.status, PENDING_STATUSES))
         .subquery()
     )
     uses = or_(Visit.status == VisitStatus.DELIVERED, Visit.chargeable.is_(True))
-    counted = or_(Visit.order_line_id.is_(None), Order.status.in_(LEDGER_STATUSES))
+    counted = or_(Visit.order_line_id.is_(None), one_of(Order.status, LEDGER_STATUSES))
     visits = (
         select(
             total(case((and_(uses, counted), Visit.half_days), else_=0)).label("used"),
@@ -103,7 +103,7 @@ _POSITION = _position_statement()
 
 def year_position(school_id: int, year_id: int) -> YearPosition:
     """The school's five figures for the year, in one query."""
-    core, sold, pending, used, scheduled, cancelled_used = db.session.execute(
+    core, sold, pending, used, scheduled, cancelled_used = run(
         _POSITION, {"school_id": school_id, "year_id": year_id}
     ).one()
     return YearPosition(

@@ -40,6 +40,7 @@ from traded_app.services.platform import outbox
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.settings import council_settings
+from traded_app.services.platform.statements import one_of, run
 
 MAX_WHAT = 2000
 MAX_WHEN = 200
@@ -266,7 +267,7 @@ _TAKEN_LINES = (
     .join(Order, Order.id == OrderLine.order_id)
     .where(
         Order.school_id == bindparam("school_id"),
-        Order.status.in_(sorted(_TAKEN)),
+        one_of(Order.status, _TAKEN),
     )
 )
 # Built once: it runs on every change of days in the basket (basket.offer_to), so it selects plain
@@ -298,7 +299,7 @@ _BESPOKE = (
 def entries_for(school: School, year: AcademicYear) -> dict[int, CatalogueEntry]:
     """The school's answered bespoke lines for `year` not yet on a submitted order, priced as
     answered: what basket.offer_to adds to the catalogue for this school."""
-    rows = db.session.execute(_BESPOKE, {"school_id": school.id, "year_id": year.id}).tuples()
+    rows = run(_BESPOKE, {"school_id": school.id, "year_id": year.id}).tuples()
     return {
         service[0]: CatalogueEntry(
             OfferedService(*service),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from traded_app.extensions import db
 from traded_app.models import Base, CatalogueStamp
+from traded_app.services.platform.statements import run
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -42,7 +43,7 @@ def catalogue_stamp() -> str | None:
     seen = session.info.get(_SEEN)
     if transaction is not None and seen is not None and seen[0] is transaction:
         return seen[1]  # type: ignore[no-any-return]
-    stamp = session.execute(_STAMP).scalar_one_or_none()
+    stamp = run(_STAMP).scalar_one_or_none()
     session.info[_SEEN] = (session.get_transaction(), stamp)
     return stamp
 
