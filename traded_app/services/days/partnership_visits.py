@@ -23,7 +23,7 @@ from sqlalchemy import select
 from traded_app import formatting
 from traded_app.domain.types import CancelledBy
 from traded_app.extensions import db
-from traded_app.models import School, SharedVisit, User, Visit, VisitStatus
+from traded_app.models import School, SharedVisit, User, VisitStatus
 from traded_app.models.base import utcnow
 from traded_app.models.partnership_orders import (
     PartnershipOrder,
@@ -148,28 +148,15 @@ def book(
         created_by_id=user.id,
         created_at=utcnow(),
     )
-    db.session.add(shared)
-    db.session.flush()
-    for school in schools:
-        db.session.add(
-            Visit(
-                school_id=school.id,
-                academic_year_id=year.id,
-                adviser_id=adviser.id,
-                order_line_id=None,
-                shared_visit_id=shared.id,
-                visit_date=details.visit_date,
-                half_days=0,  # the days are the partnership's: drawn once, from the line
-                purpose=purpose,
-                status=VisitStatus.SCHEDULED,
-                scheduled_by_id=user.id,
-                created_at=utcnow(),
-                date_override_reason=override if overridden else "",
-            )
-        )
-    db.session.flush()
-    db.session.refresh(shared)
-    return shared
+    # the days are the partnership's: drawn once, from the line, so each school's row has none
+    return shared_visits.add_with_visits(
+        shared,
+        schools,
+        dict.fromkeys((school.id for school in schools), 0),
+        purpose,
+        user,
+        override if overridden else "",
+    )
 
 
 _NONE = partnership_days.LineUse()

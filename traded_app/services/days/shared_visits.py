@@ -121,23 +121,37 @@ def book(
         created_by_id=user.id,
         created_at=utcnow(),
     )
+    return add_with_visits(shared, schools, shares, purpose, user, override if overridden else "")
+
+
+def add_with_visits(
+    shared: SharedVisit,
+    schools: list[School],
+    half_days_of: dict[int, int],
+    purpose: str,
+    user: User,
+    override_reason: str,
+) -> SharedVisit:
+    """Record a shared visit and each school's own `Visit` row (its share of the half-days:
+    `half_days_of[school.id]`), scheduled, as one; the core days' and a partnership order's
+    bookings both end here."""
     db.session.add(shared)
     db.session.flush()
     for school in schools:
         db.session.add(
             Visit(
                 school_id=school.id,
-                academic_year_id=year.id,
-                adviser_id=adviser.id,
+                academic_year_id=shared.academic_year_id,
+                adviser_id=shared.adviser_id,
                 order_line_id=None,
                 shared_visit_id=shared.id,
-                visit_date=details.visit_date,
-                half_days=shares[school.id],
+                visit_date=shared.visit_date,
+                half_days=half_days_of[school.id],
                 purpose=purpose,
                 status=VisitStatus.SCHEDULED,
                 scheduled_by_id=user.id,
                 created_at=utcnow(),
-                date_override_reason=override if overridden else "",
+                date_override_reason=override_reason,
             )
         )
     db.session.flush()
