@@ -88,6 +88,9 @@ class Case:
     status: int = 200
     expect: bytes = b""
     concurrency: int | None = None  # clients for this case; None: the run's
+    # Each client's own (path, headers), client i taking clients[i % len]: several people each
+    # at their own school. Empty: every client sends `path` with `headers`.
+    clients: Sequence[tuple[str, dict[str, str]]] = ()
 
 
 def start_server(
@@ -248,7 +251,10 @@ def hammer(case: Case, port: int, seconds: float, concurrency: int) -> Result:
     turn = itertools.count()
     stop = time.monotonic() + seconds
 
-    def worker() -> None:
+    def worker(index: int) -> None:
+        path, headers = (
+            case.clients[index % len(case.clients)] if case.clients else (case.path, case.headers)
+        )
         conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
         mine: list[float] = []
         largest = 0
@@ -259,28 +265,26 @@ def hammer(case: Case, port: int, seconds: float, concurrency: int) -> Result:
                     with lock:
                         body = case.bodies[next(turn) % len(case.bodies)]
                 started = time.perf_counter()
-                conn.request(case.method, case.path, body, case.headers)
+                conn.request(case.method, path, body, headers)
                 response = conn.getresponse()
                 data = response.read()
                 mine.append(time.perf_counter() - started)
                 if response.status != case.status or case.expect not in data:
                     with lock:
-                        failed.append(
-                            f"{case.method} {case.path} {body or ''} -> {response.status}"
-                        )
+                        failed.append(f"{case.method} {path} {body or ''} -> {response.status}")
                     if response.will_close:
                         conn.close()
                 else:
                     largest = max(largest, len(data))
         except (OSError, http.client.HTTPException) as error:
-            broken.append(f"{case.method} {case.path}: {error!r}")
+            broken.append(f"{case.method} {path}: {error!r}")
         finally:
             conn.close()
             with lock:
                 latencies.extend(mine)
                 sizes.append(largest)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     began = time.monotonic()
     for thread in threads:
         thread.start()
