@@ -5,12 +5,14 @@ figures that move with it, and every refusal, as each role."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.conftest import text_of
@@ -20,9 +22,10 @@ from tests.partnership_factories import confirmed_partnership_order
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentSend, DocumentType
 from traded_app.models.audit import AuditEvent
+from traded_app.models.finance import ExportKind
 from traded_app.models.types import Role
 from traded_app.services.documents import crediting, issuing
-from traded_app.services.finance import balances, statements
+from traded_app.services.finance import balances, exports, statements
 from traded_app.services.platform import document_store
 from traded_app.services.platform.settings import today
 
@@ -38,6 +41,11 @@ def billing(world: Any) -> Any:
     world.academy.billing_contact_email = "finance@meadow.example"
     db.session.commit()
     return world
+
+
+def pdf_text(document: Document) -> str:
+    reader = PdfReader(io.BytesIO(document_store.read_pdf(document)))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def url(document: Document) -> str:
@@ -192,7 +200,13 @@ def test_a_brought_forward_invoice_is_credited_by_amount_its_vat_adding_up(
     assert (first.gross_pence, first.vat_pence) == (33_333, 5_556)
     assert first.order_id is None and not first.brought_forward and first.sequence
     assert first.lines[0].service_name == "Brought-forward invoice SAGE-2001"
-    assert document_store.read_pdf(first)[:5] == b"%PDF-"
+    words = pdf_text(first)
+    for said in ("Amount credited", "SAGE-2001", "Disputed in part", "£333.33", "£55.56"):
+        assert said in words, said
+    assert "days" not in words.lower() and "Places" not in words  # an amount, not days
+    note_page = finance.get(f"/documents/{first.id}").soup
+    assert not note_page.select("#total-days")
+    assert "Quantity" in text_of(note_page, "main table")
     assert balances.figures_of(original).balance_pence == 120_000 - 33_333
 
     user = billing.users[Role.LA_FINANCE]
@@ -206,6 +220,9 @@ def test_a_brought_forward_invoice_is_credited_by_amount_its_vat_adding_up(
     assert sum(n.vat_pence for n in notes) == 20_000  # the VAT to the penny
     assert sum(n.net_pence for n in notes) == 100_000
     assert balances.figures_of(original).balance_pence == 0
+    # New documents of this service: the sales ledger carries the credit notes (not the original).
+    sales = exports.summarise_range(ExportKind.SALES_CSV, today() - timedelta(days=60), today())
+    assert sales.documents == 3
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,8 @@ from traded_app.services.documents.numbering import InvoicingError
 from traded_app.services.platform.errors import NotFound
 
 MAX_REASON_LENGTH = 1000
-BROUGHT_FORWARD_CODE = "BF"
+# Not a catalogue code (those are letters and digits): the PDF and page show its line as an amount.
+BROUGHT_FORWARD_CODE = "B/F"
 FINANCE_ONLY = "Only the council's finance officer can raise a credit note"
 
 
