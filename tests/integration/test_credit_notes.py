@@ -209,6 +209,10 @@ def test_a_brought_forward_invoice_is_credited_by_amount_its_vat_adding_up(
     assert "Quantity" in text_of(note_page, "main table")
     assert balances.figures_of(original).balance_pence == 120_000 - 33_333
 
+    # Aged debt moves at once: the invoice is overdue, now for what is left.
+    debt = text_of(finance.get("/finance/aged-debt").soup, "main")
+    assert "£866.67" in debt and "£1,200.00" not in debt
+
     user = billing.users[Role.LA_FINANCE]
     crediting.raise_credit_note(original.id, user, crediting.Request("More", {}, 1))
     too_much = finance.post_form(url(original), {"step": "check", "amount": "900", "reason": "x"})
@@ -334,3 +338,24 @@ def test_only_finance_officers_raise_credit_notes(as_role: Any, world: Any) -> N
     assert as_role(None).get(url(invoice)).status_code in (302, 401)
     assert not credit_notes_of(invoice)
     assert issuing.credited_pence(invoice) == 0
+
+
+@pytest.mark.parametrize(
+    ("links", "message", "elsewhere"),
+    [
+        ({"course_booking_id": 7}, "course booking's page", crediting.Elsewhere.COURSE_BOOKING),
+        ({"engagement_id": 7}, "engagement's money page", crediting.Elsewhere.ENGAGEMENT),
+        (
+            {"order_id": 7, "instalment_number": 1, "instalment_count": 2},
+            "cancelling the order settles its instalments",
+            crediting.Elsewhere.ORDER,
+        ),
+    ],
+)
+def test_documents_credited_elsewhere_are_refused_here(
+    app: Flask, links: dict[str, int], message: str, elsewhere: crediting.Elsewhere
+) -> None:
+    document = Document(document_type=DocumentType.INVOICE, number="INV-X", **links)
+    refusal = crediting.refusal_for(document)
+    assert refusal is not None and message in refusal.message
+    assert refusal.elsewhere == elsewhere
