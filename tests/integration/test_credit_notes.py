@@ -321,6 +321,7 @@ def test_only_finance_officers_raise_credit_notes(as_role: Any, world: Any) -> N
         Role.SCHOOL_BUSINESS_MANAGER,
         Role.HEADTEACHER,
         Role.ADVISER,
+        Role.TRUST_FINANCE,
     ):
         client = as_role(role)
         assert client.get(url(invoice)).status_code in (403, 404), role
@@ -359,3 +360,18 @@ def test_documents_credited_elsewhere_are_refused_here(
     refusal = crediting.refusal_for(document)
     assert refusal is not None and message in refusal.message
     assert refusal.elsewhere == elsewhere
+
+
+def test_a_line_whose_service_code_changed_since_is_refused_not_a_500(
+    as_role: Any, world: Any
+) -> None:
+    _order, invoice = charged_order(world, 4, school=world.academy)
+    field = f"days-{invoice.lines[0].service_code}"
+    world.service.code = "RENAMED"
+    db.session.commit()
+    page = as_role(Role.LA_FINANCE).post_form(
+        url(invoice), {"step": "issue", field: "1", "reason": "x"}
+    )
+    assert page.status_code == 200
+    assert "no longer matches a line of order" in errors_of(page)
+    assert not credit_notes_of(invoice)

@@ -313,6 +313,12 @@ def _credit_order_lines(
     if order is None:
         raise CreditNoteError(f"{document.number} has no order to credit")
     by_code = {line.service.code: line.id for line in order.lines}
+    missing = sorted(code for code, days in half_days.items() if days and code not in by_code)
+    if missing:  # the catalogue's code changed since the document copied it
+        raise CreditNoteError(
+            f"{document.number}'s line {missing[0]} no longer matches a line of order "
+            f"{order.reference}: ask the service manager about the service's code"
+        )
     note = issuing.credit_order(
         order,
         user,
