@@ -20,10 +20,10 @@ from tests.factories import charged_order
 from tests.integration.test_people_import import upload
 from tests.partnership_factories import confirmed_partnership_order
 from traded_app.extensions import db
-from traded_app.models import Document, DocumentSend, DocumentType
+from traded_app.models import Document, DocumentLine, DocumentSend, DocumentType
 from traded_app.models.audit import AuditEvent
 from traded_app.models.finance import ExportKind
-from traded_app.models.types import Role
+from traded_app.models.types import Role, VatTreatment
 from traded_app.services.documents import crediting, issuing
 from traded_app.services.finance import balances, exports, statements
 from traded_app.services.platform import document_store
@@ -375,3 +375,40 @@ def test_a_line_whose_service_code_changed_since_is_refused_not_a_500(
     assert page.status_code == 200
     assert "no longer matches a line of order" in errors_of(page)
     assert not credit_notes_of(invoice)
+
+
+def test_days_of_a_free_service_come_to_nothing_and_are_refused(app: Flask) -> None:
+    """A credit note is never issued for £0.00: days of a line charged at £0 are refused."""
+    document = Document(
+        document_type=DocumentType.INVOICE,
+        number="INV-Z",
+        net_pence=45_000,
+        vat_pence=9_000,
+        gross_pence=54_000,
+    )
+    document.lines = [
+        DocumentLine(
+            service_code=code,
+            service_name=name,
+            half_days=2,
+            price_per_day_pence=price,
+            net_pence=price,
+            vat_treatment=VatTreatment.STANDARD,
+            vat_rate_bp=2000,
+        )
+        for code, name, price in (("PAID", "Governance review", 45_000), ("FREE", "Free day", 0))
+    ]
+    pos = crediting.Position(
+        document,
+        [
+            crediting.LineLeft("PAID", "Governance review", 2, 0, 45_000),
+            crediting.LineLeft("FREE", "Free day", 2, 0, 0),
+        ],
+        0,
+        0,
+        None,
+    )
+    with pytest.raises(crediting.CreditNoteError, match=r"come to £0\.00"):
+        crediting.totals_for(pos, crediting.Request("x", {"FREE": 2}))
+    half = crediting.totals_for(pos, crediting.Request("x", {"PAID": 1, "FREE": 2}))
+    assert (half.net_pence, half.vat_pence, half.gross_pence) == (22_500, 4_500, 27_000)
