@@ -156,6 +156,7 @@ EXPECTED: dict[str, Any] = {
     "finance.register_page": {Role.LA_FINANCE, Role.LA_ADMIN},
     "finance.aged_debt_page": {Role.LA_FINANCE, Role.LA_ADMIN},
     "finance.record_payment": {Role.LA_FINANCE},
+    "credit_notes.raise_credit_note": {Role.LA_FINANCE},
     "finance.reverse_payment": {Role.LA_FINANCE},
     "finance.settle_recharges": {Role.LA_FINANCE},
     "finance.send_reminders": {Role.LA_FINANCE},

@@ -34,10 +34,16 @@ from traded_app.models.schools import School
 from traded_app.models.types import VatTreatment, enum_column
 from traded_app.models.users import User
 
+_NO_LINK = (
+    "(order_id IS NULL AND course_booking_id IS NULL "
+    "AND engagement_id IS NULL AND partnership_share_id IS NULL)"
+)
+# A brought-forward document names nothing it charges; every other charge names one; a credit
+# note may name none (one against a brought-forward document: migration 0051).
 BROUGHT_FORWARD_CHECK = (
     "(brought_forward = (sequence IS NULL)) "
-    "AND (brought_forward = (order_id IS NULL AND course_booking_id IS NULL "
-    "AND engagement_id IS NULL AND partnership_share_id IS NULL)) "
+    f"AND (NOT brought_forward OR {_NO_LINK}) "
+    f"AND (brought_forward OR document_type = 'credit_note' OR NOT {_NO_LINK}) "
     "AND (order_id IS NULL OR course_booking_id IS NULL) "
     "AND (engagement_id IS NULL OR (order_id IS NULL AND course_booking_id IS NULL))"
 )
