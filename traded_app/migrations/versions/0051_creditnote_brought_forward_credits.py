@@ -1,7 +1,7 @@
 """Credit notes against brought-forward documents
 
 Revision ID: 0051
-Revises: 0043
+Revises: 0047
 Create Date: 2026-12-02 05:50:00
 
 A credit note finance raises against a brought-forward invoice (services.documents.crediting)
@@ -17,7 +17,7 @@ import re
 from alembic import op
 
 revision = "0051"
-down_revision = "0043"
+down_revision = "0047"
 branch_labels = None
 depends_on = None
 
