@@ -361,3 +361,24 @@ def test_cancelling_an_order_with_nothing_left_to_credit_issues_no_0_credit_note
         select(Document).where(Document.credits_document_id == charge.id)
     ).scalars()
     assert [note.gross_pence for note in notes] == [charge.gross_pence]
+
+
+def test_cancelling_after_a_service_code_changed_is_refused_with_a_reason_not_a_500(
+    world: Any, council_details: Any, as_role: Any
+) -> None:
+    """The invoice copied the service's code; the catalogue's code changed since. Crediting
+    cannot tell which line is which, so the cancellation is refused, saying why and what to do,
+    and nothing changes: the order stands and no credit note is issued."""
+    order = confirmed(world, {world.service: 3}, school=world.academy)
+    world.service.code = "HTPM-NEW"
+    db.session.commit()
+    answer = as_role(Role.LA_ADMIN).post_form(
+        f"/orders/{order.id}/cancel", {"reason": "Not needed"}, follow_redirects=True
+    )
+    assert answer.status_code == 200
+    shown = answer.get_data(as_text=True)
+    assert "the service&#39;s code was changed after it was issued" in shown
+    assert "change the code back" in shown
+    db.session.expire_all()
+    assert order.status.value == "confirmed"
+    assert invoicing.credited_pence(invoicing.charge_document_for(order)) == 0

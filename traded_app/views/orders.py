@@ -456,7 +456,7 @@ def _do(order: basket.Order, change: Callable[[], object], done: str) -> Respons
     page."""
     try:
         change()
-    except basket.OrderError as error:
+    except (basket.OrderError, issuing.InvoicingError) as error:
         flash(sentence(str(error)), "info")
     else:
         flash(done, "success")

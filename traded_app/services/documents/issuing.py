@@ -203,7 +203,13 @@ def credit_order(
         order_line = by_line.get(line_id)
         if order_line is None:
             raise InvoicingError(f"Line {line_id} is not part of {order.reference}")
-        original = charged[order_line.service.code]
+        original = charged.get(order_line.service.code)
+        if original is None:  # the catalogue's code changed since the document copied it
+            raise InvoicingError(
+                f"{charge.number} has no line with the code {order_line.service.code} of "
+                f"{order_line.service.name}: the service's code was changed after it was issued. "
+                "Ask the service manager to change the code back, then try again"
+            )
         left = original.half_days - already.get(original.service_code, 0)
         if undelivered:
             half_days = min(half_days, left)  # what was credited already is not credited again
