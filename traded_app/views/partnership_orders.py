@@ -34,7 +34,8 @@ from traded_app.services.ordering import partnership_credits as credits
 from traded_app.services.ordering import partnership_orders as orders
 from traded_app.services.ordering.partnership_buying import Draft, PartnershipOrderError
 from traded_app.services.platform.errors import NotFound
-from traded_app.services.platform.settings import current_academic_year, today
+from traded_app.services.platform.settings import current_academic_year
+from traded_app.views.visit_forms import book_or_record
 
 bp = Blueprint("partnership_orders", __name__)
 
@@ -220,25 +221,16 @@ def new_visit(partnership_order_id: int) -> str | BaseResponse:
             purpose=form.purpose.data or "",
             override_reason=form.override_reason.data or "",
         )
-        past = details.visit_date is not None and details.visit_date < today()
-        try:
-            if past and (form.note.data or form.recorded_after_reason.data):
-                shared = partnership_visits.record_delivered(
-                    order,
-                    details,
-                    current_user,
-                    form.note.data or "",
-                    form.recorded_after_reason.data or "",
-                )
-                done = "recorded as delivered"
-            else:
-                shared = partnership_visits.book(order, details, current_user)
-                done = "booked"
-        except visits.VisitError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            field = field if field is not None else form.purpose
-            field.errors = [*field.errors, str(error)]
-        else:
+        booked = book_or_record(
+            form,
+            details.visit_date,
+            lambda: partnership_visits.book(order, details, current_user),
+            lambda note, why: partnership_visits.record_delivered(
+                order, details, current_user, note, why
+            ),
+        )
+        if booked is not None:
+            shared, done = booked
             count = len(shared.visits)
             flash(
                 f"Visit {shared.reference} {done} for {count} school{'' if count == 1 else 's'} "

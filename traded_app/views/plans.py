@@ -18,6 +18,7 @@ from traded_app.services.days import activities as activity_list
 from traded_app.services.days import plans, shared_visits, visits
 from traded_app.services.platform.errors import NotFound
 from traded_app.services.platform.settings import today
+from traded_app.views.visit_forms import book_or_record
 from traded_app.views.years import chosen_year
 
 bp = Blueprint("plans", __name__)
@@ -262,23 +263,16 @@ def new_shared_visit(partnership_id: int) -> str | BaseResponse:
             purpose=form.purpose.data or "",
             override_reason=form.override_reason.data or "",
         )
-        past = details.visit_date is not None and details.visit_date < today()
-        try:
-            if past and (form.note.data or form.recorded_after_reason.data):
-                shared = shared_visits.record_delivered(
-                    plan,
-                    details,
-                    current_user,
-                    form.note.data or "",
-                    form.recorded_after_reason.data or "",
-                )
-                done = "recorded as delivered"
-            else:
-                shared = shared_visits.book(plan, details, current_user)
-                done = "booked"
-        except visits.VisitError as error:
-            _field_error(form, error, "purpose")
-        else:
+        booked = book_or_record(
+            form,
+            details.visit_date,
+            lambda: shared_visits.book(plan, details, current_user),
+            lambda note, why: shared_visits.record_delivered(
+                plan, details, current_user, note, why
+            ),
+        )
+        if booked is not None:
+            shared, done = booked
             flash(
                 f"Visit {shared.reference} {done} for {len(shared.visits)} schools on "
                 f"{shared.visit_date.day} {shared.visit_date:%B %Y}.",

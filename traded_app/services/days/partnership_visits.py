@@ -180,27 +180,15 @@ def _checked(
     order: PartnershipOrder, details: NewPartnershipVisit, user: User
 ) -> tuple[User, PartnershipOrderLine, str, str]:
     """The booking's own details checked: the adviser, the line, the purpose and override."""
-    if user.role not in BOOKERS:
-        raise VisitError("Only advisers and the service manager can book visits")
-    adviser = shared_visits.adviser_of(details.adviser_id, user)
-    if details.visit_date is None:
-        raise VisitError("Enter the date of the visit", "visit_date")
-    if details.half_days not in (1, 2):
-        raise VisitError("Select half day or whole day", "half_days")
+    adviser = shared_visits.checked_booker(
+        user, details.adviser_id, details.visit_date, details.half_days
+    )
     line = next((line for line in order.lines if line.id == details.line_id), None)
     if line is None:
         raise VisitError("Select the service the visit is for", "line_id")
-    purpose = " ".join(details.purpose.split()) or line.service.name
-    if len(purpose) > visits.MAX_PURPOSE_LENGTH:
-        raise VisitError(
-            f"Purpose must be {visits.MAX_PURPOSE_LENGTH} characters or fewer", "purpose"
-        )
-    override = " ".join(details.override_reason.split())
-    if override and user.role != Role.LA_ADMIN:
-        raise VisitError(
-            "Only the service manager can book a visit on a day the calendar refuses",
-            "override_reason",
-        )
+    purpose, override = shared_visits.checked_words(
+        user, details.purpose, line.service.name, details.override_reason
+    )
     return adviser, line, purpose, override
 
 

@@ -68,33 +68,52 @@ class NewSharedVisit:
     override_reason: str = ""
 
 
+def checked_booker(
+    user: User, adviser_id: int | None, visit_date: date | None, half_days: int | None
+) -> User:
+    """The checks every shared visit's booking makes first (the core days' plan's and a
+    partnership order's): who books, the adviser, a date, half or whole day. The adviser."""
+    if user.role not in (Role.ADVISER, Role.LA_ADMIN):
+        raise VisitError("Only advisers and the service manager can book visits")
+    adviser = adviser_of(adviser_id, user)
+    if visit_date is None:
+        raise VisitError("Enter the date of the visit", "visit_date")
+    if half_days not in (1, 2):
+        raise VisitError("Select half day or whole day", "half_days")
+    return adviser
+
+
+def checked_words(user: User, purpose: str, default: str, override_reason: str) -> tuple[str, str]:
+    """The purpose (`default` when left empty) and the reason for overriding the calendar,
+    tidied and checked: (purpose, override reason)."""
+    tidy = " ".join(purpose.split()) or default
+    if len(tidy) > visits.MAX_PURPOSE_LENGTH:
+        raise VisitError(
+            f"Purpose must be {visits.MAX_PURPOSE_LENGTH} characters or fewer", "purpose"
+        )
+    override = " ".join(override_reason.split())
+    if override and user.role != Role.LA_ADMIN:
+        raise VisitError(
+            "Only the service manager can book a visit on a day the calendar refuses",
+            "override_reason",
+        )
+    return tidy, override
+
+
 def book(
     plan: PartnershipPlan, details: NewSharedVisit, user: User, *, booked_on: date | None = None
 ) -> SharedVisit:
     """Book a shared visit against the plan, after every check; nothing is written when one
     fails. Each school's calendar is checked (its own INSET days too); each school's share must
     fit its core days left to book; the adviser has at most one day's work a date."""
-    if user.role not in (Role.ADVISER, Role.LA_ADMIN):
-        raise VisitError("Only advisers and the service manager can book visits")
-    adviser = adviser_of(details.adviser_id, user)
-    if details.visit_date is None:
-        raise VisitError("Enter the date of the visit", "visit_date")
-    if details.half_days not in (1, 2):
-        raise VisitError("Select half day or whole day", "half_days")
+    adviser = checked_booker(user, details.adviser_id, details.visit_date, details.half_days)
+    assert details.visit_date is not None and details.half_days is not None  # (checked)
     item = next((i for i in plan.items if i.id == details.plan_item_id), None)
     if item is None:
         raise VisitError("Select the planned activity the visit is for", "plan_item_id")
-    purpose = " ".join(details.purpose.split()) or item.activity.name
-    if len(purpose) > visits.MAX_PURPOSE_LENGTH:
-        raise VisitError(
-            f"Purpose must be {visits.MAX_PURPOSE_LENGTH} characters or fewer", "purpose"
-        )
-    override = " ".join(details.override_reason.split())
-    if override and user.role != Role.LA_ADMIN:
-        raise VisitError(
-            "Only the service manager can book a visit on a day the calendar refuses",
-            "override_reason",
-        )
+    purpose, override = checked_words(
+        user, details.purpose, item.activity.name, details.override_reason
+    )
     schools = _schools(plan, details.school_ids)
     year = plan.academic_year
     overridden = ""
