@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from traded_app.models import CoreAllocation, Order, OrderLine, OrderStatus, Visit, VisitStatus
 from traded_app.models.orders import PENDING_STATUSES, SOLD_STATUSES
 from traded_app.services.days.ledger import LEDGER_STATUSES
-from traded_app.services.platform.statements import one_of, run
+from traded_app.services.platform.statements import constant, one_of, run
 
 
 @dataclass(frozen=True)
@@ -68,18 +68,18 @@ def _position_statement() -> Select[Any]:
         .where(this_year, one_of(Order.status, PENDING_STATUSES))
         .subquery()
     )
-    uses = or_(Visit.status == VisitStatus.DELIVERED, Visit.chargeable.is_(True))
+    uses = or_(Visit.status == constant(VisitStatus.DELIVERED), Visit.chargeable.is_(True))
     counted = or_(Visit.order_line_id.is_(None), one_of(Order.status, LEDGER_STATUSES))
     visits = (
         select(
             total(case((and_(uses, counted), Visit.half_days), else_=0)).label("used"),
             total(
                 case(
-                    (and_(Visit.status == VisitStatus.SCHEDULED, counted), Visit.half_days), else_=0
+                    (and_(Visit.status == constant(VisitStatus.SCHEDULED), counted), Visit.half_days), else_=0
                 )
             ).label("scheduled"),
             total(
-                case((and_(uses, Order.status == OrderStatus.CANCELLED), Visit.half_days), else_=0)
+                case((and_(uses, Order.status == constant(OrderStatus.CANCELLED)), Visit.half_days), else_=0)
             ).label("cancelled_used"),
         )
         .select_from(Visit)

@@ -34,7 +34,7 @@ from traded_app.services.ordering import bespoke, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings, today
-from traded_app.services.platform.statements import run
+from traded_app.services.platform.statements import constant, run
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -284,7 +284,7 @@ _TOUCH_DRAFT = (
     .where(
         _ORDERS.c.school_id == bindparam("school"),
         _ORDERS.c.academic_year_id == bindparam("year"),
-        _ORDERS.c.status == OrderStatus.DRAFT,
+        _ORDERS.c.status == constant(OrderStatus.DRAFT),
     )
     .values(version=_ORDERS.c.version + 1, updated_at=bindparam("now"))
     .returning(_ORDERS.c.id, _ORDERS.c.version, _ORDERS.c.quote_id)

@@ -40,7 +40,7 @@ from traded_app.services.platform import outbox
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.settings import council_settings
-from traded_app.services.platform.statements import one_of, run
+from traded_app.services.platform.statements import constant, one_of, run
 
 MAX_WHAT = 2000
 MAX_WHEN = 200
@@ -290,7 +290,7 @@ _BESPOKE = (
     .where(
         ServiceRequest.school_id == bindparam("school_id"),
         ServiceRequest.academic_year_id == bindparam("year_id"),
-        ServiceRequest.status == ServiceRequestStatus.ANSWERED,
+        ServiceRequest.status == constant(ServiceRequestStatus.ANSWERED),
         Service.id.not_in(_TAKEN_LINES),
     )
 )

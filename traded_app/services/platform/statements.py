@@ -6,15 +6,21 @@ execution steps (even for plain columns, when they come from mapped classes), an
 constants is an "expanding" parameter rewritten into the SQL on every run. `run` executes on the
 session's connection, in the session's transaction, returning plain rows; `one_of` is `IN` as
 equalities, whose SQL is compiled once and cached.
+
+A status the code fixes (never one a person typed) is written into the SQL as a literal by
+`constant`, not bound as a parameter: SQLite runs the days summary's statement about six times
+faster so (0.05 ms against 0.3 ms on the demo data, bench/daycount_profile.py), its planner
+seeing the values it compares with.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, SQLColumnExpression, or_
+from sqlalchemy import CursorResult, Executable, SQLColumnExpression, String, literal_column, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from traded_app.extensions import db
@@ -30,6 +36,20 @@ def run(statement: Executable, params: Mapping[str, Any] | None = None) -> Curso
     return session.connection().execute(statement, params or {})
 
 
+_PLAIN = re.compile(r"[a-z0-9_]+")
+
+
+def constant(value: Enum) -> ColumnElement[Any]:
+    """An enum member's stored value as an SQL literal ('confirmed'). Only plain values (lower
+    case letters, digits and underscores) are taken, so nothing needs quoting."""
+    text = str(value.value)
+    if not _PLAIN.fullmatch(text):
+        raise ValueError(f"{value!r} is not a plain value to write into SQL")
+    return literal_column(f"'{text}'", String())
+
+
 def one_of(column: SQLColumnExpression[Any], values: Iterable[Enum]) -> ColumnElement[bool]:
-    """`column IN (values)` for constants, as `column = a OR column = b …` in a fixed order."""
-    return or_(*(column == value for value in sorted(values, key=lambda value: str(value.value))))
+    """`column IN (values)` for constants, as `column = 'a' OR column = 'b' …` in a fixed order,
+    the values written into the SQL (`constant`)."""
+    ordered = sorted(values, key=lambda value: str(value.value))
+    return or_(*(column == constant(value) for value in ordered))
