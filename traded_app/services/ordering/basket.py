@@ -34,7 +34,7 @@ from traded_app.services.ordering import bespoke, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings, today
-from traded_app.services.platform.statements import constant, run
+from traded_app.services.platform.statements import as_loaded, constant, run
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -318,10 +318,11 @@ def _set_line_directly(
     elif run(_SET_LINE, line).rowcount == 0:
         run(_ADD_LINE, line)
     lines = [
-        OrderLine(id=id_, order_id=order_id, service_id=service, half_days=days)
+        as_loaded(OrderLine, id=id_, order_id=order_id, service_id=service, half_days=days)
         for id_, service, days in run(_LINES_OF, line)
     ]
-    order = Order(
+    return as_loaded(
+        Order,
         id=order_id,
         school_id=school.id,
         academic_year_id=year.id,
@@ -329,12 +330,10 @@ def _set_line_directly(
         version=version,
         quote_id=quote_id,
         lines=lines,
+        school=school,
+        academic_year=year,
+        quote=None if quote_id is None else db.session.get(Quote, quote_id),
     )
-    order.school = school
-    order.academic_year = year
-    if quote_id is not None:
-        order.quote = db.session.get(Quote, quote_id)
-    return order
 
 
 @dataclass(frozen=True)

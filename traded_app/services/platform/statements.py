@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Executable, SQLColumnExpression, String, literal_column, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from traded_app.extensions import db
+
+M = TypeVar("M")
 
 
 def run(statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
@@ -53,3 +55,13 @@ def one_of(column: SQLColumnExpression[Any], values: Iterable[Enum]) -> ColumnEl
     the values written into the SQL (`constant`)."""
     ordered = sorted(values, key=lambda value: str(value.value))
     return or_(*(column == constant(value) for value in ordered))
+
+
+def as_loaded(cls: type[M], **values: Any) -> M:
+    """An object of the mapped class `cls` holding `values` (its columns, and related objects or
+    lists of them) as a query would have loaded them, in no session and without the constructor's
+    attribute events: a tenth of their cost. Only for answers built from plain rows, to be read
+    and never added to a session."""
+    instance: M = cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(values)
+    return instance
