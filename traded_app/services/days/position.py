@@ -75,11 +75,18 @@ def _position_statement() -> Select[Any]:
             total(case((and_(uses, counted), Visit.half_days), else_=0)).label("used"),
             total(
                 case(
-                    (and_(Visit.status == constant(VisitStatus.SCHEDULED), counted), Visit.half_days), else_=0
+                    (
+                        and_(Visit.status == constant(VisitStatus.SCHEDULED), counted),
+                        Visit.half_days,
+                    ),
+                    else_=0,
                 )
             ).label("scheduled"),
             total(
-                case((and_(uses, Order.status == constant(OrderStatus.CANCELLED)), Visit.half_days), else_=0)
+                case(
+                    (and_(uses, Order.status == constant(OrderStatus.CANCELLED)), Visit.half_days),
+                    else_=0,
+                )
             ).label("cancelled_used"),
         )
         .select_from(Visit)
