@@ -322,8 +322,15 @@ def test_no_card_refund_without_a_card_payment_or_anything_due(
     finance = as_role(Role.LA_FINANCE)
     page = finance.get(f"/finance/credit-notes/{note.id}/card-refund").soup
     assert "Nothing is due back" in text_of(page, ".govuk-inset-text")
+    assert page.select_one(".govuk-error-summary") is None  # opening it only explains
     assert "Refund by card" not in text_of(finance.get(f"/documents/{note.id}").soup, "main")
-    assert finance.post_form(f"/finance/credit-notes/{note.id}/card-refund").status_code == 200
+    refused = finance.post_form(f"/finance/credit-notes/{note.id}/card-refund")
+    assert refused.status_code == 200
+    # Pressing Refund anyway is refused as an error: the summary links to the reason.
+    assert "Nothing is due back" in text_of(refused.soup, ".govuk-error-summary")
+    link = refused.soup.select_one(".govuk-error-summary a")
+    assert link is not None and refused.soup.select_one(str(link["href"])) is not None
+    assert refused.soup.title is not None and refused.soup.title.text.startswith("Error: ")
     assert fake.refunds == {}
     assert (
         as_role(Role.LA_ADMIN).get(f"/finance/credit-notes/{note.id}/card-refund").status_code

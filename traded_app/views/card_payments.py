@@ -309,8 +309,16 @@ def refund(document_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for("documents.document_detail", document_id=credit_note.id))
+    # Pressing Refund and being refused is an error (the GOV.UK error summary); opening the page
+    # when no refund can be made only explains why.
+    errors = {"refund-problem": problem} if problem and request.method == "POST" else {}
     return render_template(
-        "card_payments/refund.html", credit_note=credit_note, plan=plan, problem=problem, form=form
+        "card_payments/refund.html",
+        credit_note=credit_note,
+        plan=plan,
+        problem=problem,
+        errors=errors,
+        form=form,
     )
 
 
