@@ -11,6 +11,7 @@ from traded_app.extensions import db
 from traded_app.models import User
 from traded_app.models.base import utcnow
 from traded_app.models.users import new_session_token
+from traded_app.services.platform.stamped_cache import remember_stamp, stamp_column
 from traded_app.services.platform.transactions import reading_only
 
 _hasher = PasswordHasher()
@@ -78,9 +79,13 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-# Every signed-in request loads its user, and most pages then want the school: one query, built
-# once.
-_USER_WITH_SCHOOL = select(User).options(joinedload(User.school)).where(User.id == bindparam("id"))
+# Every signed-in request loads its user, and most pages then want the school and the catalogue's
+# stamp (the cached catalogue and years are checked against it): one query, built once.
+_USER_WITH_SCHOOL = (
+    select(User, stamp_column())
+    .options(joinedload(User.school))
+    .where(User.id == bindparam("id"))
+)
 
 
 def load_user_by_session_id(session_id: str) -> User | None:
@@ -88,7 +93,11 @@ def load_user_by_session_id(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.execute(_USER_WITH_SCHOOL, {"id": int(user_id)}).scalar_one_or_none()
-    if user is None or not user.active or user.session_token != token:
+    row = db.session.execute(_USER_WITH_SCHOOL, {"id": int(user_id)}).one_or_none()
+    if row is None:
+        return None
+    user, stamp = row
+    remember_stamp(stamp)
+    if not user.active or user.session_token != token:
         return None
     return user

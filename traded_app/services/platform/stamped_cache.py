@@ -15,7 +15,7 @@ request's session only through `attach`, never shared between sessions or thread
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
@@ -46,6 +46,20 @@ def catalogue_stamp() -> str | None:
     stamp = run(_STAMP).scalar_one_or_none()
     session.info[_SEEN] = (session.get_transaction(), stamp)
     return stamp
+
+
+def stamp_column() -> Any:
+    """The stamp as a column another query can carry (a scalar subquery), so a request's first
+    query can bring it along and spare the stamp's own (`remember_stamp`)."""
+    return _STAMP.scalar_subquery()
+
+
+def remember_stamp(stamp: str | None) -> None:
+    """The stamp this transaction read through `stamp_column`, as `catalogue_stamp` keeps it."""
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is not None:
+        session.info[_SEEN] = (transaction, stamp)
 
 
 @event.listens_for(Session, "after_flush")
