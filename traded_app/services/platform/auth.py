@@ -82,9 +82,7 @@ def _verify(password_hash: str, password: str) -> bool:
 # Every signed-in request loads its user, and most pages then want the school and the catalogue's
 # stamp (the cached catalogue and years are checked against it): one query, built once.
 _USER_WITH_SCHOOL = (
-    select(User, stamp_column())
-    .options(joinedload(User.school))
-    .where(User.id == bindparam("id"))
+    select(User, stamp_column()).options(joinedload(User.school)).where(User.id == bindparam("id"))
 )
 
 
