@@ -50,6 +50,10 @@ def test_an_answered_request_is_a_basket_line_at_the_answered_price(
     to_council = db.session.query(OutgoingEmail).filter_by(recipients="traded@council.example")
     assert "A review of our phonics teaching" in to_council.one().body
 
+    # The school's catalogue is read while the request is open (so what the process keeps says
+    # the school has no answered request): the answer is offered all the same once made.
+    assert "Phonics review" not in sbm.get("/catalogue").get_data(as_text=True)
+
     # Bad input is a message, never a 500.
     bad = _answer(as_role, request.id, price="lots", days="0")
     assert bad.status_code == 200 and len(_errors(bad)) == 2

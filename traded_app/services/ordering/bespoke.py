@@ -40,6 +40,7 @@ from traded_app.services.platform import outbox
 from traded_app.services.platform.errors import DomainError, NotFound
 from traded_app.services.platform.links import absolute_url
 from traded_app.services.platform.settings import council_settings
+from traded_app.services.platform.stamped_cache import StampedCache
 from traded_app.services.platform.statements import constant, one_of, run
 
 MAX_WHAT = 2000
@@ -296,9 +297,33 @@ _BESPOKE = (
 )
 
 
+# The schools with an answered request, by year, kept per process under the catalogue's stamp:
+# answering makes the request's own service in the same transaction, which renews the stamp, so a
+# school missing here has no answered request, and its basket (every change of days on the
+# buy-back morning) is spared the query below. A school here may have had its line taken since:
+# the query says so.
+_ANSWERED = (
+    select(ServiceRequest.school_id)
+    .where(
+        ServiceRequest.academic_year_id == bindparam("year_id"),
+        ServiceRequest.status == constant(ServiceRequestStatus.ANSWERED),
+    )
+    .distinct()
+)
+_ANSWERED_BY_YEAR: StampedCache[int, frozenset[int]] = StampedCache()
+
+
+def _schools_answered(year_id: int) -> frozenset[int]:
+    return _ANSWERED_BY_YEAR.get(
+        year_id, lambda: frozenset(run(_ANSWERED, {"year_id": year_id}).scalars())
+    )
+
+
 def entries_for(school: School, year: AcademicYear) -> dict[int, CatalogueEntry]:
     """The school's answered bespoke lines for `year` not yet on a submitted order, priced as
     answered: what basket.offer_to adds to the catalogue for this school."""
+    if school.id not in _schools_answered(year.id):
+        return {}
     rows = run(_BESPOKE, {"school_id": school.id, "year_id": year.id}).tuples()
     return {
         service[0]: CatalogueEntry(
