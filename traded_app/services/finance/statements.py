@@ -321,26 +321,14 @@ def _ageing_statement(on: date, kept: bool) -> Select[Any]:
     building it cost more than running it. `kept` (on is today or later: the kept figures are
     read) is part of the key because `figures_on` reads the clock."""
     figures = balances.figures_on(on, _SCHOOL)
-    is_invoice = figures.c.document_type == DocumentType.INVOICE.value
-    is_recharge = figures.c.document_type == DocumentType.RECHARGE.value
-    open_invoice = and_(is_invoice, figures.c.balance_pence > 0)
-    invoice_balance = case((open_invoice, figures.c.balance_pence), else_=0)
+    balance = figures.c.balance_pence
+    open_invoice = and_(figures.c.document_type == DocumentType.INVOICE.value, balance > 0)
+    open_recharge = and_(figures.c.document_type == DocumentType.RECHARGE.value, balance > 0)
     return select(
-        func.coalesce(func.sum(case((open_invoice, 1), else_=0)), 0),
-        func.coalesce(
-            func.sum(
-                case(
-                    (and_(is_recharge, figures.c.balance_pence > 0), figures.c.balance_pence),
-                    else_=0,
-                )
-            ),
-            0,
-        ),
-        func.coalesce(
-            func.sum(case((figures.c.balance_pence < 0, figures.c.balance_pence), else_=0)),
-            0,
-        ),
-        *aged_debt.bucket_sums(figures.c.due_date, invoice_balance, on),
+        func.count().filter(open_invoice),
+        func.coalesce(func.sum(balance).filter(open_recharge), 0),
+        func.coalesce(func.sum(balance).filter(balance < 0), 0),
+        *aged_debt.bucket_sums(figures.c.due_date, balance, on, where=open_invoice),
     )
 
 
