@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from traded_app.domain.types import DocumentType
 from traded_app.formatting import date_time, long_date, pounds
-from traded_app.services.finance import aged_debt, register
+from traded_app.services.finance import aged_debt, register, statements
 from traded_app.web import id_url_parts
 
 _CELL = '<td class="govuk-table__cell">'
@@ -140,5 +140,26 @@ def overdue_rows(
             f"{_CELL}{escape(document.buyer_name)}</td>"
             f"{_NUMBER}{int(item.days_overdue)}</td>{_NUMBER}{pounds(item.balance_pence)}</td>"
             f"{_CELL}{reminded}</td></tr>\n"
+        )
+    return Markup("".join(rows))  # noqa: S704 - every value above is escaped, a number or a date
+
+
+def statement_rows(entries: list[statements.Entry]) -> Markup:
+    """A page of a statement's lines (100): date, the item (a document links to its page), the
+    details, what was charged, paid or credited, and the balance after it."""
+    before, after = _document_link()
+    rows = []
+    for entry in entries:
+        reference = str(escape(entry.reference))
+        if not entry.is_payment:
+            link = f"{before}{int(entry.document_id)}{after}"
+            reference = f'<a class="govuk-link" href="{link}">{reference}</a>'
+        debit = pounds(entry.debit_pence) if entry.debit_pence else ""
+        credit = pounds(entry.credit_pence) if entry.credit_pence else ""
+        rows.append(
+            f'<tr class="govuk-table__row">{_CELL}{long_date(entry.on)}</td>'
+            f"{_CELL}{escape(entry.kind)} {reference}</td>{_CELL}{escape(entry.detail)}</td>"
+            f"{_NUMBER}{debit}</td>{_NUMBER}{credit}</td>"
+            f"{_NUMBER}{pounds(entry.balance_pence)}</td></tr>\n"
         )
     return Markup("".join(rows))  # noqa: S704 - every value above is escaped, a number or a date

@@ -40,6 +40,7 @@ from traded_app.models import Document, DocumentFigures, DocumentType, Quadrant,
 from traded_app.models.finance import Reminder, ReminderKind, ReminderPause
 from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.statements import run
 
 OVERDUE_PER_PAGE = 50
 _PREVIOUS = aliased(Reminder, name="previous")  # built once: an alias is slow to make
@@ -166,7 +167,7 @@ def aged_debt(
     on = on or today()
     result = AgedDebt(on, [])
     totals = [0, 0, 0, 0, 0]
-    for row in db.session.execute(_summary_statement(on)).tuples():
+    for row in run(_summary_statement(on)).tuples():
         school_id, name, urn, in_quadrant, quadrant, invoices, overdue, recharges, pence, *ages = (
             row
         )
@@ -351,7 +352,7 @@ def overdue_page(
         counted = _overdue(on, school_id).with_only_columns(DocumentFigures.document_id).subquery()
         total = int(db.session.execute(select(func.count()).select_from(counted)).scalar_one())
     number = clamp(page, total, per_page)
-    rows = db.session.execute(
+    rows = run(
         _overdue_rows(on, school_id), {"limit": per_page, "offset": (number - 1) * per_page}
     ).all()
     return Page([_overdue_invoice(row, on, interval_days) for row in rows], total, number, per_page)

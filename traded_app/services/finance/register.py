@@ -27,6 +27,7 @@ from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.statements import run
 
 PER_PAGE = 50
 
@@ -210,7 +211,7 @@ def _matching(
 def totals_of(filters: RegisterFilters, on: date | None = None) -> RegisterTotals:
     """The totals of every document the filters match, in one query."""
     statement = _totals_statement(replace(filters, page=1), on or today())
-    return RegisterTotals(*(int(v) for v in db.session.execute(statement).one()))
+    return RegisterTotals(*(int(v) for v in run(statement).one()))
 
 
 # Built once: an alias's columns are slow to make (SQLAlchemy adapts each on first use).
@@ -342,7 +343,7 @@ def register(
     on = on or today()
     totals = totals_of(filters, on)
     number = clamp(filters.page, totals.count, per_page)
-    rows = db.session.execute(
+    rows = run(
         _page_statement(replace(filters, page=1), on),
         {"limit": per_page, "offset": (number - 1) * per_page},
     ).all()
@@ -376,7 +377,7 @@ _QUADRANTS = select(Quadrant.id, Quadrant.name).order_by(Quadrant.name)  # built
 
 def quadrants() -> list[QuadrantChoice]:
     """Every quadrant, by name, as plain values (the register's and aged debt's filters)."""
-    return [QuadrantChoice(*row) for row in db.session.execute(_QUADRANTS)]
+    return [QuadrantChoice(*row) for row in run(_QUADRANTS)]
 
 
 def school_by_urn(urn: int) -> School | None:
