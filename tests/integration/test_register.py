@@ -65,6 +65,25 @@ def test_every_document_with_totals(as_role: Any, documents: dict[str, Any]) -> 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
+        # VAT invoices: £540 (£270 credited) and £1,620 (paid).
+        ("type=invoice", ("£2,160.00", "£0.00", "£1,620.00", "£270.00")),
+        ("type=credit_note", ("£0.00", "£270.00", "£0.00", "£0.00")),
+        ("status=overdue", ("£540.00", "£0.00", "£0.00", "£270.00")),
+    ],
+)
+def test_totals_of_one_type_or_status(
+    as_role: Any, documents: dict[str, Any], query: str, expected: tuple[str, ...]
+) -> None:
+    """Filtered to charges or to credit notes alone, the totals add up the gross without asking
+    each document its type: the same figures as the unfiltered totals' rules give."""
+    page = as_role(Role.LA_FINANCE).get(f"/finance/invoices?{query}").soup
+    values = [dd.get_text(strip=True) for dd in page.select(".app-register-totals dd")]
+    assert tuple(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
         ("type=recharge", ["RCH-2026-000001"]),
         ("type=credit_note", ["CRN-2026-000001"]),
         ("status=paid", ["INV-2026-000002"]),

@@ -341,6 +341,20 @@ def test_the_aged_debt_page_marks_paused_invoices(world: Any, as_role: Any) -> N
     assert "Paused" in text_of(page, "#overdue-invoices ~ form table")
 
 
+def test_the_aged_debt_page_marks_a_paused_schools_invoices(world: Any, as_role: Any) -> None:
+    """A school's pause holds each of its invoices: none can be ticked, each says so."""
+    reminders_on(world)
+    invoice(world, -20)
+    invoice(world, -40)
+    finance = as_role(Role.LA_FINANCE)
+    url = f"/finance/schools/{world.academy.urn}/pause-reminders"
+    finance.post_form(url, {"reason": "Payment plan"})
+    page = finance.get("/finance/aged-debt").soup
+    assert page.select("input[name=documents]") == []
+    rows = page.select("#overdue-invoices ~ form table tbody tr")
+    assert [row.select_one("td").get_text(strip=True) for row in rows] == ["Paused", "Paused"]
+
+
 # --- Settings -----------------------------------------------------------------------------------
 
 

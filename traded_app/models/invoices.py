@@ -247,7 +247,8 @@ class DocumentFigures(Base):
             "ELSE gross_pence - credited_pence - paid_pence END",
             name="balance_adds_up",
         ),
-        # The charges with something left, by school: aged debt's summary reads only this.
+        # The charges with something left, by school (aged debt's summary read this until
+        # 0052 gave its invoices and its recharges an index each).
         Index(
             "ix_document_figures_open",
             "school_id",
@@ -257,12 +258,47 @@ class DocumentFigures(Base):
             sqlite_where=text("balance_pence > 0"),
             postgresql_where=text("balance_pence > 0"),
         ),
-        # The VAT invoices with something left, by due date: the overdue list, a page in order.
+        # The VAT invoices with something left, by due date: the overdue list, a page in order,
+        # and the overdue register's totals from the index alone (migration 0052 widened it).
+        # Each index below holds `document_type`, though its condition fixes it: SQLite reads
+        # an index alone only when it holds every column the query names.
         Index(
             "ix_document_figures_open_invoices",
             "due_date",
             "document_id",
             "balance_pence",
+            "gross_pence",
+            "credited_pence",
+            "paid_pence",
+            "document_type",
+            sqlite_where=text("document_type = 'invoice' AND balance_pence > 0"),
+            postgresql_where=text("document_type = 'invoice' AND balance_pence > 0"),
+        ),
+        # The open VAT invoices by school: aged debt's buckets (0052).
+        Index(
+            "ix_document_figures_open_invoices_by_school",
+            "school_id",
+            "due_date",
+            "balance_pence",
+            "document_type",
+            sqlite_where=text("document_type = 'invoice' AND balance_pence > 0"),
+            postgresql_where=text("document_type = 'invoice' AND balance_pence > 0"),
+        ),
+        # The open internal recharges: aged debt's recharges waiting for a journal (0052).
+        Index(
+            "ix_document_figures_open_recharges",
+            "balance_pence",
+            "document_type",
+            sqlite_where=text("document_type = 'recharge' AND balance_pence > 0"),
+            postgresql_where=text("document_type = 'recharge' AND balance_pence > 0"),
+        ),
+        # The open VAT invoices by balance: the overdue register sorted by balance, a page
+        # read in order (0052).
+        Index(
+            "ix_document_figures_open_invoices_by_balance",
+            "balance_pence",
+            "document_id",
+            "due_date",
             sqlite_where=text("document_type = 'invoice' AND balance_pence > 0"),
             postgresql_where=text("document_type = 'invoice' AND balance_pence > 0"),
         ),

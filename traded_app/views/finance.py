@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from traded_app.access import roles_required
@@ -52,7 +51,8 @@ from traded_app.services.finance import (
     reminders,
 )
 from traded_app.services.finance.balances import DocumentStatus
-from traded_app.web import id_url_parts, is_htmx
+from traded_app.views import finance_tables
+from traded_app.web import is_htmx
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -86,60 +86,8 @@ def register_page() -> str:
         types=list(DocumentType),
         statuses=list(DocumentStatus),
         sorts=register.SORTS,
-        register_rows=_register_rows,
+        register_rows=finance_tables.register_rows,
     )
-
-
-_CELL = '<td class="govuk-table__cell">'
-_NUMBER = '<td class="govuk-table__cell govuk-table__cell--numeric">'
-_NOT_APPLICABLE = '<span class="govuk-visually-hidden">Not applicable</span>'
-
-
-def _register_rows(rows: list[register.RegisterRow]) -> Markup:
-    """The register's rows of a page, built in one pass: each cell through Jinja cost several
-    times as much. Text from the database is escaped; amounts are `pounds` and dates
-    `long_date` (letters, digits and "£,.-" only)."""
-    before, after = (
-        escape(part) for part in id_url_parts("documents.document_detail", "document_id")
-    )
-    out = []
-    for row in rows:
-        document = row.document
-        kind = document.document_type
-        against = f" against {escape(row.credits_number)}" if row.credits_number else ""
-        quadrant = f" · {escape(row.quadrant_name)}" if row.quadrant_name else ""
-        po = f" · PO {escape(document.po_number)}" if document.po_number else ""
-        gross = pounds(document.gross_pence)
-        if kind == DocumentType.CREDIT_NOTE:
-            due = _NOT_APPLICABLE
-            amount = (
-                f'<span class="app-nowrap">&minus;{gross}</span>'
-                '<span class="govuk-visually-hidden"> credit</span>'
-            )
-            paid = balance = _NOT_APPLICABLE
-        else:
-            amount = f'<span class="app-nowrap">{gross}</span>'
-            paid = pounds(row.figures.paid_pence)
-            if kind == DocumentType.RECHARGE:
-                due, balance = "Settled by journal", _NOT_APPLICABLE
-            else:
-                due = f'<span class="app-nowrap">{long_date(document.due_date)}</span>'
-                balance = pounds(row.figures.balance_pence)
-        status = row.status
-        out.append(
-            '<tr class="govuk-table__row">'
-            f'{_CELL}<a class="govuk-link" href="{before}{int(document.id)}{after}">'
-            f'<span class="app-nowrap">{escape(document.number)}</span></a>'
-            f'<span class="govuk-body-s app-block">{kind.label}{against}</span></td>'
-            f"{_CELL}{escape(document.buyer_name)}"
-            f'<span class="govuk-body-s app-block">URN {int(document.buyer_urn)}{quadrant}{po}'
-            "</span></td>"
-            f'<td class="govuk-table__cell app-nowrap">{long_date(document.issue_date)}</td>'
-            f"{_CELL}{due}</td>{_NUMBER}{amount}</td>{_NUMBER}{paid}</td>{_NUMBER}{balance}</td>"
-            f'{_CELL}<strong class="govuk-tag {status.tag_class}">{status.label}</strong></td>'
-            "</tr>\n"
-        )
-    return Markup("".join(out))  # noqa: S704 - every value above is escaped, a number or a label
 
 
 # --- Payments --------------------------------------------------------------------------------
@@ -253,60 +201,49 @@ def aged_debt_page() -> str:
     quadrant_id = whole_number(request.args.get("quadrant"))
     sort = request.args.get("sort", "oldest")
     sort = sort if sort in aged_debt.SORTS else "oldest"
-    interval = reminders.interval_days()
-    debt = aged_debt.aged_debt(quadrant_id=quadrant_id, sort=sort)
     page = whole_number(request.args.get("page")) or 1
+    return _aged_debt_page(
+        aged_debt.aged_debt(quadrant_id=quadrant_id, sort=sort),
+        page,
+        ReminderForm(formdata=None),
+        quadrant_id=quadrant_id,
+        sort=sort,
+        can_remind=current_user.role == Role.LA_FINANCE,
+    )
+
+
+def _aged_debt_page(
+    debt: aged_debt.AgedDebt,
+    page: int,
+    form: ReminderForm,
+    quadrant_id: int | None = None,
+    sort: str = "oldest",
+    can_remind: bool = True,
+) -> str:
+    """Aged debt with a page of the overdue invoices, and the reminder form (as sent, with its
+    errors, when a reminder was refused)."""
+    interval = reminders.interval_days()
     overdue = aged_debt.overdue_page(interval, page, debt.overdue_invoices)
+    chosen = set(form.documents.data or []) if form.is_submitted() else set()
     return render_template(
         "finance/aged_debt.html",
         debt=debt,
-        debt_rows=_debt_rows(debt.schools),
+        debt_rows=finance_tables.debt_rows(debt.schools),
         overdue=overdue,
-        paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
+        overdue_rows=finance_tables.overdue_rows(overdue.items, can_remind, chosen),
         interval=interval,
         quadrants=register.quadrants(),
         quadrant_id=quadrant_id,
         sort=sort,
         sorts=aged_debt.SORTS,
-        form=ReminderForm(formdata=None),
-        chosen=set(),
-        can_remind=current_user.role == Role.LA_FINANCE,
+        form=form,
+        can_remind=can_remind,
     )
-
-
-_NUMBER_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric">'
-_TOTAL_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric govuk-!-font-weight-bold">'
-
-
-def _debt_rows(schools: list[aged_debt.SchoolDebt]) -> Markup:
-    """Aged debt's table of schools, one row each (a few hundred), built in one pass: each cell
-    through Jinja cost several times as much, and this table was most of the page's time.
-    Names are escaped; amounts are `pounds` (digits, "£", "," and "-" only)."""
-    before, after = (
-        escape(part) for part in id_url_parts("finance.register_page", "school", type="invoice")
-    )
-    rows = []
-    for school in schools:
-        ages = school.ages
-        quadrant = f" · {escape(school.quadrant_name)}" if school.quadrant_name else ""
-        invoices = "invoice" if school.invoices == 1 else "invoices"
-        rows.append(
-            '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header '
-            f'govuk-!-font-weight-regular"><a class="govuk-link" href="{before}{int(school.urn)}{after}">'
-            f'{escape(school.name)}</a><span class="govuk-body-s app-block">URN {int(school.urn)}'
-            f"{quadrant} · {int(school.invoices)} {invoices}</span></th>"
-            f"{_NUMBER_CELL}{pounds(ages.current)}</td>{_NUMBER_CELL}{pounds(ages.d0_30)}</td>"
-            f"{_NUMBER_CELL}{pounds(ages.d31_60)}</td>{_NUMBER_CELL}{pounds(ages.d61_90)}</td>"
-            f"{_NUMBER_CELL}{pounds(ages.d90_plus)}</td>{_TOTAL_CELL}{pounds(ages.total)}</td>"
-            "</tr>\n"
-        )
-    return Markup("".join(rows))  # noqa: S704 - every value above is escaped or a number
 
 
 @bp.route("/reminders", methods=["POST"])
 @roles_required(FINANCE_ONLY)
 def send_reminders() -> str | Response:
-    interval = reminders.interval_days()
     form = ReminderForm()
     form.documents.choices = aged_debt.overdue_choices(form.documents.data or [])
     if form.validate_on_submit():
@@ -321,23 +258,7 @@ def send_reminders() -> str | Response:
             for number, why in outcome.skipped:
                 flash(f"No reminder for {number}: {why}.", "info")
             return redirect(url_for("finance.aged_debt_page"))
-    debt = aged_debt.aged_debt()
-    overdue = aged_debt.overdue_page(interval, 1, debt.overdue_invoices)
-    return render_template(
-        "finance/aged_debt.html",
-        debt=debt,
-        debt_rows=_debt_rows(debt.schools),
-        overdue=overdue,
-        paused=reminder_pauses.pauses_of(o.document.id for o in overdue.items),
-        interval=interval,
-        quadrants=register.quadrants(),
-        quadrant_id=None,
-        sort="oldest",
-        sorts=aged_debt.SORTS,
-        form=form,
-        chosen=set(form.documents.data or []),
-        can_remind=True,
-    )
+    return _aged_debt_page(aged_debt.aged_debt(), 1, form)
 
 
 # --- Pausing reminders, for one invoice or one school ----------------------------------------

@@ -26,6 +26,7 @@ from traded_app.services.council import trusts
 from traded_app.services.documents import statements as statement_files
 from traded_app.services.finance import remittances, statements
 from traded_app.services.finance.statements import Statement
+from traded_app.views import finance_tables
 from traded_app.views.account_pages import download, remittance_form, statement_period
 
 bp = Blueprint("statements", __name__)
@@ -52,6 +53,7 @@ def _statement_page(school: statements.School, council: bool) -> str:
         "statements/statement.html",
         statement=statement,
         shown=shown,
+        entry_rows=finance_tables.statement_rows(shown.entries.items),
         page_endpoint="statements.council_statement" if council else "statements.school_statement",
         page_args={"urn": school.urn} if council else {},
         errors=errors,

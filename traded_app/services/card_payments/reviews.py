@@ -20,6 +20,7 @@ from traded_app.services.card_payments.checkout import invoice_by_number
 from traded_app.services.card_payments.keys import CardPaymentError
 from traded_app.services.finance import payments
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.statements import run
 
 
 def open_reviews() -> list[CardPaymentReview]:
@@ -37,7 +38,7 @@ _OPEN_REVIEWS = select(func.count()).where(CardPaymentReview.status == ReviewSta
 
 
 def count_open_reviews() -> int:
-    return int(db.session.execute(_OPEN_REVIEWS).scalar_one())
+    return int(run(_OPEN_REVIEWS).scalar_one())
 
 
 def closed_reviews(limit: int = 50) -> list[CardPaymentReview]:

@@ -234,9 +234,9 @@ def status_sql(
 
 def implied_by(status: DocumentStatus, on: date) -> list[ColumnElement[bool]]:
     """Conditions on a document's own columns that every document with `status` on `on`
-        meets (see `status_of`), so a filter by status can pass over the others before working out
-        their figures (through an index). An overdue document is a VAT invoice past its due date
-    with something left."""
+    meets (see `status_of`), so a filter by status can pass over the others before working out
+    their figures (through an index). An overdue document is a VAT invoice past its due date
+    with something left, and every such document is overdue (`EXACTLY_IMPLIED`)."""
     if status == DocumentStatus.OVERDUE:
         f = DocumentFigures
         return [
@@ -245,6 +245,14 @@ def implied_by(status: DocumentStatus, on: date) -> list[ColumnElement[bool]]:
             f.balance_pence > 0,
         ]
     return []
+
+
+# The statuses whose `implied_by` conditions are met by their documents alone, so a filter by
+# one needs neither the status CASE nor a table row per document (an index can answer it). A
+# VAT invoice past its due date with something left is overdue: its balance is above 0 (so not
+# refund due, paid or credited) and an invoice past its due date is overdue before anything else
+# (`status_of`); tests/integration/test_register.py holds the filter to each row's status.
+EXACTLY_IMPLIED = frozenset({DocumentStatus.OVERDUE})
 
 
 def with_figures(stmt: Select[Any], on: date | None = None) -> tuple[Select[Any], Columns]:
@@ -260,7 +268,12 @@ def figure_columns(on: date) -> Columns:
     date, and building them (the status CASE above all) costs more than running a page's
     query, so each day's are built once per process; they are immutable, so statements on any
     thread may share them."""
-    f = DocumentFigures
+    return columns_of(DocumentFigures, on)
+
+
+def columns_of(f: Any, on: date) -> Columns:
+    """The figures' expressions over `f`: DocumentFigures, or an alias of it (a subquery of its
+    rows). Built anew each time: callers keep what they build."""
     credited = cast(ColumnElement[int], f.credited_pence)
     paid = cast(ColumnElement[int], f.paid_pence)
     is_credit_note = f.document_type == DocumentType.CREDIT_NOTE.value

@@ -9,12 +9,13 @@ from credit notes and payments on a request; unfiltered, the totals read only th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Row, Select, bindparam, case, func, or_, select
+from sqlalchemy import Integer, Row, Select, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +27,7 @@ from traded_app.services.finance import balances
 from traded_app.services.finance.balances import DocumentStatus
 from traded_app.services.platform.paging import Page, clamp
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.statements import run
 
 PER_PAGE = 50
 
@@ -136,8 +138,9 @@ def _conditions(filters: RegisterFilters, cols: balances.Columns) -> list[Column
     conditions: list[ColumnElement[bool]] = []
     if filters.document_type is not None:
         conditions.append(_FIGURES.document_type == filters.document_type)
-    if filters.status is not None:
+    if filters.status is not None and filters.status not in balances.EXACTLY_IMPLIED:
         # Statuses are about what is owed on a charge; credit notes have none of their own.
+        # (An exactly implied status is filtered by `implied_by`'s conditions alone.)
         conditions.append(_FIGURES.document_type != DocumentType.CREDIT_NOTE)
         conditions.append(cols.status == filters.status.value)
     if filters.school_urn is not None:
@@ -208,7 +211,7 @@ def _matching(
 def totals_of(filters: RegisterFilters, on: date | None = None) -> RegisterTotals:
     """The totals of every document the filters match, in one query."""
     statement = _totals_statement(replace(filters, page=1), on or today())
-    return RegisterTotals(*(int(v) for v in db.session.execute(statement).one()))
+    return RegisterTotals(*(int(v) for v in run(statement).one()))
 
 
 # Built once: an alias's columns are slow to make (SQLAlchemy adapts each on first use).
@@ -217,6 +220,7 @@ _ORIGINAL = aliased(Document, name="original")
 _IS_CREDIT_NOTE = _FIGURES.document_type == DocumentType.CREDIT_NOTE.value
 _CHARGE = case((_IS_CREDIT_NOTE, 0), else_=_FIGURES.gross_pence)
 _CREDIT_NOTE = case((_IS_CREDIT_NOTE, _FIGURES.gross_pence), else_=0)
+_CHARGES = (DocumentType.INVOICE, DocumentType.RECHARGE)
 
 # The statements for the filters (any page) and the day are built once per process and kept
 # for the most recent filters: building one costs more than running it on a page.
@@ -227,13 +231,22 @@ STATEMENTS_KEPT = 64
 def _totals_statement(filters: RegisterFilters, on: date) -> Select[Any]:
     """Count, invoiced (charges' gross), credit notes' gross, credited, paid and outstanding:
     each matching document's kept figures added up (a credit note's balance is 0, so the
-    balances add up to charges − credited − paid on charges)."""
+    balances add up to charges − credited − paid on charges). When the filters leave only
+    charges (a status, or a charge's type) or only credit notes, the gross is added up without
+    asking each row its type: with an exactly implied status (overdue) an index then holds
+    every column the totals read."""
     stmt, cols = _matching(filters, on, page=False)
+    charge: Any = _CHARGE
+    credit_note: Any = _CREDIT_NOTE
+    if filters.status is not None or filters.document_type in _CHARGES:
+        charge, credit_note = _FIGURES.gross_pence, None  # no credit note in the set
+    elif filters.document_type == DocumentType.CREDIT_NOTE:
+        charge, credit_note = None, _FIGURES.gross_pence
     return stmt.with_only_columns(
         func.count(),
         *(
-            func.coalesce(func.sum(c), 0)
-            for c in (_CHARGE, _CREDIT_NOTE, cols.credited, cols.paid, cols.balance)
+            literal_column("0") if c is None else func.coalesce(func.sum(c), 0)
+            for c in (charge, credit_note, cols.credited, cols.paid, cols.balance)
         ),
     )
 
@@ -244,33 +257,29 @@ def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
     with its figures and status, as plain columns. Sorted by a document's own column, the page
     is read in the index's order and only its rows' figures are looked up. Sorted by a figure
     (due date, amount, balance, status) with no filter on the document or school, the page's
-    ids are chosen from the narrow kept figures first and only those 50 documents read."""
+    figures are chosen from the narrow kept figures first and only those 50 documents read."""
     sort = filters.sort if filters.sort in SORTS else "issued"
-    cols = balances.figure_columns(on)
-    by_figures: dict[str, Any] = {
-        "due": _FIGURES.due_date,
-        "amount": _FIGURES.gross_pence,
-        "balance": cols.balance,
-        "status": cols.status,
-    }
     window = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
-    if sort in by_figures and not (_needs_document(filters) or _needs_school(filters)):
-        keys = [by_figures[sort], _FIGURES.document_id]
-        ordering = [c.desc() if filters.descending else c.asc() for c in keys]
-        inner, _cols = _matching(filters, on, page=False)
-        chosen = (
-            inner.with_only_columns(_FIGURES.document_id)
+    if sort in _BY_FIGURES and not (_needs_document(filters) or _needs_school(filters)):
+        # The page's figures come with its ids: joining the figures again for them let
+        # PostgreSQL read the whole table to find 50 rows.
+        inner, cols = _matching(filters, on, page=False)
+        ordering = _ordering(_FIGURES, cols, sort, filters.descending)
+        chosen = aliased(
+            DocumentFigures,
+            inner.with_only_columns(*DocumentFigures.__table__.c)
             .order_by(*ordering)
             .limit(window[0])
             .offset(window[1])
-            .subquery()
+            .subquery("chosen"),
         )
+        cols = balances.columns_of(chosen, on)
         stmt = (
             select(Document)
-            .join(chosen, chosen.c.document_id == Document.id)
-            .join(_FIGURES, _FIGURES.document_id == Document.id)
+            .join(chosen, chosen.document_id == Document.id)
             .join(School, School.id == Document.school_id)
         )
+        ordering = _ordering(chosen, cols, sort, filters.descending)
         return _shown(stmt, cols).order_by(*ordering)
     stmt, cols = _matching(filters, on, page=True)
     sort_columns: dict[str, list[Any]] = {
@@ -285,6 +294,21 @@ def _page_statement(filters: RegisterFilters, on: date) -> Select[Any]:
     ordering = [c.desc() if filters.descending else c.asc() for c in sort_columns[sort]]
     # Bound, not literal: the statement (and SQLAlchemy's key for it) is the same every page.
     return _shown(stmt, cols).order_by(*ordering).limit(window[0]).offset(window[1])
+
+
+# The figures a page may be sorted by, over DocumentFigures or an alias of it.
+_BY_FIGURES: dict[str, Callable[[Any, balances.Columns], Any]] = {
+    "due": lambda f, _cols: f.due_date,
+    "amount": lambda f, _cols: f.gross_pence,
+    "balance": lambda _f, cols: cols.balance,
+    "status": lambda _f, cols: cols.status,
+}
+
+
+def _ordering(f: Any, cols: balances.Columns, sort: str, descending: bool) -> list[Any]:
+    """ORDER BY the figure `sort` of `f` (whose columns are `cols`), then its document's id."""
+    keys = [_BY_FIGURES[sort](f, cols), f.document_id]
+    return [c.desc() if descending else c.asc() for c in keys]
 
 
 def _shown(stmt: Select[Any], cols: balances.Columns) -> Select[Any]:
@@ -319,7 +343,7 @@ def register(
     on = on or today()
     totals = totals_of(filters, on)
     number = clamp(filters.page, totals.count, per_page)
-    rows = db.session.execute(
+    rows = run(
         _page_statement(replace(filters, page=1), on),
         {"limit": per_page, "offset": (number - 1) * per_page},
     ).all()
@@ -353,7 +377,7 @@ _QUADRANTS = select(Quadrant.id, Quadrant.name).order_by(Quadrant.name)  # built
 
 def quadrants() -> list[QuadrantChoice]:
     """Every quadrant, by name, as plain values (the register's and aged debt's filters)."""
-    return [QuadrantChoice(*row) for row in db.session.execute(_QUADRANTS)]
+    return [QuadrantChoice(*row) for row in run(_QUADRANTS)]
 
 
 def school_by_urn(urn: int) -> School | None:

@@ -10,10 +10,9 @@ unique indexes hold that too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 
 from traded_app.extensions import db
 from traded_app.models import Document, DocumentType, School, User
@@ -155,30 +154,3 @@ def resume_school(school: School, user: User) -> ReminderPause:
     """End the school's pause (a pause of one of its invoices stays)."""
     school = _lock_school(school.id)
     return _resume(pause_of_school(school), school.name, user)
-
-
-# Built once (aged debt asks on every page, for its 50 overdue invoices); the ids are bound.
-_PAUSES_OF = (
-    select(Document.id, ReminderPause)
-    .join(
-        ReminderPause,
-        or_(
-            ReminderPause.document_id == Document.id,
-            ReminderPause.school_id == Document.school_id,
-        ),
-    )
-    .where(Document.id.in_(bindparam("ids", expanding=True)), ReminderPause.resumed_at.is_(None))
-    .order_by(ReminderPause.document_id.is_(None))
-)
-
-
-def pauses_of(document_ids: Iterable[int]) -> dict[int, ReminderPause]:
-    """The open pause of each of these invoices, by id (its own, else its school's)."""
-    ids = list(document_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(_PAUSES_OF, {"ids": ids}).tuples()
-    found: dict[int, ReminderPause] = {}
-    for document_id, pause in rows:
-        found.setdefault(document_id, pause)
-    return found

@@ -39,6 +39,7 @@ from traded_app.models.statements import Remittance, RemittanceDocument, Remitta
 from traded_app.services.finance import balances, payments
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import today
+from traded_app.services.platform.statements import run
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_REFERENCE_LENGTH = 80
@@ -347,7 +348,7 @@ _WAITING = (
 
 
 def waiting_count() -> int:
-    return int(db.session.scalar(_WAITING) or 0)
+    return int(run(_WAITING).scalar_one())
 
 
 def recently_matched() -> list[Remittance]:

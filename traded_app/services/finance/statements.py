@@ -39,6 +39,7 @@ from traded_app.services.platform.audit import safe_cell
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.paging import Page, clamp, paginate_rows
 from traded_app.services.platform.settings import council_settings, today
+from traded_app.services.platform.statements import run
 
 EARLIEST = date(2000, 1, 1)  # a period may not start before this (a typing mistake)
 
@@ -205,9 +206,7 @@ _BALANCE_BEFORE = _balance_before_statement()
 def _balance_before(school_id: int, start: date) -> int:
     """What the school owed at the start of `start`: its charges less its credit notes issued
     before then, less what it had paid before then."""
-    owed, received = db.session.execute(
-        _BALANCE_BEFORE, {"school_id": school_id, "start": start}
-    ).one()
+    owed, received = run(_BALANCE_BEFORE, {"school_id": school_id, "start": start}).one()
     return int(owed) - int(received)
 
 
@@ -242,9 +241,7 @@ _DOCUMENT_ROWS = (
 
 
 def _document_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
-    rows = db.session.execute(
-        _DOCUMENT_ROWS, {"school_id": school_id, "start": start, "end": end}
-    ).tuples()
+    rows = run(_DOCUMENT_ROWS, {"school_id": school_id, "start": start, "end": end}).tuples()
     result = []
     for id_, kind, number, issued, due, gross, po, brought_forward, original in rows:
         kind = DocumentType(kind)
@@ -287,9 +284,7 @@ _PAYMENT_ROWS = (
 
 
 def _payment_rows(school_id: int, start: date, end: date) -> list[tuple[Any, ...]]:
-    rows = db.session.execute(
-        _PAYMENT_ROWS, {"school_id": school_id, "start": start, "end": end}
-    ).tuples()
+    rows = run(_PAYMENT_ROWS, {"school_id": school_id, "start": start, "end": end}).tuples()
     result = []
     for id_, kind, amount, received, reference, reverses, document_id, number in rows:
         kind = PaymentKind(kind)
@@ -310,7 +305,7 @@ def ageing_on(school_id: int, on: date) -> Ageing:
     """What is open at the end of `on`, from the documents' figures as they stood then."""
     statement = _ageing_statement(on, on >= today())
     count, recharges, in_hand, *ages = (
-        int(v) for v in db.session.execute(statement, {"school_id": school_id}).one()
+        int(v) for v in run(statement, {"school_id": school_id}).one()
     )
     return Ageing(aged_debt.Ages(*ages), count, recharges, in_hand)
 
@@ -321,26 +316,14 @@ def _ageing_statement(on: date, kept: bool) -> Select[Any]:
     building it cost more than running it. `kept` (on is today or later: the kept figures are
     read) is part of the key because `figures_on` reads the clock."""
     figures = balances.figures_on(on, _SCHOOL)
-    is_invoice = figures.c.document_type == DocumentType.INVOICE.value
-    is_recharge = figures.c.document_type == DocumentType.RECHARGE.value
-    open_invoice = and_(is_invoice, figures.c.balance_pence > 0)
-    invoice_balance = case((open_invoice, figures.c.balance_pence), else_=0)
+    balance = figures.c.balance_pence
+    open_invoice = and_(figures.c.document_type == DocumentType.INVOICE.value, balance > 0)
+    open_recharge = and_(figures.c.document_type == DocumentType.RECHARGE.value, balance > 0)
     return select(
-        func.coalesce(func.sum(case((open_invoice, 1), else_=0)), 0),
-        func.coalesce(
-            func.sum(
-                case(
-                    (and_(is_recharge, figures.c.balance_pence > 0), figures.c.balance_pence),
-                    else_=0,
-                )
-            ),
-            0,
-        ),
-        func.coalesce(
-            func.sum(case((figures.c.balance_pence < 0, figures.c.balance_pence), else_=0)),
-            0,
-        ),
-        *aged_debt.bucket_sums(figures.c.due_date, invoice_balance, on),
+        func.count().filter(open_invoice),
+        func.coalesce(func.sum(balance).filter(open_recharge), 0),
+        func.coalesce(func.sum(balance).filter(balance < 0), 0),
+        *aged_debt.bucket_sums(figures.c.due_date, balance, on, where=open_invoice),
     )
 
 

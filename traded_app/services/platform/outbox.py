@@ -35,6 +35,7 @@ from traded_app.services.platform import jobs, mail
 from traded_app.services.platform.after_commit import after_commit, is_suppressed
 from traded_app.services.platform.document_store import MissingPdfError, read_pdf
 from traded_app.services.platform.errors import DomainError
+from traded_app.services.platform.statements import run
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ _FAILED = (
 
 def failed_count() -> int:
     """How many e-mails could not be sent (shown beside the link to their list)."""
-    return int(db.session.scalar(_FAILED) or 0)
+    return int(run(_FAILED).scalar_one())
 
 
 def failed_emails(limit: int = 200) -> list[OutgoingEmail]:
