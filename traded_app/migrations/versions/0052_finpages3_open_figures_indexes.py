@@ -48,26 +48,24 @@ WIDE = [
 NARROW = ["due_date", "document_id", "balance_pence"]
 
 
-def _open_invoices(columns: list[str]) -> None:
-    op.drop_index(OPEN_INVOICES, table_name="document_figures")
+def _partial_index(name: str, columns: list[str], where: str) -> None:
     op.create_index(
-        OPEN_INVOICES,
+        name,
         "document_figures",
         columns,
-        sqlite_where=sa.text(OPEN_INVOICE),
-        postgresql_where=sa.text(OPEN_INVOICE),
+        sqlite_where=sa.text(where),
+        postgresql_where=sa.text(where),
     )
+
+
+def _open_invoices(columns: list[str]) -> None:
+    op.drop_index(OPEN_INVOICES, table_name="document_figures")
+    _partial_index(OPEN_INVOICES, columns, OPEN_INVOICE)
 
 
 def upgrade() -> None:
     for name, columns, where in NEW:
-        op.create_index(
-            name,
-            "document_figures",
-            columns,
-            sqlite_where=sa.text(where),
-            postgresql_where=sa.text(where),
-        )
+        _partial_index(name, columns, where)
     _open_invoices(WIDE)
 
 
