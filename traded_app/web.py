@@ -35,7 +35,7 @@ from traded_app.domain.days_input import DAYS_PATTERN
 from traded_app.domain.types import OrderStatus
 from traded_app.extensions import db
 from traded_app.limits import seconds_until_reset
-from traded_app.services.platform import errors, memberships
+from traded_app.services.platform import errors, memberships, transactions
 from traded_app.services.platform.settings import council_display
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,10 @@ def _reads_first() -> bool:
 
 def _begin_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
-    g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS or _reads_first())
+    reads_first = _reads_first()
+    g.read_only_token = set_read_only(request.method in READ_ONLY_METHODS or reads_first)
+    if reads_first:
+        transactions.read_statement_by_statement()
     g.domain_errors_token = errors.watch()
 
 

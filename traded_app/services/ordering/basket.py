@@ -10,9 +10,8 @@ The errors here are those of every change to an order, the workflow's steps incl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,16 +24,14 @@ from traded_app.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
-    Quote,
     School,
     User,
 )
 from traded_app.models.base import utcnow
-from traded_app.services.ordering import bespoke, quote_prices
+from traded_app.services.ordering import bespoke, draft_line, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
 from traded_app.services.platform.settings import council_settings, today
-from traded_app.services.platform.statements import as_loaded, constant, run
 
 CHANGED_ELSEWHERE = (
     "This order was changed by someone else at the same time. Check it and try again"
@@ -234,13 +231,13 @@ def set_draft_line(
     caller has it already (read before the write, so the write does nothing else).
 
     Days that can be ordered, on a draft of `year` that exists already (every change but a
-    basket's first), are written by `_set_line_directly`; the rest (a refusal, a new draft, one
+    basket's first), are written by `draft_line.set_line`; the rest (a refusal, a new draft, one
     left from last year) take the longer way through the ORM."""
     if offer is None:
         offer = offer_to(school, year)
     half_days = _orderable_half_days(offer, service_id, typed)
     if half_days is not None:
-        order = _set_line_directly(school, year, service_id, half_days)
+        order = draft_line.set_line(school, year, service_id, half_days)
         if order is not None:
             return DraftLine(order, offer, None)
     for _attempt in (1, 2):
@@ -269,71 +266,6 @@ def _orderable_half_days(
     if half_days != 0 and not service.min_half_days <= half_days <= service.max_half_days:
         return None
     return half_days
-
-
-# One line's days set on an existing draft, the request every business manager repeats on the
-# buy-back morning, as plain statements built once and no ORM objects loaded or flushed. The draft
-# is touched first: its version bumped, as `set_days` does through the ORM (a checkout made
-# against the basket before is caught), which also locks its row on PostgreSQL, so changes to
-# one basket take turns (SQLite's writer holds the database's lock already). Then the line is
-# set (added only when there was none), and the lines read back for the answer.
-_ORDERS = cast(Table, Order.__table__)
-_LINES = cast(Table, OrderLine.__table__)
-_TOUCH_DRAFT = (
-    update(_ORDERS)
-    .where(
-        _ORDERS.c.school_id == bindparam("school"),
-        _ORDERS.c.academic_year_id == bindparam("year"),
-        _ORDERS.c.status == constant(OrderStatus.DRAFT),
-    )
-    .values(version=_ORDERS.c.version + 1, updated_at=bindparam("now"))
-    .returning(_ORDERS.c.id, _ORDERS.c.version, _ORDERS.c.quote_id)
-)
-_LINE_OF = (_LINES.c.order_id == bindparam("order")) & (_LINES.c.service_id == bindparam("service"))
-_SET_LINE = update(_LINES).where(_LINE_OF).values(half_days=bindparam("days"))
-_ADD_LINE = insert(_LINES).values(
-    order_id=bindparam("order"), service_id=bindparam("service"), half_days=bindparam("days")
-)
-_REMOVE_LINE = delete(_LINES).where(_LINE_OF)
-_LINES_OF = (
-    select(_LINES.c.id, _LINES.c.service_id, _LINES.c.half_days)
-    .where(_LINES.c.order_id == bindparam("order"))
-    .order_by(_LINES.c.id)
-)
-
-
-def _set_line_directly(
-    school: School, year: AcademicYear, service_id: int, half_days: int
-) -> Order | None:
-    """Set the line on the school's draft of `year` (0 takes it out) and answer the draft as it
-    now is: an object for the basket's summary (its school, year, version, quote and lines), in
-    no session. None, having written nothing, when the school has no draft of `year` yet."""
-    touched = run(_TOUCH_DRAFT, {"school": school.id, "year": year.id, "now": utcnow()}).first()
-    if touched is None:
-        return None
-    order_id, version, quote_id = touched
-    line = {"order": order_id, "service": service_id, "days": half_days}
-    if half_days == 0:
-        run(_REMOVE_LINE, line)
-    elif run(_SET_LINE, line).rowcount == 0:
-        run(_ADD_LINE, line)
-    lines = [
-        as_loaded(OrderLine, id=id_, order_id=order_id, service_id=service, half_days=days)
-        for id_, service, days in run(_LINES_OF, line)
-    ]
-    return as_loaded(
-        Order,
-        id=order_id,
-        school_id=school.id,
-        academic_year_id=year.id,
-        status=OrderStatus.DRAFT,
-        version=version,
-        quote_id=quote_id,
-        lines=lines,
-        school=school,
-        academic_year=year,
-        quote=None if quote_id is None else db.session.get(Quote, quote_id),
-    )
 
 
 @dataclass(frozen=True)

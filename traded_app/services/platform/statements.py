@@ -20,8 +20,16 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Executable, SQLColumnExpression, String, literal_column, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    SQLColumnExpression,
+    String,
+    literal_column,
+    or_,
+)
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from traded_app.extensions import db
 
@@ -32,10 +40,35 @@ def run(statement: Executable, params: Mapping[str, Any] | None = None) -> Curso
     """`statement` on the session's connection (beginning the session's transaction if need be):
     plain rows, no ORM objects, and no ORM events (so never for a write the session must see).
     Changes the session holds are flushed first, as the session's own queries do."""
+    return _connection().execute(statement, params or {})
+
+
+def _connection() -> Connection:
     session = db.session()
     if session.autoflush:
         session.flush()  # nothing to do, at once, when there is nothing to flush
-    return session.connection().execute(statement, params or {})
+    return session.connection()
+
+
+class Precompiled:
+    """A statement SQLAlchemy cannot cache, compiled once per kind of database and run as its
+    SQL, as `run` runs a statement. Uncached, it is compiled again on every run: PostgreSQL's
+    `INSERT … ON CONFLICT` is never cached, and the day-count's one statement that holds one took
+    about 2.6 ms to compile, more than the rest of the request's work."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def run(self, params: Mapping[str, Any]) -> CursorResult[Any]:
+        connection = _connection()
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            made = self.statement.compile(dialect=dialect)
+            compiled = self._compiled[dialect.name] = (str(made), dict(made.params))
+        sql, constants = compiled
+        return connection.exec_driver_sql(sql, {**constants, **params})
 
 
 _PLAIN = re.compile(r"[a-z0-9_]+")
