@@ -108,16 +108,12 @@ def _basket(
     errors: dict[int, str] | None = None,
     read: tuple[days_position.YearPosition, int | None] | None = None,
 ) -> Basket:
-    position, limit = read or _read_for_basket(order.school, order.academic_year_id)
+    if read is None:  # what the basket shows besides the draft: the school's days, its limit
+        school = order.school
+        days = days_position.year_position(school.id, order.academic_year_id)
+        read = days, basket.approval_limit_pence(school)
+    position, limit = read
     return Basket(order, basket.summarise(order, offer), position, typed or {}, errors or {}, limit)
-
-
-def _read_for_basket(
-    school: basket.School, year_id: int
-) -> tuple[days_position.YearPosition, int | None]:
-    """What the basket shows besides the draft, which changes of days leave as it is: the
-    school's days in the year and its approval limit."""
-    return days_position.year_position(school.id, year_id), basket.approval_limit_pence(school)
 
 
 def _naming(message: str, service_name: str) -> str:
@@ -215,8 +211,10 @@ def set_line_days(service_id: int) -> str | Response:
     offer = basket.offer_to(school, year)
     htmx = is_htmx()
     # The rest of what the answer shows does not depend on the draft: read with the rest, not
-    # after the write (on SQLite that would be a transaction more).
-    read = _read_for_basket(school, year.id) if htmx else None
+    # after the write (on SQLite that would be a transaction more), or by the write itself.
+    read_first = htmx and not basket.days_read_with_change()
+    position = days_position.year_position(school.id, year.id) if read_first else None
+    limit = basket.approval_limit_pence(school) if htmx else None
     done = commit_write(lambda: basket.set_draft_line(school, user, year, service_id, raw, offer))
     problem = done.problem
     if not htmx:
@@ -225,7 +223,9 @@ def set_line_days(service_id: int) -> str | Response:
         return redirect(url_for("orders.catalogue"))
     typed = {service_id: raw[:20]} if problem else {}
     errors = {service_id: problem} if problem else {}
-    shown = _basket(done.order, done.offer, typed, errors, read)
+    # A basket's first change (a new draft) reads the school's days after it.
+    position = position or done.position or days_position.year_position(school.id, year.id)
+    shown = _basket(done.order, done.offer, typed, errors, (position, limit))
     return render_template("orders/_line_update.html", basket=shown, service_id=service_id)
 
 

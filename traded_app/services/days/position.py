@@ -105,14 +105,19 @@ def _position_statement() -> Select[Any]:
     ).select_from(core.join(sold, true()).join(pending, true()).join(visits, true()))
 
 
-_POSITION = _position_statement()
+# Also read within the change of days' one statement on PostgreSQL (ordering.draft_line).
+POSITION = _position_statement()
 
 
 def year_position(school_id: int, year_id: int) -> YearPosition:
     """The school's five figures for the year, in one query."""
-    core, sold, pending, used, scheduled, cancelled_used = run(
-        _POSITION, {"school_id": school_id, "year_id": year_id}
-    ).one()
+    return position_of(*run(POSITION, {"school_id": school_id, "year_id": year_id}).one())
+
+
+def position_of(
+    core: int, sold: int, pending: int, used: int, scheduled: int, cancelled_used: int
+) -> YearPosition:
+    """The figures from a row of POSITION's six columns."""
     return YearPosition(
         core_half_days=int(core),
         purchased_half_days=int(sold) + int(cancelled_used),

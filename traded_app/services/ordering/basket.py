@@ -28,6 +28,7 @@ from traded_app.models import (
     User,
 )
 from traded_app.models.base import utcnow
+from traded_app.services.days.position import YearPosition
 from traded_app.services.ordering import bespoke, draft_line, quote_prices
 from traded_app.services.ordering.offer import CatalogueEntry, catalogue_for
 from traded_app.services.platform.errors import DomainError
@@ -216,6 +217,14 @@ class DraftLine:
     order: Order
     offer: dict[int, CatalogueEntry]
     problem: str | None
+    position: YearPosition | None = None  # the school's days, when read with the change
+
+
+def days_read_with_change() -> bool:
+    """Whether `set_draft_line` answers with the school's days in the year, read in the same
+    statement as the change (PostgreSQL), so the caller need not read them first. On SQLite
+    they are read before the change: its write lock is held for the write alone."""
+    return draft_line.reads_position()
 
 
 def set_draft_line(
@@ -237,9 +246,9 @@ def set_draft_line(
         offer = offer_to(school, year)
     half_days = _orderable_half_days(offer, service_id, typed)
     if half_days is not None:
-        order = draft_line.set_line(school, year, service_id, half_days)
-        if order is not None:
-            return DraftLine(order, offer, None)
+        done = draft_line.set_line(school, year, service_id, half_days)
+        if done is not None:
+            return DraftLine(done.order, offer, None, done.position)
     for _attempt in (1, 2):
         order = draft_for(school, user, year)
         try:

@@ -13,11 +13,13 @@ modifying common table expressions), a round trip to the database server in plac
 round trip costs the server's CPU and the app's, on the busiest morning of the year. One
 statement reads from one snapshot, taken before it waited for the draft's row lock; if someone
 else's change to the basket committed in that wait, the draft's version shows it and the lines
-are read again, afresh.
+are read again, afresh. That statement also reads the school's days in the year (the summary's
+figures, which a change of days leaves as they are), a round trip fewer again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -38,6 +40,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from traded_app.extensions import db
 from traded_app.models import AcademicYear, Order, OrderLine, OrderStatus, Quote, School
 from traded_app.models.base import utcnow
+from traded_app.services.days import position as days_position
+from traded_app.services.days.position import YearPosition
 from traded_app.services.platform.statements import Precompiled, as_loaded, constant, run
 from traded_app.services.platform.transactions import statement_alone
 
@@ -109,6 +113,7 @@ def _in_one_statement() -> Any:
         select(added.c.id, added.c.service_id, added.c.half_days),
     ).subquery("lines")
     seen = select(_ORDERS.c.version).where(_ORDERS.c.id == touched.c.id).scalar_subquery()
+    days = days_position.POSITION.subquery("days")
     return (
         select(
             touched.c.id,
@@ -118,8 +123,9 @@ def _in_one_statement() -> Any:
             lines.c.id.label("line_id"),
             lines.c.service_id,
             lines.c.half_days,
+            *days.c,
         )
-        .select_from(touched.outerjoin(lines, true()))
+        .select_from(touched.outerjoin(lines, true()).join(days, true()))
         .add_cte(removed)
         .order_by(lines.c.id)
     )
@@ -128,7 +134,18 @@ def _in_one_statement() -> Any:
 _SET_LINE_IN_ONE = Precompiled(_in_one_statement())
 
 
-def set_line(school: School, year: AcademicYear, service_id: int, half_days: int) -> Order | None:
+def reads_position() -> bool:
+    """Whether `set_line` reads the school's days in the year too (on PostgreSQL)."""
+    return db.session().get_bind().dialect.name == "postgresql"
+
+
+@dataclass(frozen=True)
+class LineSet:
+    order: Order  # the draft as it now is, for the basket's summary
+    position: YearPosition | None  # the school's days in the year, when `reads_position()`
+
+
+def set_line(school: School, year: AcademicYear, service_id: int, half_days: int) -> LineSet | None:
     """Set the line on the school's draft of `year` (0 takes it out) and answer the draft as it
     now is: an object for the basket's summary (its school, year, version, quote and lines), in
     no session. None, having written nothing, when the school has no draft of `year` yet."""
@@ -138,14 +155,28 @@ def set_line(school: School, year: AcademicYear, service_id: int, half_days: int
         "now": utcnow(),
         "service": service_id,
         "days": half_days,
+        "school_id": school.id,
+        "year_id": year.id,
     }
-    if db.session().get_bind().dialect.name == "postgresql":
-        found = _set_in_one(params)
-    else:
-        found = _set_in_four(params)
+    if reads_position():
+        with_position = _set_in_one(params)
+        if with_position is None:
+            return None
+        (order, lines), position = with_position
+        return LineSet(_draft(school, year, order, lines), position)
+    found = _set_in_four(params)
     if found is None:
         return None
-    (order_id, version, quote_id), lines = found
+    return LineSet(_draft(school, year, *found), None)
+
+
+def _draft(
+    school: School,
+    year: AcademicYear,
+    order: tuple[int, int, int | None],
+    lines: list[tuple[int, int, int]],
+) -> Order:
+    order_id, version, quote_id = order
     return as_loaded(
         Order,
         id=order_id,
@@ -179,7 +210,7 @@ def _set_in_four(params: dict[str, Any]) -> _Found | None:
     return (touched.id, touched.version, touched.quote_id), _rows(run(_LINES_OF, line))
 
 
-def _set_in_one(params: dict[str, Any]) -> _Found | None:
+def _set_in_one(params: dict[str, Any]) -> tuple[_Found, YearPosition] | None:
     rows = statement_alone(lambda: _SET_LINE_IN_ONE.run(params).all())
     if not rows:
         return None
@@ -190,7 +221,8 @@ def _set_in_one(params: dict[str, Any]) -> _Found | None:
         ]
     else:  # someone else's change committed while this waited for the draft's row lock
         lines = _rows(run(_LINES_OF, {"order": order_id}))
-    return (order_id, version, quote_id), lines
+    position = days_position.position_of(*rows[0][7:])
+    return ((order_id, version, quote_id), lines), position
 
 
 def _rows(result: Any) -> list[tuple[int, int, int]]:
