@@ -84,11 +84,7 @@ def _hold_the_basket_while(
     holder.execute(select(orders.c.id).where(orders.c.id == draft_id).with_for_update())
 
     def post() -> None:
-        answer["response"] = client.post(
-            f"/catalogue/services/{service_id}/days",
-            data={f"days-{service_id}": days},
-            headers={**HX, "X-CSRFToken": client.csrf},
-        )
+        answer["response"] = _post_days(client, service_id, days)
 
     thread = threading.Thread(target=post)
     thread.start()
@@ -113,13 +109,22 @@ def _hold_the_basket_while(
     return answer["response"]
 
 
-def _draft_with(client: Any, service_id: int, days: str) -> int:
-    response = client.post(
+def _post_days(client: Any, service_id: int, days: str) -> Any:
+    return client.post(
         f"/catalogue/services/{service_id}/days",
         data={f"days-{service_id}": days},
         headers={**HX, "X-CSRFToken": client.csrf},
     )
-    assert response.status_code == 200
+
+
+def _manager(as_role: Any) -> Any:
+    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
+    client.csrf = client.csrf_token()
+    return client
+
+
+def _draft_with(client: Any, service_id: int, days: str) -> int:
+    assert _post_days(client, service_id, days).status_code == 200
     db.session.remove()
     draft_id = db.session.execute(
         select(Order.id).where(Order.status == OrderStatus.DRAFT)
@@ -140,8 +145,7 @@ def test_a_change_that_waited_for_the_basket_answers_with_what_was_added_meanwhi
 ) -> None:
     other = make_service("WAIT1", world.year)
     db.session.commit()
-    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
-    client.csrf = client.csrf_token()
+    client = _manager(as_role)
     service_id, other_id = world.service.id, other.id
     draft_id = _draft_with(client, service_id, "1")
 
@@ -161,8 +165,7 @@ def test_a_line_added_by_someone_else_while_waiting_is_set_not_added_twice(
 ) -> None:
     first = make_service("WAIT2", world.year)
     db.session.commit()
-    client = as_role(Role.SCHOOL_BUSINESS_MANAGER)
-    client.csrf = client.csrf_token()
+    client = _manager(as_role)
     first_id, service_id = first.id, world.service.id  # the second: both add it at once
     draft_id = _draft_with(client, first_id, "1")
 
