@@ -102,6 +102,9 @@ def start_server(
         **os.environ,
         "APP_ENV": "development",
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+        # A queue of its own: jobs the seed enqueues (and no worker runs here) must not build up
+        # in the checkout's instance/queue.db, where /healthz would report them as stuck.
+        "QUEUE_FILE": str(tmp / "queue.db"),
         "SECRET_KEY": "bench-secret-" + "x" * 32,
         "RATELIMIT_STORAGE_URI": "memory://",
         **(database or {}),
