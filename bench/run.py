@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-WORKERS, THREADS = 2, 2
+WORKERS, THREADS = 2, 1  # as Procfile.production: one thread per worker (README)
 BASELINE = "baseline /healthz"
 REQUEST_TIMEOUT = 10.0  # seconds; a stuck request fails the benchmark instead of hanging it
 SETUP_TIMEOUT = (
