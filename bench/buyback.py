@@ -22,7 +22,8 @@ bench/accounts.py:
   `BUYBACK_REDIS_URL` (emptied) when set.
 
 Issue 12's run is `BUYBACK_FULL=1`: 200 users over 2 minutes on PostgreSQL with `-w 4`, 50 on
-SQLite with `-w 2 --threads 2`. Without it (as in `make bench`), 20 users at twice a person's
+SQLite with `-w 2`, one thread per worker as in production (`--threads 2` before 2 December
+2026, evening). Without it (as in `make bench`), 20 users at twice a person's
 pace over 20 seconds. Goal: no errors (exit status 1 otherwise); conflicts are printed apart.
 
     .venv/bin/python bench/buyback.py [--postgres] [--users 50] [--ramp 120] [--documents 10000]
@@ -80,7 +81,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--finance", type=int, default=5, help="finance officers")
     parser.add_argument("--documents", type=int, default=10_000, help="documents in the data")
     parser.add_argument("--workers", type=int, help="gunicorn workers (4 PG, 2 SQLite)")
-    parser.add_argument("--threads", type=int, help="threads per worker (1 PG, 2 SQLite)")
+    parser.add_argument(
+        "--threads", type=int, help="threads per worker (default 1, as Procfile.production)"
+    )
     args = parser.parse_args()
     if args.postgres and not DATABASE_URL:
         parser.error("--postgres needs BUYBACK_DATABASE_URL (a scratch database: it is emptied)")
@@ -89,7 +92,7 @@ def arguments() -> argparse.Namespace:
     args.ramp = args.ramp if args.ramp is not None else (120.0 if FULL else 20.0)
     args.think = args.think if args.think is not None else (1.0 if FULL else 0.5)
     args.workers = args.workers or (4 if args.postgres else 2)
-    args.threads = args.threads or (1 if args.postgres else 2)
+    args.threads = args.threads or 1
     return args
 
 
